@@ -1,0 +1,33 @@
+# The two commands a new user needs:  `make run`  and  `make test`.
+# Everything else here is what they are made of.
+
+SHELL := /bin/bash
+BIN := .venv/bin
+FINSENT := $(BIN)/finsent
+PYTEST_ARGS ?=
+
+.PHONY: install up down status migrate model worker replay dashboard run test unit
+
+install:            ## Python env (cached outside the clone), Java, Maven, PostgreSQL
+	@scripts/bootstrap.sh
+
+up: install         ## start the real local Kafka broker and PostgreSQL
+	@$(FINSENT) stack up
+
+down:               ## stop them
+	@if [ -x $(FINSENT) ]; then $(FINSENT) stack down; fi
+
+status:
+	@$(FINSENT) stack status
+
+migrate: up         ## apply the database migrations
+	@$(FINSENT) db upgrade
+
+run: migrate        ## the whole monitor, end to end
+	@scripts/run-monitor.sh
+
+test: up            ## the test suite, against the real broker and database
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+unit: install       ## only the tests that need no services
+	@$(BIN)/python -m pytest -m "not integration" $(PYTEST_ARGS)

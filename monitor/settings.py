@@ -1,0 +1,125 @@
+"""One typed settings object for every finsent process.
+
+Values come from environment variables named ``FINSENT_<FIELD>`` (for example
+``FINSENT_DATABASE_URL``) and from an optional ``.env`` file in the working
+directory. A bad value stops the process at start with a message that names
+the variable and the expected form, instead of failing later inside Kafka or
+SQLAlchemy with an unrelated-looking traceback.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "FINSENT_"
+
+# The repository root when running from a checkout (editable install).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+
+def _default_data_dir() -> Path:
+    """``../shared/datasets`` beside the checkout when it exists, else ``./data``."""
+    shared = PROJECT_ROOT.parent / "shared" / "datasets"
+    return shared if shared.is_dir() else PROJECT_ROOT / "data"
+
+
+class Settings(BaseSettings):
+    """Everything a finsent process can be configured with.
+
+    Field names map to ``FINSENT_<NAME>`` environment variables.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- Kafka -----------------------------------------------------------
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:19092",
+        description="Comma-separated host:port list of Kafka brokers.",
+    )
+    kafka_port: int = Field(19092, ge=1, le=65535, description="Port of the local broker's client listener.")
+    kafka_controller_port: int = Field(19093, ge=1, le=65535, description="Port of the local KRaft controller.")
+    kafka_version: str = Field("4.1.1", pattern=r"^4\.\d+\.\d+$", description="Apache Kafka 4.x version for `stack up`.")
+    kafka_heap: str = Field("512m", pattern=r"^\d+[kmg]$", description="JVM heap of the local broker.")
+    topic_partitions: int = Field(4, ge=1, le=1024, description="Partitions of the news topics created by finsent.")
+
+    # --- PostgreSQL -------------------------------------------------------
+    database_url: str = Field(
+        "postgresql+psycopg2://finsent@127.0.0.1:55432/finsent",
+        description="SQLAlchemy URL of the PostgreSQL database.",
+    )
+    postgres_port: int = Field(55432, ge=1, le=65535, description="Port of the local PostgreSQL started by `stack up`.")
+
+    # --- Files ------------------------------------------------------------
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Directory holding the datasets.")
+    registry_dir: Path = Field(PROJECT_ROOT / "models", description="Model registry directory.")
+    state_dir: Path = Field(PROJECT_ROOT / ".state", description="Where the local stack keeps data, logs and pids.")
+    cache_dir: Path = Field(Path.home() / ".cache" / "finsent", description="Shared cache (Kafka jars) outside the clone.")
+
+    # --- Runtime ----------------------------------------------------------
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the model runs.")
+    dashboard_port: int = Field(8501, ge=1, le=65535)
+    dashboard_address: str = Field("127.0.0.1", description="Bind address of the dashboard.")
+    metrics_port: int = Field(9464, ge=1, le=65535, description="Prometheus metrics/health port of the worker.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _check_bootstrap(cls, value: str) -> str:
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("expected host:port[,host:port...], e.g. 127.0.0.1:19092")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgresql+psycopg2://")):
+            raise ValueError("expected a PostgreSQL URL such as postgresql+psycopg2://user@host:5432/dbname")
+        return value
+
+    @property
+    def kafka_servers(self) -> list[str]:
+        """The bootstrap servers as a list, the form Kafka clients take."""
+        return [s.strip() for s in self.kafka_bootstrap_servers.split(",")]
+
+
+class SettingsError(Exception):
+    """Raised with a readable, variable-named message when settings are invalid."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Turn a pydantic error into lines like ``FINSENT_KAFKA_PORT: expected ...``."""
+    lines = ["invalid finsent configuration:"]
+    for item in error.errors():
+        field = ".".join(str(p) for p in item["loc"]) or "?"
+        variable = f"{ENV_PREFIX}{field.upper()}"
+        given = item.get("input")
+        lines.append(f"  {variable}: {item['msg']} (got {given!r})")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise SettingsError naming bad variables."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""PostgreSQL storage: typed models, sessions and migrations (see `migrations/`)."""

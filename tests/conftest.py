@@ -1,0 +1,72 @@
+"""Shared fixtures.
+
+Integration tests (marked `integration`) talk to the real Kafka broker and
+PostgreSQL that `make test` starts with `finsent stack up`. Each test run gets
+its own throw-away database, migrated with the project's Alembic migrations.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from monitor.settings import Settings, load_settings
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(settings: Settings) -> str:
+    """The bootstrap servers of the running broker; fails loudly when it does not answer."""
+    from monitor.stack.kafka import broker_answers
+
+    if not broker_answers(settings.kafka_bootstrap_servers, timeout_s=10):
+        pytest.fail(f"no Kafka broker answers at {settings.kafka_bootstrap_servers}: "
+                    "run the tests with `make test` (it starts one) or `finsent stack up`")
+    return settings.kafka_bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def database_server_url(settings: Settings) -> str:
+    from monitor.stack.postgres import database_answers
+
+    if not database_answers(settings.database_url):
+        pytest.fail(f"no PostgreSQL answers at {make_url(settings.database_url).render_as_string()}: "
+                    "run the tests with `make test` (it starts one) or `finsent stack up`")
+    return settings.database_url
+
+
+@pytest.fixture(scope="session")
+def empty_database_url(database_server_url: str) -> Iterator[str]:
+    """A fresh, empty database for this test session, dropped at the end."""
+    name = f"finsent_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(database_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(database_server_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(empty_database_url: str) -> str:
+    """A test database migrated to head with the project's migrations."""
+    from monitor.storage import migrate
+
+    migrate.upgrade("head", url=empty_database_url)
+    return empty_database_url
+
+
+@pytest.fixture()
+def unique_topic() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
