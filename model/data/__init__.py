@@ -1,0 +1,1 @@
+"""Dataset loaders: every format normalised into `model.data.examples.Example`."""
