@@ -4,8 +4,8 @@
 # - System packages (Java 17, Maven, PostgreSQL server, Chromium for browser
 #   tests) from Debian when missing and we are root.
 # - A Python 3.11 virtual environment built from requirements.lock, kept
-#   OUTSIDE the clone in $FINSENT_CACHE_DIR/venvs/<hash of the lock>, so a fresh
-#   clone (CI) reuses it; .venv in the clone is a symlink to it.
+#   OUTSIDE the clone in $FINSENT_CACHE_DIR/venvs/ and stamped with the lock's
+#   hash, so a fresh clone (CI) reuses it; .venv in the clone links to it.
 # - The project itself, installed editable into that environment.
 set -euo pipefail
 
@@ -27,8 +27,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     exit 1
   fi
   echo "bootstrap: installing Debian packages: ${need_apt[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+  log="$cache/apt-install.log"
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${need_apt[@]}"; } >"$log" 2>&1; then
+    tail -30 "$log" >&2; echo "bootstrap: apt-get failed (log: $log)" >&2; exit 1
+  fi
 fi
 
 python="${FINSENT_PYTHON:-}"
@@ -41,16 +44,20 @@ if [ -z "$python" ]; then
 fi
 [ -n "$python" ] || { echo "bootstrap: Python 3.11 is required" >&2; exit 1; }
 
-key="$( (cat requirements.lock; "$python" -c 'import sys; print(sys.version)') | sha256sum | cut -c1-16)"
-venv="$cache/venvs/$key"
-if [ ! -f "$venv/.complete" ]; then
-  echo "bootstrap: building the Python environment in $venv (torch is large; this happens once per lock file)"
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-  "$venv/bin/pip" install -q --upgrade pip
-  PIP_CACHE_DIR="$cache/pip" "$venv/bin/pip" install -q --progress-bar off -r requirements.lock
+# One environment per Python minor version, stamped with the lock's hash. A
+# changed lock is applied incrementally (only changed packages are fetched);
+# wheels are kept in $cache/wheels, so a rebuilt environment downloads nothing.
+pyver="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+venv="$cache/venvs/py$pyver"
+lock_hash="$(sha256sum requirements.lock | cut -c1-16)"
+if [ "$(cat "$venv/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
+  echo "bootstrap: installing requirements.lock into $venv (the first time fetches torch, several GB)"
+  [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+  mkdir -p "$cache/wheels"
+  "$venv/bin/pip" download -q --progress-bar off -d "$cache/wheels" -r requirements.lock
+  "$venv/bin/pip" install -q --progress-bar off --no-index --find-links "$cache/wheels" -r requirements.lock
   "$venv/bin/pip" check
-  touch "$venv/.complete"
+  echo "$lock_hash" > "$venv/.lock-hash"
 fi
 ln -sfn "$venv" .venv
 # The project itself, editable, pointing at this clone (fast: no dependencies).

@@ -1,0 +1,88 @@
+"""The versioned message contract for a news item on Kafka (JSON, UTF-8).
+
+Connectors produce it, the worker validates it. `id` is optional on the wire:
+when absent it is derived from source + url, or from source + headline +
+published_at when there is no url, so the same item replayed twice gets the
+same id and is stored once. `story_id` groups syndicated copies: the same
+normalised headline from several sources is one story.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+MAX_HEADLINE_CHARS = 1_000
+MAX_BODY_CHARS = 100_000
+TICKER_PATTERN = r"^[A-Z][A-Z0-9.\-]{0,9}$"
+
+
+def _sha256(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def normalise_headline(headline: str) -> str:
+    """Lower-case, accent-folded, punctuation-free words: syndicated copies compare equal."""
+    folded = unicodedata.normalize("NFKD", headline).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.findall(r"[a-z0-9]+", folded))
+
+
+class NewsItem(BaseModel):
+    """One news item as it travels on the news topic."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: str | None = Field(None, max_length=64, description="Stable id; derived when absent.")
+    source: str = Field(min_length=1, max_length=64)
+    url: str | None = Field(None, max_length=2_000)
+    published_at: datetime = Field(description="Timezone-aware publication time (ISO 8601).")
+    headline: str = Field(min_length=1, max_length=MAX_HEADLINE_CHARS)
+    body: str | None = Field(None, max_length=MAX_BODY_CHARS)
+    tickers: list[str] = Field(default_factory=list, max_length=50)
+    language: str = Field("en", min_length=2, max_length=8)
+
+    @field_validator("published_at")
+    @classmethod
+    def _must_be_aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("published_at must carry a timezone offset, e.g. 2020-01-31T14:05:00+00:00")
+        return value
+
+    @field_validator("tickers")
+    @classmethod
+    def _upper_tickers(cls, value: list[str]) -> list[str]:
+        tickers = [t.strip().lstrip("$").upper() for t in value if t.strip()]
+        for ticker in tickers:
+            if not re.match(TICKER_PATTERN, ticker):
+                raise ValueError(f"invalid ticker {ticker!r}")
+        return sorted(set(tickers))
+
+    @model_validator(mode="after")
+    def _derive_id(self) -> NewsItem:
+        if self.id is None:
+            if self.url:
+                self.id = _sha256(self.source, self.url)
+            else:
+                self.id = _sha256(self.source, self.headline, self.published_at.isoformat())
+        return self
+
+    @property
+    def story_id(self) -> str:
+        """Same normalised headline -> same story, whatever the source."""
+        return _sha256(normalise_headline(self.headline))
+
+    @property
+    def content_hash(self) -> str:
+        return _sha256(self.headline, self.body or "")
+
+    @property
+    def text_for_model(self) -> str:
+        """What the model scores: the headline, plus the body's start when there is one."""
+        return self.headline if not self.body else f"{self.headline}. {self.body[:2000]}"
