@@ -1,0 +1,107 @@
+"""Time-bucketed sentiment aggregates: what charts and alert rules read.
+
+Each scored story adds to one row per (scope, bucket size, bucket). Scopes:
+``global`` (key ``all``), ``source``, ``topic`` (key = topic id), ``ticker``,
+``entity`` (lower-cased entity text) and ``sector``. Volumes count articles
+and distinct stories; sentiment counts and score sums count each story once,
+so a headline syndicated by ten outlets does not look like ten negative events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+BUCKET_SECONDS: tuple[int, ...] = (60, 3600)
+SCOPE_KINDS: tuple[str, ...] = ("global", "source", "topic", "ticker", "entity", "sector")
+ENTITY_KEY_CHARS = 128
+
+
+def bucket_start(ts: datetime, seconds: int) -> datetime:
+    """The start of the `seconds`-wide bucket holding ts, in UTC."""
+    epoch = int(ts.astimezone(UTC).timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
+
+
+@dataclass(frozen=True)
+class ScopeSentiment:
+    """One scope an article counts toward, with the sentiment that applies to it."""
+
+    kind: str
+    key: str
+    label: str  # negative | neutral | positive
+    score: float
+
+
+@dataclass
+class AggregateDelta:
+    """What one batch adds to one aggregate row."""
+
+    article_count: int = 0
+    story_count: int = 0
+    negative_count: int = 0
+    neutral_count: int = 0
+    positive_count: int = 0
+    score_sum: float = 0.0
+    score_sq_sum: float = 0.0
+
+    def add(self, label: str, score: float, new_story: bool) -> None:
+        self.article_count += 1
+        if not new_story:
+            return
+        self.story_count += 1
+        setattr(self, f"{label}_count", getattr(self, f"{label}_count") + 1)
+        self.score_sum += score
+        self.score_sq_sum += score * score
+
+
+AggregateKey = tuple[str, str, int, datetime]  # scope_kind, scope_key, bucket_seconds, bucket_start
+
+
+def accumulate(
+    deltas: dict[AggregateKey, AggregateDelta],
+    published_at: datetime,
+    scopes: Iterable[ScopeSentiment],
+    new_story: bool,
+) -> None:
+    """Add one article to the batch's pending aggregate deltas."""
+    for scope in scopes:
+        for seconds in BUCKET_SECONDS:
+            key = (scope.kind, scope.key[:ENTITY_KEY_CHARS], seconds, bucket_start(published_at, seconds))
+            deltas.setdefault(key, AggregateDelta()).add(scope.label, scope.score, new_story)
+
+
+def article_scopes(
+    source: str,
+    topic: int,
+    label: str,
+    score: float,
+    tickers: Iterable[str],
+    entities: Iterable[tuple[str, str | None, str, float]],
+    sector_of: Callable[[str], str | None] | None = None,
+) -> list[ScopeSentiment]:
+    """Every scope one article counts toward.
+
+    entities are (text, ticker, sentiment_label, sentiment_score); a linked
+    entity counts toward its ticker with the sentiment toward that entity,
+    which is what separates "X beats while Y misses".
+    """
+    scopes = [ScopeSentiment("global", "all", label, score), ScopeSentiment("source", source, label, score),
+              ScopeSentiment("topic", str(topic), label, score)]
+    per_ticker: dict[str, tuple[str, float]] = {ticker: (label, score) for ticker in tickers}
+    per_entity: dict[str, tuple[str, float]] = {}
+    for text, ticker, entity_label, entity_score in entities:
+        per_entity.setdefault(text.lower(), (entity_label, entity_score))
+        if ticker:
+            per_ticker[ticker] = (entity_label, entity_score)
+    scopes += [ScopeSentiment("ticker", t, lab, sc) for t, (lab, sc) in sorted(per_ticker.items())]
+    scopes += [ScopeSentiment("entity", e, lab, sc) for e, (lab, sc) in sorted(per_entity.items())]
+    if sector_of is not None:
+        sectors: dict[str, tuple[str, float]] = {}
+        for ticker, (ticker_label, ticker_score) in per_ticker.items():
+            sector = sector_of(ticker)
+            if sector:
+                sectors.setdefault(sector, (ticker_label, ticker_score))
+        scopes += [ScopeSentiment("sector", s, lab, sc) for s, (lab, sc) in sorted(sectors.items())]
+    return scopes

@@ -1,0 +1,164 @@
+"""Store a scored batch: articles, model outputs, entity mentions and aggregates.
+
+Everything is an idempotent upsert inside the caller's transaction, so the
+stream worker can commit Kafka offsets only after this commits, and a batch
+re-delivered after a crash changes nothing: an article already stored is
+neither stored again nor counted again in the aggregates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from model.results import ArticleResult
+from monitor.contract import NewsItem
+from monitor.storage.aggregates import AggregateDelta, AggregateKey, accumulate, article_scopes
+from monitor.storage.models import Article, EntityMention, ModelOutput, SentimentAggregate
+
+
+@dataclass(frozen=True)
+class StoreReport:
+    inserted_articles: int  # new article rows
+    duplicate_articles: int  # already stored (re-delivery, replay) or repeated in the batch
+    new_stories: int  # articles whose normalised headline was not seen before
+    outputs: int  # model output rows written
+    mentions: int  # entity mention rows written
+
+
+def store_scored_batch(
+    session: Session,
+    items: Sequence[tuple[NewsItem, ArticleResult]],
+    sector_of: Callable[[str], str | None] | None = None,
+) -> StoreReport:
+    """Upsert one scored batch; the caller owns the transaction (`with factory.begin()`)."""
+    unique: dict[str, tuple[NewsItem, ArticleResult]] = {}
+    # Sorted by id: concurrent workers touch rows in one order, so they cannot deadlock.
+    for item, result in sorted(items, key=lambda pair: pair[0].id or ""):
+        unique.setdefault(item.id or "", (item, result))
+    if not unique:
+        return StoreReport(0, len(items), 0, 0, 0)
+
+    inserted_ids = set(
+        session.scalars(
+            insert(Article)
+            .values([_article_row(item) for item, _ in unique.values()])
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(Article.id)
+        )
+    )
+    inserted = [unique[article_id] for article_id in unique if article_id in inserted_ids]
+    new_story_ids = _new_story_ids(session, inserted)
+
+    output_rows = [_output_row(item, result) for item, result in unique.values()]
+    written_outputs = session.scalars(
+        insert(ModelOutput).values(output_rows).on_conflict_do_nothing().returning(ModelOutput.article_id)
+    ).all()
+    scored_now = set(written_outputs)
+    mention_rows = [
+        _mention_row(item, result, entity)
+        for item, result in unique.values()
+        if item.id in scored_now
+        for entity in result.entities
+    ]
+    mentions = 0
+    if mention_rows:
+        for chunk in _chunks(mention_rows):
+            mentions += len(session.scalars(
+                insert(EntityMention).values(chunk).on_conflict_do_nothing().returning(EntityMention.id)
+            ).all())
+
+    deltas: dict[AggregateKey, AggregateDelta] = {}
+    for item, result in inserted:
+        scopes = article_scopes(
+            item.source, result.topic, result.sentiment_label, result.sentiment_score, item.tickers,
+            [(e.text, e.ticker, e.sentiment_label, e.sentiment_score) for e in result.entities], sector_of,
+        )
+        accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids)
+    _upsert_aggregates(session, deltas)
+
+    return StoreReport(
+        inserted_articles=len(inserted),
+        duplicate_articles=len(items) - len(inserted),
+        new_stories=len(new_story_ids),
+        outputs=len(written_outputs),
+        mentions=mentions,
+    )
+
+
+def _article_row(item: NewsItem) -> dict[str, object]:
+    return {
+        "id": item.id, "story_id": item.story_id, "source": item.source, "url": item.url,
+        "published_at": item.published_at, "headline": item.headline, "body": item.body,
+        "tickers": item.tickers, "language": item.language, "content_hash": item.content_hash,
+    }
+
+
+def _output_row(item: NewsItem, result: ArticleResult) -> dict[str, object]:
+    return {
+        "article_id": item.id, "model_version": result.model_version, "published_at": item.published_at,
+        "topic": result.topic, "topic_probs": result.topic_probs, "sentiment_label": result.sentiment_label,
+        "sentiment_score": result.sentiment_score, "sentiment_probs": result.sentiment_probs,
+    }
+
+
+def _mention_row(item: NewsItem, result: ArticleResult, entity) -> dict[str, object]:  # noqa: ANN001
+    return {
+        "article_id": item.id, "model_version": result.model_version, "published_at": item.published_at,
+        "start_char": entity.start, "end_char": entity.end, "text": entity.text[:500],
+        "entity_type": entity.entity_type, "ticker": entity.ticker,
+        "sentiment_label": entity.sentiment_label, "sentiment_score": entity.sentiment_score,
+    }
+
+
+def _new_story_ids(session: Session, inserted: list[tuple[NewsItem, ArticleResult]]) -> set[str]:
+    """Ids of inserted articles that open a story: no earlier article shares their headline.
+
+    Serialised per story with a transaction-scoped advisory lock, so two
+    workers storing copies of one story at once cannot both count it.
+    """
+    if not inserted:
+        return set()
+    story_ids = sorted({item.story_id for item, _ in inserted})
+    for story_id in story_ids:  # sorted: workers take locks in one order, no deadlock
+        session.execute(select(_advisory_lock(story_id)))
+    inserted_ids = [item.id for item, _ in inserted]
+    seen_before = set(session.scalars(
+        select(Article.story_id).where(Article.story_id.in_(story_ids), Article.id.not_in(inserted_ids)).distinct()
+    ))
+    opening: set[str] = set()
+    for item, _ in inserted:
+        if item.story_id not in seen_before:
+            seen_before.add(item.story_id)
+            opening.add(item.id or "")
+    return opening
+
+
+def _advisory_lock(story_id: str):  # noqa: ANN202 - a SQL expression
+    return func.pg_advisory_xact_lock(func.hashtextextended(story_id, 0))
+
+
+def _upsert_aggregates(session: Session, deltas: dict[AggregateKey, AggregateDelta]) -> None:
+    if not deltas:
+        return
+    rows = [
+        {"scope_kind": kind, "scope_key": key, "bucket_seconds": seconds, "bucket_start": start, **vars(delta)}
+        for (kind, key, seconds, start), delta in sorted(deltas.items(), key=lambda kv: kv[0])
+    ]
+    counters = ("article_count", "story_count", "negative_count", "neutral_count", "positive_count",
+                "score_sum", "score_sq_sum")
+    for chunk in _chunks(rows):
+        statement = insert(SentimentAggregate).values(chunk)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["scope_kind", "scope_key", "bucket_seconds", "bucket_start"],
+            set_={name: getattr(SentimentAggregate, name) + getattr(statement.excluded, name) for name in counters},
+        ))
+
+
+def _chunks(rows: list[dict[str, object]], size: int = 2000) -> list[list[dict[str, object]]]:
+    """Keep each statement under PostgreSQL's 65,535 bind parameters."""
+    return [rows[i:i + size] for i in range(0, len(rows), size)]

@@ -1,0 +1,67 @@
+"""store_scored_batch on the real PostgreSQL: idempotent, story-aware, entity-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from model.results import ArticleResult, EntityResult
+from monitor.contract import NewsItem
+from monitor.storage.db import session_factory
+from monitor.storage.models import Article, EntityMention, ModelOutput, SentimentAggregate
+from monitor.storage.writes import store_scored_batch
+
+pytestmark = pytest.mark.integration
+
+WHEN = datetime(2024, 3, 5, 14, 7, 30, tzinfo=UTC)
+
+
+def item(headline: str, source: str = "reuters", url: str | None = None, tickers: list[str] | None = None) -> NewsItem:
+    return NewsItem(source=source, url=url, published_at=WHEN, headline=headline, tickers=tickers or [])
+
+
+def result(label: str, score: float, entities: list[EntityResult] | None = None) -> ArticleResult:
+    probs = {"negative": [0.8, 0.1, 0.1], "neutral": [0.1, 0.8, 0.1], "positive": [0.1, 0.1, 0.8]}[label]
+    return ArticleResult(topic=5, topic_probs=[0.05] * 20, sentiment_label=label, sentiment_score=score,
+                         sentiment_probs=probs, entities=entities or [], model_version="v-test")
+
+
+def aggregate(session, kind: str, key: str) -> SentimentAggregate:  # noqa: ANN001
+    return session.scalars(select(SentimentAggregate).where(
+        SentimentAggregate.scope_kind == kind, SentimentAggregate.scope_key == key,
+        SentimentAggregate.bucket_seconds == 60)).one()
+
+
+def test_redelivery_stores_and_counts_nothing_twice(database_url: str) -> None:
+    factory = session_factory(database_url)
+    beats = EntityResult(0, 5, "Apple", "ORG", "AAPL", "positive", 0.9)
+    misses = EntityResult(22, 27, "Intel", "ORG", "INTC", "negative", -0.8)
+    batch = [
+        (item("Apple beats estimates while Intel misses", url="https://x/1"), result("neutral", 0.0, [beats, misses])),
+        (item("Apple beats estimates while Intel misses!", source="cnbc", url="https://y/1"),
+         result("neutral", 0.0, [beats, misses])),  # a syndicated copy: same story
+        (item("Oil slides", url="https://x/2", tickers=["XOM"]), result("negative", -0.7)),
+    ]
+    with factory.begin() as session:
+        first = store_scored_batch(session, batch)
+    with factory.begin() as session:
+        again = store_scored_batch(session, batch)
+
+    assert (first.inserted_articles, first.duplicate_articles, first.new_stories) == (3, 0, 2)
+    assert first.mentions == 4
+    assert (again.inserted_articles, again.duplicate_articles, again.outputs) == (0, 3, 0)
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) >= 3
+        assert session.scalar(select(func.count()).where(ModelOutput.model_version == "v-test")) >= 3
+        assert session.scalar(select(func.count()).where(EntityMention.ticker == "AAPL")) == 2
+        everything = aggregate(session, "global", "all")
+        assert (everything.article_count, everything.story_count) == (3, 2)
+        assert (everything.negative_count, everything.neutral_count) == (1, 1)
+        # Entity-level sentiment decides the ticker scopes: positive for AAPL, negative for INTC.
+        assert aggregate(session, "ticker", "AAPL").positive_count == 1
+        assert aggregate(session, "ticker", "INTC").negative_count == 1
+        assert aggregate(session, "ticker", "XOM").score_sum == pytest.approx(-0.7)
+        assert aggregate(session, "source", "cnbc").story_count == 0  # the copy adds volume, not a story
+        assert aggregate(session, "source", "cnbc").article_count == 1

@@ -1,0 +1,36 @@
+"""Aggregate bucketing and scope rules (pure functions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from monitor.storage.aggregates import AggregateDelta, accumulate, article_scopes, bucket_start
+
+
+def test_bucket_start_is_utc_and_aligned() -> None:
+    ts = datetime(2024, 3, 5, 9, 7, 59, tzinfo=timezone(timedelta(hours=-5)))
+    assert bucket_start(ts, 60) == datetime(2024, 3, 5, 14, 7, tzinfo=UTC)
+    assert bucket_start(ts, 3600) == datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
+
+
+def test_entity_sentiment_overrides_article_sentiment_for_its_ticker() -> None:
+    scopes = article_scopes("reuters", 5, "neutral", 0.0, ["AAPL", "MSFT"],
+                            [("Apple", "AAPL", "positive", 0.9), ("Fed", None, "negative", -0.5)],
+                            sector_of={"AAPL": "Technology", "MSFT": "Technology"}.get)
+    by_scope = {(s.kind, s.key): (s.label, s.score) for s in scopes}
+    assert by_scope[("ticker", "AAPL")] == ("positive", 0.9)
+    assert by_scope[("ticker", "MSFT")] == ("neutral", 0.0)
+    assert by_scope[("entity", "fed")] == ("negative", -0.5)
+    assert ("sector", "Technology") in by_scope
+    assert by_scope[("global", "all")] == ("neutral", 0.0)
+
+
+def test_copies_add_volume_but_not_sentiment() -> None:
+    deltas: dict = {}
+    scopes = article_scopes("cnbc", 1, "negative", -0.6, [], [])
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    accumulate(deltas, when, scopes, new_story=True)
+    accumulate(deltas, when, scopes, new_story=False)
+    row: AggregateDelta = deltas[("global", "all", 60, when)]
+    assert (row.article_count, row.story_count, row.negative_count) == (2, 1, 1)
+    assert row.score_sum == -0.6
