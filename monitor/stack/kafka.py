@@ -10,9 +10,12 @@ and readiness is decided by a metadata request, never by sleeping.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,6 +151,23 @@ def _java_command(settings: Settings, paths: KafkaPaths, main_class: str, *args:
 
 def broker_answers(bootstrap: str, timeout_s: float = 5.0) -> bool:
     """True when the broker answers a metadata request (the readiness check)."""
+    with _quiet_client_logs():
+        return _broker_answers(bootstrap, timeout_s)
+
+
+@contextmanager
+def _quiet_client_logs() -> Iterator[None]:
+    """Refused connections are expected while polling a starting broker: don't log them."""
+    client_logger = logging.getLogger("kafka")
+    previous = client_logger.level
+    client_logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        client_logger.setLevel(previous)
+
+
+def _broker_answers(bootstrap: str, timeout_s: float) -> bool:
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaConfigurationError, KafkaError
 
