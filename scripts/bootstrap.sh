@@ -6,7 +6,7 @@
 # - A Python 3.11 virtual environment built from requirements.lock, kept
 #   OUTSIDE the clone in $FINSENT_CACHE_DIR/venvs/ and stamped with the lock's
 #   hash, so a fresh clone (CI) reuses it; .venv in the clone links to it.
-# - The project itself, installed editable into that environment.
+# - The project itself, installed editable into the clone's own small .venv.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -59,7 +59,15 @@ if [ "$(cat "$venv/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
   "$venv/bin/pip" check
   echo "$lock_hash" > "$venv/.lock-hash"
 fi
-ln -sfn "$venv" .venv
-# The project itself, editable, pointing at this clone (fast: no dependencies).
-"$venv/bin/pip" install -q --no-deps --no-build-isolation -e . >/dev/null
-echo "bootstrap: ready ($venv)"
+# .venv in the clone is a small environment of its own, layered on the shared
+# one through a .pth file, holding only this clone's editable install: several
+# clones (a CI run beside a checkout) never point `finsent` at each other.
+if [ -L .venv ] || [ ! -x .venv/bin/python ]; then
+  rm -rf .venv
+  "$python" -m venv --without-pip .venv
+fi
+site="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+deps_site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+echo "import site; site.addsitedir('$deps_site')" > "$site/finsent-deps.pth"
+"$venv/bin/python" -m pip --python .venv/bin/python install -q --no-deps --no-build-isolation -e . >/dev/null
+echo "bootstrap: ready (.venv on $venv)"
