@@ -21,6 +21,18 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "stack": ("monitor.stack.cli:stack", "Start, stop or inspect the local Kafka broker and PostgreSQL."),
     "db": ("monitor.storage.cli:db", "Apply or revert database migrations."),
     "config": ("monitor.config_cli:config", "Show the effective configuration."),
+    "alerts": ("monitor.alerts.cli:alerts", "Alert rules check, alerts, silences, webhook deliveries, replay."),
+    "alerter": ("monitor.alerts.cli:alerter", "Evaluate alert rules continuously and deliver webhook notifications."),
+    "ingest": ("monitor.ingest.cli:ingest", "Put news on the news topic: replay a corpus, poll RSS, read JSON lines."),
+    "worker": ("monitor.stream.cli:worker", "Run the stream worker: news topic -> model -> PostgreSQL."),
+    "data": ("model.data.cli:data", "List, fetch and count the training datasets."),
+    "train": ("model.cli:train", "Train the joint model and write a new registry version."),
+    "models": ("model.cli:models", "List, promote, roll back or ensure model versions."),
+    "evaluate": ("model.cli:evaluate", "Score a model version on a labelled dataset file."),
+    "bench": ("model.cli:bench", "Benchmarks (bench model: joint model vs three BERT-base models)."),
+    "dashboard": ("dashboards.cli:dashboard", "Run the analysts' dashboard (Streamlit), its role and benchmark."),
+    "retrain": ("monitor.retrain.cli:retrain", "Retrain with analysts' labels; promote only a better model."),
+    "scheduler": ("monitor.retrain.cli:scheduler", "Run retraining on a cron schedule (one run at a time)."),
 }
 
 

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     kafka_version: str = Field("4.1.1", pattern=r"^4\.\d+\.\d+$", description="Apache Kafka 4.x version for `stack up`.")
     kafka_heap: str = Field("512m", pattern=r"^\d+[kmg]$", description="JVM heap of the local broker.")
     topic_partitions: int = Field(4, ge=1, le=1024, description="Partitions of the news topics created by finsent.")
+    news_topic: str = Field("finsent.news", min_length=1, max_length=249, description="Topic the connectors write news to.")
+    dead_letter_topic: str = Field("finsent.news.dlq", min_length=1, max_length=249,
+                                   description="Topic the worker sends unreadable news messages to, with the reason.")
+    scored_topic: str = Field("finsent.scored", min_length=1, max_length=249,
+                              description="Topic the worker publishes scored items to, for downstream consumers.")
+    worker_group: str = Field("finsent-worker", min_length=1, max_length=200,
+                              description="Kafka consumer group shared by all stream workers (scale out by adding workers).")
 
     # --- PostgreSQL -------------------------------------------------------
     database_url: str = Field(
@@ -71,8 +78,12 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the model runs.")
     dashboard_port: int = Field(8501, ge=1, le=65535)
     dashboard_address: str = Field("127.0.0.1", description="Bind address of the dashboard.")
+    dashboard_password_hash: str | None = Field(
+        None, description="pbkdf2_sha256$... hash from `finsent dashboard hash-password`; unset = no password.")
     metrics_port: int = Field(9464, ge=1, le=65535, description="Prometheus metrics/health port of the worker.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
+    alert_rules: Path = Field(PROJECT_ROOT / "monitor" / "alerts" / "rules.example.yaml",
+                              description="Alert rules file read by `finsent alerter` and `finsent alerts`.")
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod

@@ -31,6 +31,15 @@ def upgrade() -> None:
     sa.Column('detector_state', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False),
     sa.PrimaryKeyConstraint('rule_name', 'fingerprint', name=op.f('pk_alert_rule_states'))
     )
+    op.create_table('alert_groups',
+    sa.Column('receiver', sa.String(length=128), nullable=False),
+    sa.Column('group_key', sa.String(length=512), nullable=False),
+    sa.Column('group_labels', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('first_seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_notified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('notified', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False),
+    sa.PrimaryKeyConstraint('receiver', 'group_key', name=op.f('pk_alert_groups'))
+    )
     op.create_table('alerts',
     sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
@@ -77,6 +86,9 @@ def upgrade() -> None:
     sa.Column('data_hashes', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False),
     sa.Column('decision_reason', sa.Text(), nullable=True),
     sa.Column('promoted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('compared_with', sa.String(length=64), nullable=True),
+    sa.Column('label_counts', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False),
+    sa.Column('duration_s', sa.Float(), nullable=True),
     sa.PrimaryKeyConstraint('version', name=op.f('pk_model_versions'))
     )
     op.create_table('sentiment_aggregates',
@@ -196,3 +208,4 @@ def downgrade() -> None:
     op.drop_index('ix_alerts_fingerprint', table_name='alerts')
     op.drop_table('alerts')
     op.drop_table('alert_rule_states')
+    op.drop_table('alert_groups')

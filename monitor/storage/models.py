@@ -200,6 +200,19 @@ class Silence(Base):
     __table_args__ = (Index("ix_silences_ends_at", "ends_at"),)
 
 
+class AlertGroup(Base):
+    """A notification group (route x group labels): what its receiver was last told, and when."""
+
+    __tablename__ = "alert_groups"
+
+    receiver: Mapped[str] = mapped_column(String(128), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    group_labels: Mapped[dict[str, Any]]
+    first_seen_at: Mapped[datetime]
+    last_notified_at: Mapped[datetime | None]
+    notified: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")  # fingerprint -> status sent
+
+
 class WebhookDelivery(Base):
     """Transactional outbox: one notification to one receiver, retried until delivered or dead."""
 
@@ -234,6 +247,11 @@ class ModelVersion(Base):
     data_hashes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     decision_reason: Mapped[str | None] = mapped_column(Text)
     promoted_at: Mapped[datetime | None]
+    # Written by scheduled retraining (monitor/retrain/records.py): the live version the
+    # candidate was judged against, the analysts' labels it trained on, and how long it took.
+    compared_with: Mapped[str | None] = mapped_column(String(64))
+    label_counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    duration_s: Mapped[float | None] = mapped_column(Float)
 
 
 class AnalystLabel(Base):

@@ -1,0 +1,270 @@
+"""`finsent alerts ...` (check, list, silence, unsilence, silences, deliveries, dispatch, replay) and `finsent alerter`.
+
+    finsent alerter                          # evaluate rules every evaluation_interval and dispatch webhooks
+    finsent alerts check --rules FILE        # validate a rules file
+    finsent alerts silence --match ticker=ACME --for 2h --comment "earnings call" --author ana
+    finsent alerts replay --from 2026-11-01T00:00Z --to 2026-11-02T00:00Z
+
+The rules file defaults to FINSENT_ALERT_RULES (monitor/alerts/rules.example.yaml).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor.alerts.durations import parse_duration
+from monitor.alerts.rules_file import RulesFile, RulesFileError, check_secrets, default_rules_path, load_rules
+
+rules_option = click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                            help="Rules file (default: FINSENT_ALERT_RULES).")
+
+
+def _load(rules_path: Path | None, secrets: bool = False) -> RulesFile:
+    try:
+        rules = load_rules(rules_path or default_rules_path())
+        if secrets:
+            check_secrets(rules)
+        return rules
+    except RulesFileError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+
+
+def _session_factory() -> Any:
+    from monitor.storage.db import session_factory
+
+    return session_factory()
+
+
+class DurationType(click.ParamType):
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        try:
+            return parse_duration(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class TimeType(click.ParamType):
+    name = "time"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"expected an ISO 8601 time like 2026-11-01T00:00Z, got {value!r}", param, ctx)
+        if moment.tzinfo is None:
+            self.fail(f"expected a time with an offset (Z or +01:00), got {value!r}", param, ctx)
+        return moment
+
+
+def _matchers(values: tuple[str, ...]) -> dict[str, str]:
+    matchers = {}
+    for value in values:
+        name, sep, wanted = value.partition("=")
+        if not sep or not name or not wanted:
+            raise click.BadParameter(f"expected label=value, got {value!r}", param_hint="--match")
+        matchers[name.strip()] = wanted.strip()
+    return matchers
+
+
+def _sector_lookup() -> Any:
+    from monitor.alerts.evaluation import default_sector_lookup
+
+    return default_sector_lookup()
+
+
+@click.group()
+def alerts() -> None:
+    """Alert rules, silences, webhook deliveries and replays."""
+
+
+@alerts.command()
+@rules_option
+def check(rules_path: Path | None) -> None:
+    """Validate a rules file; exit status 2 and file:line messages when invalid."""
+    rules = _load(rules_path)
+    click.echo(f"{rules.source}: OK: {len(rules.rules)} rules, {len(rules.receivers)} receivers, "
+               f"{len(rules.inhibit_rules)} inhibit rules")
+
+
+@alerts.command("list")
+@click.option("--status", "statuses", default="pending,firing", show_default=True,
+              help="Comma-separated: pending, firing, resolved.")
+@click.option("--since", type=DurationType(), default=None, help="Only alerts active within this long, e.g. 1d.")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_alerts(statuses: str, since: timedelta | None, limit: int, as_json: bool) -> None:
+    """Alerts, newest first, with their evidence."""
+    from monitor.alerts import store
+
+    now = datetime.now(UTC)
+    with _session_factory().begin() as session:
+        rows = store.list_alerts(session, statuses.split(","), now - since if since else None, limit)
+        for row in rows:
+            if as_json:
+                click.echo(json.dumps({"id": row.id, "status": row.status, "rule": row.rule_name,
+                                       "labels": row.labels, "annotations": row.annotations,
+                                       "evidence": row.evidence, "starts_at": row.starts_at.isoformat(),
+                                       "ends_at": row.ends_at.isoformat() if row.ends_at else None}))
+                continue
+            z = row.evidence.get("zscore")
+            key = ",".join(f"{k}={v}" for k, v in sorted(row.labels.items()) if k not in ("alertname", "severity"))
+            click.echo(f"{row.id:>6} {row.status:<8} {row.severity:<8} {row.rule_name} {{{key}}} "
+                       f"since {row.starts_at:%Y-%m-%d %H:%M}Z value={row.evidence.get('value', float('nan')):.3f} "
+                       f"baseline={row.evidence.get('baseline', float('nan')):.3f} "
+                       f"z={z if z is None else round(z, 1)}")
+            for article in row.evidence.get("top_articles", [])[:3]:
+                click.echo(f"         - {article['headline']} ({article['id'][:12]})")
+        if not rows:
+            click.echo("no alerts")
+
+
+@alerts.command()
+@click.option("--match", "match", multiple=True, required=True, help="label=value (repeat for several).")
+@click.option("--for", "duration", type=DurationType(), required=True, help="How long, e.g. 2h.")
+@click.option("--comment", required=True, help="Why (shown to whoever sees the silence).")
+@click.option("--author", required=True, help="Who.")
+def silence(match: tuple[str, ...], duration: timedelta, comment: str, author: str) -> None:
+    """Mute alerts whose labels match, starting now."""
+    from monitor.alerts import store
+
+    now = datetime.now(UTC)
+    with _session_factory().begin() as session:
+        try:
+            silence_id = store.create_silence(session, _matchers(match), now, now + duration, author, comment)
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+    click.echo(f"silence {silence_id} until {(now + duration).isoformat(timespec='seconds')}")
+
+
+@alerts.command()
+@click.argument("silence_id", type=int)
+def unsilence(silence_id: int) -> None:
+    """End silence SILENCE_ID now."""
+    from monitor.alerts import store
+
+    with _session_factory().begin() as session:
+        if not store.expire_silence(session, silence_id, datetime.now(UTC)):
+            click.echo(f"no active silence {silence_id}", err=True)
+            sys.exit(1)
+    click.echo(f"silence {silence_id} expired")
+
+
+@alerts.command()
+@click.option("--all", "include_expired", is_flag=True, help="Include expired silences.")
+def silences(include_expired: bool) -> None:
+    """Active (or all) silences."""
+    from monitor.alerts import store
+
+    with _session_factory().begin() as session:
+        rows = store.list_silences(session, datetime.now(UTC), include_expired)
+        for row in rows:
+            matchers = ",".join(f"{k}={v}" for k, v in sorted(row.matchers.items()))
+            click.echo(f"{row.id:>5} {{{matchers}}} {row.starts_at:%Y-%m-%d %H:%M}Z -> {row.ends_at:%Y-%m-%d %H:%M}Z "
+                       f"by {row.created_by}: {row.comment}")
+        if not rows:
+            click.echo("no silences")
+
+
+@alerts.command()
+@click.option("--status", "statuses", default="pending,dead", show_default=True,
+              help="Comma-separated: pending, delivered, dead.")
+@click.option("--limit", default=50, show_default=True)
+def deliveries(statuses: str, limit: int) -> None:
+    """Webhook outbox rows: what is waiting, what was delivered, what is dead and why."""
+    from monitor.alerts import store
+
+    with _session_factory().begin() as session:
+        rows = store.list_deliveries(session, statuses.split(","), limit)
+        for row in rows:
+            click.echo(f"{row.id:>6} {row.status:<9} {row.receiver} {row.payload.get('status')} "
+                       f"alerts={len(row.payload.get('alerts', []))} attempts={row.attempts} "
+                       f"next={row.next_attempt_at:%H:%M:%S} error={row.last_error or '-'}")
+        if not rows:
+            click.echo("no deliveries")
+
+
+@alerts.command()
+@rules_option
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option("--poll", "poll", type=DurationType(), default="1s", show_default=True)
+def dispatch(rules_path: Path | None, once: bool, poll: timedelta) -> None:
+    """Deliver the webhook outbox (safe to run several side by side)."""
+    from monitor.alerts.dispatcher import Dispatcher
+
+    dispatcher = Dispatcher(_session_factory(), _load(rules_path, secrets=True))
+    if once:
+        report = dispatcher.dispatch_once()
+        click.echo(json.dumps(report.__dict__))
+        return
+    try:
+        dispatcher.run_forever(threading.Event(), poll.total_seconds())
+    except KeyboardInterrupt:
+        pass
+
+
+@alerts.command()
+@rules_option
+@click.option("--from", "start", type=TimeType(), required=True, help="ISO 8601 time with offset.")
+@click.option("--to", "end", type=TimeType(), required=True, help="ISO 8601 time with offset.")
+@click.option("--step", type=DurationType(), default="1m", show_default=True, help="Evaluation step.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def replay(rules_path: Path | None, start: datetime, end: datetime, step: timedelta, as_json: bool) -> None:
+    """Run rules over stored history and list what would have fired (nothing is sent or stored)."""
+    from monitor.alerts.replay import replay as run_replay
+
+    rules = _load(rules_path)
+    with _session_factory().begin() as session:
+        try:
+            events = run_replay(session, rules, start, end, step, _sector_lookup())
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+    for event in events:
+        if as_json:
+            click.echo(json.dumps(event.as_dict()))
+        else:
+            value = "-" if event.value is None else f"{event.value:.3f}"
+            z = "-" if event.zscore is None else f"{event.zscore:.1f}"
+            click.echo(f"{event.at:%Y-%m-%d %H:%M}Z {event.event:<8} {event.rule} {event.scope_key} "
+                       f"value={value} z={z}")
+    firing = sum(e.event == "firing" for e in events)
+    click.echo(f"{firing} alerts would have fired", err=True)
+
+
+@click.command()
+@rules_option
+@click.option("--once", is_flag=True, help="One evaluation (and one dispatch pass), then exit.")
+@click.option("--dispatch/--no-dispatch", "with_dispatcher", default=True, show_default=True,
+              help="Run the webhook dispatcher in this process too.")
+def alerter(rules_path: Path | None, once: bool, with_dispatcher: bool) -> None:
+    """Evaluate alert rules as aggregates update, and deliver notifications."""
+    from monitor.alerts.dispatcher import Dispatcher
+    from monitor.alerts.runner import run_forever, run_once
+
+    rules = _load(rules_path, secrets=with_dispatcher)
+    factory = _session_factory()
+    sector_of = _sector_lookup()
+    dispatcher = Dispatcher(factory, rules) if with_dispatcher else None
+    if once:
+        click.echo(json.dumps(run_once(factory, rules, sector_of=sector_of).as_dict()))
+        if dispatcher:
+            click.echo(json.dumps(dispatcher.dispatch_once().__dict__))
+        return
+    stop = threading.Event()
+    if dispatcher:
+        threading.Thread(target=dispatcher.run_forever, args=(stop,), name="dispatcher", daemon=True).start()
+    try:
+        run_forever(factory, rules, sector_of, stop)
+    except KeyboardInterrupt:
+        stop.set()

@@ -1,0 +1,464 @@
+"""Alerts end to end on the real PostgreSQL, with a webhook receiver on loopback.
+
+Aggregates are seeded through `store_scored_batch` (the worker's own write
+path): a quiet baseline for four tickers, then a burst of negative Boeing
+headlines. The receiver must get exactly one firing notification with its
+evidence, then exactly one resolved notification; failing receivers (500,
+429 + Retry-After, timeouts) get the notification later, and a dispatcher
+killed with SIGKILL mid-request loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from model.labels import TOPIC_LABELS
+from model.results import ArticleResult
+from monitor.alerts.dispatcher import Backoff, Dispatcher
+from monitor.alerts.notifications import AlertView, Notification
+from monitor.alerts.payload import verify_signature, webhook_payload
+from monitor.alerts.replay import replay
+from monitor.alerts.rules_file import RulesFile, parse_rules
+from monitor.alerts.runner import run_once
+from monitor.alerts.store import create_silence
+from monitor.contract import NewsItem
+from monitor.settings import PROJECT_ROOT
+from monitor.storage.models import Alert, WebhookDelivery
+from monitor.storage.writes import store_scored_batch
+
+pytestmark = pytest.mark.integration
+
+FIXTURE = json.loads((Path(__file__).parent.parent / "fixtures" / "alerts" / "headlines.json").read_text())
+SECRET_ENV = "FINSENT_TEST_WEBHOOK_SECRET"
+SECRET = "test-secret-not-for-production"
+SECTORS = {"AAPL": "Information Technology", "MSFT": "Information Technology", "JPM": "Financials",
+           "BA": "Industrials"}
+BURST_END = datetime(2031, 3, 3, 10, 0, tzinfo=UTC)  # far from any other test's data
+RULES_TEMPLATE = """\
+global: {evaluation_interval: 30s, external_url: "http://finsent.test"}
+rules:
+  - name: ticker-negative-spike
+    scope: {kind: ticker, keys: [AAPL, MSFT, JPM, BA]}
+    window: 5m
+    detector: {type: zscore, metric: negative_share, threshold: 3, baseline: 2h, min_deviation: 0.05}
+    min_stories: 4
+    for: 1m
+    severity: critical
+    annotations:
+      summary: "Negative news spike on {ticker}: {value:.0%} negative vs {baseline:.0%} usual"
+      description: "Top headline: {top_headline}"
+route:
+  receiver: hook
+  group_by: [alertname, ticker]
+  group_wait: 0s
+  group_interval: 1m
+  repeat_interval: 4h
+receivers:
+  - name: hook
+    webhook: {url: "RECEIVER_URL", secret_env: FINSENT_TEST_WEBHOOK_SECRET, timeout: TIMEOUT, max_age: MAX_AGE}
+"""
+
+
+# --- a webhook receiver on loopback ------------------------------------------------
+
+@dataclass
+class Reply:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # sleep before answering (a hanging receiver)
+
+
+@dataclass
+class Received:
+    at: float
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+class Receiver:
+    """A threaded HTTP server that answers with scripted replies (then 200) and records every request."""
+
+    def __init__(self, replies: list[Reply] | None = None) -> None:
+        self.replies = list(replies or [])
+        self.requests: list[Received] = []
+        self.release = threading.Event()  # ends any hanging reply at teardown
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server API
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append(Received(time.monotonic(), dict(self.headers), body))
+                reply = receiver.replies.pop(0) if receiver.replies else Reply()
+                if reply.delay_s:
+                    receiver.release.wait(reply.delay_s)
+                try:
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass  # the client gave up (timeout, killed)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def unique_by_idempotency_key(self) -> list[Received]:
+        """What a receiver that drops repeats (same Idempotency-Key) would process."""
+        seen: dict[str, Received] = {}
+        for request in self.requests:
+            seen.setdefault(request.headers["Idempotency-Key"], request)
+        return list(seen.values())
+
+
+# --- fixtures ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def alerts_database_url(database_server_url: str) -> Iterator[str]:
+    """A database of this module's own, so alerts from other tests cannot reach our receiver."""
+    from monitor.storage import migrate
+
+    name = f"finsent_alerts_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(database_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(database_server_url).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade("head", url=url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture()
+def factory(alerts_database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = create_engine(alerts_database_url)
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE articles, sentiment_aggregates, alert_rule_states, alerts, alert_groups, "
+                                "silences, webhook_deliveries RESTART IDENTITY CASCADE"))
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
+
+
+@pytest.fixture()
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def rules_for(receiver: Receiver, timeout: str = "2s", max_age: str = "1h") -> RulesFile:
+    text_ = (RULES_TEMPLATE.replace("RECEIVER_URL", receiver.url).replace("TIMEOUT", timeout)
+             .replace("MAX_AGE", max_age))
+    return parse_rules(text_, source="test-rules.yaml")
+
+
+def dispatcher(factory: sessionmaker[Session], rules: RulesFile, **kwargs: object) -> Dispatcher:
+    return Dispatcher(factory, rules, environ={SECRET_ENV: SECRET}, **kwargs)  # type: ignore[arg-type]
+
+
+# --- seeding through the worker's write path ----------------------------------------
+
+def scored(item: NewsItem, label: str, score: float | None = None) -> tuple[NewsItem, ArticleResult]:
+    score = score if score is not None else {"negative": -0.85, "neutral": 0.0, "positive": 0.7}[label]
+    probs = {"negative": [0.9, 0.08, 0.02], "neutral": [0.1, 0.8, 0.1], "positive": [0.03, 0.12, 0.85]}[label]
+    topic = TOPIC_LABELS.index("Company / Product News")
+    topic_probs = [0.9 if i == topic else 0.1 / (len(TOPIC_LABELS) - 1) for i in range(len(TOPIC_LABELS))]
+    return item, ArticleResult(topic=topic, topic_probs=topic_probs, sentiment_label=label, sentiment_score=score,
+                               sentiment_probs=probs, entities=[], model_version="test-model")
+
+
+def baseline_items(start: datetime, end: datetime) -> list[tuple[NewsItem, ArticleResult]]:
+    """One story a minute per company; every fifth one negative (a 20% negative share)."""
+    items = []
+    templates = FIXTURE["baseline"]
+    minute = 0
+    moment = start
+    while moment < end:
+        for ticker, company in FIXTURE["companies"].items():
+            label = "negative" if minute % 5 == 0 else ("positive" if minute % 5 in (1, 2) else "neutral")
+            template = templates[label][minute % len(templates[label])]
+            headline = template.format(company=company, pct=f"{1 + minute % 9}.{minute % 7}", n=minute)
+            items.append(scored(NewsItem(source="Newswire", url=f"https://news.test/{ticker}/{minute}",
+                                         published_at=moment, headline=headline, tickers=[ticker]), label,
+                                -0.45 if label == "negative" else None))  # mildly negative market chatter
+        minute += 1
+        moment += timedelta(minutes=1)
+    return items
+
+
+def burst_items(end: datetime) -> list[tuple[NewsItem, ArticleResult]]:
+    """The negative burst, spread over the five minutes before end, plus syndicated copies."""
+    headlines = FIXTURE["burst"]
+    items = []
+    for i, headline in enumerate(headlines):
+        published = end - timedelta(minutes=5) + timedelta(seconds=i * 300 // len(headlines) + 5)
+        items.append(scored(NewsItem(source="Newswire", url=f"https://news.test/burst/{i}", published_at=published,
+                                     headline=headline, tickers=[FIXTURE["burst_ticker"]]), "negative"))
+    for j, (source, headline) in enumerate(FIXTURE["syndicated"]):
+        items.append(scored(NewsItem(source=source, url=f"https://{source.lower()}.test/{j}",
+                                     published_at=end - timedelta(seconds=30 + j), headline=headline,
+                                     tickers=[FIXTURE["burst_ticker"]]), "negative"))
+    return items
+
+
+def seed(factory: sessionmaker[Session]) -> None:
+    items = baseline_items(BURST_END - timedelta(hours=2, minutes=10), BURST_END + timedelta(minutes=30))
+    items += burst_items(BURST_END)
+    with factory.begin() as session:
+        store_scored_batch(session, items, sector_of=SECTORS.get)
+
+
+def evaluate_at(factory: sessionmaker[Session], rules: RulesFile, now: datetime) -> dict:
+    return run_once(factory, rules, now, sector_of=SECTORS.get).as_dict()
+
+
+def drain(d: Dispatcher, until: float = 20.0) -> None:
+    """Dispatch until no pending row is left (or `until` seconds pass)."""
+    deadline = time.monotonic() + until
+    while time.monotonic() < deadline:
+        d.dispatch_once()
+        with d.session_factory.begin() as session:
+            pending = session.scalars(select(WebhookDelivery).where(WebhookDelivery.status == "pending")).all()
+        if not pending:
+            return
+        time.sleep(0.05)
+
+
+# --- tests ---------------------------------------------------------------------------
+
+def test_a_burst_fires_once_with_evidence_then_resolves_once(factory: sessionmaker[Session],
+                                                             receiver: Receiver) -> None:
+    seed(factory)
+    rules = rules_for(receiver)
+    send = dispatcher(factory, rules)
+
+    first = evaluate_at(factory, rules, BURST_END - timedelta(seconds=30))
+    assert first["events"] == {"pending": 1} and first["notifications"] == 0
+    second = evaluate_at(factory, rules, BURST_END + timedelta(seconds=30))
+    assert second["events"] == {"firing": 1} and second["notifications"] == 1
+    third = evaluate_at(factory, rules, BURST_END + timedelta(seconds=45))
+    assert third["events"] == {} and third["notifications"] == 0  # deduplicated
+    drain(send)
+
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    assert verify_signature(SECRET, request.headers, request.body, tolerance_s=600)
+    payload = request.json
+    assert (payload["version"], payload["status"], payload["receiver"]) == ("4", "firing", "hook")
+    assert payload["groupLabels"] == {"alertname": "ticker-negative-spike", "ticker": "BA"}
+    [alert] = payload["alerts"]
+    assert alert["labels"]["sector"] == "Industrials"
+    evidence = alert["evidence"]
+    assert evidence["baseline"] == pytest.approx(0.2)
+    assert evidence["value"] > 0.6 and evidence["zscore"] > 3
+    assert evidence["stories"] >= 12
+    top = [a["headline"] for a in evidence["top_articles"]]
+    assert len(top) == 5 and set(top) <= set(FIXTURE["burst"])
+    assert alert["annotations"]["summary"].startswith("Negative news spike on BA: ")
+    assert alert["startsAt"] == (BURST_END - timedelta(seconds=30)).isoformat().replace("+00:00", "Z")
+
+    # The burst is over: normal traffic again ten minutes later.
+    resolved = evaluate_at(factory, rules, BURST_END + timedelta(minutes=10))
+    assert resolved["events"] == {"resolved": 1} and resolved["notifications"] == 1
+    assert evaluate_at(factory, rules, BURST_END + timedelta(minutes=12))["notifications"] == 0
+    drain(send)
+    assert [r.json["status"] for r in receiver.requests] == ["firing", "resolved"]
+    [resolved_alert] = receiver.requests[1].json["alerts"]
+    assert resolved_alert["fingerprint"] == alert["fingerprint"]
+    assert resolved_alert["endsAt"] == (BURST_END + timedelta(minutes=10)).isoformat().replace("+00:00", "Z")
+    with factory.begin() as session:
+        rows = session.scalars(select(Alert)).all()
+    assert [(a.status, a.labels["ticker"]) for a in rows] == [("resolved", "BA")]
+
+
+def test_a_silenced_ticker_is_not_notified(factory: sessionmaker[Session], receiver: Receiver) -> None:
+    seed(factory)
+    rules = rules_for(receiver)
+    with factory.begin() as session:
+        create_silence(session, {"ticker": "BA"}, BURST_END - timedelta(hours=1), BURST_END + timedelta(hours=1),
+                       "test", "known incident, already handled")
+    evaluate_at(factory, rules, BURST_END - timedelta(seconds=30))
+    report = run_once(factory, rules, BURST_END + timedelta(seconds=30), sector_of=SECTORS.get)
+    assert report.events == {"firing": 1}
+    assert report.notifications == 0 and list(report.muted.values()) == ["silenced by silence 1"]
+
+
+def test_replay_lists_what_would_have_fired_without_sending(factory: sessionmaker[Session],
+                                                            receiver: Receiver) -> None:
+    seed(factory)
+    rules = rules_for(receiver)
+    with factory.begin() as session:
+        events = replay(session, rules, BURST_END - timedelta(minutes=30), BURST_END + timedelta(minutes=20),
+                        timedelta(minutes=1), SECTORS.get)
+        assert session.scalars(select(Alert)).all() == []
+    assert [(e.event, e.scope_key) for e in events] == [("firing", "BA"), ("resolved", "BA")]
+    assert events[0].at <= BURST_END + timedelta(minutes=1)
+    assert receiver.requests == []
+
+
+def queue_delivery(factory: sessionmaker[Session], rules: RulesFile, key: str) -> int:
+    """An outbox row as the engine writes it (the payload of one firing alert)."""
+    alert = AlertView(id=0, fingerprint="fp-test", rule_name="ticker-negative-spike", status="firing",
+                      labels={"alertname": "ticker-negative-spike", "ticker": "BA"}, annotations={},
+                      evidence={}, starts_at=BURST_END)
+    payload = webhook_payload(Notification("hook", "{}/0:{}", {}, [alert], key), rules.global_.external_url)
+    with factory.begin() as session:
+        row = WebhookDelivery(receiver="hook", payload=payload, idempotency_key=key)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def delivery(factory: sessionmaker[Session], row_id: int) -> WebhookDelivery:
+    with factory.begin() as session:
+        return session.get(WebhookDelivery, row_id)
+
+
+def test_failing_receivers_get_the_notification_later(factory: sessionmaker[Session]) -> None:
+    server = Receiver([Reply(500), Reply(429, {"Retry-After": "1"}), Reply(200, delay_s=3), Reply(503), Reply(200)])
+    try:
+        rules = rules_for(server, timeout="1s")
+        row_id = queue_delivery(factory, rules, "key-retry")
+        drain(dispatcher(factory, rules, backoff=Backoff(base_s=0.05, cap_s=0.2)))
+        row = delivery(factory, row_id)
+        assert (row.status, row.attempts, row.last_error) == ("delivered", 5, None)
+        assert len(server.requests) == 5
+        assert {r.headers["Idempotency-Key"] for r in server.requests} == {"key-retry"}
+        gaps = [b.at - a.at for a, b in zip(server.requests, server.requests[1:], strict=False)]
+        assert gaps[1] >= 0.95  # Retry-After: 1 after the 429 was honoured
+        assert gaps[2] >= 0.95  # the third attempt waited out its 1 s timeout
+    finally:
+        server.close()
+
+
+def test_dead_after_max_age_and_rejected_bodies_are_dead_at_once(factory: sessionmaker[Session]) -> None:
+    server = Receiver([Reply(400), *[Reply(500)] * 50])
+    try:
+        rules = rules_for(server, max_age="2s")
+        rejected = queue_delivery(factory, rules, "key-400")
+        send = dispatcher(factory, rules, backoff=Backoff(base_s=0.2, cap_s=0.5))
+        send.dispatch_once()
+        assert delivery(factory, rejected).status == "dead"
+        assert "HTTP 400" in delivery(factory, rejected).last_error
+        aging = queue_delivery(factory, rules, "key-500")
+        drain(send, until=10)
+        row = delivery(factory, aging)
+        assert row.status == "dead" and row.attempts >= 2
+        assert "max_age 0:00:02" in row.last_error
+        listing = subprocess.run([sys.executable, "-m", "monitor.cli", "alerts", "deliveries", "--status", "dead"],
+                                 capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT,
+                                 env={**os.environ, "FINSENT_DATABASE_URL": str(factory.kw["bind"].url
+                                                                                .render_as_string(False))})
+        assert listing.returncode == 0, listing.stderr
+        assert sorted(line.split()[1] for line in listing.stdout.splitlines()) == ["dead", "dead"]
+    finally:
+        server.close()
+
+
+def test_a_dispatcher_killed_mid_request_loses_nothing(factory: sessionmaker[Session], tmp_path: Path) -> None:
+    server = Receiver([Reply(200, delay_s=60)])  # the first request hangs until the dispatcher dies
+    try:
+        rules_text = (RULES_TEMPLATE.replace("RECEIVER_URL", server.url).replace("TIMEOUT", "30s")
+                      .replace("MAX_AGE", "1h"))
+        rules_file = tmp_path / "rules.yaml"
+        rules_file.write_text(rules_text)
+        rules = parse_rules(rules_text)
+        row_id = queue_delivery(factory, rules, "key-kill")
+        url = factory.kw["bind"].url.render_as_string(False)
+        child = subprocess.Popen([sys.executable, "-m", "monitor.cli", "alerts", "dispatch", "--rules",
+                                  str(rules_file), "--poll", "1s"], cwd=PROJECT_ROOT,
+                                 env={**os.environ, "FINSENT_DATABASE_URL": url, SECRET_ENV: SECRET},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 60
+            while not server.requests and time.monotonic() < deadline:
+                assert child.poll() is None, child.stderr.read().decode() if child.stderr else ""
+                time.sleep(0.1)
+            assert server.requests, "the dispatcher never sent the delivery"
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=10)
+        assert delivery(factory, row_id).status == "pending"
+        drain(dispatcher(factory, rules), until=20)
+        row = delivery(factory, row_id)
+        assert row.status == "delivered"
+        assert [r.headers["Idempotency-Key"] for r in server.requests] == ["key-kill", "key-kill"]
+        assert len(server.unique_by_idempotency_key()) == 1
+    finally:
+        server.close()
+
+
+def finsent(factory: sessionmaker[Session], *args: str) -> subprocess.CompletedProcess[str]:
+    url = factory.kw["bind"].url.render_as_string(False)
+    return subprocess.run([sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True, timeout=120,
+                          cwd=PROJECT_ROOT, env={**os.environ, "FINSENT_DATABASE_URL": url, SECRET_ENV: SECRET})
+
+
+def test_the_cli_lists_alerts_silences_and_replays(factory: sessionmaker[Session], receiver: Receiver,
+                                                   tmp_path: Path) -> None:
+    seed(factory)
+    rules = rules_for(receiver)
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(RULES_TEMPLATE.replace("RECEIVER_URL", receiver.url).replace("TIMEOUT", "2s")
+                          .replace("MAX_AGE", "1h"))
+    evaluate_at(factory, rules, BURST_END - timedelta(seconds=30))
+    evaluate_at(factory, rules, BURST_END + timedelta(seconds=30))
+
+    listed = finsent(factory, "alerts", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    [alert] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (alert["status"], alert["labels"]["ticker"]) == ("firing", "BA")
+    assert alert["evidence"]["top_articles"][0]["headline"] in FIXTURE["burst"]
+
+    silenced = finsent(factory, "alerts", "silence", "--match", "ticker=BA", "--for", "2h", "--comment",
+                       "FAA news already escalated", "--author", "ana")
+    assert silenced.returncode == 0 and silenced.stdout.startswith("silence 1 until "), silenced.stderr
+    assert "{ticker=BA}" in finsent(factory, "alerts", "silences").stdout
+    assert finsent(factory, "alerts", "unsilence", "1").stdout.strip() == "silence 1 expired"
+    assert finsent(factory, "alerts", "silences").stdout.strip() == "no silences"
+
+    replayed = finsent(factory, "alerts", "replay", "--rules", str(rules_file), "--from", "2031-03-03T09:30Z",
+                       "--to", "2031-03-03T10:20Z", "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    events = [json.loads(line) for line in replayed.stdout.splitlines()]
+    assert [(e["event"], e["key"]) for e in events] == [("firing", "BA"), ("resolved", "BA")]
+    assert replayed.stderr.strip().endswith("1 alerts would have fired")
+
+    bad = finsent(factory, "alerts", "check", "--rules", str(tmp_path / "absent.yaml"))
+    assert bad.returncode == 2 and "cannot read rules file" in bad.stderr
