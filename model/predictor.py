@@ -1,0 +1,192 @@
+"""Batched inference: texts in, `model.results.ArticleResult` out.
+
+    from model.predictor import Predictor
+    predictor = Predictor.load(settings.registry_dir)          # the live version
+    results = predictor.predict(["Apple beats estimates while Intel misses"])
+
+One encoder pass per text gives topic, sentiment and entity tags; entity
+sentiment reuses the same token states (no second encoder pass). Texts are
+sorted by length and padded per batch (length bucketing), then put back in the
+caller's order. On CUDA the model runs under bf16 autocast.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import torch
+
+from model.collate import Batch, EncodedText, collate, encode_text, length_buckets
+from model.features import bio_spans, token_span
+from model.labels import NER_TAGS, SENTIMENT_LABELS
+from model.results import ArticleResult, EntityResult
+
+log = logging.getLogger(__name__)
+
+
+class Linker(Protocol):
+    """What the Predictor needs from model.linking (a fake in unit tests)."""
+
+    def tickers(self, text: str) -> list[tuple[int, int, str]]: ...  # (start, end, symbol) of cashtags etc.
+
+    def link(self, text: str, start: int, end: int, entity_type: str) -> str | None: ...
+
+
+class NoLinker:
+    """Used when model.linking is unavailable: no tickers, nothing linked."""
+
+    def tickers(self, text: str) -> list[tuple[int, int, str]]:
+        return []
+
+    def link(self, text: str, start: int, end: int, entity_type: str) -> str | None:
+        return None
+
+
+class GazetteerLinker:
+    """Adapter over model.linking (find_tickers + Gazetteer.default())."""
+
+    def __init__(self) -> None:
+        from model.linking import Gazetteer, find_tickers
+
+        self._find_tickers = find_tickers
+        self._gazetteer = Gazetteer.default()
+
+    def tickers(self, text: str) -> list[tuple[int, int, str]]:
+        return [(m.start, m.end, m.symbol) for m in self._find_tickers(text)]
+
+    def link(self, text: str, start: int, end: int, entity_type: str) -> str | None:
+        return self._gazetteer.link(text, start, end, entity_type)
+
+
+def default_linker() -> Linker:
+    try:
+        return GazetteerLinker()
+    except ImportError as error:  # the linking module is another part; run without it rather than fail
+        log.warning("entity linking unavailable (%s): entities will have no tickers", error)
+        return NoLinker()
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' requested but torch sees no CUDA GPU")
+    return torch.device(device)
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class _Entity:
+    start: int
+    end: int
+    entity_type: str
+    ticker: str | None
+
+
+class Predictor:
+    def __init__(self, model, tokenizer, version: str, device: torch.device,  # noqa: ANN001
+                 linker: Linker | None = None, batch_size: int | None = None) -> None:
+        self.model = model.to(device).eval()
+        self.tokenizer = tokenizer
+        self.version = version
+        self.device = device
+        self.linker = linker if linker is not None else default_linker()
+        self.batch_size = batch_size or (256 if device.type == "cuda" else 32)
+        self.max_length = model.config.max_length
+
+    @classmethod
+    def load(cls, registry_dir: Path, version: str | None = None, device: str = "auto",
+             linker: Linker | None = None) -> "Predictor":
+        """Load a registry version (None or 'live' = the live one, 'latest' = newest)."""
+        from model.registry import load_model, resolve_version
+
+        resolved = resolve_version(Path(registry_dir), version)
+        target = resolve_device(device)
+        if target.type == "cpu":
+            torch.set_num_threads(available_cores())
+        model, tokenizer = load_model(Path(registry_dir), resolved)
+        return cls(model, tokenizer, resolved, target, linker=linker)
+
+    def predict(self, texts: list[str], batch_size: int | None = None) -> list[ArticleResult]:
+        encoded = [encode_text(self.tokenizer, text, self.max_length) for text in texts]
+        results: list[ArticleResult | None] = [None] * len(texts)
+        for indices in length_buckets([len(e.input_ids) for e in encoded], batch_size or self.batch_size):
+            for index, result in zip(indices, self._predict_batch([encoded[i] for i in indices])):
+                results[index] = result
+        return results  # type: ignore[return-value]
+
+    @torch.inference_mode()
+    def _predict_batch(self, items: list[EncodedText]) -> list[ArticleResult]:
+        batch, _ = collate(items, pad_id=self.tokenizer.pad_token_id or 0)
+        batch = batch.to(self.device)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            output = self.model(batch)
+            topic_probs = output.topic_logits.float().softmax(-1).cpu()
+            # row 0 of the per-source offsets is zero-initialised and shared: plain news gets no dataset bias
+            sentiment_probs = output.sentiment_logits.float().softmax(-1).cpu()
+            entities = [self._entities(item, output.ner_logits[row, :len(item.input_ids)].float().cpu())
+                        for row, item in enumerate(items)]
+            entity_probs = self._entity_sentiments(items, entities, output, batch)
+        results = []
+        for row, item in enumerate(items):
+            probs = sentiment_probs[row].tolist()
+            entity_results = []
+            for entity, e_probs in zip(entities[row], entity_probs[row]):
+                label = SENTIMENT_LABELS[max(range(3), key=lambda k: e_probs[k])]
+                entity_results.append(EntityResult(
+                    start=entity.start, end=entity.end, text=item.text[entity.start:entity.end],
+                    entity_type=entity.entity_type, ticker=entity.ticker,
+                    sentiment_label=label, sentiment_score=float(e_probs[2] - e_probs[0])))
+            results.append(ArticleResult(
+                topic=int(topic_probs[row].argmax()),
+                topic_probs=topic_probs[row].tolist(),
+                sentiment_label=SENTIMENT_LABELS[int(sentiment_probs[row].argmax())],
+                sentiment_score=float(probs[2] - probs[0]),
+                sentiment_probs=probs,
+                entities=entity_results,
+                model_version=self.version,
+            ))
+        return results
+
+    def _entities(self, item: EncodedText, ner_logits: torch.Tensor) -> list[_Entity]:
+        """Decode BIO over first sub-tokens, map back to characters, link, add rule-found tickers."""
+        positions = [i for i, first in enumerate(item.label_positions) if first]
+        tags = [NER_TAGS[t] for t in self.model.entity_tagger.decode(ner_logits[positions])]
+        found: list[_Entity] = []
+        for first, last, entity_type in bio_spans(tags):
+            # the span ends at the last sub-token of its last word
+            last_word = item.word_ids[positions[last - 1]]
+            end_token = max(i for i, w in enumerate(item.word_ids) if w == last_word)
+            start, end = item.offsets[positions[first]][0], item.offsets[end_token][1]
+            found.append(_Entity(start, end, entity_type, self.linker.link(item.text, start, end, entity_type)))
+        for start, end, symbol in self.linker.tickers(item.text):
+            if not any(e.start < end and start < e.end and e.ticker == symbol for e in found):
+                found.append(_Entity(start, end, "TICKER", symbol))
+        return sorted(found, key=lambda e: (e.start, e.end))
+
+    def _entity_sentiments(self, items: list[EncodedText], entities: list[list[_Entity]],
+                           output, batch: Batch) -> list[list[list[float]]]:  # noqa: ANN001
+        """Probabilities (negative, neutral, positive) per entity, from the already computed token states."""
+        n_entities = max([len(e) for e in entities] + [0])
+        if n_entities == 0:
+            return [[] for _ in items]
+        length = batch.input_ids.shape[1]
+        mask = torch.zeros((len(items), n_entities, length), device=self.device)
+        for row, (item, row_entities) in enumerate(zip(items, entities)):
+            for slot, entity in enumerate(row_entities):
+                span = token_span(item.offsets, item.word_ids, entity.start, entity.end)
+                if span is not None:
+                    mask[row, slot, span[0]:span[1]] = 1.0
+        logits = self.model.entity_sentiment_head(output.sequence_output, output.pooled, mask)  # (B, E, 3)
+        probs = logits.float().softmax(-1).cpu()
+        return [probs[row, :len(row_entities)].tolist() for row, row_entities in enumerate(entities)]

@@ -1,0 +1,435 @@
+"""Joint training of the multi-task model on heterogeneous datasets.
+
+    finsent train --profile quick          # < 10 min on 2 CPU cores, incl. evaluation
+    finsent train --profile full           # ~1 h on 2 CPU cores, minutes on a GPU
+
+Every dataset labels only some tasks; each step draws one dataset (temperature
+sampling, p_i ~ n_i^(1/T)) and a length-bucketed batch from it, and the model
+masks the losses of the tasks that batch does not label. Task losses are
+balanced by learned uncertainty weights (or summed, `loss_weighting="equal"`).
+
+`train` is the one training loop; scheduled retraining calls it too, with
+`extra_examples` (analysts' labels carry their own Example.weight) and
+`init_from` (a registry version to fine-tune). `train_with_pseudo_labels`
+runs it twice, filling missing task labels with the first model's confident
+predictions in between.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from model.collate import EncodedText, collate, encode_example, length_buckets
+from model.data.examples import EntitySpan, Example
+from model.evaluation import evaluate_examples, headline_score, predict_labels
+from model.features import bio_spans, first_subtoken_mask
+from model.labels import NER_TAGS
+from model.modeling import (
+    JointModel,
+    ModelConfig,
+    default_encoder_path,
+    layerwise_parameter_groups,
+    load_tokenizer,
+    warmup_linear_factor,
+)
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class TrainConfig:
+    profile: str = "quick"
+    data_dir: Path | None = None  # None: settings.data_dir
+    datasets: tuple[str, ...] | None = None  # dataset names of model.data.splits; None = all available
+    seed: int = 13
+    max_steps: int = 500
+    steps_per_epoch: int = 250  # an "epoch" here = the interval between dev evaluations and checkpoints
+    max_minutes: float | None = None  # wall-clock stop; the run then evaluates once more and ends
+    patience: int | None = None  # stop after this many evaluations without a better dev score
+    batch_size: int = 32
+    lr: float = 1e-4  # small encoders (MiniLM) fine-tune best at ~1e-4, higher than BERT-base's 2-5e-5
+    layer_decay: float = 0.9  # per layer downwards; embeddings get lr * 0.9^7 with 6 layers
+    warmup_fraction: float = 0.06
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    temperature: float = 2.0  # T=1 would starve FiNER-ORD (3k) next to Twitter topic (17k); T=inf is uniform
+    loss_weighting: str = "uncertainty"  # or "equal", to measure what the learned weights buy
+    label_smoothing: float = 0.1
+    dev_fraction: float = 0.1
+    dev_cap: int | None = 300  # dev examples per dataset at each evaluation (None = all)
+    threads: int | None = 2  # CPU threads; None = leave torch's default
+    device: str = "auto"
+    encoder_path: str = ""  # "" = the bundled MiniLM
+    encoder_layers: int | None = None
+    runs_dir: Path = PROJECT_ROOT / "runs"  # TensorBoard logs and resumable checkpoints
+    run_name: str | None = None  # default: the profile name
+    resume: bool = False
+    init_from: str | None = None  # registry version to fine-tune from
+    registry_dir: Path | None = None  # where init_from lives; None: settings.registry_dir
+    progress: bool = True
+    log_every: int = 25
+
+
+PROFILES: dict[str, dict[str, Any]] = {
+    # 2 CPU cores: ~0.5 s a step at batch 32 -> ~5 min of steps + 2 capped evaluations.
+    "quick": dict(max_steps=500, steps_per_epoch=250, dev_cap=200, max_minutes=7.0, batch_size=32),
+    # ~1 h on 2 CPU cores; on a GPU the same number of examples takes minutes.
+    "full": dict(max_steps=5000, steps_per_epoch=1000, dev_cap=None, max_minutes=None, batch_size=32, patience=3),
+}
+
+
+def profile_config(profile: str, **overrides: Any) -> TrainConfig:
+    """A TrainConfig for a named profile; on CUDA batches are 4x larger and steps 4x fewer."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown training profile {profile!r} (expected one of: {', '.join(PROFILES)})")
+    values = dict(PROFILES[profile])
+    device = overrides.get("device", "auto")
+    if (device == "cuda" or (device == "auto" and torch.cuda.is_available())) and "batch_size" not in overrides:
+        values["batch_size"] *= 4
+        values["max_steps"] = max(1, values["max_steps"] // 4)
+        values["steps_per_epoch"] = max(1, values["steps_per_epoch"] // 4)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig(profile=profile, **values)
+
+
+@dataclass
+class TrainResult:
+    model: JointModel  # best dev checkpoint, eval mode, on CPU
+    tokenizer: Any
+    metrics: dict[str, dict[str, dict[str, Any]]]  # dataset -> task -> scores (best evaluation)
+    dev_score: float  # mean headline score over (dataset, task)
+    steps: int
+    duration_s: float
+    data_hashes: dict[str, dict[str, str]]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, Any]:
+        """What the registry stores about this run (metadata.json)."""
+        return {"profile": self.config.get("profile"), "metrics": self.metrics, "dev_score": self.dev_score,
+                "steps": self.steps, "duration_s": round(self.duration_s, 1), "data_sha256": self.data_hashes,
+                "train_config": self.config, "history": self.history}
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def sampling_probabilities(sizes: dict[str, int], temperature: float) -> dict[str, float]:
+    """p_i ~ n_i^(1/T): T=1 proportional to size, larger T flatter."""
+    weights = {name: n ** (1.0 / temperature) for name, n in sizes.items() if n > 0}
+    total = sum(weights.values())
+    return {name: w / total for name, w in weights.items()}
+
+
+class DatasetBatches:
+    """Endless length-bucketed batches of one dataset, tokenised lazily and cached."""
+
+    def __init__(self, examples: list[Example], tokenizer, source_id: int, batch_size: int,  # noqa: ANN001
+                 rng: random.Random, max_length: int) -> None:
+        self.examples, self.tokenizer, self.source_id = examples, tokenizer, source_id
+        self.batch_size, self.rng, self.max_length = batch_size, rng, max_length
+        self._cache: dict[int, EncodedText] = {}
+        self._batches: Iterator[list[int]] = iter(())
+
+    def _encoded(self, index: int) -> EncodedText:
+        if index not in self._cache:
+            self._cache[index] = encode_example(self.tokenizer, self.examples[index], self.source_id, self.max_length)
+        return self._cache[index]
+
+    def next(self):  # noqa: ANN201
+        indices = next(self._batches, None)
+        if indices is None:  # one pass done: reshuffle (character length approximates token length)
+            self._batches = iter(length_buckets([len(e.text) for e in self.examples], self.batch_size, self.rng))
+            indices = next(self._batches)
+        return collate([self._encoded(i) for i in indices], pad_id=self.tokenizer.pad_token_id or 0)
+
+
+def load_training_corpus(config: TrainConfig):  # noqa: ANN201
+    """dataset name -> DatasetSplit, from model.data.splits (the data engineer's catalogue)."""
+    from model.data.splits import load_corpus
+
+    data_dir = config.data_dir
+    if data_dir is None:
+        from monitor.settings import get_settings
+
+        data_dir = get_settings().data_dir
+    return load_corpus(Path(data_dir), names=list(config.datasets) if config.datasets else None,
+                       dev_fraction=config.dev_fraction)
+
+
+def _initial_model(config: TrainConfig) -> tuple[JointModel, Any]:
+    if config.init_from:
+        from model.registry import load_model
+
+        registry_dir = config.registry_dir
+        if registry_dir is None:
+            from monitor.settings import get_settings
+
+            registry_dir = get_settings().registry_dir
+        return load_model(Path(registry_dir), config.init_from)
+    model_config = ModelConfig(encoder_path=config.encoder_path, encoder_layers=config.encoder_layers,
+                               loss_weighting=config.loss_weighting, label_smoothing=config.label_smoothing)
+    model = JointModel(model_config)
+    return model, load_tokenizer(config.encoder_path or default_encoder_path())
+
+
+def evaluate_dev(model: JointModel, tokenizer, dev_sets: dict[str, list[Example]], device: torch.device,  # noqa: ANN001
+                 batch_size: int = 64) -> tuple[dict[str, dict[str, dict[str, Any]]], float]:
+    """Metrics per dataset and task on the dev sets, and their mean headline score."""
+    metrics: dict[str, dict[str, dict[str, Any]]] = {}
+    scores = []
+    for name, examples in dev_sets.items():
+        if not examples:
+            continue
+        result = evaluate_examples(model, tokenizer, examples, device=device, batch_size=batch_size)
+        metrics[name] = {task: {k: v for k, v in m.items() if k != "per_class"} for task, m in result.items()}
+        scores.extend(headline_score(task, m) for task, m in result.items())
+    return metrics, (sum(scores) / len(scores) if scores else 0.0)
+
+
+def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[Example] | None = None,
+          initial_model: JointModel | None = None, tokenizer=None) -> TrainResult:  # noqa: ANN001
+    """Train (or fine-tune) the joint model; return the best dev checkpoint and its metrics."""
+    started = time.monotonic()
+    seed_everything(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = torch.device("cuda" if config.device in ("auto", "cuda") and torch.cuda.is_available() else "cpu")
+    use_bf16 = device.type == "cuda"
+
+    # --- data: one endless batch stream per dataset, dev sets capped -------------------------------
+    corpus = corpus if corpus is not None else load_training_corpus(config)
+    if initial_model is None:
+        model, tokenizer = _initial_model(config)
+    else:
+        model = initial_model
+    model.to(device)
+    train_sets = {name: split.train for name, split in corpus.items() if split.train}
+    if extra_examples:
+        train_sets["extra"] = list(extra_examples)
+    if not train_sets:
+        raise ValueError("no training examples: check FINSENT_DATA_DIR or run `finsent data fetch`")
+    # a capped dev set is a seeded sample, not the first rows: some files are sorted by label
+    dev_sets = {name: (random.Random(config.seed).sample(split.dev, config.dev_cap)
+                       if config.dev_cap and len(split.dev) > config.dev_cap else split.dev)
+                for name, split in corpus.items()}
+    data_rng = random.Random(config.seed)
+    streams = {name: DatasetBatches(examples, tokenizer, model.config.source_id(name), config.batch_size,
+                                    data_rng, model.config.max_length)
+               for name, examples in train_sets.items()}
+    probabilities = sampling_probabilities({n: len(e) for n, e in train_sets.items()}, config.temperature)
+    names, weights = list(probabilities), list(probabilities.values())
+
+    groups = layerwise_parameter_groups(model, config.lr, config.layer_decay, config.weight_decay)
+    optimizer = torch.optim.AdamW(groups, lr=config.lr)
+    warmup_steps = math.ceil(config.warmup_fraction * config.max_steps)
+
+    run_dir = Path(config.runs_dir) / (config.run_name or config.profile)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    step, best_score, best_metrics, history, stale = 0, -1.0, {}, [], 0
+    if config.resume and (run_dir / "last.pt").is_file():
+        checkpoint = torch.load(run_dir / "last.pt", map_location=device, weights_only=False)
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        step, best_score, best_metrics = checkpoint["step"], checkpoint["best_score"], checkpoint["best_metrics"]
+        history, stale = checkpoint["history"], checkpoint.get("stale", 0)
+        data_rng.setstate(checkpoint["data_rng"])
+        torch.set_rng_state(checkpoint["torch_rng"])
+        log.info("resumed %s at step %d (best dev score %.4f)", run_dir, step, best_score)
+    elif (run_dir / "best.pt").exists():
+        (run_dir / "best.pt").unlink()  # a fresh run must not inherit another run's best checkpoint
+
+    from torch.utils.tensorboard import SummaryWriter
+    from tqdm.auto import tqdm
+
+    writer = SummaryWriter(str(run_dir / "tensorboard"))
+    progress = tqdm(total=config.max_steps, initial=step, desc=f"train[{config.profile}]", disable=not config.progress)
+    running: dict[str, list[float]] = {}
+    last_evaluated = step
+    model.train()
+    while step < config.max_steps:
+        # --- schedule: warmup then linear decay, per parameter group (layer-wise LR) ----------------
+        factor = warmup_linear_factor(step, warmup_steps, config.max_steps)
+        for group in optimizer.param_groups:
+            group["lr"] = group["base_lr"] * factor
+
+        # --- forward-backward-update ------------------------------------------------------------------
+        name = data_rng.choices(names, weights)[0]
+        batch, labels = streams[name].next()
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
+            output = model(batch.to(device), labels.to(device))
+        if output.loss is not None:  # None only for a batch that labels nothing
+            output.loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+
+        # --- log ----------------------------------------------------------------------------------------
+        for task, loss in output.losses.items():
+            running.setdefault(task, []).append(loss.item())
+        if output.loss is not None:
+            running.setdefault("total", []).append(output.loss.item())
+        if step % config.log_every == 0:
+            means = {task: sum(v) / len(v) for task, v in running.items()}
+            for task, value in means.items():
+                writer.add_scalar(f"train/loss_{task}", value, step)
+            writer.add_scalar("train/lr", config.lr * factor, step)
+            for task, s in zip(model.task_weighting.tasks, model.task_weighting.log_variance.tolist()):
+                writer.add_scalar(f"train/log_variance_{task}", s, step)
+            progress.set_postfix(loss=f"{means.get('total', float('nan')):.3f}")
+            running = {}
+        progress.update(1)
+
+        # --- stop (time budget) ---------------------------------------------------------------------
+        out_of_time = config.max_minutes is not None and time.monotonic() - started > 60 * config.max_minutes
+
+        # --- evaluate/checkpoint ----------------------------------------------------------------------
+        if step % config.steps_per_epoch == 0 or step == config.max_steps or out_of_time:
+            metrics, score = evaluate_dev(model, tokenizer, dev_sets, device)
+            model.train()
+            last_evaluated = step
+            history.append({"step": step, "dev_score": score, "elapsed_s": round(time.monotonic() - started, 1)})
+            writer.add_scalar("dev/score", score, step)
+            for dataset, tasks in metrics.items():
+                for task, values in tasks.items():
+                    writer.add_scalar(f"dev/{dataset}/{task}", headline_score(task, values), step)
+            progress.write(f"step {step}: dev score {score:.4f} " + " ".join(
+                f"{d}/{t}={headline_score(t, v):.3f}" for d, ts in metrics.items() for t, v in ts.items()))
+            if score > best_score:
+                best_score, best_metrics, stale = score, metrics, 0
+                torch.save(model.state_dict(), run_dir / "best.pt")
+            else:
+                stale += 1
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+                        "best_score": best_score, "best_metrics": best_metrics, "history": history,
+                        "stale": stale, "data_rng": data_rng.getstate(), "torch_rng": torch.get_rng_state()},
+                       run_dir / "last.pt")
+
+        # --- stop -------------------------------------------------------------------------------------
+        if out_of_time or (config.patience is not None and stale >= config.patience):
+            log.info("stopping at step %d (%s)", step, "time budget" if out_of_time else "no dev improvement")
+            break
+    progress.close()
+    writer.close()
+    if last_evaluated != step or not (run_dir / "best.pt").exists():
+        metrics, score = evaluate_dev(model, tokenizer, dev_sets, device)
+        if score > best_score:
+            best_score, best_metrics = score, metrics
+            torch.save(model.state_dict(), run_dir / "best.pt")
+    model.load_state_dict(torch.load(run_dir / "best.pt", map_location=device))
+    model.to("cpu").eval()
+    return TrainResult(
+        model=model, tokenizer=tokenizer, metrics=best_metrics, dev_score=best_score, steps=step,
+        duration_s=time.monotonic() - started,
+        data_hashes={name: dict(getattr(split, "file_sha256", {})) for name, split in corpus.items()},
+        history=history,
+        config={k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+    )
+
+
+# --- joint annotation (pseudo-labels) --------------------------------------------------------------
+
+PSEUDO_LABEL_THRESHOLD = 0.9
+
+
+@torch.inference_mode()
+def pseudo_label(model: JointModel, tokenizer, examples: list[Example], threshold: float = PSEUDO_LABEL_THRESHOLD,  # noqa: ANN001
+                 device: torch.device | str = "cpu", batch_size: int = 64) -> tuple[list[Example], dict[str, int]]:
+    """Copies of `examples` with missing topic/sentiment/entity labels filled where the model is confident.
+
+    Sentiment and topic: max probability >= threshold. Entities: every word's
+    tag probability >= threshold (a sentence is tagged fully or not at all,
+    since a missing entity would teach "O"). Entity sentiment is not filled.
+    """
+    from model.collate import encode_text
+
+    model.eval().to(device)
+    filled = {"topic": 0, "sentiment": 0, "ner": 0}
+    out: list[Example] = []
+    for start in range(0, len(examples), batch_size):
+        chunk = examples[start:start + batch_size]
+        encoded = [encode_text(tokenizer, ex.text, model.config.max_length) for ex in chunk]
+        batch, _ = collate(encoded, pad_id=tokenizer.pad_token_id or 0)
+        output = model(batch.to(device))
+        topic_probs = output.topic_logits.float().softmax(-1).cpu()
+        sentiment_probs = output.sentiment_logits.float().softmax(-1).cpu()
+        tag_probs = output.ner_logits.float().softmax(-1).cpu()
+        for row, (example, item) in enumerate(zip(chunk, encoded)):
+            new = replace(example, meta={**example.meta, "pseudo_labelled": []})
+            if example.topic is None and float(topic_probs[row].max()) >= threshold:
+                new.topic = int(topic_probs[row].argmax())
+                new.meta["pseudo_labelled"].append("topic")
+                filled["topic"] += 1
+            if example.sentiment is None and float(sentiment_probs[row].max()) >= threshold:
+                new.sentiment = int(sentiment_probs[row].argmax())
+                new.meta["pseudo_labelled"].append("sentiment")
+                filled["sentiment"] += 1
+            positions = [i for i, first in enumerate(first_subtoken_mask(item.word_ids)) if first]
+            if example.entities is None and positions and float(tag_probs[row, positions].max(-1).values.min()) >= threshold:
+                tags = [NER_TAGS[t] for t in model.entity_tagger.decode(output.ner_logits[row, positions].float().cpu())]
+                spans = []
+                for first, last, entity_type in bio_spans(tags):
+                    last_word = item.word_ids[positions[last - 1]]
+                    end_token = max(i for i, w in enumerate(item.word_ids) if w == last_word)
+                    spans.append(EntitySpan(item.offsets[positions[first]][0], item.offsets[end_token][1], entity_type))
+                new.entities = spans
+                new.meta["pseudo_labelled"].append("ner")
+                filled["ner"] += 1
+            out.append(new)
+    return out, filled
+
+
+def compare_metrics(before: dict, after: dict) -> dict[str, dict[str, dict[str, float]]]:
+    """dataset -> task -> {before, after, delta} of the headline scores."""
+    comparison: dict[str, dict[str, dict[str, float]]] = {}
+    for dataset, tasks in after.items():
+        for task, values in tasks.items():
+            if task in before.get(dataset, {}):
+                b, a = headline_score(task, before[dataset][task]), headline_score(task, values)
+                comparison.setdefault(dataset, {})[task] = {"before": b, "after": a, "delta": a - b}
+    return comparison
+
+
+def train_with_pseudo_labels(config: TrainConfig, corpus: dict | None = None,
+                             extra_examples: list[Example] | None = None,
+                             pool_cap: int | None = 3000) -> tuple[TrainResult, dict[str, Any]]:
+    """Train, fill missing labels with confident predictions, train again from that model.
+
+    Returns the second result and a report: labels filled per dataset and task,
+    and per (dataset, task) whether the second round helped on dev.
+    """
+    corpus = corpus if corpus is not None else load_training_corpus(config)
+    first = train(config, corpus=corpus, extra_examples=extra_examples)
+    augmented, filled = {}, {}
+    for name, split in corpus.items():
+        pool = split.train[:pool_cap] if pool_cap else split.train
+        labelled, counts = pseudo_label(first.model, first.tokenizer, pool)
+        augmented[name] = replace(split, train=labelled + split.train[len(pool):])
+        filled[name] = counts
+    second_config = replace(config, run_name=f"{config.run_name or config.profile}-pseudo", resume=False)
+    second = train(second_config, corpus=augmented, extra_examples=extra_examples,
+                   initial_model=first.model, tokenizer=first.tokenizer)
+    report = {"filled": filled, "threshold": PSEUDO_LABEL_THRESHOLD,
+              "dev_comparison": compare_metrics(first.metrics, second.metrics),
+              "first_round_dev_score": first.dev_score, "second_round_dev_score": second.dev_score}
+    return second, report
+
+
+__all__ = ["TrainConfig", "TrainResult", "PROFILES", "profile_config", "train", "train_with_pseudo_labels",
+           "pseudo_label", "sampling_probabilities", "evaluate_dev", "predict_labels"]
