@@ -116,6 +116,7 @@ def promote_model(version: str) -> None:
         promote(_registry_dir(), version)
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
+    _record_pointer_change("promoted by an operator")
     click.echo(f"live: {version}")
 
 
@@ -125,9 +126,18 @@ def rollback_model() -> None:
     from model.registry import RegistryError, rollback
 
     try:
-        click.echo(f"live: {rollback(_registry_dir())}")
+        live = rollback(_registry_dir())
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
+    _record_pointer_change("rolled back by an operator")
+    click.echo(f"live: {live}")
+
+
+def _record_pointer_change(reason: str) -> None:
+    """Mirror the registry's live pointer into model_versions (warns when the database is down)."""
+    from monitor.retrain.records import sync_after_pointer_change
+
+    sync_after_pointer_change(_registry_dir(), reason=reason)
 
 
 @models.command("ensure")
