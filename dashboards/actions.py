@@ -1,0 +1,117 @@
+"""The writes an analyst makes from the dashboard: silence, acknowledge, correct a label.
+
+Each function takes a Session and leaves the transaction to the caller
+(`with session_factory(url).begin() as session:`), validates its input with
+an error that names the field, and touches only the tables and columns that
+the `finsent_dashboard` database role may write (see dashboards/grants.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from model.labels import ENTITY_TYPES, SENTIMENT_LABELS, TOPIC_LABELS
+from monitor.storage.models import Alert, AnalystLabel, Article, Silence
+
+MAX_SILENCE = timedelta(days=30)
+LABEL_TASKS = ("sentiment", "topic", "entities", "entity-sentiment")  # as monitor/retrain/labels.py reads them
+
+
+class ActionError(ValueError):
+    """An analyst's input that cannot be stored; the message names the field."""
+
+
+def _require_author(author: str) -> str:
+    author = author.strip()
+    if not author:
+        raise ActionError("author: enter your name in the sidebar before acting")
+    return author
+
+
+def create_silence(session: Session, matchers: dict[str, str], duration: timedelta, created_by: str,
+                   comment: str = "", starts_at: datetime | None = None) -> Silence:
+    """Mute alerts whose labels contain all `matchers` from starts_at (default now) for `duration`."""
+    if not matchers:
+        raise ActionError("matchers: choose at least one label to match, or the silence would mute every alert")
+    for name, value in matchers.items():
+        if not isinstance(value, str) or not value:
+            raise ActionError(f"matchers.{name}: expected a non-empty string, got {value!r}")
+    if not timedelta(0) < duration <= MAX_SILENCE:
+        raise ActionError(f"duration: expected between 1 minute and {MAX_SILENCE.days} days, got {duration}")
+    starts_at = starts_at or datetime.now(UTC)
+    silence = Silence(matchers=dict(matchers), starts_at=starts_at, ends_at=starts_at + duration,
+                      created_by=_require_author(created_by), comment=comment.strip())
+    session.add(silence)
+    session.flush()
+    return silence
+
+
+def acknowledge_alert(session: Session, alert_id: int, acknowledged_by: str) -> None:
+    """Record who took ownership of an alert; it keeps firing (acknowledging is not silencing)."""
+    result = session.execute(update(Alert).where(Alert.id == alert_id).values(
+        acknowledged_by=_require_author(acknowledged_by), acknowledged_at=datetime.now(UTC)))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise ActionError(f"alert_id: no alert {alert_id}")
+
+
+@dataclass(frozen=True)
+class EntityCorrection:
+    """One entity as the analyst says it should be: its text must occur in the headline."""
+
+    text: str
+    entity_type: str
+    sentiment_label: str
+
+
+def sentiment_label(sentiment: str, previous: str | None) -> dict[str, Any]:
+    """The analyst_labels.label JSON of a sentiment correction."""
+    if sentiment not in SENTIMENT_LABELS:
+        raise ActionError(f"sentiment: expected one of {', '.join(SENTIMENT_LABELS)}, got {sentiment!r}")
+    return {"sentiment": sentiment, "previous": previous}
+
+
+def topic_label(topic: int, previous: int | None) -> dict[str, Any]:
+    """The analyst_labels.label JSON of a topic correction (id and name, so either survives a renaming)."""
+    if not 0 <= topic < len(TOPIC_LABELS):
+        raise ActionError(f"topic: expected an id in 0..{len(TOPIC_LABELS) - 1}, got {topic!r}")
+    return {"topic": topic, "topic_name": TOPIC_LABELS[topic], "previous": previous}
+
+
+def entities_label(headline: str, entities: list[EntityCorrection]) -> dict[str, Any]:
+    """The analyst_labels.label JSON of an entity correction: character spans into the headline."""
+    spans = []
+    for row, entity in enumerate(entities, start=1):
+        text = entity.text.strip()
+        if not text:
+            raise ActionError(f"entities row {row}: text is empty")
+        start = headline.find(text)
+        if start < 0:
+            raise ActionError(f"entities row {row}: {text!r} does not occur in the headline")
+        if entity.entity_type not in ENTITY_TYPES:
+            raise ActionError(f"entities row {row}: type must be one of {', '.join(ENTITY_TYPES)}, "
+                              f"got {entity.entity_type!r}")
+        if entity.sentiment_label not in SENTIMENT_LABELS:
+            raise ActionError(f"entities row {row}: sentiment must be one of {', '.join(SENTIMENT_LABELS)}, "
+                              f"got {entity.sentiment_label!r}")
+        spans.append({"start": start, "end": start + len(text), "text": text, "type": entity.entity_type,
+                      "sentiment": entity.sentiment_label})
+    return {"entities": spans}
+
+
+def record_label(session: Session, article_id: str, task: str, label: dict[str, Any], author: str,
+                 model_version: str | None = None) -> AnalystLabel:
+    """Store one correction with who made it; created_at is set by the database."""
+    if task not in LABEL_TASKS:
+        raise ActionError(f"task: expected one of {', '.join(LABEL_TASKS)}, got {task!r}")
+    if session.scalar(select(Article.id).where(Article.id == article_id)) is None:
+        raise ActionError(f"article_id: no article {article_id!r}")
+    row = AnalystLabel(article_id=article_id, task=task, label={**label, "model_version": model_version},
+                       author=_require_author(author))
+    session.add(row)
+    session.flush()
+    return row

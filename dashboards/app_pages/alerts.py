@@ -1,0 +1,148 @@
+"""Alerts page: firing / pending / resolved / silenced alerts, their evidence, deliveries, and actions.
+
+Acknowledging writes alerts.acknowledged_by/at; silencing writes a `silences`
+row whose matchers are the chosen labels of the alert. The alert engine
+(monitor/alerts) reads silences on its next evaluation.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import streamlit as st
+
+from dashboards import actions, filters, queries, ui
+from monitor.storage.db import session_factory
+
+STATUSES = ("firing", "pending", "resolved")
+SILENCE_DURATIONS = {"1 hour": timedelta(hours=1), "4 hours": timedelta(hours=4), "24 hours": timedelta(days=1),
+                     "7 days": timedelta(days=7)}
+EVIDENCE_ARTICLE_KEYS = ("top_articles", "top_article_ids", "article_ids")  # monitor/alerts writes top_articles
+EVIDENCE_NUMBERS = ("value", "baseline", "zscore", "stories")
+
+range_ = ui.page_header("Alerts", "What fired, why, who is on it, and whether the webhooks got through.")
+url = ui.database_url()
+
+
+def describe_labels(labels: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def evidence_article_ids(evidence: dict[str, Any]) -> tuple[str, ...]:
+    for key in EVIDENCE_ARTICLE_KEYS:
+        value = evidence.get(key)
+        if isinstance(value, list):
+            ids = (item.get("id") or item.get("article_id") if isinstance(item, dict) else item for item in value)
+            return tuple(str(i) for i in ids if i)
+    return ()
+
+
+left, right = st.columns([3, 1])
+statuses = left.multiselect("Status", STATUSES, default=["firing", "pending"], key="alert_statuses")
+show_silenced = right.toggle("Include silenced", value=True, key="alert_show_silenced")
+
+
+@st.fragment(run_every=filters.refresh_interval())
+def alert_list() -> None:
+    found = queries.alerts_in_range(url, tuple(statuses), range_.since, range_.until)
+    if not show_silenced and not found.empty:
+        found = found[~found["silenced"]]
+    if found.empty:
+        st.success("No alerts match in this time range.", icon=":material/check_circle:")
+        return
+    view = found.assign(what=found["labels"].map(describe_labels),
+                        summary=found["annotations"].map(lambda notes: notes.get("summary", "")),
+                        silenced=found["silenced"].map(lambda s: "🔕" if s else ""))
+    st.dataframe(view[["id", "status", "silenced", "severity", "rule_name", "what", "summary", "starts_at", "ends_at",
+                       "acknowledged_by"]], hide_index=True, width="stretch", column_config={
+        "starts_at": st.column_config.DatetimeColumn("started", format="MMM D HH:mm"),
+        "ends_at": st.column_config.DatetimeColumn("resolved", format="MMM D HH:mm"),
+        "rule_name": "rule", "acknowledged_by": "acknowledged by"})
+
+
+alert_list()
+
+found = queries.alerts_in_range(url, tuple(statuses), range_.since, range_.until)
+if found.empty:
+    st.stop()
+by_id = {int(row["id"]): row for row in ui.records(found)}
+alert_id = st.selectbox("Alert", list(by_id), key="alert_selected",
+                        format_func=lambda i: f"#{i} {by_id[i]['rule_name']} ({describe_labels(by_id[i]['labels'])})")
+alert = by_id[alert_id]
+
+st.subheader(f"#{alert_id} {alert['rule_name']}")
+st.markdown(f"**{alert['status']}** · severity **{alert['severity']}** · "
+            f"since {alert['starts_at']:%Y-%m-%d %H:%M} UTC"
+            + (" · 🔕 silenced" if alert["silenced"] else "")
+            + (f" · acknowledged by **{alert['acknowledged_by']}**" if alert["acknowledged_by"] else ""))
+if alert["annotations"].get("summary") or alert["annotations"].get("description"):
+    notes = alert["annotations"]
+    st.info(" — ".join(str(notes[k]) for k in ("summary", "description") if notes.get(k)))
+
+evidence_column, delivery_column = st.columns([3, 2], gap="large")
+with evidence_column:
+    st.markdown("**Evidence**")
+    numbers = {k: alert["evidence"][k] for k in EVIDENCE_NUMBERS
+               if isinstance(alert["evidence"].get(k), (int, float))}
+    if numbers:
+        metric_columns = st.columns(min(len(numbers), 4))
+        for column, (name, value) in zip(metric_columns, list(numbers.items())[:4], strict=False):
+            column.metric(name.replace("_", " "), f"{value:+.2f}" if isinstance(value, float) else value)
+    article_ids = evidence_article_ids(alert["evidence"])
+    if article_ids:
+        evidence_articles = queries.articles_by_id(url, article_ids)
+        mentions = queries.entity_mentions(url, tuple(evidence_articles["id"]))
+        st.markdown("".join(ui.article_card(article, ui.mentions_of(mentions, article))
+                            for article in ui.records(evidence_articles)), unsafe_allow_html=True)
+    else:
+        st.caption("The alert carries no article ids.")
+with delivery_column:
+    st.markdown("**Webhook deliveries**")
+    deliveries = queries.webhook_deliveries(url, alert_id)
+    if deliveries.empty:
+        st.caption("No notifications were sent for this alert (routed nowhere, or still pending evaluation).")
+    else:
+        st.dataframe(deliveries[["receiver", "status", "attempts", "last_error", "delivered_at"]], hide_index=True,
+                     width="stretch", column_config={
+                         "delivered_at": st.column_config.DatetimeColumn("delivered", format="MMM D HH:mm:ss")})
+
+st.divider()
+act_column, silence_column = st.columns([1, 2], gap="large")
+author = filters.analyst_name()
+with act_column:
+    st.markdown("**Acknowledge**")
+    st.caption("Says you are on it; the alert keeps firing and notifying.")
+    if st.button("Acknowledge", key="acknowledge", disabled=bool(alert["acknowledged_by"]), type="primary"):
+        try:
+            with session_factory(url).begin() as session:
+                actions.acknowledge_alert(session, alert_id, author)
+        except actions.ActionError as error:
+            st.error(str(error))
+        else:
+            queries.clear_after_write(queries.alerts_in_range, queries.active_alerts)
+            ui.flash(f"Alert #{alert_id} acknowledged by {author}.")
+            st.rerun()
+with silence_column:
+    st.markdown("**Silence**")
+    with st.form("silence_form"):
+        label_names = sorted(alert["labels"])
+        # The series' identity by default (rule + its scope key): silences this alert, not its whole sector.
+        identity = [n for n in ("alertname", alert["labels"].get("scope")) if n in alert["labels"]]
+        matched = st.multiselect("Match labels", label_names, default=identity or label_names,
+                                 format_func=lambda name: f"{name}={alert['labels'][name]}")
+        duration = st.selectbox("For", list(SILENCE_DURATIONS), index=1)
+        comment = st.text_input("Comment", placeholder="why this is noise")
+        submitted = st.form_submit_button("Silence")
+    if submitted:
+        try:
+            with session_factory(url).begin() as session:
+                silence = actions.create_silence(session, {name: str(alert["labels"][name]) for name in matched},
+                                                 SILENCE_DURATIONS[duration], author, comment)
+                silence_id = silence.id
+        except actions.ActionError as error:
+            st.error(str(error))
+        else:
+            queries.clear_after_write(queries.alerts_in_range, queries.active_alerts)
+            ui.flash(f"Silence #{silence_id} created for {duration}.")
+            st.rerun()

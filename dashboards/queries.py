@@ -1,0 +1,406 @@
+"""Cached, parameterised reads for the dashboard pages.
+
+Time-series charts and totals read only `sentiment_aggregates`, through its
+primary key (scope_kind, scope_key, bucket_seconds, bucket_start) or its
+(bucket_seconds, bucket_start) index. Lists of articles, alerts and labels,
+and the entity page's co-mention and source bars (no aggregate scope holds
+those), touch raw rows, always bounded by an indexed key and time range and
+a LIMIT (the newest 2,000 articles for the bars).
+
+Every query takes the database URL first so cache entries never mix two
+databases, and runs on the pooled engine from `engine_for`. The undecorated
+function stays reachable as `fn.__wrapped__`: the benchmark
+(`finsent dashboard bench`) times the database through it, not the cache.
+Values are bound parameters throughout; no SQL is assembled from strings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine, and_, func, select, text
+from sqlalchemy.sql import Executable
+
+from model.labels import TOPIC_LABELS
+from monitor.storage.db import make_engine
+from monitor.storage.models import ModelVersion, SentimentAggregate
+
+LIVE_TTL_S = 10  # what the auto-refreshing panels read: alerts, health, latest buckets
+HISTORY_TTL_S = 60  # trends and lists that change little between two refreshes
+SLOW_TTL_S = 300  # model versions, choices for pickers
+
+# Topic keys are known (ids 0..19): naming them lets PostgreSQL walk the primary key
+# once per topic instead of reading every topic row of both bucket sizes.
+TOPIC_KEYS: tuple[str, ...] = tuple(str(i) for i in range(len(TOPIC_LABELS)))
+
+AGGREGATE_COUNTS = ("article_count", "story_count", "negative_count", "neutral_count", "positive_count",
+                    "score_sum", "score_sq_sum")
+
+
+@st.cache_resource(show_spinner=False)
+def engine_for(database_url: str) -> Engine:
+    """One connection pool per database URL for the whole Streamlit process; sessions in UTC."""
+    return make_engine(database_url, connect_args={"options": "-c timezone=UTC"}, pool_size=5, max_overflow=5)
+
+
+def _frame(database_url: str, statement: Executable, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Run one statement and return its rows as a DataFrame that keeps its columns when empty."""
+    with engine_for(database_url).connect() as connection:
+        result = connection.execute(statement, dict(params or {}))
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _with_sentiment_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add mean_score and negative/positive shares; a story counts once (see monitor.storage.aggregates)."""
+    stories = frame["story_count"].where(frame["story_count"] > 0)
+    frame["mean_score"] = (frame["score_sum"] / stories).astype(float)
+    frame["negative_share"] = (frame["negative_count"] / stories).astype(float)
+    frame["positive_share"] = (frame["positive_count"] / stories).astype(float)
+    return frame
+
+
+# --- aggregates: what the charts read ------------------------------------------------------------
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def latest_bucket_start(database_url: str) -> datetime | None:
+    """Start of the newest one-minute global bucket: when the newest scored article was published."""
+    statement = select(func.max(SentimentAggregate.bucket_start)).where(
+        SentimentAggregate.scope_kind == "global", SentimentAggregate.scope_key == "all",
+        SentimentAggregate.bucket_seconds == 60)
+    with engine_for(database_url).connect() as connection:
+        return connection.execute(statement).scalar_one_or_none()
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)  # the live figures read it every refresh
+def scope_series(database_url: str, scope_kind: str, bucket_seconds: int, since: datetime, until: datetime,
+                 scope_keys: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """One row per (scope_key, bucket) in [since, until): counts, mean_score, negative_share."""
+    table = SentimentAggregate
+    conditions = [table.scope_kind == scope_kind, table.bucket_seconds == bucket_seconds,
+                  table.bucket_start >= since, table.bucket_start < until]
+    if scope_keys is not None:
+        conditions.append(table.scope_key.in_(scope_keys))
+    statement = (select(table.scope_key, table.bucket_start, *(getattr(table, c) for c in AGGREGATE_COUNTS))
+                 .where(and_(*conditions)).order_by(table.scope_key, table.bucket_start))
+    return _with_sentiment_columns(_frame(database_url, statement))
+
+
+@st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
+def scope_totals(database_url: str, scope_kind: str, bucket_seconds: int, since: datetime, until: datetime,
+                 limit: int = 500, scope_keys: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Per scope_key totals over [since, until), busiest first."""
+    table = SentimentAggregate
+    conditions = [table.scope_kind == scope_kind, table.bucket_seconds == bucket_seconds,
+                  table.bucket_start >= since, table.bucket_start < until]
+    if scope_keys is not None:
+        conditions.append(table.scope_key.in_(scope_keys))
+    statement = (select(table.scope_key, *(func.sum(getattr(table, c)).label(c) for c in AGGREGATE_COUNTS))
+                 .where(and_(*conditions))
+                 .group_by(table.scope_key).order_by(func.sum(table.article_count).desc()).limit(limit))
+    return _with_sentiment_columns(_frame(database_url, statement))
+
+
+@st.cache_data(ttl=SLOW_TTL_S, show_spinner=False)
+def scope_choices(database_url: str, scope_kind: str, hourly_since: datetime, hourly_until: datetime,
+                  limit: int = 500) -> pd.DataFrame:
+    """scope_totals over whole hours, for pickers: cached for minutes, since the set of tickers or
+    sources seen in a range barely changes while its totals are computed from ~200k hourly rows."""
+    return scope_totals.__wrapped__(database_url, scope_kind, 3600, hourly_since, hourly_until, limit)
+
+
+TOP_MOVERS_SQL = text("""
+    SELECT scope_key AS ticker,
+           coalesce(sum(article_count) FILTER (WHERE bucket_start >= :since), 0) AS recent_articles,
+           coalesce(sum(story_count) FILTER (WHERE bucket_start >= :since), 0) AS recent_stories,
+           coalesce(sum(score_sum) FILTER (WHERE bucket_start >= :since), 0) AS recent_score_sum,
+           coalesce(sum(story_count) FILTER (WHERE bucket_start < :since), 0) AS baseline_stories,
+           coalesce(sum(score_sum) FILTER (WHERE bucket_start < :since), 0) AS baseline_score_sum,
+           coalesce(sum(score_sq_sum) FILTER (WHERE bucket_start < :since), 0) AS baseline_score_sq_sum
+    FROM sentiment_aggregates
+    WHERE scope_kind = 'ticker' AND bucket_seconds = 3600
+      AND bucket_start >= :baseline_since AND bucket_start < :until
+    GROUP BY scope_key
+    HAVING coalesce(sum(story_count) FILTER (WHERE bucket_start >= :since), 0) >= :min_stories
+       AND coalesce(sum(story_count) FILTER (WHERE bucket_start < :since), 0) >= :min_stories
+""")
+
+# A floor on the baseline's spread, so a ticker whose past news was uniformly
+# neutral does not get an infinite z-score from one mildly negative story.
+MIN_BASELINE_STD = 0.15
+
+
+@st.cache_data(ttl=SLOW_TTL_S, show_spinner=False)  # hourly buckets: a few minutes stale is fine
+def top_movers(database_url: str, since: datetime, until: datetime, baseline_since: datetime,
+               min_stories: int = 3, limit: int = 10) -> pd.DataFrame:
+    """Tickers whose mean sentiment in [since, until) moved most from their [baseline_since, since) mean.
+
+    `shift` is the difference of means; `z` divides it by the baseline's
+    standard error for the recent story count, so "moved a lot on many
+    stories" ranks above "moved a lot on three".
+    """
+    frame = _frame(database_url, TOP_MOVERS_SQL, {"since": since, "until": until, "baseline_since": baseline_since,
+                                                  "min_stories": min_stories})
+    if frame.empty:
+        return frame.assign(recent_mean=[], baseline_mean=[], shift=[], z=[])
+    frame = frame.astype({c: float for c in frame.columns if c != "ticker"})
+    frame["recent_mean"] = frame["recent_score_sum"] / frame["recent_stories"]
+    frame["baseline_mean"] = frame["baseline_score_sum"] / frame["baseline_stories"]
+    variance = frame["baseline_score_sq_sum"] / frame["baseline_stories"] - frame["baseline_mean"] ** 2
+    baseline_std = variance.clip(lower=MIN_BASELINE_STD ** 2) ** 0.5
+    frame["shift"] = frame["recent_mean"] - frame["baseline_mean"]
+    frame["z"] = frame["shift"] / (baseline_std / frame["recent_stories"] ** 0.5)
+    order = frame["shift"].abs().sort_values(ascending=False).index
+    return frame.loc[order].head(limit).reset_index(drop=True)
+
+
+# --- alerts -------------------------------------------------------------------------------------
+
+ALERT_COLUMNS = """
+    a.id, a.rule_name, a.status, a.severity, a.labels, a.annotations, a.evidence, a.starts_at, a.ends_at,
+    a.updated_at, a.acknowledged_by, a.acknowledged_at,
+    EXISTS (SELECT 1 FROM silences s
+            WHERE s.starts_at <= now() AND s.ends_at > now() AND a.labels @> s.matchers) AS silenced
+"""
+
+ALERTS_IN_RANGE_SQL = text(f"""
+    SELECT {ALERT_COLUMNS}
+    FROM alerts a
+    WHERE a.status = ANY(:statuses) AND a.starts_at < :until AND (a.ends_at IS NULL OR a.ends_at >= :since)
+    ORDER BY a.starts_at DESC
+    LIMIT :limit
+""")
+
+ACTIVE_ALERTS_SQL = text(f"""
+    SELECT {ALERT_COLUMNS}
+    FROM alerts a
+    WHERE a.status IN ('firing', 'pending')
+    ORDER BY a.starts_at DESC
+    LIMIT :limit
+""")
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def alerts_in_range(database_url: str, statuses: tuple[str, ...], since: datetime, until: datetime,
+                    limit: int = 200) -> pd.DataFrame:
+    """Alerts of the given statuses active at some point in [since, until), newest first, with `silenced`."""
+    return _frame(database_url, ALERTS_IN_RANGE_SQL,
+                  {"statuses": list(statuses), "since": since, "until": until, "limit": limit})
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def active_alerts(database_url: str, limit: int = 50) -> pd.DataFrame:
+    """What is firing or pending now, whatever the selected time range."""
+    return _frame(database_url, ACTIVE_ALERTS_SQL, {"limit": limit})
+
+
+# The alert engine labels a series either {"ticker": "AAPL"} or {"scope_kind": "ticker", "scope_key": "AAPL"}.
+TICKER_ALERTS_SQL = text("""
+    SELECT a.id, a.rule_name, a.status, a.severity, a.starts_at, a.ends_at
+    FROM alerts a
+    WHERE a.starts_at < :until AND (a.ends_at IS NULL OR a.ends_at >= :since)
+      AND (a.labels @> CAST(:ticker_label AS jsonb) OR a.labels @> CAST(:scope_label AS jsonb))
+    ORDER BY a.starts_at
+    LIMIT 200
+""")
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def ticker_alerts(database_url: str, ticker: str, since: datetime, until: datetime) -> pd.DataFrame:
+    """Alerts about one ticker in the range: the markers on its trend chart."""
+    return _frame(database_url, TICKER_ALERTS_SQL, {
+        "since": since, "until": until, "ticker_label": json.dumps({"ticker": ticker}),
+        "scope_label": json.dumps({"scope_kind": "ticker", "scope_key": ticker})})
+
+
+DELIVERIES_SQL = text("""
+    SELECT id, receiver, status, attempts, next_attempt_at, last_error, created_at, delivered_at
+    FROM webhook_deliveries WHERE alert_id = :alert_id ORDER BY created_at
+""")
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def webhook_deliveries(database_url: str, alert_id: int) -> pd.DataFrame:
+    """Each notification of one alert and where its delivery stands."""
+    return _frame(database_url, DELIVERIES_SQL, {"alert_id": alert_id})
+
+
+# --- articles -----------------------------------------------------------------------------------
+
+# The newest model output of each article (an article may be rescored by a later model).
+ARTICLE_COLUMNS = """
+    a.id, a.source, a.url, a.published_at, a.headline, a.body, a.tickers,
+    o.model_version, o.topic, o.sentiment_label, o.sentiment_score
+"""
+LATEST_OUTPUT_JOIN = """
+    LEFT JOIN LATERAL (SELECT * FROM model_outputs m WHERE m.article_id = a.id
+                       ORDER BY m.created_at DESC LIMIT 1) o ON true
+"""
+
+ARTICLES_BY_ID_SQL = text(f"""
+    SELECT {ARTICLE_COLUMNS} FROM articles a {LATEST_OUTPUT_JOIN}
+    WHERE a.id = ANY(:ids) ORDER BY a.published_at DESC
+""")
+
+# Each branch takes only its newest :limit rows (index scans backward on published_at),
+# so a ticker with 50,000 articles in the range costs as little as one with 50.
+TICKER_ARTICLES_SQL = text(f"""
+    WITH newest AS (
+        (SELECT id, published_at FROM articles
+         WHERE tickers @> ARRAY[CAST(:ticker AS varchar)] AND published_at >= :since AND published_at < :until
+         ORDER BY published_at DESC LIMIT :limit)
+        UNION
+        (SELECT article_id, published_at FROM entity_mentions
+         WHERE ticker = :ticker AND published_at >= :since AND published_at < :until
+         ORDER BY published_at DESC LIMIT :limit)
+    )
+    SELECT {ARTICLE_COLUMNS}
+    FROM articles a {LATEST_OUTPUT_JOIN}
+    WHERE a.id IN (SELECT id FROM newest ORDER BY published_at DESC LIMIT :limit)
+    ORDER BY a.published_at DESC
+""")
+
+SEARCH_ARTICLES_SQL = text(f"""
+    SELECT {ARTICLE_COLUMNS}
+    FROM articles a {LATEST_OUTPUT_JOIN}
+    WHERE a.published_at >= :since AND a.published_at < :until
+      AND (CAST(:pattern AS text) IS NULL OR a.headline ILIKE :pattern)
+    ORDER BY a.published_at DESC
+    LIMIT :limit
+""")
+
+
+@st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
+def articles_by_id(database_url: str, article_ids: tuple[str, ...]) -> pd.DataFrame:
+    """The given articles with their newest model output (e.g. an alert's evidence)."""
+    return _frame(database_url, ARTICLES_BY_ID_SQL, {"ids": list(article_ids)})
+
+
+@st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
+def ticker_articles(database_url: str, ticker: str, since: datetime, until: datetime, limit: int = 30) -> pd.DataFrame:
+    """Newest articles that list the ticker or mention an entity linked to it."""
+    return _frame(database_url, TICKER_ARTICLES_SQL,
+                  {"ticker": ticker, "since": since, "until": until, "limit": limit})
+
+
+def like_pattern(search: str) -> str | None:
+    """An ILIKE pattern matching `search` literally anywhere in the text; None for an empty search."""
+    search = search.strip()
+    if not search:
+        return None
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
+def search_articles(database_url: str, search: str, since: datetime, until: datetime, limit: int = 50) -> pd.DataFrame:
+    """Newest articles in the range whose headline contains `search` (all of them when empty)."""
+    return _frame(database_url, SEARCH_ARTICLES_SQL,
+                  {"pattern": like_pattern(search), "since": since, "until": until, "limit": limit})
+
+
+MENTIONS_SQL = text("""
+    SELECT article_id, model_version, start_char, end_char, text, entity_type, ticker,
+           sentiment_label, sentiment_score
+    FROM entity_mentions WHERE article_id = ANY(:ids) ORDER BY article_id, start_char
+""")
+
+
+@st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
+def entity_mentions(database_url: str, article_ids: tuple[str, ...]) -> pd.DataFrame:
+    """Entities found in the given articles (every model version; pages keep the article's own)."""
+    return _frame(database_url, MENTIONS_SQL, {"ids": list(article_ids)})
+
+
+# Co-mentions are counted over the ticker's newest :sample articles in the range: enough
+# to show who it is named with, and bounded however busy the ticker is.
+CO_MENTIONS_SQL = text("""
+    WITH about AS (
+        SELECT DISTINCT article_id FROM (
+            SELECT article_id FROM entity_mentions
+            WHERE ticker = :ticker AND published_at >= :since AND published_at < :until
+            ORDER BY published_at DESC LIMIT :sample) AS newest
+    )
+    SELECT coalesce(m.ticker, m.text) AS entity, m.ticker, min(m.entity_type) AS entity_type,
+           count(DISTINCT m.article_id) AS articles, avg(m.sentiment_score) AS mean_score
+    FROM entity_mentions m JOIN about USING (article_id)
+    WHERE m.ticker IS DISTINCT FROM :ticker
+    GROUP BY coalesce(m.ticker, m.text), m.ticker
+    ORDER BY articles DESC, entity
+    LIMIT :limit
+""")
+
+
+@st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
+def co_mentions(database_url: str, ticker: str, since: datetime, until: datetime, limit: int = 15,
+                sample: int = 2000) -> pd.DataFrame:
+    """Other entities named in the same articles as the ticker (its newest `sample`), most frequent first."""
+    return _frame(database_url, CO_MENTIONS_SQL,
+                  {"ticker": ticker, "since": since, "until": until, "limit": limit, "sample": sample})
+
+
+TICKER_SOURCES_SQL = text("""
+    SELECT source, count(*) AS articles
+    FROM (SELECT source FROM articles
+          WHERE tickers @> ARRAY[CAST(:ticker AS varchar)] AND published_at >= :since AND published_at < :until
+          ORDER BY published_at DESC LIMIT :sample) AS newest
+    GROUP BY source ORDER BY articles DESC LIMIT 20
+""")
+
+
+@st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
+def ticker_sources(database_url: str, ticker: str, since: datetime, until: datetime,
+                   sample: int = 2000) -> pd.DataFrame:
+    """Which outlets wrote the ticker's newest `sample` articles in the range."""
+    return _frame(database_url, TICKER_SOURCES_SQL,
+                  {"ticker": ticker, "since": since, "until": until, "sample": sample})
+
+
+# --- model and labels ---------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=SLOW_TTL_S, show_spinner=False)
+def model_versions(database_url: str) -> pd.DataFrame:
+    """Every registered model version, newest first, with its metrics and promotion decision."""
+    table = ModelVersion
+    statement = select(table.version, table.status, table.is_live, table.created_at, table.promoted_at,
+                       table.metrics, table.decision_reason, table.path).order_by(table.created_at.desc())
+    return _frame(database_url, statement)
+
+
+LATEST_OUTPUT_SQL = text("""
+    SELECT model_version, published_at, created_at FROM model_outputs ORDER BY published_at DESC LIMIT 1
+""")
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def latest_output(database_url: str) -> dict[str, Any] | None:
+    """The newest stored prediction: which model wrote it and when (health fallback)."""
+    frame = _frame(database_url, LATEST_OUTPUT_SQL)
+    return None if frame.empty else frame.iloc[0].to_dict()
+
+
+LABELS_SQL = text("""
+    SELECT l.id, l.article_id, l.task, l.label, l.author, l.created_at, a.headline
+    FROM analyst_labels l JOIN articles a ON a.id = l.article_id
+    WHERE (CAST(:article_id AS varchar) IS NULL OR l.article_id = :article_id)
+    ORDER BY l.created_at DESC, l.id DESC
+    LIMIT :limit
+""")
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def analyst_labels(database_url: str, article_id: str | None = None, limit: int = 50) -> pd.DataFrame:
+    """Newest analyst corrections, of one article or of all."""
+    return _frame(database_url, LABELS_SQL, {"article_id": article_id, "limit": limit})
+
+
+def clear_after_write(*functions: Any) -> None:
+    """Drop cached results that a write just made stale, so the page shows it on the next run."""
+    for function in functions:
+        function.clear()

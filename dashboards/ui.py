@@ -1,0 +1,163 @@
+"""Small pieces every page uses: where the database is, empty states, entity highlighting, badges."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import streamlit as st
+
+from dashboards import filters
+from model.labels import TOPIC_LABELS
+
+SENTIMENT_COLOURS = {"negative": "#fadbd8", "neutral": "#eaeded", "positive": "#d5f5e3"}
+SENTIMENT_ARROWS = {"negative": "▼", "neutral": "■", "positive": "▲"}
+NO_DATA = "No data yet — is the worker running? Start the stack and the worker (`make run`), or widen the time range."
+
+
+def database_url() -> str:
+    """The database this session reads, set by app.py from the settings on every run."""
+    return st.session_state["database_url"]
+
+
+def empty_state(message: str = NO_DATA) -> None:
+    st.info(message, icon=":material/hourglass_empty:")
+
+
+def page_header(title: str, subtitle: str) -> filters.TimeRange:
+    """Title, what the page answers, and the range it shows (with a staleness warning)."""
+    st.title(title)
+    message = st.session_state.pop("flash", None)
+    if message:
+        st.success(message, icon=":material/check:")
+    range_ = filters.time_range()
+    st.caption(f"{subtitle}  \n{filters.describe(range_)}")
+    if range_.latest_data is not None:
+        age = datetime.now(UTC) - range_.latest_data
+        if age.total_seconds() > 15 * 60:
+            st.warning(f"The newest scored article is from {range_.latest_data:%Y-%m-%d %H:%M} UTC "
+                       f"({_humanise(age.total_seconds())} ago): the worker may be stopped or replaying.",
+                       icon=":material/schedule:")
+    return range_
+
+
+def sentiment_and_volume(series: Any, range_: filters.TimeRange, alert_starts: Any = None,
+                         height: int = 260) -> None:
+    """Draw the sentiment line above the volume bars, both spanning the whole selected range."""
+    from dashboards import charts
+
+    domain = (range_.since, range_.until)
+    st.altair_chart(charts.sentiment_line(series, domain, alert_starts, height), width="stretch")
+    st.altair_chart(charts.volume_bars(series, range_.bucket_seconds, domain, int(height * 0.8)), width="stretch")
+
+
+def stat(label: str, value: str, help_text: str | None = None) -> None:
+    """A bordered figure for values too long for st.metric (version ids, schedules)."""
+    with st.container(border=True):
+        st.caption(label, help=help_text)
+        st.markdown(f"**`{value}`**")
+
+
+def flash(message: str) -> None:
+    """Show message once at the top of the next run (after an action's st.rerun)."""
+    st.session_state["flash"] = message
+
+
+def _humanise(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def topic_name(topic: Any) -> str:
+    try:
+        return TOPIC_LABELS[int(topic)]
+    except (TypeError, ValueError, IndexError):
+        return "—"
+
+
+def sentiment_badge(label: str | None, score: float | None) -> str:
+    """HTML badge like '▲ positive +0.62' on the label's colour."""
+    if not label:
+        return '<span class="fs-badge">not scored</span>'
+    score_text = "" if score is None else f" {score:+.2f}"
+    return (f'<span class="fs-badge" style="background:{SENTIMENT_COLOURS.get(label, "#eee")}">'
+            f"{SENTIMENT_ARROWS.get(label, '')} {html.escape(label)}{score_text}</span>")
+
+
+def highlight_entities(text: str, mentions: Iterable[dict[str, Any]]) -> str:
+    """The text as HTML with each entity span marked in its sentiment's colour (spans past the text skipped)."""
+    spans = sorted((m for m in mentions if 0 <= int(m["start_char"]) < int(m["end_char"]) <= len(text)),
+                   key=lambda m: int(m["start_char"]))
+    parts, cursor = [], 0
+    for mention in spans:
+        start, end = int(mention["start_char"]), int(mention["end_char"])
+        if start < cursor:  # overlapping spans: keep the first
+            continue
+        parts.append(html.escape(text[cursor:start]))
+        label = mention["sentiment_label"]
+        tip = f"{mention['entity_type']}{' · ' + mention['ticker'] if mention.get('ticker') else ''} · {label}"
+        parts.append(f'<mark title="{html.escape(tip)}" style="background:{SENTIMENT_COLOURS.get(label, "#eee")};'
+                     f'padding:0 3px;border-radius:3px">{html.escape(text[start:end])}</mark>')
+        cursor = end
+    parts.append(html.escape(text[cursor:]))
+    return "".join(parts)
+
+
+def entity_chips(mentions: Iterable[dict[str, Any]]) -> str:
+    """Per-entity sentiment as a row of small badges: 'Apple (AAPL) ▲ +0.62'."""
+    chips = []
+    for mention in mentions:
+        name = html.escape(mention["text"]) + (f" ({html.escape(mention['ticker'])})" if mention.get("ticker") else "")
+        colour = SENTIMENT_COLOURS.get(mention["sentiment_label"], "#eee")
+        chips.append(f'<span class="fs-chip" style="background:{colour}">'
+                     f'{name} {SENTIMENT_ARROWS.get(mention["sentiment_label"], "")} '
+                     f'{float(mention["sentiment_score"]):+.2f}</span>')
+    return " ".join(chips)
+
+
+STYLE = """
+<style>
+.fs-badge {padding: 1px 8px; border-radius: 10px; font-size: 0.8rem; white-space: nowrap;}
+.fs-chip {padding: 1px 7px; border-radius: 6px; font-size: 0.78rem; margin-right: 4px; white-space: nowrap;}
+.fs-article {padding: 0.55rem 0 0.6rem 0; border-bottom: 1px solid #eee;}
+.fs-article .fs-headline {font-size: 1.02rem; line-height: 1.45;}
+.fs-article .fs-meta {color: #777; font-size: 0.8rem;}
+</style>
+"""
+
+
+def inject_style() -> None:
+    st.markdown(STYLE, unsafe_allow_html=True)
+
+
+def article_card(article: dict[str, Any], mentions: list[dict[str, Any]]) -> str:
+    """One article as HTML: meta line, headline with highlighted entities, entity sentiment chips."""
+    headline = highlight_entities(article["headline"], mentions)
+    if article.get("url"):
+        link = f' · <a href="{html.escape(article["url"], quote=True)}" target="_blank">open ↗</a>'
+    else:
+        link = ""
+    meta = (f'{article["published_at"]:%Y-%m-%d %H:%M} UTC · {html.escape(article["source"])} · '
+            f'{html.escape(topic_name(article.get("topic")))} · '
+            f'{sentiment_badge(article.get("sentiment_label"), article.get("sentiment_score"))}{link}')
+    chips = entity_chips(mentions)
+    return (f'<div class="fs-article"><div class="fs-meta">{meta}</div>'
+            f'<div class="fs-headline">{headline}</div><div>{chips}</div></div>')
+
+
+def mentions_of(mentions_frame: Any, article: dict[str, Any]) -> list[dict[str, Any]]:
+    """The article's entity mentions from its own (newest) model version."""
+    if mentions_frame is None or mentions_frame.empty:
+        return []
+    rows = mentions_frame[(mentions_frame["article_id"] == article["id"])
+                          & (mentions_frame["model_version"] == article.get("model_version"))]
+    return records(rows)
+
+
+def records(frame: Any) -> list[dict[str, Any]]:
+    """DataFrame rows as dicts with SQL NULLs as None (pandas turns them into NaN)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
