@@ -4,6 +4,8 @@
     finsent models list | promote VERSION | rollback | ensure
     finsent evaluate --model live --task sentiment --format phrasebank --path FILE --json
     finsent bench model --json
+    finsent bench baselines --json | bench onnx --json | bench linking --json
+    finsent models card [--version live] [--output docs/model-card.md]
 
 Heavy imports (torch, transformers) happen inside the commands, so `finsent --help` stays fast.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from model.linking_eval import linking
 from monitor.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +37,7 @@ def _no_data_message(data_dir: Path, error: Exception) -> str:
 
 def run_training(profile: str, data_dir: Path | None = None, seed: int | None = None, resume: bool = False,
                  pseudo_labels: bool = False, promote_if_none_live: bool = True, max_steps: int | None = None,
-                 loss_weighting: str | None = None) -> str:
+                 loss_weighting: str | None = None, max_minutes: float | None = None) -> str:
     """Train a profile, save it as a registry version, promote it when nothing is live; return the version."""
     from model import registry
     from model.training import profile_config, train, train_with_pseudo_labels
@@ -42,6 +45,7 @@ def run_training(profile: str, data_dir: Path | None = None, seed: int | None = 
     settings = get_settings()
     config = profile_config(profile, data_dir=data_dir or settings.data_dir, seed=seed, resume=resume,
                             max_steps=max_steps, loss_weighting=loss_weighting, device=settings.device,
+                            max_minutes=max_minutes,
                             registry_dir=settings.registry_dir)
     if pseudo_labels:
         result, pseudo_report = train_with_pseudo_labels(config)
@@ -73,13 +77,16 @@ def run_training(profile: str, data_dir: Path | None = None, seed: int | None = 
 @click.option("--no-promote", is_flag=True, help="Never make the new version live (default: promote if none is).")
 @click.option("--max-steps", type=int, default=None, help="Override the profile's step count.")
 @click.option("--loss-weighting", type=click.Choice(["uncertainty", "equal"]), default=None)
+@click.option("--max-minutes", type=float, default=None,
+              help="Stop training after this many minutes (then evaluate and save the best checkpoint).")
 def train(profile: str, data_dir: Path | None, seed: int | None, resume: bool, pseudo_label: bool,
-          no_promote: bool, max_steps: int | None, loss_weighting: str | None) -> None:
+          no_promote: bool, max_steps: int | None, loss_weighting: str | None, max_minutes: float | None) -> None:
     """Train the joint model and write a new registry version."""
     from model.data.errors import DatasetMissingError
 
     try:
-        run_training(profile, data_dir, seed, resume, pseudo_label, not no_promote, max_steps, loss_weighting)
+        run_training(profile, data_dir, seed, resume, pseudo_label, not no_promote, max_steps, loss_weighting,
+                     max_minutes)
     except DatasetMissingError as error:
         raise click.ClickException(_no_data_message(data_dir or get_settings().data_dir, error)) from None
 
@@ -207,6 +214,9 @@ def bench() -> None:
     """Benchmarks that print JSON and write reports/*.json."""
 
 
+bench.add_command(linking)  # `finsent bench linking`: entity-linking precision/recall (model.linking_eval)
+
+
 @bench.command("model")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--n", "n", type=int, default=512, show_default=True, help="Headlines to score.")
@@ -227,3 +237,83 @@ def bench_model_command(device: str, n: int, batch_size: int | None, as_json: bo
                    f" seq/s: {result['ratio']}x (report: {path})", err=False)
     click.echo(json.dumps(result))
     sys.stdout.flush()
+
+
+@bench.command("baselines")
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
+def bench_baselines_command(as_json: bool) -> None:
+    """Lexicon, spaCy and TF-IDF baselines on our dev splits; writes reports/baselines.json."""
+    from model.baselines.report import DATASETS, run_baselines, summary, write_report
+    from model.data.errors import DataFormatError, DatasetMissingError
+    from model.data.splits import available_datasets, load_corpus
+
+    data_dir = Path(get_settings().data_dir)
+    present = {d.name for d in available_datasets(data_dir)}
+    if not present & set(DATASETS):
+        raise click.ClickException(_no_data_message(data_dir, DatasetMissingError("none of " + ", ".join(DATASETS))))
+    try:
+        corpus = load_corpus(data_dir, [n for n in DATASETS if n in present])
+    except (DataFormatError, DatasetMissingError) as error:
+        raise click.ClickException(str(error)) from None
+    report = run_baselines(corpus, progress=True)
+    path = write_report(report)
+    short = summary(report)
+    if not as_json:
+        for dataset, tasks in short["metrics"].items():
+            for task, baselines in tasks.items():
+                for name, values in baselines.items():
+                    score = values.get("f1", values.get("accuracy"))
+                    click.echo(f"{dataset:18} {task:17} {name:22} {score:.4f} (n={values['n']})")
+        click.echo(f"report: {path}")
+    click.echo(json.dumps({**short, "report": str(path)}))
+    sys.stdout.flush()
+
+
+@bench.command("onnx")
+@click.option("--model", "model_spec", default="live", show_default=True, help="live, latest or a version id.")
+@click.option("--limit", type=int, default=None, help="At most N dev examples per dataset (seeded sample).")
+@click.option("--n", "n", type=int, default=512, show_default=True, help="Headlines to time.")
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--threads", type=int, default=None, help="CPU threads for both backends (default: available cores).")
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
+def bench_onnx_command(model_spec: str, limit: int | None, n: int, batch_size: int, threads: int | None,
+                       as_json: bool) -> None:
+    """int8 ONNX Runtime vs torch: agreement on the dev sets and seq/s; writes reports/bench-onnx.json."""
+    from model.data.errors import DataFormatError
+    from model.onnx_backend import OnnxExportError
+    from model.onnx_bench import bench_onnx, write_report
+    from model.predictor import available_cores
+    from model.registry import RegistryError
+
+    settings = get_settings()
+    try:
+        report = bench_onnx(settings.registry_dir, settings.data_dir, model_spec, limit=limit, n=n,
+                            batch_size=batch_size, threads=threads or available_cores())
+    except (RegistryError, OnnxExportError, FileNotFoundError, DataFormatError) as error:
+        raise click.ClickException(str(error)) from None
+    path = write_report(report)
+    if not as_json:
+        for dataset, tasks in report["parity"].items():
+            for task, row in tasks.items():
+                click.echo(f"{dataset:18} {task:17} agreement {row['agreement']:.4f}  "
+                           f"max |dp| {row['max_abs_prob_diff']:.4f}  (n={row['n']})")
+        click.echo(f"torch {report['torch_seq_per_s']} seq/s, onnx int8 {report['onnx_int8_seq_per_s']} seq/s "
+                   f"({report['speedup']}x); report: {path}")
+    click.echo(json.dumps({k: v for k, v in report.items() if k != "parity"} | {"report": str(path)}))
+    sys.stdout.flush()
+
+
+@models.command("card")
+@click.option("--version", "model_spec", default="live", show_default=True, help="live, latest or a version id.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=PROJECT_ROOT / "docs" / "model-card.md", show_default=True)
+def model_card_command(model_spec: str, output: Path) -> None:
+    """Write the model card of a version from its metadata.json and the reports/*.json benchmarks."""
+    from model.model_card import write_model_card
+    from model.registry import RegistryError
+
+    try:
+        path = write_model_card(_registry_dir(), model_spec, REPORTS_DIR, output)
+    except RegistryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"model card: {path}")

@@ -106,14 +106,32 @@ class Predictor:
 
     @classmethod
     def load(cls, registry_dir: Path, version: str | None = None, device: str = "auto",
-             linker: Linker | None = None) -> "Predictor":
-        """Load a registry version (None or 'live' = the live one, 'latest' = newest)."""
+             linker: Linker | None = None, backend: str = "torch", threads: int | None = None) -> "Predictor":
+        """Load a registry version (None or 'live' = the live one, 'latest' = newest).
+
+        `backend="onnx"` runs the int8 ONNX Runtime export of the version on CPU
+        (exported and cached in the version folder on first use, see model.onnx_backend).
+        `threads` defaults to the available cores.
+        """
         from model.registry import load_model, resolve_version
 
+        if backend not in ("torch", "onnx"):
+            raise ValueError(f"backend must be 'torch' or 'onnx', not {backend!r}")
         resolved = resolve_version(Path(registry_dir), version)
+        threads = threads or available_cores()
+        if backend == "onnx":
+            if device == "cuda":
+                raise ValueError("the ONNX backend runs on CPU only; use backend='torch' for CUDA")
+            from model.modeling import load_tokenizer
+            from model.onnx_backend import OnnxJointModel
+            from model.registry import version_dir
+
+            onnx_model = OnnxJointModel.load(Path(registry_dir), resolved, threads=threads)
+            tokenizer = load_tokenizer(version_dir(Path(registry_dir), resolved))
+            return cls(onnx_model, tokenizer, resolved, torch.device("cpu"), linker=linker)
         target = resolve_device(device)
         if target.type == "cpu":
-            torch.set_num_threads(available_cores())
+            torch.set_num_threads(threads)
         model, tokenizer = load_model(Path(registry_dir), resolved)
         return cls(model, tokenizer, resolved, target, linker=linker)
 

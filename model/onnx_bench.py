@@ -1,0 +1,192 @@
+"""Parity and speed of the int8 ONNX Runtime backend against the torch model.
+
+    finsent bench onnx [--limit N] [--n 512] [--threads N] [--json]
+
+Parity: both backends score the same dev examples (the same batches, with each
+dataset's sentiment calibration row, as the dev numbers are computed), and
+the report gives per dataset and task the agreement rate of the predicted
+labels (sentiment, topic, entity sentiment; for NER the whole decoded tag
+sequence of a sentence must match), the largest absolute difference of any
+class probability, and each backend's own dev metric. Speed: the full
+`Predictor.predict` of both backends on real stream headlines, same threads,
+same batches, after a warm-up. The last printed line is one JSON object; the
+full report is written to reports/bench-onnx.json.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from model.collate import collate, encode_example, length_buckets
+from model.data.examples import Example
+from model.data.splits import DatasetSplit
+from model.evaluation import TaskPredictions, task_metrics
+from model.features import IGNORE_INDEX
+from model.labels import NER_TAGS
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REPORT_PATH = PROJECT_ROOT / "reports" / "bench-onnx.json"
+# dataset -> the task the parity check reads from it
+PARITY_TASKS: dict[str, str] = {"phrasebank": "sentiment", "twitter_sentiment": "sentiment", "twitter_topic": "topic",
+                                "conll": "ner", "finer_ord": "ner", "sentfin": "entity-sentiment"}
+
+
+@dataclass
+class TaskParity:
+    """Both backends' predictions of one task on one dataset, and how far apart their probabilities are."""
+
+    reference: TaskPredictions = field(default_factory=TaskPredictions)  # torch
+    candidate: TaskPredictions = field(default_factory=TaskPredictions)  # onnx
+    max_abs_prob_diff: float = 0.0
+
+    def report(self, task: str) -> dict[str, Any]:
+        pairs = list(zip(self.reference.predicted, self.candidate.predicted))
+        agreement = sum(a == b for a, b in pairs) / len(pairs) if pairs else 0.0
+        headline = ("f1", "precision", "recall") if task == "ner" else ("accuracy", "macro_f1")
+        scores = {}
+        for name, predictions in (("torch", self.reference), ("onnx", self.candidate)):
+            metrics = task_metrics(task, predictions)
+            scores[name] = {k: round(metrics[k], 4) for k in headline}
+        return {"n": len(pairs), "agreement": round(agreement, 4),
+                "max_abs_prob_diff": round(self.max_abs_prob_diff, 5),
+                **scores}
+
+
+def _sample(examples: Sequence[Example], limit: int | None) -> list[Example]:
+    """Up to `limit` examples, a seeded sample (dev files can be sorted by label)."""
+    if limit is None or len(examples) <= limit:
+        return list(examples)
+    return random.Random(0).sample(list(examples), limit)
+
+
+def _classification(parity: TaskParity, gold: torch.Tensor, reference: torch.Tensor, candidate: torch.Tensor) -> None:
+    valid = gold != IGNORE_INDEX
+    if not bool(valid.any()):
+        return
+    p_ref, p_cand = reference.float().softmax(-1)[valid], candidate.float().softmax(-1)[valid]
+    parity.max_abs_prob_diff = max(parity.max_abs_prob_diff, float((p_ref - p_cand).abs().max()))
+    for target, probs in ((parity.reference, p_ref), (parity.candidate, p_cand)):
+        target.gold.extend(gold[valid].tolist())
+        target.predicted.extend(probs.argmax(-1).tolist())
+
+
+@torch.inference_mode()
+def compare_on_dataset(torch_model, onnx_model, tokenizer, split: DatasetSplit, task: str,  # noqa: ANN001
+                       limit: int | None = None, batch_size: int = 32, progress: bool = True) -> TaskParity:
+    """Run both backends over one dataset's dev split, batch by identical batch."""
+    examples = _sample(split.dev, limit)
+    config = torch_model.config
+    encoded = [encode_example(tokenizer, e, config.source_id(e.source), config.max_length) for e in examples]
+    parity = TaskParity()
+    batches = length_buckets([len(e.input_ids) for e in encoded], batch_size)
+    for indices in tqdm(batches, desc=f"parity {split.name}", disable=not progress, leave=False):
+        items = [encoded[i] for i in indices]
+        batch, labels = collate(items, pad_id=tokenizer.pad_token_id or 0)
+        reference, candidate = torch_model(batch), onnx_model(batch)
+        if task == "topic":
+            _classification(parity, labels.topic, reference.topic_logits, candidate.topic_logits)
+        elif task == "sentiment":
+            _classification(parity, labels.sentiment, reference.sentiment_logits, candidate.sentiment_logits)
+        elif task == "entity-sentiment":
+            _classification(parity, labels.entity_sentiment.reshape(-1),
+                            reference.entity_sentiment_logits.reshape(-1, 3),
+                            candidate.entity_sentiment_logits.reshape(-1, 3))
+        else:
+            for row, item in enumerate(items):
+                if item.ner_tags is None:
+                    continue
+                positions = [i for i, first in enumerate(item.label_positions) if first]
+                gold = [NER_TAGS[item.ner_tags[i]] for i in positions]
+                logits_ref = reference.ner_logits[row, positions].float()
+                logits_cand = candidate.ner_logits[row, positions].float()
+                if positions:
+                    diff = (logits_ref.softmax(-1) - logits_cand.softmax(-1)).abs().max()
+                    parity.max_abs_prob_diff = max(parity.max_abs_prob_diff, float(diff))
+                for target, model, logits in ((parity.reference, torch_model, logits_ref),
+                                              (parity.candidate, onnx_model, logits_cand)):
+                    target.gold.append(gold)
+                    target.predicted.append([NER_TAGS[t] for t in model.entity_tagger.decode(logits)])
+    return parity
+
+
+def time_predictor(predictor, texts: list[str], batch_size: int) -> float:  # noqa: ANN001
+    """Sequences per second of the full Predictor.predict, after a one-batch warm-up."""
+    predictor.predict(texts[:batch_size], batch_size=batch_size)
+    started = time.perf_counter()
+    predictor.predict(texts, batch_size=batch_size)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def bench_onnx(registry_dir: Path, data_dir: Path, version: str | None = None,
+               corpus: dict[str, DatasetSplit] | None = None, limit: int | None = None, n: int = 512,
+               batch_size: int = 32, threads: int = 1, progress: bool = True) -> dict[str, Any]:
+    """Export (if needed) the version, compare the backends on the dev sets, time both; the full report."""
+    from model.bench import read_headlines
+    from model.data.splits import available_datasets, load_corpus
+    from model.onnx_backend import MODEL_FILE, OnnxJointModel, ensure_onnx_export
+    from model.predictor import Predictor, default_linker
+    from model.registry import WEIGHTS_FILE, load_model, resolve_version, version_dir
+
+    torch.set_num_threads(threads)
+    version = resolve_version(Path(registry_dir), version)
+    torch_model, tokenizer = load_model(Path(registry_dir), version)
+    export_started = time.perf_counter()
+    onnx_dir = ensure_onnx_export(Path(registry_dir), version, torch_model)
+    export_s = time.perf_counter() - export_started
+    onnx_model = OnnxJointModel(onnx_dir, torch_model.config, torch_model.num_parameters(), threads)
+    if corpus is None:
+        present = {d.name for d in available_datasets(Path(data_dir))}
+        corpus = load_corpus(Path(data_dir), [name for name in PARITY_TASKS if name in present])
+
+    parity: dict[str, dict[str, Any]] = {}
+    by_task: dict[str, list[tuple[int, float, float]]] = {}
+    for name, task in PARITY_TASKS.items():
+        if name not in corpus:
+            continue
+        result = compare_on_dataset(torch_model, onnx_model, tokenizer, corpus[name], task, limit, batch_size, progress)
+        parity[name] = {task: result.report(task)}
+        row = parity[name][task]
+        by_task.setdefault(task, []).append((row["n"], row["agreement"], row["max_abs_prob_diff"]))
+
+    texts = read_headlines(Path(data_dir), n)
+    linker = default_linker()
+    torch_predictor = Predictor(torch_model, tokenizer, version, torch.device("cpu"), linker=linker)
+    onnx_predictor = Predictor(onnx_model, tokenizer, version, torch.device("cpu"), linker=linker)
+    torch_rate = time_predictor(torch_predictor, texts, batch_size)
+    onnx_rate = time_predictor(onnx_predictor, texts, batch_size)
+    path = version_dir(Path(registry_dir), version)
+    return {
+        "bench": "onnx",
+        "model_version": version,
+        "agreement": {task: round(sum(n * a for n, a, _ in rows) / max(1, sum(n for n, _, _ in rows)), 4)
+                      for task, rows in by_task.items()},
+        "max_abs_prob_diff": round(max([d for rows in by_task.values() for _, _, d in rows] + [0.0]), 5),
+        "torch_seq_per_s": round(torch_rate, 2),
+        "onnx_int8_seq_per_s": round(onnx_rate, 2),
+        "speedup": round(onnx_rate / torch_rate, 2),
+        "n_headlines": len(texts),
+        "batch_size": batch_size,
+        "threads": threads,
+        "torch_weights_mb": round((path / WEIGHTS_FILE).stat().st_size / 1e6, 1),
+        "onnx_int8_mb": round((onnx_dir / MODEL_FILE).stat().st_size / 1e6, 1),
+        "export_s": round(export_s, 1),
+        "dev_limit_per_dataset": limit,
+        "parity": parity,
+    }
+
+
+def write_report(report: dict[str, Any], path: Path = REPORT_PATH) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return path
