@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from model.linking_eval import linking
+from monitor.stream.bench import pipeline as bench_pipeline
 from monitor.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -215,6 +216,7 @@ def bench() -> None:
 
 
 bench.add_command(linking)  # `finsent bench linking`: entity-linking precision/recall (model.linking_eval)
+bench.add_command(bench_pipeline)  # `finsent bench pipeline`: Kafka -> worker -> PostgreSQL (monitor.stream.bench)
 
 
 @bench.command("model")

@@ -29,7 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("model.cli:train", "Train the joint model and write a new registry version."),
     "models": ("model.cli:models", "List, promote, roll back or ensure model versions."),
     "evaluate": ("model.cli:evaluate", "Score a model version on a labelled dataset file."),
-    "bench": ("model.cli:bench", "Benchmarks (bench model: joint model vs three BERT-base models)."),
+    "bench": ("model.cli:bench", "Benchmarks printing JSON: model, pipeline, baselines, onnx, linking."),
     "dashboard": ("dashboards.cli:dashboard", "Run the analysts' dashboard (Streamlit), its role and benchmark."),
     "retrain": ("monitor.retrain.cli:retrain", "Retrain with analysts' labels; promote only a better model."),
     "scheduler": ("monitor.retrain.cli:scheduler", "Run retraining on a cron schedule (one run at a time)."),

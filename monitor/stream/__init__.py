@@ -1,0 +1,1 @@
+"""The stream worker: news topic -> joint model -> PostgreSQL (+ scored topic, dead letters)."""

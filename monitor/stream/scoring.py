@@ -1,0 +1,85 @@
+"""Pure batch steps of the worker: split raw messages, drop repeats, score.
+
+No Kafka and no database here, so each step is unit-tested directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterable, Sequence
+
+from model.results import ArticleResult
+from monitor.contract import NewsItem
+from monitor.stream.dead_letters import DeadLetter
+from monitor.stream.parsing import parse_item
+
+log = logging.getLogger(__name__)
+
+ScoredPair = tuple[NewsItem, ArticleResult]
+
+
+def split_batch(messages: Iterable[tuple[bytes | None, str]]) -> tuple[list[NewsItem], list[DeadLetter]]:
+    """(value, origin) pairs -> the valid items and the dead letters, each in arrival order."""
+    items: list[NewsItem] = []
+    dead: list[DeadLetter] = []
+    for value, origin in messages:
+        parsed = parse_item(value, origin)
+        (dead if isinstance(parsed, DeadLetter) else items).append(parsed)  # type: ignore[arg-type]
+    return items, dead
+
+
+def unique_by_id(items: Iterable[NewsItem]) -> list[NewsItem]:
+    """First copy of each id: a repeat inside one batch is not scored twice (storage ignores it anyway)."""
+    seen: dict[str, NewsItem] = {}
+    for item in items:
+        seen.setdefault(item.id or "", item)
+    return list(seen.values())
+
+
+def score_batch(
+    predict: Callable[[list[str]], list[ArticleResult]], version: str, items: Sequence[NewsItem],
+) -> tuple[list[ScoredPair], list[DeadLetter]]:
+    """Score items in one call; if the batch fails, score one by one so one bad item cannot block the rest.
+
+    Results without a model version get `version`, so every stored row says which model scored it.
+    """
+    if not items:
+        return [], []
+    try:
+        results = predict([item.text_for_model for item in items])
+        if len(results) != len(items):
+            raise ValueError(f"predictor returned {len(results)} results for {len(items)} texts")
+        return [(item, _versioned(result, version)) for item, result in zip(items, results, strict=True)], []
+    except Exception:
+        if len(items) == 1:
+            raise
+        log.exception("batch of %d failed to score; retrying item by item", len(items))
+    pairs: list[ScoredPair] = []
+    dead: list[DeadLetter] = []
+    for item in items:
+        try:
+            [result] = predict([item.text_for_model])
+            pairs.append((item, _versioned(result, version)))
+        except Exception as error:  # noqa: BLE001 - any model failure on one item is that item's dead letter
+            dead.append(DeadLetter("scoring_failed", f"{type(error).__name__}: {error}",
+                                   item.model_dump_json().encode("utf-8"), f"id={item.id}"))
+    return pairs, dead
+
+
+def _versioned(result: ArticleResult, version: str) -> ArticleResult:
+    return result if result.model_version else dataclasses.replace(result, model_version=version)
+
+
+def scored_message(item: NewsItem, result: ArticleResult) -> dict[str, object]:
+    """What the scored topic carries for one item (JSON, keyed by id)."""
+    from model.labels import TOPIC_LABELS
+
+    return {
+        "id": item.id, "story_id": item.story_id, "source": item.source, "url": item.url,
+        "published_at": item.published_at.isoformat(), "headline": item.headline, "tickers": item.tickers,
+        "model_version": result.model_version, "topic": result.topic,
+        "topic_label": TOPIC_LABELS[result.topic] if 0 <= result.topic < len(TOPIC_LABELS) else None,
+        "sentiment_label": result.sentiment_label, "sentiment_score": result.sentiment_score,
+        "entities": [dataclasses.asdict(entity) for entity in result.entities],
+    }

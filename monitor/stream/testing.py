@@ -1,0 +1,247 @@
+"""Helpers for the worker's integration and fault tests (and for trying failures by hand).
+
+    proxy = TcpProxy("127.0.0.1", 55432).start()     # point FINSENT_DATABASE_URL at proxy.port
+    proxy.cut(); ...; proxy.restore()                 # PostgreSQL "goes away" for this worker only
+    worker = WorkerProcess(env).start(); worker.kill() # kill -9, as a crash would
+
+Faults are injected around the shared services, never into them: the real
+PostgreSQL and Kafka keep running for everyone else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from monitor.settings import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, what: str, every_s: float = 0.25) -> None:
+    """Poll condition until true; fail with `what` after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        time.sleep(every_s)
+
+
+class TcpProxy:
+    """A loopback TCP forwarder that can drop every connection and refuse new ones, then come back."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._up = threading.Event()
+        self._up.set()
+        self._stop = threading.Event()
+        self._pairs: list[tuple[socket.socket, socket.socket]] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._thread = threading.Thread(target=self._serve, daemon=True, name="tcp-proxy")
+
+    def start(self) -> TcpProxy:
+        self._listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        self._listener.settimeout(0.2)
+        self._thread.start()
+        return self
+
+    def cut(self) -> None:
+        """Drop every open connection; new ones are accepted and closed at once (like a dead server)."""
+        self._up.clear()
+        with self._lock:
+            for client, upstream in self._pairs:
+                for sock in (client, upstream):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    sock.close()
+            self._pairs.clear()
+
+    def restore(self) -> None:
+        self._up.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.cut()
+        self._thread.join(timeout=5)
+        if self._listener is not None:
+            self._listener.close()
+
+    def _serve(self) -> None:
+        assert self._listener is not None
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if not self._up.is_set():
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._pairs.append((client, upstream))
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
+        selector = selectors.DefaultSelector()
+        try:
+            selector.register(client, selectors.EVENT_READ, upstream)
+            selector.register(upstream, selectors.EVENT_READ, client)
+            while self._up.is_set() and not self._stop.is_set():
+                for key, _ in selector.select(timeout=0.2):
+                    data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                    if not data:
+                        return
+                    key.data.sendall(data)
+        except (OSError, ValueError):
+            return
+        finally:
+            selector.close()
+            for sock in (client, upstream):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+
+class WorkerProcess:
+    """`python -m monitor.cli worker ...` as a subprocess with its own environment and log file."""
+
+    def __init__(self, env: dict[str, str], log_file: Path, *args: str) -> None:
+        self.env = {**os.environ, **env, "FINSENT_METRICS_PORT": env.get("FINSENT_METRICS_PORT", str(free_port()))}
+        self.log_file = log_file
+        self.args = args
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def metrics_port(self) -> int:
+        return int(self.env["FINSENT_METRICS_PORT"])
+
+    def start(self) -> WorkerProcess:
+        log = self.log_file.open("ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "monitor.cli", "worker", *self.args],
+                                        env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """kill -9: no chance to commit anything."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+    def terminate(self, timeout_s: float = 60) -> int:
+        """SIGTERM and wait: the worker drains its batch and commits."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout_s)
+
+    def health(self) -> dict[str, object] | None:
+        """GET /healthz, or None while the worker is not serving yet."""
+        import httpx
+
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.metrics_port}/healthz", timeout=2).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+
+    def handled(self) -> int:
+        return int((self.health() or {}).get("handled", 0))  # type: ignore[arg-type]
+
+    def summary(self) -> dict[str, object] | None:
+        """The JSON line the worker prints when it stops."""
+        for line in reversed(self.log_file.read_text(errors="replace").splitlines()):
+            if line.startswith('{"stopped"'):
+                return json.loads(line)
+        return None
+
+    def log_text(self) -> str:
+        return self.log_file.read_text(errors="replace")
+
+
+def stream_env(tag: str, database_url: str, registry_dir: Path, state_dir: Path) -> dict[str, str]:
+    """FINSENT_* variables that give one test its own topics, consumer group, registry and state."""
+    return {
+        "FINSENT_NEWS_TOPIC": f"{tag}.news", "FINSENT_DEAD_LETTER_TOPIC": f"{tag}.dlq",
+        "FINSENT_SCORED_TOPIC": f"{tag}.scored", "FINSENT_WORKER_GROUP": f"{tag}-workers",
+        "FINSENT_DATABASE_URL": database_url, "FINSENT_REGISTRY_DIR": str(registry_dir),
+        "FINSENT_STATE_DIR": str(state_dir), "FINSENT_DEVICE": "cpu", "FINSENT_LOG_LEVEL": "INFO",
+    }
+
+
+def count_rows(database_url: str, sql: str, **params: object) -> int:
+    """One integer from the database (a fresh short-lived connection each call)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url, poolclass=__import__("sqlalchemy.pool", fromlist=["NullPool"]).NullPool)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text(sql), params).scalar_one())
+    finally:
+        engine.dispose()
+
+
+class PacedProducer:
+    """Sends items to the news topic at a steady rate in a thread, so faults hit a live stream."""
+
+    def __init__(self, settings: object, items: list, per_second: float) -> None:  # noqa: ANN401
+        from monitor.ingest.producer import make_producer
+
+        self.settings = settings
+        self.items = items
+        self.per_second = per_second
+        self.sent = 0
+        self._stop = threading.Event()
+        self._producer = make_producer(settings)  # type: ignore[arg-type]
+        self._thread = threading.Thread(target=self._run, daemon=True, name="paced-producer")
+
+    def start(self) -> PacedProducer:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        from monitor.ingest.producer import send_item
+
+        started = time.monotonic()
+        for index, item in enumerate(self.items):
+            if self._stop.is_set():
+                break
+            delay = started + index / self.per_second - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            send_item(self._producer, self.settings.news_topic, item)  # type: ignore[attr-defined]
+            self.sent += 1
+        self._producer.flush()
+
+    def stop(self) -> None:
+        """Stop sending (the items sent so far are flushed)."""
+        self._stop.set()
+
+    def join(self, timeout_s: float) -> None:
+        self._thread.join(timeout=timeout_s)
+        self._producer.close()

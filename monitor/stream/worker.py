@@ -1,0 +1,237 @@
+"""The stream worker: news topic -> joint model -> PostgreSQL, as a Faust app.
+
+    finsent worker                      # run until SIGTERM / Ctrl-C
+    finsent worker --count 1000         # stop after 1000 messages (debugging, benchmarks)
+    finsent worker --timeout 60
+
+Topology (all names from settings, FINSENT_*):
+
+    news_topic (raw bytes) --score_and_store--> PostgreSQL (one transaction per micro-batch)
+                                           \\--> scored_topic (JSON, key = item id)
+                                           \\--> dead_letter_topic (JSON envelope, reason header)
+
+Offsets are acknowledged by hand (`noack_take`) only after the batch is in
+PostgreSQL, and Faust commits acknowledged offsets: a crash re-delivers, the
+idempotent upserts make re-delivery harmless ("exactly-once in effect"). Run
+more workers with the same FINSENT_WORKER_GROUP to share the partitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from monitor.settings import get_settings
+from monitor.stream import metrics
+from monitor.stream.dead_letters import DeadLetter
+from monitor.stream.pipeline import BatchPipeline, RunControl
+from monitor.stream.scoring import ScoredPair, scored_message
+
+log = logging.getLogger(__name__)
+settings = get_settings()
+
+# --- topology ------------------------------------------------------------------
+app = faust.App(
+    settings.worker_group,  # the consumer group: every worker with this id shares the partitions
+    broker=";".join(f"kafka://{server}" for server in settings.kafka_servers),
+    key_serializer="raw",
+    value_serializer="raw",  # bytes in: a bad message becomes a dead letter, never a decode crash
+    consumer_auto_offset_reset="earliest",
+    broker_commit_interval=1.0,  # acknowledged offsets are committed at most 1 s later
+    stream_wait_empty=False,  # on stop, commit what is acknowledged; unacknowledged messages are re-delivered
+    topic_partitions=settings.topic_partitions,
+    web_enabled=True,
+    web_port=settings.metrics_port,
+    web_bind="0.0.0.0",  # noqa: S104 - Prometheus scrapes workers from another host
+    datadir=str(settings.state_dir / "faust"),
+)
+news_topic = app.topic(settings.news_topic, key_serializer="raw", value_serializer="raw")
+dead_letter_topic = app.topic(settings.dead_letter_topic, key_serializer="raw", value_serializer="raw")
+scored_topic = app.topic(settings.scored_topic, key_serializer="raw", value_serializer="raw")
+
+
+@dataclass
+class WorkerRuntime:
+    """What the agent needs besides the topology; built by `run_worker` before the app starts."""
+
+    pipeline: BatchPipeline
+    control: RunControl
+    max_batch: int = 64
+    batch_within_s: float = 0.2
+    shutdown_grace_s: float = 30.0
+    next_offsets: dict[Any, int] = field(default_factory=dict)  # TP -> next offset to handle
+    worker: faust.Worker | None = None
+
+
+runtime: WorkerRuntime | None = None
+
+
+def _runtime() -> WorkerRuntime:
+    if runtime is None:
+        raise RuntimeError("the worker runtime is not set: start the worker with `finsent worker`")
+    return runtime
+
+
+# --- agent -------------------------------------------------------------------------
+@app.agent(news_topic)
+async def score_and_store(stream: faust.StreamT) -> None:
+    """Micro-batches of raw messages through the pipeline; acknowledged only once stored."""
+    rt = _runtime()
+    rt.pipeline.ack = lambda events: ack_events(stream, events)
+    async for events in stream.noack_take(rt.max_batch, within=rt.batch_within_s):
+        if rt.control.stopping.is_set():
+            await asyncio.Event().wait()  # leave it unacknowledged: re-delivered after the restart
+        await rt.pipeline.handle([(event.message.value, origin(event)) for event in events], events)
+
+
+def origin(event: faust.EventT) -> str:
+    message = event.message
+    return f"{message.topic}[{message.partition}]@{message.offset}"
+
+
+async def ack_events(stream: faust.StreamT, events: Sequence[faust.EventT]) -> None:
+    rt = _runtime()
+    for event in events:
+        await stream.ack(event)
+        tp = event.message.tp
+        rt.next_offsets[tp] = max(rt.next_offsets.get(tp, 0), event.message.offset + 1)
+
+
+async def publish_dead_letters(letters: Sequence[DeadLetter]) -> None:
+    """Send and wait until Kafka has them: only then may the originals be acknowledged."""
+    pending = [await dead_letter_topic.send(value=letter.envelope("worker"), headers=letter.headers(), force=True)
+               for letter in letters]
+    await asyncio.gather(*pending)
+
+
+async def publish_scored(pairs: Sequence[ScoredPair]) -> None:
+    pending = [await scored_topic.send(key=(item.id or "").encode(), force=True,
+                                       value=json.dumps(scored_message(item, result)).encode("utf-8"))
+               for item, result in pairs]
+    await asyncio.gather(*pending)
+
+
+# --- lifecycle: bounded runs and graceful stop -------------------------------------
+@app.task
+async def stop_when_asked() -> None:
+    """On SIGTERM, --count or --timeout: finish the batch in hand, commit offsets, stop."""
+    rt = _runtime()
+    await rt.control.stopping.wait()
+    log.info("stopping (%s): finishing the batch in hand", rt.control.stop_reason)
+    try:
+        await asyncio.wait_for(rt.pipeline.drain(), timeout=rt.shutdown_grace_s)
+    except TimeoutError:
+        log.warning("gave up waiting for the batch after %.0fs; it will be re-delivered", rt.shutdown_grace_s)
+        rt.control.give_up = True
+    await app.consumer.commit()
+    print(json.dumps({"stopped": rt.control.stop_reason, **asdict(rt.pipeline.totals)}), flush=True)
+    if rt.worker is not None:
+        mode_worker: Any = rt.worker
+        mode_worker._schedule_shutdown(signal.SIGTERM)  # mode's own shutdown path, now that we are drained
+
+
+@app.task
+async def stop_after_timeout() -> None:
+    rt = _runtime()
+    if rt.control.timeout_s is not None:
+        await asyncio.sleep(rt.control.timeout_s)
+        rt.control.request_stop("timeout")
+
+
+@app.timer(interval=5.0)
+async def report_consumer_lag() -> None:
+    """Lag = log end offset - next offset to handle, per assigned news partition."""
+    rt = _runtime()
+    consumer: Any = app.consumer
+    for tp in consumer.assignment():
+        if tp.topic != settings.news_topic:
+            continue
+        try:
+            high = consumer.highwater(tp)
+        except Exception:  # noqa: BLE001 - not fetched yet
+            continue
+        done = rt.next_offsets.get(tp) or consumer._committed_offset.get(tp) or 0  # Faust keeps no public getter
+        if high is not None:
+            metrics.CONSUMER_LAG.labels(partition=str(tp.partition)).set(max(0, high - done))
+
+
+# --- health and metrics (FINSENT_METRICS_PORT) -------------------------------------
+@app.page("/healthz")
+async def healthz(web: Any, request: Any) -> Any:
+    rt = _runtime()
+    pipeline = rt.pipeline
+    body = {
+        "status": "stopping" if rt.control.stopping.is_set() else "ok",
+        "model_version": pipeline.model.version,
+        "handled": pipeline.totals.messages,
+        "last_batch_at": pipeline.last_batch_at.isoformat() if pipeline.last_batch_at else None,
+    }
+    return web.json(body, status=503 if rt.control.stopping.is_set() else 200)
+
+
+@app.page("/metrics")
+async def prometheus_metrics(web: Any, request: Any) -> Any:
+    return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+
+class DrainingWorker(faust.Worker):
+    """A Faust worker whose first SIGTERM/SIGINT drains the batch in hand before stopping."""
+
+    def _on_sigterm(self) -> None:
+        _runtime().control.request_stop("SIGTERM")
+        if _runtime().control.give_up:
+            super()._on_sigterm()
+
+    def _on_sigint(self) -> None:
+        _runtime().control.request_stop("SIGINT")
+        if _runtime().control.give_up:
+            super()._on_sigint()
+
+
+# --- entry point -------------------------------------------------------------------
+def build_runtime(max_messages: int | None, timeout_s: float | None, max_batch: int,
+                  batch_within_s: float) -> WorkerRuntime:
+    """Load the live model and connect the database: failures here stop the worker before it consumes."""
+    from sqlalchemy.orm import sessionmaker
+
+    from monitor.stream.live_model import LiveModel, registry_loader
+    from monitor.stream.store import StoreRetry, worker_engine
+
+    control = RunControl(max_messages, timeout_s)
+    load, live_version = registry_loader(settings.registry_dir, settings.device)
+    model = LiveModel(load, live_version)
+    model.load_now()
+    log.info("scoring with model %s from %s", model.version, settings.registry_dir)
+    factory = sessionmaker(worker_engine(settings.database_url), expire_on_commit=False)
+    store = StoreRetry(factory, ThreadPoolExecutor(1, thread_name_prefix="store"),
+                       should_give_up=lambda: control.give_up)
+
+    async def not_bound(events: Sequence[Any]) -> None:  # replaced by the agent with its stream's ack
+        raise RuntimeError("ack used before the agent started")
+
+    pipeline = BatchPipeline(model, store, ThreadPoolExecutor(1, thread_name_prefix="infer"),
+                             publish_dead_letters, publish_scored, not_bound, control)
+    return WorkerRuntime(pipeline, control, max_batch=max_batch, batch_within_s=batch_within_s)
+
+
+def run_worker(max_messages: int | None = None, timeout_s: float | None = None, max_batch: int = 64,
+               batch_within_s: float = 0.2) -> None:
+    """Create the topics if needed, load the model, and run until stopped."""
+    from monitor.ingest.producer import ensure_topics, news_topics
+
+    global runtime
+    ensure_topics(settings, news_topics(settings))
+    (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
+    runtime = build_runtime(max_messages, timeout_s, max_batch, batch_within_s)
+    worker = DrainingWorker(app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False)
+    runtime.worker = worker
+    worker.execute_from_commandline()

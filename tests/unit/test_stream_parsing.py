@@ -1,0 +1,55 @@
+"""parse_item: every kind of bad input becomes a dead letter with a reason; good input a NewsItem."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from monitor.contract import NewsItem
+from monitor.stream.dead_letters import DeadLetter, read_envelope
+from monitor.stream.parsing import MAX_MESSAGE_BYTES, encode_item, parse_item
+
+GOOD = {"source": "reuters", "headline": "Apple beats earnings estimates", "published_at": "2024-05-02T20:30:00+00:00",
+        "tickers": ["aapl"]}
+
+
+def test_good_message_becomes_an_item_with_a_derived_id() -> None:
+    item = parse_item(json.dumps(GOOD).encode())
+    assert isinstance(item, NewsItem)
+    assert item.tickers == ["AAPL"]
+    assert item.id and len(item.id) == 64
+    assert parse_item(encode_item(item)) == item  # the wire form round-trips
+
+
+@pytest.mark.parametrize(("raw", "reason", "detail_part"), [
+    (b"\xff\xfe{not utf8", "not_utf8", "byte 0"),
+    (b"{\"source\": ", "malformed_json", "line 1 column"),
+    (b"", "malformed_json", "empty"),
+    (b"[1, 2]", "not_an_object", "list"),
+    (json.dumps({**GOOD, "published_at": "2024-05-02T20:30:00"}).encode(), "schema_violation", "published_at"),
+    (json.dumps({k: v for k, v in GOOD.items() if k != "headline"}).encode(), "schema_violation", "headline"),
+    (json.dumps({**GOOD, "tickers": ["not a ticker!"]}).encode(), "schema_violation", "tickers"),
+    (json.dumps({**GOOD, "colour": "red"}).encode(), "schema_violation", "colour"),
+])
+def test_bad_messages_become_dead_letters(raw: bytes, reason: str, detail_part: str) -> None:
+    letter = parse_item(raw, origin="news[0]@7")
+    assert isinstance(letter, DeadLetter)
+    assert letter.reason == reason
+    assert detail_part in letter.detail
+    assert letter.original == raw
+
+
+def test_oversized_message_is_rejected_before_decoding() -> None:
+    raw = json.dumps({**GOOD, "body": "x" * MAX_MESSAGE_BYTES}).encode()
+    letter = parse_item(raw)
+    assert isinstance(letter, DeadLetter) and letter.reason == "oversized"
+
+
+def test_envelope_keeps_the_original_bytes_and_the_reason() -> None:
+    letter = parse_item(b"\xff\x00binary", origin="news[3]@42")
+    assert isinstance(letter, DeadLetter)
+    envelope = read_envelope(letter.envelope(stage="worker"))
+    assert envelope["original"] == b"\xff\x00binary"
+    assert envelope["reason"] == "not_utf8" and envelope["origin"] == "news[3]@42" and envelope["stage"] == "worker"
+    assert letter.headers() == [("finsent-dlq-reason", b"not_utf8")]
