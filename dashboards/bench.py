@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 
 from dashboards.filters import TimeRange
 from monitor.settings import PROJECT_ROOT, get_settings
+from monitor.reports import write_json_report
 
 REPORT_PATH = PROJECT_ROOT / "reports" / "dashboard_bench.json"
 SPAN = timedelta(days=30)
@@ -325,8 +326,7 @@ def run_benchmark(articles: int, database_name: str, reuse: bool, repeats: int, 
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    REPORT_PATH.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    write_json_report(report, REPORT_PATH)
     _say(f"report written to {REPORT_PATH}")
     summary = {"benchmark": "dashboard", "articles": articles, "rows": rows,
                "seed_s": round(seed_timings.get("total", 0.0), 1),

@@ -16,7 +16,6 @@ reports/bench-model.json.
 from __future__ import annotations
 
 import csv
-import json
 import resource
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from transformers import BertConfig, BertModel
 from model.collate import length_buckets
 from model.labels import NER_TAGS, TOPIC_LABELS
 from model.predictor import Predictor, available_cores, resolve_device
+from monitor.reports import REPORTS_DIR, write_json_report
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HEADLINES_FILE = Path("stream") / "financial_headlines_stream.csv"
@@ -131,8 +131,5 @@ def bench_model(registry_dir: Path, data_dir: Path, device: str = "cpu", n: int 
     }
 
 
-def write_bench_report(result: dict[str, Any], reports_dir: Path = PROJECT_ROOT / "reports") -> Path:
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    path = reports_dir / "bench-model.json"
-    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    return path
+def write_bench_report(result: dict[str, Any], reports_dir: Path = REPORTS_DIR) -> Path:
+    return write_json_report(result, reports_dir / "bench-model.json")

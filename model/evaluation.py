@@ -12,7 +12,6 @@ entity spans, so it measures the sentiment head, not the tagger.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from model.collate import EncodedText, collate, encode_example, length_buckets
 from model.data.examples import Example
 from model.features import IGNORE_INDEX
 from model.labels import NER_TAGS, SENTIMENT_LABELS, TOPIC_LABELS
+from monitor.reports import write_json_report
 
 TASK_NAMES: tuple[str, ...] = ("topic", "sentiment", "ner", "entity-sentiment")
 
@@ -182,6 +182,4 @@ def save_confusion_matrix(task: str, predictions: TaskPredictions, path: Path) -
 
 
 def write_report(report: dict[str, Any], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    return path
+    return write_json_report(report, path)

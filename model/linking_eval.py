@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from monitor.settings import PROJECT_ROOT
+from monitor.reports import write_json_report
 
 SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "linking" / "sample.jsonl"
 REPORT = PROJECT_ROOT / "reports" / "linking.json"
@@ -74,8 +75,7 @@ def linking(as_json: bool, sample: Path, watchlist: Path | None) -> None:
     """Measure linking precision/recall on the hand-checked headline sample."""
     score = evaluate(sample, watchlist)
     result = {"bench": "linking", "sample": str(sample), **asdict(score)}
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_json_report(result, REPORT)
     if not as_json:
         for error in score.errors:
             click.echo(f"line {error['line']}: {error['text']!r} gold={error['gold']} predicted={error['predicted']}")

@@ -15,7 +15,6 @@ full report is written to reports/bench-onnx.json.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from model.data.splits import DatasetSplit
 from model.evaluation import TaskPredictions, task_metrics
 from model.features import IGNORE_INDEX
 from model.labels import NER_TAGS
+from monitor.reports import write_json_report
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPORT_PATH = PROJECT_ROOT / "reports" / "bench-onnx.json"
@@ -185,8 +185,4 @@ def bench_onnx(registry_dir: Path, data_dir: Path, version: str | None = None,
 
 
 def write_report(report: dict[str, Any], path: Path = REPORT_PATH) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_json_report(report, path)

@@ -7,15 +7,14 @@ its own throw-away database, migrated with the project's Alembic migrations.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from monitor.settings import Settings, load_settings
+from tests.databases import scratch_database
 
 
 @pytest.fixture(scope="session")
@@ -47,15 +46,8 @@ def database_server_url(settings: Settings) -> str:
 @pytest.fixture(scope="session")
 def empty_database_url(database_server_url: str) -> Iterator[str]:
     """A fresh, empty database for this test session, dropped at the end."""
-    name = f"finsent_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(database_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_server_url).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(database_server_url, "finsent_test", migrated=False) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

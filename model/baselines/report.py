@@ -18,7 +18,6 @@ keyed like a version's metadata.json: metrics[dataset][task][baseline].
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +29,7 @@ from model.baselines import lexicon
 from model.data.splits import DatasetSplit
 from model.evaluation import classification_metrics, ner_metrics
 from model.labels import SENTIMENT_LABELS, TOPIC_LABELS
+from monitor.reports import write_json_report
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 REPORT_PATH = PROJECT_ROOT / "reports" / "baselines.json"
@@ -143,8 +143,4 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_report(report: dict[str, Any], path: Path = REPORT_PATH) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_json_report(report, path)

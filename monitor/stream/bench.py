@@ -45,7 +45,8 @@ from sqlalchemy.engine import make_url
 from monitor.contract import NewsItem
 from monitor.ingest.producer import ensure_topics, make_producer, news_topics, send_item
 from monitor.ingest.replay import in_replay_order, merge_repeats, read_corpus, replay
-from monitor.settings import PROJECT_ROOT, Settings, get_settings
+from monitor.reports import write_json_report
+from monitor.settings import Settings, get_settings
 from monitor.stream.testing import WorkerProcess, count_rows, stream_env, wait_until
 
 PACING_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -229,9 +230,7 @@ def pipeline(messages: int, latency_seconds: float, max_batch: int, as_json: boo
     settings = get_settings()
     with tempfile.TemporaryDirectory(prefix="finsent-bench-") as work:
         result = run_bench(settings, messages, latency_seconds, max_batch, Path(work))
-    reports = PROJECT_ROOT / "reports"
-    reports.mkdir(exist_ok=True)
-    (reports / "bench-pipeline.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    write_json_report(result, "bench-pipeline.json")
     if not as_json:
         click.echo(f"pipeline {result['pipeline_msgs_per_s']} msg/s vs model {result['model_only_seq_per_s']} seq/s "
                    f"(ratio {result['ratio']}); latency at {result['latency_rate_msgs_per_s']} msg/s: "

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from model.labels import TOPIC_LABELS
@@ -42,6 +40,7 @@ from monitor.contract import NewsItem
 from monitor.settings import PROJECT_ROOT
 from monitor.storage.models import Alert, WebhookDelivery
 from monitor.storage.writes import store_scored_batch
+from tests.databases import scratch_database
 
 pytestmark = pytest.mark.integration
 
@@ -151,18 +150,8 @@ class Receiver:
 @pytest.fixture(scope="module")
 def alerts_database_url(database_server_url: str) -> Iterator[str]:
     """A database of this module's own, so alerts from other tests cannot reach our receiver."""
-    from monitor.storage import migrate
-
-    name = f"finsent_alerts_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(database_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_server_url).set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade("head", url=url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(database_server_url, "finsent_alerts") as url:
+        yield url
 
 
 @pytest.fixture()

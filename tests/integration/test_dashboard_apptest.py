@@ -8,19 +8,17 @@ Action tests click the buttons and then read the database directly.
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 from streamlit.testing.v1 import AppTest
 
 from dashboards.auth import hash_password
-from monitor.storage import migrate
 from monitor.storage.db import session_factory
 from monitor.storage.models import Alert, AnalystLabel, Silence
+from tests.databases import scratch_database
 from tests.integration.dashboard_seeding import MODEL_VERSION, SeededDashboard, seed_dashboard_data
 
 pytestmark = pytest.mark.integration
@@ -205,16 +203,8 @@ def test_a_configured_password_is_required(app: AppTest, monkeypatch: pytest.Mon
 @pytest.fixture()
 def fresh_database_url(database_server_url: str) -> Iterator[str]:
     """A migrated database with no rows at all: what a new deployment shows before the worker runs."""
-    name = f"finsent_test_dash_empty_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(database_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_server_url).set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade("head", url=url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(database_server_url, "finsent_test_dash_empty") as url:
+        yield url
 
 
 @pytest.mark.parametrize("page", [None, "entity", "topics", "alerts", "model", "labelling"])
