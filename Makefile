@@ -23,7 +23,7 @@ status:
 migrate: up         ## apply the database migrations
 	@$(FINSENT) db upgrade
 
-run: migrate        ## the whole monitor, end to end
+run: install        ## the whole monitor, end to end
 	@scripts/run-monitor.sh
 
 test: up            ## the test suite, against the real broker and database
