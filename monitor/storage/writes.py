@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -43,20 +43,18 @@ def store_scored_batch(
     if not unique:
         return StoreReport(0, len(items), 0, 0, 0)
 
-    inserted_ids = set(
-        session.scalars(
-            insert(Article)
-            .values([_article_row(item) for item, _ in unique.values()])
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(Article.id)
-        )
-    )
+    # Statements run with a list of parameter sets (SQLAlchemy's "insertmanyvalues"):
+    # compiled once and cached, batched into multi-row INSERTs under the bind limit.
+    inserted_ids = set(session.scalars(
+        insert(Article).on_conflict_do_nothing(index_elements=["id"]).returning(Article.id),
+        [_article_row(item) for item, _ in unique.values()],
+    ))
     inserted = [unique[article_id] for article_id in unique if article_id in inserted_ids]
     new_story_ids = _new_story_ids(session, inserted)
 
     output_rows = [_output_row(item, result) for item, result in unique.values()]
     written_outputs = session.scalars(
-        insert(ModelOutput).values(output_rows).on_conflict_do_nothing().returning(ModelOutput.article_id)
+        insert(ModelOutput).on_conflict_do_nothing().returning(ModelOutput.article_id), output_rows
     ).all()
     scored_now = set(written_outputs)
     mention_rows = [
@@ -67,10 +65,9 @@ def store_scored_batch(
     ]
     mentions = 0
     if mention_rows:
-        for chunk in _chunks(mention_rows):
-            mentions += len(session.scalars(
-                insert(EntityMention).values(chunk).on_conflict_do_nothing().returning(EntityMention.id)
-            ).all())
+        mentions = len(session.scalars(
+            insert(EntityMention).on_conflict_do_nothing().returning(EntityMention.id), mention_rows
+        ).all())
 
     deltas: dict[AggregateKey, AggregateDelta] = {}
     for item, result in inserted:
@@ -124,8 +121,12 @@ def _new_story_ids(session: Session, inserted: list[tuple[NewsItem, ArticleResul
     if not inserted:
         return set()
     story_ids = sorted({item.story_id for item, _ in inserted})
-    for story_id in story_ids:  # sorted: workers take locks in one order, no deadlock
-        session.execute(select(_advisory_lock(story_id)))
+    # One round trip; the sorted subquery makes workers take the locks in one order (no deadlock).
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(story_id, 0)) "
+             "FROM (SELECT unnest(CAST(:story_ids AS text[])) AS story_id ORDER BY 1) AS ordered"),
+        {"story_ids": story_ids},
+    )
     inserted_ids = [item.id for item, _ in inserted]
     seen_before = set(session.scalars(
         select(Article.story_id).where(Article.story_id.in_(story_ids), Article.id.not_in(inserted_ids)).distinct()
@@ -138,10 +139,6 @@ def _new_story_ids(session: Session, inserted: list[tuple[NewsItem, ArticleResul
     return opening
 
 
-def _advisory_lock(story_id: str):  # noqa: ANN202 - a SQL expression
-    return func.pg_advisory_xact_lock(func.hashtextextended(story_id, 0))
-
-
 def _upsert_aggregates(session: Session, deltas: dict[AggregateKey, AggregateDelta]) -> None:
     if not deltas:
         return
@@ -151,14 +148,8 @@ def _upsert_aggregates(session: Session, deltas: dict[AggregateKey, AggregateDel
     ]
     counters = ("article_count", "story_count", "negative_count", "neutral_count", "positive_count",
                 "score_sum", "score_sq_sum")
-    for chunk in _chunks(rows):
-        statement = insert(SentimentAggregate).values(chunk)
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["scope_kind", "scope_key", "bucket_seconds", "bucket_start"],
-            set_={name: getattr(SentimentAggregate, name) + getattr(statement.excluded, name) for name in counters},
-        ))
-
-
-def _chunks(rows: list[dict[str, object]], size: int = 2000) -> list[list[dict[str, object]]]:
-    """Keep each statement under PostgreSQL's 65,535 bind parameters."""
-    return [rows[i:i + size] for i in range(0, len(rows), size)]
+    statement = insert(SentimentAggregate)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["scope_kind", "scope_key", "bucket_seconds", "bucket_start"],
+        set_={name: getattr(SentimentAggregate, name) + getattr(statement.excluded, name) for name in counters},
+    ), rows)
