@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from model.experiments import loss_weighting_command, pseudo_label_command
 from model.linking_eval import linking
 from monitor.stream.bench import pipeline as bench_pipeline
 from monitor.settings import get_settings
@@ -217,6 +218,8 @@ def bench() -> None:
 
 bench.add_command(linking)  # `finsent bench linking`: entity-linking precision/recall (model.linking_eval)
 bench.add_command(bench_pipeline)  # `finsent bench pipeline`: Kafka -> worker -> PostgreSQL (monitor.stream.bench)
+bench.add_command(loss_weighting_command)  # `finsent bench loss-weighting` (model.experiments)
+bench.add_command(pseudo_label_command)  # `finsent bench pseudo-label` (model.experiments)
 
 
 @bench.command("model")

@@ -57,6 +57,8 @@ class CardInputs:
     bench_model: dict[str, Any] | None
     bench_onnx: dict[str, Any] | None
     linking: dict[str, Any] | None
+    loss_weighting: dict[str, Any] | None = None  # reports/loss-weighting.json (finsent bench loss-weighting)
+    pseudo_label: dict[str, Any] | None = None  # reports/pseudo-label.json (finsent bench pseudo-label)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -78,6 +80,8 @@ def gather_inputs(registry_dir: Path, version_spec: str, reports_dir: Path) -> C
         live=live_version(Path(registry_dir)) == version,
         baselines=_read_json(reports_dir / "baselines.json"), bench_model=_read_json(reports_dir / "bench-model.json"),
         bench_onnx=_read_json(reports_dir / "bench-onnx.json"), linking=_read_json(reports_dir / "linking.json"),
+        loss_weighting=_read_json(reports_dir / "loss-weighting.json"),
+        pseudo_label=_read_json(reports_dir / "pseudo-label.json"),
     )
 
 
@@ -221,6 +225,40 @@ def _pseudo_label_section(meta: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _delta_table(deltas: dict[str, Any], before: str, after: str) -> list[str]:
+    lines = [f"| dataset | task | {before} | {after} | delta |", "|---|---|---|---|---|"]
+    for dataset, tasks in deltas.items():
+        for task, values in tasks.items():
+            lines.append(f"| {dataset} | {task} | {values['before']:.3f} | {values['after']:.3f} "
+                         f"| {values['delta']:+.3f} |")
+    return lines
+
+
+def _ablation_section(inputs: CardInputs) -> list[str]:
+    """What the training choices buy, from the quick-profile ablations (same seed, steps and data per arm)."""
+    lines: list[str] = []
+    weighting = inputs.loss_weighting
+    if weighting:
+        runs = weighting["runs"]
+        lines += [f"**Task-loss balancing** (`finsent bench loss-weighting`, {weighting['steps']} steps per arm, "
+                  f"quick-profile dev samples): mean dev score uncertainty weighting "
+                  f"{runs['uncertainty']['dev_score']:.4f} vs equal weights {runs['equal']['dev_score']:.4f}.", "",
+                  *_delta_table(weighting["per_task_delta"], "equal", "uncertainty"), ""]
+    else:
+        lines += ["_Task-loss balancing not measured: run `finsent bench loss-weighting --json`._", ""]
+    pseudo = inputs.pseudo_label
+    if pseudo:
+        lines += [f"**Joint annotation** (`finsent bench pseudo-label`, {pseudo['steps_per_round']} steps per round, "
+                  f"threshold {pseudo['threshold']}): a second round on pseudo-labelled data "
+                  f"({pseudo['with_pseudo_labels']['dev_score']:.4f}) against the same extra steps on the original "
+                  f"data ({pseudo['control']['dev_score']:.4f}).", "",
+                  *_delta_table(pseudo["per_task_delta"], "control", "pseudo-labels"), ""]
+    else:
+        lines += ["_Joint annotation not measured: run `finsent bench pseudo-label --json`._", ""]
+    lines.append("Differences of a few points are within the noise of 200-example dev samples and one seed.")
+    return lines
+
+
 def _report_note(report: dict[str, Any] | None, version: str) -> str:
     measured = (report or {}).get("model_version")
     if measured and measured != version:
@@ -338,6 +376,7 @@ def render_model_card(inputs: CardInputs, generated_at: datetime | None = None) 
             "only PER/LOC/ORG, so MISC predictions count as false positives for every system.", ""]
     out += ["## Speed", "", *_speed_section(inputs), "", "## Entity linking", "", *_linking_section(inputs.linking), "",
             "## Pseudo-labels", "", *_pseudo_label_section(inputs.metadata), "",
+            "## Ablations", "", *_ablation_section(inputs), "",
             "## Training data and licences", "", *_data_section(inputs.metadata), "",
             "## Limitations", "",
             "- English only; trained on headlines, tweets and short news sentences (max 128 word pieces): long "

@@ -112,3 +112,20 @@ def test_card_warns_when_a_second_measurement_disagrees_about_a_target(tmp_path:
     line = next(x for x in card.splitlines() if x.startswith("- Twitter Financial News Topic"))
     assert "**met**" in line and "n=500 measured 0.2200" in line and "disagree about this target" in line
     assert "| twitter_topic | topic | 500 | 0.9980 |" in card
+
+
+def test_ablation_section_reports_both_experiments() -> None:
+    from model.model_card import CardInputs, _ablation_section
+
+    delta = {"conll": {"ner": {"before": 0.40, "after": 0.45, "delta": 0.05}}}
+    inputs = CardInputs(
+        version="v1", metadata={}, model_config={}, live=True, baselines=None, bench_model=None, bench_onnx=None,
+        linking=None,
+        loss_weighting={"steps": 50, "runs": {"uncertainty": {"dev_score": 0.6}, "equal": {"dev_score": 0.55}},
+                        "per_task_delta": delta},
+        pseudo_label=None,
+    )
+    text = "\n".join(_ablation_section(inputs))
+    assert "uncertainty weighting 0.6000 vs equal weights 0.5500" in text
+    assert "| conll | ner | 0.400 | 0.450 | +0.050 |" in text
+    assert "Joint annotation not measured" in text
