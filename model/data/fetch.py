@@ -12,7 +12,6 @@ datasets whose licence allows commercial use are fetched unless
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import httpx
 from tqdm import tqdm
 
 from model.data.catalogue import Dataset, Download, recorded_checksums
+from model.data.splits import file_sha256
 
 CHUNK_BYTES = 1 << 16
 Outcome = Literal["downloaded", "resumed", "present", "skipped-licence", "manual"]
@@ -45,14 +45,6 @@ class FetchResult:
     detail: str = ""
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download(client: httpx.Client, url: str, destination: Path, expected_sha256: str | None,
              progress: bool = True) -> tuple[Literal["downloaded", "resumed", "present"], bool]:
     """Fetch `url` into `destination`, resuming a ``.part`` file left by an earlier run.
@@ -62,7 +54,7 @@ def download(client: httpx.Client, url: str, destination: Path, expected_sha256:
     and raises ChecksumMismatchError naming the file and both digests.
     """
     if destination.is_file():
-        if expected_sha256 is None or sha256_of(destination) == expected_sha256:
+        if expected_sha256 is None or file_sha256(destination) == expected_sha256:
             return "present", expected_sha256 is not None
         destination.unlink()  # a stale or corrupt copy: fetch it again
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +84,7 @@ def download(client: httpx.Client, url: str, destination: Path, expected_sha256:
                         bar.update(len(chunk))
     except httpx.HTTPError as error:
         raise FetchError(f"{url}: {error} (anything received is kept in {partial.name}; run again to resume)") from error
-    actual = sha256_of(partial)
+    actual = file_sha256(partial)
     if expected_sha256 is not None and actual != expected_sha256:
         partial.unlink()
         raise ChecksumMismatchError(

@@ -70,11 +70,8 @@ def split_by_hash(examples: Sequence[Example], dev_fraction: float) -> tuple[lis
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def load_split(dataset: Dataset, data_dir: Path, dev_fraction: float = DEFAULT_DEV_FRACTION) -> DatasetSplit:
