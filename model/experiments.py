@@ -50,22 +50,37 @@ def loss_weighting_ablation(steps: int, threads: int) -> dict[str, Any]:
             "per_task_delta": compare_metrics(runs["equal"]["metrics"], runs["uncertainty"]["metrics"])}
 
 
-def pseudo_label_ablation(steps: int, threads: int, pool_per_dataset: int) -> dict[str, Any]:
-    """First round; then the same number of extra steps with and without pseudo-labels (the control)."""
+def pseudo_label_ablation(steps: int, threads: int, pool_per_dataset: int,
+                          annotator: str | None = None) -> dict[str, Any]:
+    """An annotator model, then the same number of extra steps with and without pseudo-labels (the control).
+
+    The annotator is a first training round of `steps` steps, or a registry
+    version (`annotator`): an undertrained first round is rarely confident
+    enough (p >= threshold) to fill anything, which measures nothing.
+    """
     config = _config("ablation-pseudo-first", steps, threads)
     corpus = load_training_corpus(config)
-    first = train(config, corpus=corpus)
+    if annotator is None:
+        first = train(config, corpus=corpus)
+        model, tokenizer, first_summary = first.model, first.tokenizer, _summary(first)
+    else:
+        from model.registry import load_model, resolve_version
+
+        registry_dir = get_settings().registry_dir
+        annotator = resolve_version(registry_dir, annotator)
+        model, tokenizer = load_model(registry_dir, annotator)
+        first_summary = {"version": annotator}
     augmented, filled = {}, {}
     for name, split in corpus.items():
         pool = split.train[:pool_per_dataset]
-        labelled, filled[name] = pseudo_label(first.model, first.tokenizer, pool)
+        labelled, filled[name] = pseudo_label(model, tokenizer, pool)
         augmented[name] = replace(split, train=labelled + split.train[len(pool):])
     with_pseudo = train(replace(config, run_name="ablation-pseudo-second"), corpus=augmented,
-                        initial_model=copy.deepcopy(first.model), tokenizer=first.tokenizer)
+                        initial_model=copy.deepcopy(model), tokenizer=tokenizer)
     control = train(replace(config, run_name="ablation-pseudo-control"), corpus=corpus,
-                    initial_model=copy.deepcopy(first.model), tokenizer=first.tokenizer)
+                    initial_model=copy.deepcopy(model), tokenizer=tokenizer)
     return {"experiment": "pseudo-label", "steps_per_round": steps, "threshold": PSEUDO_LABEL_THRESHOLD,
-            "filled": filled, "first": _summary(first), "with_pseudo_labels": _summary(with_pseudo),
+            "filled": filled, "first": first_summary, "with_pseudo_labels": _summary(with_pseudo),
             "control": _summary(control),
             "per_task_delta": compare_metrics(control.metrics, with_pseudo.metrics)}
 
@@ -88,11 +103,14 @@ def loss_weighting_command(steps: int, threads: int, as_json: bool) -> None:
 @click.option("--steps", type=int, default=120, show_default=True, help="Steps per training round.")
 @click.option("--threads", type=int, default=1, show_default=True)
 @click.option("--pool", type=int, default=1500, show_default=True, help="Train examples per dataset to annotate.")
+@click.option("--annotator", default=None, help="Registry version (or live/latest) that annotates; "
+              "default: a first training round of --steps.")
 @click.option("--json", "as_json", is_flag=True)
-def pseudo_label_command(steps: int, threads: int, pool: int, as_json: bool) -> None:
+def pseudo_label_command(steps: int, threads: int, pool: int, annotator: str | None, as_json: bool) -> None:
     """Joint annotation vs the same extra training without it (reports/pseudo-label.json)."""
     started = time.monotonic()
-    report = pseudo_label_ablation(steps, threads, pool) | {"duration_s": round(time.monotonic() - started, 1)}
+    report = pseudo_label_ablation(steps, threads, pool, annotator) | {
+        "duration_s": round(time.monotonic() - started, 1)}
     path = write_json_report(report, "pseudo-label.json")
     if not as_json:
         click.echo(f"report: {path}")

@@ -248,8 +248,11 @@ def _ablation_section(inputs: CardInputs) -> list[str]:
         lines += ["_Task-loss balancing not measured: run `finsent bench loss-weighting --json`._", ""]
     pseudo = inputs.pseudo_label
     if pseudo:
-        lines += [f"**Joint annotation** (`finsent bench pseudo-label`, {pseudo['steps_per_round']} steps per round, "
-                  f"threshold {pseudo['threshold']}): a second round on pseudo-labelled data "
+        filled = sum(n for tasks in pseudo["filled"].values() for n in tasks.values())
+        annotator = pseudo["first"].get("version", "a first round of the same steps")
+        lines += [f"**Joint annotation** (`finsent bench pseudo-label`, annotator {annotator}, "
+                  f"{filled} labels filled at p >= {pseudo['threshold']}, {pseudo['steps_per_round']} steps per "
+                  "round): a second round on pseudo-labelled data "
                   f"({pseudo['with_pseudo_labels']['dev_score']:.4f}) against the same extra steps on the original "
                   f"data ({pseudo['control']['dev_score']:.4f}).", "",
                   *_delta_table(pseudo["per_task_delta"], "control", "pseudo-labels"), ""]
