@@ -227,13 +227,16 @@ bench.add_command(pseudo_label_command)  # `finsent bench pseudo-label` (model.e
 @click.option("--n", "n", type=int, default=512, show_default=True, help="Headlines to score.")
 @click.option("--batch-size", type=int, default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
-def bench_model_command(device: str, n: int, batch_size: int | None, as_json: bool) -> None:
+@click.option("--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
+              help="How our model runs: torch, or the int8 ONNX Runtime export (CPU).")
+def bench_model_command(device: str, n: int, batch_size: int | None, backend: str, as_json: bool) -> None:
     """Joint model vs three single-task BERT-base models, sequences/s on real headlines."""
     from model.bench import bench_model, write_bench_report
 
     settings = get_settings()
     try:
-        result = bench_model(settings.registry_dir, settings.data_dir, device=device, n=n, batch_size=batch_size)
+        result = bench_model(settings.registry_dir, settings.data_dir, device=device, n=n, batch_size=batch_size,
+                             backend=backend)
     except (FileNotFoundError, RuntimeError) as error:
         raise click.ClickException(str(error)) from None
     path = write_bench_report(result)
