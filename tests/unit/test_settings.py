@@ -49,6 +49,7 @@ def test_invalid_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, varia
 
 def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_text("FINSENT_METRICS_PORT=9999\n")
+    monkeypatch.delenv("FINSENT_METRICS_PORT", raising=False)  # the environment outranks .env
     monkeypatch.chdir(tmp_path)
     assert load_settings().metrics_port == 9999
 
