@@ -58,6 +58,7 @@ class CardInputs:
     bench_onnx: dict[str, Any] | None
     linking: dict[str, Any] | None
     loss_weighting: dict[str, Any] | None = None  # reports/loss-weighting.json (finsent bench loss-weighting)
+    bench_model_onnx: dict[str, Any] | None = None  # reports/bench-model-onnx.json (bench model --backend onnx)
     pseudo_label: dict[str, Any] | None = None  # reports/pseudo-label.json (finsent bench pseudo-label)
 
 
@@ -81,6 +82,7 @@ def gather_inputs(registry_dir: Path, version_spec: str, reports_dir: Path) -> C
         baselines=_read_json(reports_dir / "baselines.json"), bench_model=_read_json(reports_dir / "bench-model.json"),
         bench_onnx=_read_json(reports_dir / "bench-onnx.json"), linking=_read_json(reports_dir / "linking.json"),
         loss_weighting=_read_json(reports_dir / "loss-weighting.json"),
+        bench_model_onnx=_read_json(reports_dir / "bench-model-onnx.json"),
         pseudo_label=_read_json(reports_dir / "pseudo-label.json"),
     )
 
@@ -201,8 +203,9 @@ def _model_section(inputs: CardInputs) -> list[str]:
         "and dev scoring), BIO entity tagger with constrained Viterbi, entity sentiment.",
     ]
     if isinstance(steps, int) and isinstance(max_steps, int) and steps < max_steps:
-        lines.append(f"- **Caution**: this version stopped after {steps} of {max_steps} steps (time budget); "
-                     "its numbers are those of a barely trained model, not of what the architecture can reach.")
+        trained = "a barely trained model" if steps < max_steps / 4 else "a run cut short"
+        lines.append(f"- **Caution**: this version stopped after {steps} of {max_steps} planned steps (time budget); "
+                     f"its numbers are those of {trained}, not of what the architecture can reach.")
     dev_cap = train_config.get("dev_cap")
     if dev_cap:
         lines.append(f"- The model's dev numbers were computed on at most {dev_cap} examples per dataset "
@@ -280,6 +283,9 @@ def _speed_section(inputs: CardInputs) -> list[str]:
             f"| three single-task BERT-base models, same batches | {bench.get('three_bert_base_seq_per_s')} seq/s | "
             "reports/bench-model.json |",
             f"| speed ratio joint / three BERT-base | {bench.get('ratio')}x | reports/bench-model.json |",
+            *([f"| same, our model as int8 ONNX Runtime | {onnx['joint_seq_per_s']} seq/s vs "
+               f"{onnx['three_bert_base_seq_per_s']} seq/s: {onnx['ratio']}x | reports/bench-model-onnx.json |"]
+              if (onnx := inputs.bench_model_onnx) else []),
             f"| parameters joint / three BERT-base | {bench.get('joint_params_m')} M / "
             f"{bench.get('baseline_params_m')} M "
             "| reports/bench-model.json |",

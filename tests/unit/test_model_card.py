@@ -76,7 +76,7 @@ def test_card_flags_reports_from_another_version_and_missing_ones(card: str) -> 
     assert "No linking report" in card
     assert "| conll | ner | 0.9000 | 0.9100 | +0.0100 |" in card
     assert "`equal`" in card and "CC BY-NC-SA 3.0" in card
-    assert "stopped after 1200 of 5000 steps" in card
+    assert "stopped after 1200 of 5000 planned steps" in card and "barely trained" in card
 
 
 def test_models_card_command_writes_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
