@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,7 +32,17 @@ from monitor.storage.models import Alert, AnalystLabel, Article, ModelOutput, Mo
 
 pytestmark = pytest.mark.integration
 
-FIXTURE_DATA = PROJECT_ROOT / "tests" / "fixtures" / "retrain" / "data"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "retrain"
+
+
+def fixture_data_dir(root: Path) -> Path:
+    """A data dir laid out like the real one, holding the small hand-written fixture files."""
+    data_dir = root / "data"
+    for fixture, relative in (("sentiment_headlines.csv", "sentiment/twitter_fin_sentiment_train.csv"),
+                              ("topic_headlines.csv", "topic/twitter_fin_topic_train.csv")):
+        (data_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(FIXTURES / fixture, data_dir / relative)
+    return data_dir
 DATASETS = ("twitter_sentiment", "twitter_topic")
 FINSENT = str(Path(sys.executable).with_name("finsent"))
 RULES_YAML = """
@@ -70,7 +81,8 @@ def world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
     first = make_tiny_model(registry_dir, promote=True)
     rules = root / "rules.yaml"
     rules.write_text(RULES_YAML, encoding="utf-8")
-    settings = load_settings(database_url=database_url, registry_dir=registry_dir, data_dir=FIXTURE_DATA,
+    data_dir = fixture_data_dir(root)
+    settings = load_settings(database_url=database_url, registry_dir=registry_dir, data_dir=data_dir,
                              device="cpu", alert_rules=rules)
     now = datetime.now(UTC)
     with session_factory(database_url).begin() as session:
@@ -179,7 +191,7 @@ def free_port() -> int:
 
 def _env(world: dict, **extra: str) -> dict[str, str]:
     return {**os.environ, "FINSENT_DATABASE_URL": world["database_url"],
-            "FINSENT_REGISTRY_DIR": str(world["registry_dir"]), "FINSENT_DATA_DIR": str(FIXTURE_DATA),
+            "FINSENT_REGISTRY_DIR": str(world["registry_dir"]), "FINSENT_DATA_DIR": str(world["settings"].data_dir),
             "FINSENT_DEVICE": "cpu", "FINSENT_ALERT_RULES": str(world["root"] / "rules.yaml"), **extra}
 
 
