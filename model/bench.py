@@ -89,7 +89,7 @@ def bench_model(registry_dir: Path, data_dir: Path, device: str = "cpu", n: int 
     torch.set_num_threads(threads)
     texts = read_headlines(data_dir, n)
     batch_size = batch_size or (256 if target.type == "cuda" else 32)
-    from model.registry import live_version, latest_version
+    from model.registry import latest_version, live_version
 
     version = live_version(registry_dir) or latest_version(registry_dir)
     if version is None:  # timing does not depend on the weights: an untrained model is just as fast

@@ -20,8 +20,8 @@ import click
 
 from model.experiments import loss_weighting_command, pseudo_label_command
 from model.linking_eval import linking
-from monitor.stream.bench import pipeline as bench_pipeline
 from monitor.settings import get_settings
+from monitor.stream.bench import pipeline as bench_pipeline
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPORTS_DIR = PROJECT_ROOT / "reports"

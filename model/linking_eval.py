@@ -18,8 +18,8 @@ from pathlib import Path
 
 import click
 
-from monitor.settings import PROJECT_ROOT
 from monitor.reports import write_json_report
+from monitor.settings import PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "linking" / "sample.jsonl"
 REPORT = PROJECT_ROOT / "reports" / "linking.json"

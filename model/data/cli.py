@@ -45,7 +45,8 @@ def list_datasets() -> None:
 def fetch(include_noncommercial: bool, data_dir: Path | None, names: tuple[str, ...]) -> None:
     """Download the public datasets, resumably, and verify their checksums."""
     from model.data.catalogue import CATALOGUE, get_dataset
-    from model.data.fetch import ChecksumMismatchError, FetchError, fetch as fetch_datasets
+    from model.data.fetch import ChecksumMismatchError, FetchError
+    from model.data.fetch import fetch as fetch_datasets
 
     try:
         datasets = [get_dataset(name) for name in names] if names else list(CATALOGUE)

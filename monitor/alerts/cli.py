@@ -1,6 +1,7 @@
 """`finsent alerts ...` (check, list, silence, unsilence, silences, deliveries, dispatch, replay) and `finsent alerter`.
 
     finsent alerter                          # evaluate rules every evaluation_interval and dispatch webhooks
+    finsent alerter --once --at 2026-03-03T10:00Z   # one step as of a past time (drills, tests)
     finsent alerts check --rules FILE        # validate a rules file
     finsent alerts silence --match ticker=ACME --for 2h --comment "earnings call" --author ana
     finsent alerts replay --from 2026-11-01T00:00Z --to 2026-11-02T00:00Z
@@ -245,19 +246,24 @@ def replay(rules_path: Path | None, start: datetime, end: datetime, step: timede
 @click.command()
 @rules_option
 @click.option("--once", is_flag=True, help="One evaluation (and one dispatch pass), then exit.")
+@click.option("--at", "at", type=TimeType(), default=None,
+              help="With --once: evaluate as if it were this time (ISO 8601 with offset), e.g. to step a drill "
+                   "through stored history. The state it leaves is real; use `alerts replay` to only look.")
 @click.option("--dispatch/--no-dispatch", "with_dispatcher", default=True, show_default=True,
               help="Run the webhook dispatcher in this process too.")
-def alerter(rules_path: Path | None, once: bool, with_dispatcher: bool) -> None:
+def alerter(rules_path: Path | None, once: bool, at: datetime | None, with_dispatcher: bool) -> None:
     """Evaluate alert rules as aggregates update, and deliver notifications."""
     from monitor.alerts.dispatcher import Dispatcher
     from monitor.alerts.runner import run_forever, run_once
 
+    if at is not None and not once:
+        raise click.UsageError("--at only makes sense with --once (the loop always evaluates at the current time)")
     rules = _load(rules_path, secrets=with_dispatcher)
     factory = _session_factory()
     sector_of = _sector_lookup()
     dispatcher = Dispatcher(factory, rules) if with_dispatcher else None
     if once:
-        click.echo(json.dumps(run_once(factory, rules, sector_of=sector_of).as_dict()))
+        click.echo(json.dumps(run_once(factory, rules, at, sector_of=sector_of).as_dict()))
         if dispatcher:
             click.echo(json.dumps(dispatcher.dispatch_once().__dict__))
         return

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from model.labels import TOPIC_LABELS
 from monitor.alerts.durations import format_duration
 from monitor.alerts.lifecycle import Event, SeriesState, step
-from monitor.alerts.rules_file import RuleSpec, RulesFile
+from monitor.alerts.rules_file import RulesFile, RuleSpec
 from monitor.alerts.series import Judgement, Observation, judge
-from model.labels import TOPIC_LABELS
 
 SectorLookup = Callable[[str], str | None]
 

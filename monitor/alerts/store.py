@@ -21,8 +21,9 @@ from monitor.alerts.lifecycle import SeriesState
 from monitor.alerts.matching import SilenceView
 from monitor.alerts.notifications import AlertView, GroupState, NotificationPlan
 from monitor.alerts.payload import webhook_payload
-from monitor.alerts.rules_file import RuleSpec, RulesFile
+from monitor.alerts.rules_file import RulesFile, RuleSpec
 from monitor.alerts.series import Bucket, query_range
+from monitor.storage.models import Alert as AlertRow
 from monitor.storage.models import (
     AlertGroup,
     AlertRuleState,
@@ -33,7 +34,6 @@ from monitor.storage.models import (
     Silence,
     WebhookDelivery,
 )
-from monitor.storage.models import Alert as AlertRow
 
 EVALUATOR_LOCK_ID = 0x66696E73_616C7274  # "fins" "alrt": one evaluator at a time per database
 TOP_ARTICLES = 5

@@ -15,12 +15,9 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -40,109 +37,15 @@ from monitor.contract import NewsItem
 from monitor.settings import PROJECT_ROOT
 from monitor.storage.models import Alert, WebhookDelivery
 from monitor.storage.writes import store_scored_batch
+from tests.alert_scenario import FIXTURE, SECRET, SECRET_ENV, baseline_news, burst_news, rules_text
 from tests.databases import scratch_database
+from tests.webhook_receiver import Receiver, Reply
 
 pytestmark = pytest.mark.integration
 
-FIXTURE = json.loads((Path(__file__).parent.parent / "fixtures" / "alerts" / "headlines.json").read_text())
-SECRET_ENV = "FINSENT_TEST_WEBHOOK_SECRET"
-SECRET = "test-secret-not-for-production"
 SECTORS = {"AAPL": "Information Technology", "MSFT": "Information Technology", "JPM": "Financials",
            "BA": "Industrials"}
 BURST_END = datetime(2031, 3, 3, 10, 0, tzinfo=UTC)  # far from any other test's data
-RULES_TEMPLATE = """\
-global: {evaluation_interval: 30s, external_url: "http://finsent.test"}
-rules:
-  - name: ticker-negative-spike
-    scope: {kind: ticker, keys: [AAPL, MSFT, JPM, BA]}
-    window: 5m
-    detector: {type: zscore, metric: negative_share, threshold: 3, baseline: 2h, min_deviation: 0.05}
-    min_stories: 4
-    for: 1m
-    severity: critical
-    annotations:
-      summary: "Negative news spike on {ticker}: {value:.0%} negative vs {baseline:.0%} usual"
-      description: "Top headline: {top_headline}"
-route:
-  receiver: hook
-  group_by: [alertname, ticker]
-  group_wait: 0s
-  group_interval: 1m
-  repeat_interval: 4h
-receivers:
-  - name: hook
-    webhook: {url: "RECEIVER_URL", secret_env: FINSENT_TEST_WEBHOOK_SECRET, timeout: TIMEOUT, max_age: MAX_AGE}
-"""
-
-
-# --- a webhook receiver on loopback ------------------------------------------------
-
-@dataclass
-class Reply:
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0  # sleep before answering (a hanging receiver)
-
-
-@dataclass
-class Received:
-    at: float
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> dict:
-        return json.loads(self.body)
-
-
-class Receiver:
-    """A threaded HTTP server that answers with scripted replies (then 200) and records every request."""
-
-    def __init__(self, replies: list[Reply] | None = None) -> None:
-        self.replies = list(replies or [])
-        self.requests: list[Received] = []
-        self.release = threading.Event()  # ends any hanging reply at teardown
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append(Received(time.monotonic(), dict(self.headers), body))
-                reply = receiver.replies.pop(0) if receiver.replies else Reply()
-                if reply.delay_s:
-                    receiver.release.wait(reply.delay_s)
-                try:
-                    self.send_response(reply.status)
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                except OSError:
-                    pass  # the client gave up (timeout, killed)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def unique_by_idempotency_key(self) -> list[Received]:
-        """What a receiver that drops repeats (same Idempotency-Key) would process."""
-        seen: dict[str, Received] = {}
-        for request in self.requests:
-            seen.setdefault(request.headers["Idempotency-Key"], request)
-        return list(seen.values())
 
 
 # --- fixtures ------------------------------------------------------------------------
@@ -172,9 +75,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def rules_for(receiver: Receiver, timeout: str = "2s", max_age: str = "1h") -> RulesFile:
-    text_ = (RULES_TEMPLATE.replace("RECEIVER_URL", receiver.url).replace("TIMEOUT", timeout)
-             .replace("MAX_AGE", max_age))
-    return parse_rules(text_, source="test-rules.yaml")
+    return parse_rules(rules_text(receiver.url, timeout, max_age), source="test-rules.yaml")
 
 
 def dispatcher(factory: sessionmaker[Session], rules: RulesFile, **kwargs: object) -> Dispatcher:
@@ -192,43 +93,11 @@ def scored(item: NewsItem, label: str, score: float | None = None) -> tuple[News
                                sentiment_probs=probs, entities=[], model_version="test-model")
 
 
-def baseline_items(start: datetime, end: datetime) -> list[tuple[NewsItem, ArticleResult]]:
-    """One story a minute per company; every fifth one negative (a 20% negative share)."""
-    items = []
-    templates = FIXTURE["baseline"]
-    minute = 0
-    moment = start
-    while moment < end:
-        for ticker, company in FIXTURE["companies"].items():
-            label = "negative" if minute % 5 == 0 else ("positive" if minute % 5 in (1, 2) else "neutral")
-            template = templates[label][minute % len(templates[label])]
-            headline = template.format(company=company, pct=f"{1 + minute % 9}.{minute % 7}", n=minute)
-            items.append(scored(NewsItem(source="Newswire", url=f"https://news.test/{ticker}/{minute}",
-                                         published_at=moment, headline=headline, tickers=[ticker]), label,
-                                -0.45 if label == "negative" else None))  # mildly negative market chatter
-        minute += 1
-        moment += timedelta(minutes=1)
-    return items
-
-
-def burst_items(end: datetime) -> list[tuple[NewsItem, ArticleResult]]:
-    """The negative burst, spread over the five minutes before end, plus syndicated copies."""
-    headlines = FIXTURE["burst"]
-    items = []
-    for i, headline in enumerate(headlines):
-        published = end - timedelta(minutes=5) + timedelta(seconds=i * 300 // len(headlines) + 5)
-        items.append(scored(NewsItem(source="Newswire", url=f"https://news.test/burst/{i}", published_at=published,
-                                     headline=headline, tickers=[FIXTURE["burst_ticker"]]), "negative"))
-    for j, (source, headline) in enumerate(FIXTURE["syndicated"]):
-        items.append(scored(NewsItem(source=source, url=f"https://{source.lower()}.test/{j}",
-                                     published_at=end - timedelta(seconds=30 + j), headline=headline,
-                                     tickers=[FIXTURE["burst_ticker"]]), "negative"))
-    return items
-
-
 def seed(factory: sessionmaker[Session]) -> None:
-    items = baseline_items(BURST_END - timedelta(hours=2, minutes=10), BURST_END + timedelta(minutes=30))
-    items += burst_items(BURST_END)
+    baseline = baseline_news(BURST_END - timedelta(hours=2, minutes=10), BURST_END + timedelta(minutes=30))
+    items = [scored(item, label, -0.45 if label == "negative" else None)  # mildly negative market chatter
+             for item, label in baseline]
+    items += [scored(item, "negative") for item in burst_news(BURST_END)]
     with factory.begin() as session:
         store_scored_batch(session, items, sector_of=SECTORS.get)
 
@@ -383,11 +252,9 @@ def test_dead_after_max_age_and_rejected_bodies_are_dead_at_once(factory: sessio
 def test_a_dispatcher_killed_mid_request_loses_nothing(factory: sessionmaker[Session], tmp_path: Path) -> None:
     server = Receiver([Reply(200, delay_s=60)])  # the first request hangs until the dispatcher dies
     try:
-        rules_text = (RULES_TEMPLATE.replace("RECEIVER_URL", server.url).replace("TIMEOUT", "30s")
-                      .replace("MAX_AGE", "1h"))
         rules_file = tmp_path / "rules.yaml"
-        rules_file.write_text(rules_text)
-        rules = parse_rules(rules_text)
+        rules_file.write_text(rules_text(server.url, timeout="30s"))
+        rules = parse_rules(rules_file.read_text())
         row_id = queue_delivery(factory, rules, "key-kill")
         url = factory.kw["bind"].url.render_as_string(False)
         child = subprocess.Popen([sys.executable, "-m", "monitor.cli", "alerts", "dispatch", "--rules",
@@ -424,8 +291,7 @@ def test_the_cli_lists_alerts_silences_and_replays(factory: sessionmaker[Session
     seed(factory)
     rules = rules_for(receiver)
     rules_file = tmp_path / "rules.yaml"
-    rules_file.write_text(RULES_TEMPLATE.replace("RECEIVER_URL", receiver.url).replace("TIMEOUT", "2s")
-                          .replace("MAX_AGE", "1h"))
+    rules_file.write_text(rules_text(receiver.url))
     evaluate_at(factory, rules, BURST_END - timedelta(seconds=30))
     evaluate_at(factory, rules, BURST_END + timedelta(seconds=30))
 
@@ -451,3 +317,5 @@ def test_the_cli_lists_alerts_silences_and_replays(factory: sessionmaker[Session
 
     bad = finsent(factory, "alerts", "check", "--rules", str(tmp_path / "absent.yaml"))
     assert bad.returncode == 2 and "cannot read rules file" in bad.stderr
+    looping_in_the_past = finsent(factory, "alerter", "--rules", str(rules_file), "--at", "2031-03-03T10:00Z")
+    assert looping_in_the_past.returncode == 2 and "--at only makes sense with --once" in looping_in_the_past.stderr

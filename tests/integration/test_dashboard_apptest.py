@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from dashboards.auth import hash_password
