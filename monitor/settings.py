@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "FINSENT_"
@@ -76,6 +76,9 @@ class Settings(BaseSettings):
 
     # --- Runtime ----------------------------------------------------------
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the model runs.")
+    model_backend: Literal["torch", "onnx"] = Field(
+        "torch", description="How the worker runs the model: torch (CPU or CUDA, the evaluated weights as they are) "
+                             "or onnx (int8 ONNX Runtime export, CPU only, ~1.6x the torch CPU throughput).")
     dashboard_port: int = Field(8501, ge=1, le=65535)
     dashboard_address: str = Field("127.0.0.1", description="Bind address of the dashboard.")
     dashboard_password_hash: str | None = Field(
@@ -84,6 +87,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     alert_rules: Path = Field(PROJECT_ROOT / "monitor" / "alerts" / "rules.example.yaml",
                               description="Alert rules file read by `finsent alerter` and `finsent alerts`.")
+
+    @field_validator("model_backend")
+    @classmethod
+    def _check_backend(cls, value: str, info: ValidationInfo) -> str:
+        if value == "onnx" and info.data.get("device") == "cuda":
+            raise ValueError("the onnx backend runs on CPU only: use torch with FINSENT_DEVICE=cuda")
+        return value
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod

@@ -34,9 +34,13 @@ class NoLiveModel(RuntimeError):
     """The registry has no live model: the worker cannot start scoring."""
 
 
-def registry_loader(registry_dir: Path, device: str) -> tuple[Callable[[str | None], PredictorLike],
-                                                              Callable[[], str | None]]:
-    """Load/poll functions backed by the model registry (imported lazily: torch is heavy)."""
+def registry_loader(registry_dir: Path, device: str, backend: str = "torch") -> tuple[
+        Callable[[str | None], PredictorLike], Callable[[], str | None]]:
+    """Load/poll functions backed by the model registry (imported lazily: torch is heavy).
+
+    With backend "onnx" each version is exported to int8 ONNX on its first load
+    (cached in its registry folder), so a hot swap to it takes longer once.
+    """
     from model.predictor import Predictor
     from model.registry import live_version
 
@@ -44,7 +48,7 @@ def registry_loader(registry_dir: Path, device: str) -> tuple[Callable[[str | No
         if version is None and live_version(registry_dir) is None:
             raise NoLiveModel(f"no live model in {registry_dir}: train and promote one "
                               "(see docs/model.md), or point FINSENT_REGISTRY_DIR at a registry that has one")
-        return Predictor.load(registry_dir, version=version, device=device)
+        return Predictor.load(registry_dir, version=version, device=device, backend=backend)
 
     return load, lambda: live_version(registry_dir)
 

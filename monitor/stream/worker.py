@@ -207,10 +207,11 @@ def build_runtime(max_messages: int | None, timeout_s: float | None, max_batch: 
     from monitor.stream.store import StoreRetry, worker_engine
 
     control = RunControl(max_messages, timeout_s)
-    load, live_version = registry_loader(settings.registry_dir, settings.device)
+    load, live_version = registry_loader(settings.registry_dir, settings.device, settings.model_backend)
     model = LiveModel(load, live_version)
     model.load_now()
-    log.info("scoring with model %s from %s", model.version, settings.registry_dir)
+    log.info("scoring with model %s from %s (%s backend)", model.version, settings.registry_dir,
+             settings.model_backend)
     factory = sessionmaker(worker_engine(settings.database_url), expire_on_commit=False)
     store = StoreRetry(factory, ThreadPoolExecutor(1, thread_name_prefix="store"),
                        should_give_up=lambda: control.give_up)

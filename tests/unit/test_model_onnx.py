@@ -115,3 +115,13 @@ def test_predictor_rejects_unknown_backends_and_onnx_on_cuda(exported: tuple[Pat
         Predictor.load(registry, version, backend="tensorrt")
     with pytest.raises(ValueError, match="CPU only"):
         Predictor.load(registry, version, device="cuda", backend="onnx")
+
+
+def test_the_worker_loads_the_onnx_backend_when_configured(exported: tuple[Path, str]) -> None:
+    from monitor.stream.live_model import registry_loader
+
+    registry, _ = exported  # make_tiny_model promoted it: it is the live version
+    load, live_version = registry_loader(registry, "cpu", backend="onnx")
+    predictor = load(None)
+    assert isinstance(predictor.model, OnnxJointModel) and predictor.version == live_version()
+    assert len(predictor.predict(TEXTS)) == len(TEXTS)

@@ -47,6 +47,16 @@ def test_invalid_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, varia
     assert repr(value) in message
 
 
+def test_the_onnx_backend_on_cuda_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FINSENT_DEVICE", "cuda")
+    monkeypatch.setenv("FINSENT_MODEL_BACKEND", "onnx")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert "FINSENT_MODEL_BACKEND" in str(raised.value) and "CPU only" in str(raised.value)
+    monkeypatch.setenv("FINSENT_DEVICE", "cpu")
+    assert load_settings().model_backend == "onnx"
+
+
 def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_text("FINSENT_METRICS_PORT=9999\n")
     monkeypatch.delenv("FINSENT_METRICS_PORT", raising=False)  # the environment outranks .env
