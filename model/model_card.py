@@ -181,6 +181,41 @@ def _cross_check(inputs: CardInputs, dataset: str, task: str, score: float | Non
     return text + "."
 
 
+def training_sessions(history: list[dict[str, Any]]) -> list[tuple[int, float]]:
+    """(last evaluated step, wall seconds) per training session of a run.
+
+    `elapsed_s` restarts at each `finsent train --resume`, so a drop in it
+    marks where a resumed session began.
+    """
+    sessions: list[tuple[int, float]] = []
+    previous = None
+    for entry in history:
+        elapsed = float(entry.get("elapsed_s", 0.0))
+        if previous is None or elapsed < previous:
+            sessions.append((int(entry["step"]), elapsed))
+        else:
+            sessions[-1] = (int(entry["step"]), elapsed)
+        previous = elapsed
+    return sessions
+
+
+def _history_line(history: list[dict[str, Any]]) -> str | None:
+    """Dev score at each evaluation, the selected (best) one in bold, and where the run was resumed."""
+    if not history:
+        return None
+    sessions = training_sessions(history)
+    best = max(history, key=lambda entry: entry["dev_score"])
+    scores = ", ".join(("**{step}: {score:.4f}**" if entry is best else "{step}: {score:.4f}")
+                       .format(step=entry["step"], score=entry["dev_score"]) for entry in history)
+    line = f"- **Dev score by evaluation** (mean over tasks; the best one is this version): {scores}."
+    if len(sessions) > 1:
+        resumed = ", ".join(str(step) for step, _ in sessions[:-1])
+        total = sum(seconds for _, seconds in sessions)
+        line += (f" Trained in {len(sessions)} sessions (resumed from the checkpoint at step {resumed}); "
+                 f"about {total / 3600:.1f} h of wall time in all.")
+    return line
+
+
 def _model_section(inputs: CardInputs) -> list[str]:
     meta, config = inputs.metadata, inputs.model_config
     encoder = config.get("encoder_config", {})
@@ -192,7 +227,7 @@ def _model_section(inputs: CardInputs) -> list[str]:
         f"created {meta.get('created_at', '?')}.",
         f"- **Training profile**: `{meta.get('profile', '?')}`; {steps if steps is not None else '?'} optimiser steps"
         + (f" of {max_steps} planned" if max_steps else "")
-        + f"; {meta.get('duration_s', '?')} s wall time; seed {train_config.get('seed', '?')}; "
+        + f"; {meta.get('duration_s', '?')} s wall time (of the last session); seed {train_config.get('seed', '?')}; "
         f"batch {train_config.get('batch_size', '?')}; lr {train_config.get('lr', '?')}.",
         f"- **Loss weighting**: `{config.get('loss_weighting', train_config.get('loss_weighting', '?'))}` "
         "(uncertainty = learned Kendall et al. 2018 task weights; equal = plain sum).",
@@ -202,6 +237,9 @@ def _model_section(inputs: CardInputs) -> list[str]:
         "word pieces. Heads: topic (20), sentence sentiment (3, per-source calibration offsets used only in training "
         "and dev scoring), BIO entity tagger with constrained Viterbi, entity sentiment.",
     ]
+    history_line = _history_line(meta.get("history") or [])
+    if history_line:
+        lines.append(history_line)
     if isinstance(steps, int) and isinstance(max_steps, int) and steps < max_steps:
         trained = "a barely trained model" if steps < max_steps / 4 else "a run cut short"
         lines.append(f"- **Caution**: this version stopped after {steps} of {max_steps} planned steps (time budget); "

@@ -129,3 +129,15 @@ def test_ablation_section_reports_both_experiments() -> None:
     assert "uncertainty weighting 0.6000 vs equal weights 0.5500" in text
     assert "| conll | ner | 0.400 | 0.450 | +0.050 |" in text
     assert "Joint annotation not measured" in text
+
+
+def test_a_resumed_run_is_reported_with_its_sessions_and_best_evaluation(tmp_path: Path) -> None:
+    history = [{"step": 1000, "dev_score": 0.80, "elapsed_s": 1800.0}, {"step": 1500, "dev_score": 0.82,
+                                                                         "elapsed_s": 2880.0},
+               {"step": 2500, "dev_score": 0.85, "elapsed_s": 1200.0}, {"step": 3000, "dev_score": 0.84,
+                                                                         "elapsed_s": 1800.0}]
+    _write_version(tmp_path / "models", {}, history=history)
+    _write_reports(tmp_path / "reports")
+    card = render_model_card(gather_inputs(tmp_path / "models", "live", tmp_path / "reports"))
+    assert "1000: 0.8000, 1500: 0.8200, **2500: 0.8500**, 3000: 0.8400." in card
+    assert "Trained in 2 sessions (resumed from the checkpoint at step 1500); about 1.3 h of wall time in all." in card
