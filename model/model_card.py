@@ -341,8 +341,9 @@ def _speed_section(inputs: CardInputs) -> list[str]:
         ]
     if len(lines) == 2:
         return ["_No benchmark reports yet: run `finsent bench model --json` and `finsent bench onnx --json`._"]
-    lines += ["", "Timings come from one run each on the shared 2-core development machine, with other engineers' "
-              "jobs running; rerun on an idle machine for clean numbers."]
+    lines += ["", "Timings come from one run each of the commands named in the reports, on the machine that wrote "
+              "them (the `threads` in each report); they vary by a few per cent between runs, so compare "
+              "ratios measured in one run, not figures from different runs."]
     if onnx:
         lines += ["", "**int8 parity with torch** (same dev batches; agreement of predicted labels, for NER of the "
                   "whole tag sequence of a sentence; largest absolute difference of any class probability):", "",
