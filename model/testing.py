@@ -44,7 +44,8 @@ def make_tiny_model(registry_dir: Path, promote: bool = True, encoder_layers: in
 
 def make_fitted_model(registry_dir: Path, examples: list[Example], promote: bool = True,
                       encoder_layers: int | None = 2, steps: int = 200, batch_size: int = 64, seed: int = 0) -> str:
-    """Like make_tiny_model, with the heads trained on `examples` until it labels every one of them right.
+    """Like make_tiny_model, with the heads trained on `examples` (encoder frozen); the version is saved only
+    if it then labels every example's sentiment right.
 
     Examples with `entities=[]` teach the tagger to find nothing, so such a
     model links no entity by accident. Raises AssertionError when the heads
