@@ -76,9 +76,10 @@ class Settings(BaseSettings):
 
     # --- Runtime ----------------------------------------------------------
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the model runs.")
-    model_backend: Literal["torch", "onnx"] = Field(
-        "torch", description="How the worker runs the model: torch (CPU or CUDA, the evaluated weights as they are) "
-                             "or onnx (int8 ONNX Runtime export, CPU only, ~1.6x the torch CPU throughput).")
+    model_backend: Literal["auto", "torch", "onnx"] = Field(
+        "auto", description="How the worker runs the model: auto (the int8 ONNX Runtime export on CPU when its "
+                            "parity report passes, else torch), torch (CPU or CUDA, the evaluated weights as "
+                            "they are) or onnx (the int8 export, CPU only, ~1.7x the torch CPU throughput).")
     dashboard_port: int = Field(8501, ge=1, le=65535)
     dashboard_address: str = Field("127.0.0.1", description="Bind address of the dashboard.")
     dashboard_password_hash: str | None = Field(
@@ -87,6 +88,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     alert_rules: Path = Field(PROJECT_ROOT / "monitor" / "alerts" / "rules.example.yaml",
                               description="Alert rules file read by `finsent alerter` and `finsent alerts`.")
+    live_segment: bool = Field(
+        True, description="`make run` replays the live segment (monitor.ingest.live_segment) after the history, "
+                          "published from now on, so the default alert rules fire on a first run.")
+    background_training: bool = Field(
+        True, description="`make run` trains the full profile in the background at low priority when the live "
+                          "model is not one, and promotes it through the retraining gate if it is better.")
+    background_threads: int = Field(1, ge=1, le=256, description="CPU threads of the background training run.")
 
     @field_validator("model_backend")
     @classmethod

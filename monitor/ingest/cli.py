@@ -1,4 +1,4 @@
-"""`finsent ingest ...`: the connectors' command line (replay, rss, jsonl)."""
+"""`finsent ingest ...`: the connectors' command line (replay, live-segment, rss, jsonl)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,16 @@ import json
 import logging
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.settings import get_settings
+from monitor.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from monitor.contract import NewsItem
 
 log = logging.getLogger(__name__)
 
@@ -35,45 +40,127 @@ def ingest() -> None:
     """Put news on the news topic (FINSENT_NEWS_TOPIC)."""
 
 
-@ingest.command()
-@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--speed", default="60x", show_default=True, help="Time compression (60x, 1x, ...) or max.")
-@click.option("--limit", type=click.IntRange(min=1), help="Send only the first N items (in time order).")
-@click.option("--stamp-now", is_flag=True,
-              help="Set published_at to the send time (ids unchanged): makes the worker's latency figures "
-                   "measure the pipeline. For benchmarks only.")
-def replay(file: Path | None, speed: str, limit: int | None, stamp_now: bool) -> None:
-    """Replay a headline corpus in time order.
+def parse_when(value: str | None) -> datetime | None:
+    """An ISO 8601 time bound (no offset: UTC), or None."""
+    from monitor.ingest.replay import parse_timestamp
 
-    FILE is a CSV or JSONL corpus (default: <data_dir>/stream/financial_headlines_stream.csv).
-    """
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO 8601 time such as 2018-11-15T16:20-05:00, got {value!r}") from None
+
+
+def send_items(settings: Settings, items: list[NewsItem], rate: float | None, stamp_now: bool = False,
+               desc: str = "replay") -> dict[str, Any]:
+    """Send items (in replay order) to the news topic at their due times; the JSON summary line."""
     from tqdm import tqdm
 
     from monitor.ingest.producer import ensure_topics, make_producer, news_topics, send_item
-    from monitor.ingest.replay import CorpusError, in_replay_order, merge_repeats, parse_speed, read_corpus
     from monitor.ingest.replay import replay as run_replay
 
-    settings = get_settings()
-    path = file or settings.data_dir / "stream" / "financial_headlines_stream.csv"
-    if not path.exists():
-        raise click.ClickException(f"no corpus at {path} (set FINSENT_DATA_DIR or pass FILE)")
-    try:
-        rate = parse_speed(speed)
-        items = in_replay_order(merge_repeats(read_corpus(path)))
-    except (ValueError, CorpusError) as error:
-        raise click.ClickException(str(error)) from None
-    items = items[:limit] if limit else items
     ensure_topics(settings, news_topics(settings))
     producer = make_producer(settings)
     try:
-        with tqdm(total=len(items), unit="item", desc="replay") as bar:
+        with tqdm(total=len(items), unit="item", desc=desc) as bar:
             report = run_replay(items, rate, lambda item: send_item(producer, settings.news_topic, item),
                                 stamp_now=stamp_now, progress=bar.update)
         producer.flush()
     finally:
         producer.close()
-    click.echo(json.dumps({"sent": report.sent, "seconds": round(report.seconds, 3),
-                           "items_per_s": round(report.items_per_second, 1), "topic": settings.news_topic}))
+    return {"sent": report.sent, "seconds": round(report.seconds, 3),
+            "items_per_s": round(report.items_per_second, 1), "topic": settings.news_topic}
+
+
+def default_corpus(settings: Settings) -> Path:
+    return settings.data_dir / "stream" / "financial_headlines_stream.csv"
+
+
+@ingest.command()
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--speed", default="60x", show_default=True, help="Time compression (60x, 1x, ...) or max.")
+@click.option("--limit", type=click.IntRange(min=1), help="Send only the first N items (in time order).")
+@click.option("--from", "start", help="Only items published at or after this ISO 8601 time (no offset: UTC).")
+@click.option("--to", "end", help="Only items published before this ISO 8601 time.")
+@click.option("--without-live-segment", is_flag=True,
+              help="Leave out the live segment's window, so `finsent ingest live-segment` is news later.")
+@click.option("--rebase-to-now", is_flag=True,
+              help="Publish the items from now on, their spacing divided by --speed, with new ids: old news "
+                   "inside the alerter's current windows.")
+@click.option("--stamp-now", is_flag=True,
+              help="Set published_at to the send time (ids unchanged): makes the worker's latency figures "
+                   "measure the pipeline. For benchmarks only.")
+def replay(file: Path | None, speed: str, limit: int | None, start: str | None, end: str | None,
+           without_live_segment: bool, rebase_to_now: bool, stamp_now: bool) -> None:
+    """Replay a headline corpus in time order.
+
+    FILE is a CSV or JSONL corpus (default: <data_dir>/stream/financial_headlines_stream.csv).
+    """
+    from monitor.ingest.live_segment import LIVE_SEGMENT
+    from monitor.ingest.replay import CorpusError, in_replay_order, in_window, merge_repeats, outside_window
+    from monitor.ingest.replay import parse_speed, read_corpus, rebased
+
+    if rebase_to_now and stamp_now:
+        raise click.UsageError("--rebase-to-now and --stamp-now both set published_at: choose one")
+    settings = get_settings()
+    path = file or default_corpus(settings)
+    if not path.exists():
+        raise click.ClickException(f"no corpus at {path} (set FINSENT_DATA_DIR or pass FILE)")
+    window_start, window_end = parse_when(start), parse_when(end)
+    try:
+        rate = parse_speed(speed)
+        items = in_replay_order(merge_repeats(read_corpus(path)))
+    except (ValueError, CorpusError) as error:
+        raise click.ClickException(str(error)) from None
+    items = in_window(items, window_start, window_end)
+    if without_live_segment:
+        items = outside_window(items, LIVE_SEGMENT.start, LIVE_SEGMENT.end)
+    items = items[:limit] if limit else items
+    if rebase_to_now:  # already spaced by the speed: sending at 1x puts each one out at its new published_at
+        items, rate = rebased(items, datetime.now(UTC), rate), (1.0 if rate is not None else None)
+    click.echo(json.dumps(send_items(settings, items, rate, stamp_now)))
+
+
+@ingest.command("live-segment")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--speed", default=None, help="Time compression (default: the segment's, 250x).")
+@click.option("--wait-for-worker", "wait_for", default="60m", show_default=True,
+              help="First wait up to this long (0s: not at all) for the worker group to catch up.")
+@click.option("--max-lag", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Caught up: at most this many news messages not yet committed by the worker group.")
+def live_segment(file: Path | None, speed: str | None, wait_for: str, max_lag: int) -> None:
+    """Replay the live segment (NVIDIA's guidance cut, Nov 2018) published from now on.
+
+    See monitor/ingest/live_segment.py. Off with FINSENT_LIVE_SEGMENT=0.
+    """
+    from monitor.ingest.live_segment import LIVE_SEGMENT, consumer_lag, segment_items, wait_until_caught_up
+    from monitor.ingest.replay import CorpusError, parse_speed, rebased
+
+    settings = get_settings()
+    if not settings.live_segment:
+        click.echo("live segment off (FINSENT_LIVE_SEGMENT=0)", err=True)
+        return
+    path = file or default_corpus(settings)
+    if not path.exists():
+        raise click.ClickException(f"no corpus at {path} (set FINSENT_DATA_DIR or pass FILE)")
+    try:
+        rate = parse_speed(speed) if speed else LIVE_SEGMENT.speed
+        items = segment_items(path)
+    except (ValueError, CorpusError) as error:
+        raise click.ClickException(str(error)) from None
+    if not items:
+        raise click.ClickException(f"{path} has no rows in the live segment {LIVE_SEGMENT.start.isoformat()} .. "
+                                   f"{LIVE_SEGMENT.end.isoformat()}")
+    timeout_s = 0.0 if wait_for.strip() in ("0", "0s") else parse_interval(wait_for)
+    if timeout_s > 0:
+        wait_until_caught_up(lambda: consumer_lag(settings), max_lag, timeout_s,
+                             say=lambda line: click.echo(line, err=True))
+    items = rebased(items, datetime.now(UTC), rate)
+    click.echo(f"live segment {LIVE_SEGMENT.name}: {len(items)} items from "
+               f"{items[0].published_at:%H:%M:%S} to {items[-1].published_at:%H:%M:%S} UTC", err=True)
+    summary = send_items(settings, items, 1.0 if rate is not None else None, desc="live segment")
+    click.echo(json.dumps({"segment": LIVE_SEGMENT.name, **summary}))
 
 
 @ingest.command()

@@ -3,10 +3,14 @@
     finsent ingest replay                          # the shared stream corpus, 60x
     finsent ingest replay corpus.jsonl --speed max --limit 1000
     finsent ingest replay --speed max --stamp-now  # published_at = send time (latency benchmarks)
+    finsent ingest replay --from 2018-11-15T04:00-05:00 --to 2018-11-16T15:00-05:00 \
+        --rebase-to-now --speed 250x               # a slice, published from now on, 250x compressed
 
 CSV corpora have the columns of ``stream/financial_headlines_stream.csv``:
-timestamp (ISO 8601; naive or date-only values are taken as UTC), ts_precision,
-source, ticker (optional), headline, orig_time. JSONL corpora hold one
+timestamp (ISO 8601; naive or date-only values are taken as UTC), ts_precision
+(minute / day / month, carried as the item's published_precision; when the
+column is absent or empty, date-only timestamps are day precision), source,
+ticker (optional), headline, orig_time. JSONL corpora hold one
 NewsItem object per line. Rows with the same source, headline and timestamp
 (Benzinga tags one story with several tickers, one row per ticker) are one
 item carrying all their tickers, which is also what the message id says.
@@ -15,11 +19,12 @@ item carrying all their tickers, which is also what the message id says.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -55,8 +60,20 @@ def parse_timestamp(value: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def read_csv_corpus(path: Path) -> Iterator[NewsItem]:
-    """Items of a stream-corpus CSV, in file order; raises CorpusError naming the bad line."""
+def timestamp_precision(timestamp: str, declared: str | None) -> str:
+    """The ts_precision column when given, else day for a date-only timestamp, else minute."""
+    if declared and declared.strip():
+        return declared.strip().lower()
+    return "day" if len(timestamp.strip()) == len("2020-01-31") else "minute"
+
+
+def read_csv_corpus(path: Path, precisions: Collection[str] | None = None) -> Iterator[NewsItem]:
+    """Items of a stream-corpus CSV, in file order; raises CorpusError naming the bad line.
+
+    With `precisions` (e.g. ``{"minute"}``) only rows whose ts_precision is one
+    of them are read: a day-level row sits at midnight, which would pile a whole
+    day's headlines into one minute of a time-compressed replay.
+    """
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
@@ -64,6 +81,8 @@ def read_csv_corpus(path: Path) -> Iterator[NewsItem]:
             raise CorpusError(f"{path}: missing column(s) {', '.join(missing)} (have {reader.fieldnames})")
         for row in reader:
             line = reader.line_num
+            if precisions is not None and (row.get("ts_precision") or "").strip() not in precisions:
+                continue
             try:
                 published_at = parse_timestamp(row["timestamp"])
             except ValueError:
@@ -71,6 +90,7 @@ def read_csv_corpus(path: Path) -> Iterator[NewsItem]:
             ticker = (row.get("ticker") or "").strip()
             try:
                 yield NewsItem(source=row["source"], headline=row["headline"], published_at=published_at,
+                               published_precision=timestamp_precision(row["timestamp"], row.get("ts_precision")),
                                tickers=[ticker] if ticker else [])
             except ValidationError as error:
                 raise CorpusError(f"{path}:{line}: {describe_validation_error(error)}") from None
@@ -90,11 +110,11 @@ def read_jsonl_corpus(path: Path) -> Iterator[NewsItem]:
                 raise CorpusError(f"{path}:{line_number}: {describe_validation_error(error)}") from None
 
 
-def read_corpus(path: Path) -> Iterator[NewsItem]:
-    """CSV or JSONL by extension."""
+def read_corpus(path: Path, precisions: Collection[str] | None = None) -> Iterator[NewsItem]:
+    """CSV or JSONL by extension (`precisions` filters CSV rows; JSONL has no ts_precision)."""
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return read_jsonl_corpus(path)
-    return read_csv_corpus(path)
+    return read_csv_corpus(path, precisions)
 
 
 def merge_repeats(items: Iterable[NewsItem]) -> list[NewsItem]:
@@ -112,6 +132,36 @@ def merge_repeats(items: Iterable[NewsItem]) -> list[NewsItem]:
 def in_replay_order(items: Iterable[NewsItem]) -> list[NewsItem]:
     """Sorted by publication time (stable: equal times keep their file order)."""
     return sorted(items, key=lambda item: item.published_at)
+
+
+def in_window(items: Iterable[NewsItem], start: datetime | None, end: datetime | None) -> list[NewsItem]:
+    """The items published in [start, end) (None: open on that side), order kept."""
+    return [item for item in items
+            if (start is None or item.published_at >= start) and (end is None or item.published_at < end)]
+
+
+def outside_window(items: Iterable[NewsItem], start: datetime, end: datetime) -> list[NewsItem]:
+    """The items published before start or from end on: a history without a slice kept for later."""
+    return [item for item in items if not start <= item.published_at < end]
+
+
+def rebased(items: Sequence[NewsItem], start: datetime, speed: float | None) -> list[NewsItem]:
+    """Copies of `items` (in replay order) published from `start` on, their spacing divided by `speed`.
+
+    Alert rules judge windows ending now, so old news must look new to reach
+    them; replaying the copies at 1x then sends each one at its new
+    published_at. Each copy gets a new id (the original id and the new time),
+    since the worker stores an id once and the original may already be stored;
+    the headline, so the story, stays the same. With speed None (max) every
+    copy is published at `start`.
+    """
+    offsets = replay_offsets([item.published_at for item in items], speed)
+    copies = []
+    for item, offset in zip(items, offsets, strict=True):
+        published_at = start + timedelta(seconds=offset)
+        new_id = hashlib.sha256(f"{item.id}\x1frebased\x1f{published_at.isoformat()}".encode()).hexdigest()
+        copies.append(item.model_copy(update={"published_at": published_at, "id": new_id}))
+    return copies
 
 
 def replay_offsets(published: Sequence[datetime], speed: float | None) -> list[float]:

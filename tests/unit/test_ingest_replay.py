@@ -11,9 +11,12 @@ from monitor.contract import NewsItem
 from monitor.ingest.replay import (
     CorpusError,
     in_replay_order,
+    in_window,
     merge_repeats,
+    outside_window,
     parse_speed,
     read_corpus,
+    rebased,
     replay,
     replay_offsets,
 )
@@ -72,3 +75,30 @@ def test_replay_waits_until_each_item_is_due_and_can_stamp_now() -> None:
     assert report.sent == 3 and report.seconds == 2.0
     assert [s.id for s in sent] == [i.id for i in items]  # ids stay the originals'
     assert all(s.published_at > start + timedelta(days=1) for s in sent)  # stamped with the send time
+
+
+def test_precision_filter_reads_only_minute_stamped_rows() -> None:
+    items = list(read_corpus(FIXTURES / "headlines.csv", precisions={"minute"}))
+    assert sorted(i.source for i in items) == ["benzinga", "benzinga", "cnbc"]  # reuters/guardian are day-level
+
+
+def test_window_and_its_complement_split_the_corpus() -> None:
+    items = in_replay_order(merge_repeats(read_corpus(FIXTURES / "headlines.csv")))
+    start, end = datetime(2020, 3, 9, tzinfo=UTC), datetime(2020, 3, 9, 14, 0, tzinfo=UTC)
+    inside = in_window(items, start, end)
+    assert [i.source for i in inside] == ["reuters", "benzinga"]  # [start, end): 00:00 in, 14:02 out
+    assert [i.source for i in outside_window(items, start, end)] == ["guardian", "cnbc"]
+    assert in_window(items, None, None) == items
+
+
+def test_rebased_copies_start_now_keep_compressed_spacing_and_get_new_ids() -> None:
+    old = datetime(2018, 11, 15, 21, 20, tzinfo=UTC)
+    items = [NewsItem(source="benzinga", headline=f"h{i}", published_at=old + timedelta(minutes=10 * i))
+             for i in range(3)]
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    copies = rebased(items, now, 600.0)
+    assert [c.published_at for c in copies] == [now, now + timedelta(seconds=1), now + timedelta(seconds=2)]
+    assert [c.headline for c in copies] == [i.headline for i in items]  # same stories
+    assert len({c.id for c in copies} | {i.id for i in items}) == 6  # never an id the history already stored
+    assert rebased(items, now, 600.0)[0].id == copies[0].id  # deterministic for one start
+    assert {c.published_at for c in rebased(items, now, None)} == {now}
