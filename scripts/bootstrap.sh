@@ -3,9 +3,11 @@
 #
 # - System packages (Java 17, Maven, PostgreSQL server, Chromium for browser
 #   tests) from Debian when missing and we are root.
-# - A Python 3.11 virtual environment built from requirements.lock, kept
+# - Every package of requirements.lock as a wheel in $FINSENT_CACHE_DIR/wheels
+#   (sdists built into wheels offline, from pinned build requirements).
+# - A Python 3.11 virtual environment installed from those wheels alone, kept
 #   OUTSIDE the clone in $FINSENT_CACHE_DIR/venvs/ and stamped with the lock's
-#   hash, so a fresh clone (CI) reuses it; .venv in the clone links to it.
+#   hash (or, with FINSENT_FRESH_ENV=1, built afresh in .venv-deps every run).
 # - The project itself, installed editable into the clone's own small .venv.
 set -euo pipefail
 
@@ -44,20 +46,62 @@ if [ -z "$python" ]; then
 fi
 [ -n "$python" ] || { echo "bootstrap: Python 3.11 is required" >&2; exit 1; }
 
-# One environment per Python minor version, stamped with the lock's hash. A
-# changed lock is applied incrementally (only changed packages are fetched);
-# wheels are kept in $cache/wheels, so a rebuilt environment downloads nothing.
+# 1. The wheel cache: every package of the lock as a wheel in $cache/wheels. Filled once per
+#    lock from the package index; sdists (seqeval) are then built into wheels OFFLINE, from
+#    the cache alone (their build requirements are pinned in requirements-build.lock), so a
+#    missing build dependency fails here, on the machine that filled the cache, not later.
+#    A stamp with the locks' hash marks a complete cache; with it nothing is fetched.
+wheels="$cache/wheels"
+mkdir -p "$wheels"
+locks_hash="$(cat requirements.lock requirements-build.lock | sha256sum | cut -c1-16)"
+if [ ! -f "$wheels/.complete-$locks_hash" ]; then
+  echo "bootstrap: filling the wheel cache $wheels from the package index (the first time fetches torch, several GB)"
+  if ! "$python" -m pip download -q --progress-bar off -d "$wheels" -r requirements.lock -r requirements-build.lock; then
+    echo "bootstrap: could not download the packages of requirements.lock into $wheels." >&2
+    echo "  The package index must be reachable once to fill the cache (or copy a filled cache into FINSENT_CACHE_DIR)." >&2
+    exit 1
+  fi
+  for sdist in "$wheels"/*.tar.gz "$wheels"/*.zip; do
+    [ -e "$sdist" ] || continue
+    echo "bootstrap: building a wheel from $(basename "$sdist") (offline, build requirements from the cache)"
+    if ! PIP_NO_INDEX=1 PIP_FIND_LINKS="$wheels" "$python" -m pip wheel -q --no-deps --no-index \
+         --find-links "$wheels" -w "$wheels" "$sdist" >"$cache/wheel-build.log" 2>&1; then
+      tail -20 "$cache/wheel-build.log" >&2
+      echo "bootstrap: cannot build a wheel from $(basename "$sdist") with the cached build requirements;" >&2
+      echo "  add what it needs to requirements-build.lock (log: $cache/wheel-build.log)" >&2
+      exit 1
+    fi
+  done
+  touch "$wheels/.complete-$locks_hash"
+fi
+
+# 2. The environment, installed from wheels only (--no-index --only-binary: nothing is
+#    fetched or built here, so a cache that lacks a wheel fails loudly, naming it). One per
+#    Python minor version, stamped with the lock's hash and reused by later clones; with
+#    FINSENT_FRESH_ENV=1 (CI) it is built into a fresh directory every time instead, which
+#    proves the cold path on every run.
 pyver="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-venv="$cache/venvs/py$pyver"
 lock_hash="$(sha256sum requirements.lock | cut -c1-16)"
+if [ "${FINSENT_FRESH_ENV:-0}" = 1 ]; then
+  venv="$root/.venv-deps"
+  rm -rf "$venv"
+  echo "bootstrap: building a fresh Python environment in $venv from the wheel cache (FINSENT_FRESH_ENV=1, nothing reused)"
+else
+  venv="$cache/venvs/py$pyver"
+fi
 if [ "$(cat "$venv/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
-  echo "bootstrap: installing requirements.lock into $venv (the first time fetches torch, several GB)"
+  [ "${FINSENT_FRESH_ENV:-0}" = 1 ] || echo "bootstrap: installing requirements.lock into $venv from the wheel cache"
   [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-  mkdir -p "$cache/wheels"
-  "$venv/bin/pip" download -q --progress-bar off -d "$cache/wheels" -r requirements.lock
-  "$venv/bin/pip" install -q --progress-bar off --no-index --find-links "$cache/wheels" -r requirements.lock
+  started=$SECONDS
+  if ! "$venv/bin/pip" install -q --progress-bar off --no-index --only-binary=:all: \
+       --find-links "$wheels" -r requirements.lock; then
+    echo "bootstrap: the wheel cache $wheels lacks a wheel for the package named above;" >&2
+    echo "  remove $wheels/.complete-* to refill it from the package index" >&2
+    exit 1
+  fi
   "$venv/bin/pip" check
   echo "$lock_hash" > "$venv/.lock-hash"
+  echo "bootstrap: environment ready in $((SECONDS - started)) s"
 fi
 # .venv in the clone is a small environment of its own, layered on the shared
 # one through a .pth file, holding only this clone's editable install: several
