@@ -189,7 +189,8 @@ def _page_queries(url: str, range_: TimeRange) -> dict[str, dict[str, Callable[[
     raw = {name: getattr(q, name).__wrapped__ for name in (
         "latest_bucket_start", "scope_series", "scope_totals", "scope_choices", "top_movers", "active_alerts",
         "alerts_in_range", "ticker_alerts", "webhook_deliveries", "ticker_articles", "entity_mentions", "co_mentions",
-        "ticker_sources", "model_versions", "latest_output", "search_articles", "analyst_labels")}
+        "ticker_sources", "model_versions", "latest_output", "stored_throughput", "search_articles",
+        "analyst_labels")}
     busiest = raw["scope_totals"](url, "ticker", 3600, hourly_since, hourly_until, 1)
     ticker = busiest["scope_key"].iloc[0] if not busiest.empty else "T000"
     articles = raw["ticker_articles"](url, ticker, since, until)
@@ -208,6 +209,7 @@ def _page_queries(url: str, range_: TimeRange) -> dict[str, dict[str, Callable[[
             "topic_series": lambda: raw["scope_series"](url, "topic", bucket, since, until, q.TOPIC_KEYS),
             "active_alerts": lambda: raw["active_alerts"](url),
             "latest_output": lambda: raw["latest_output"](url),
+            "stored_throughput": lambda: raw["stored_throughput"](url),
         },
         "entity": {
             "ticker_choices": lambda: raw["scope_choices"](url, "ticker", hourly_since, hourly_until),

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from dashboards import queries
+from monitor.storage.aggregates import bucket_start
 
 # label -> (width, bucket size): one-minute buckets up to six hours, hourly beyond,
 # so no chart draws more than ~720 points per series.
@@ -29,13 +30,19 @@ BASELINE = timedelta(days=7)  # what "top movers" compare the selected range aga
 
 @dataclass(frozen=True)
 class TimeRange:
-    """A half-open range [since, until) and the aggregate bucket size that charts it."""
+    """A half-open range [since, until) and the aggregate bucket size that charts it.
+
+    since and until lie on bucket boundaries, so the buckets a chart reads
+    (bucket_start in [since, until)) hold exactly the articles a list reads
+    (published_at in [since, until)): figures, charts and lists agree.
+    """
 
     since: datetime
     until: datetime
     bucket_seconds: int
     label: str
     latest_data: datetime | None  # newest scored article's minute, None when there is no data
+    anchored: bool = False  # True: the range ends at the newest data, not now (replayed history, stopped worker)
 
     @property
     def hourly_since(self) -> datetime:
@@ -45,33 +52,40 @@ class TimeRange:
     @property
     def hourly_until(self) -> datetime:
         """until rounded up to the hour: hourly queries keyed on it stay cached for the hour."""
-        floor = self.until.replace(minute=0, second=0, microsecond=0)
-        return floor if floor == self.until else floor + timedelta(hours=1)
+        return ceil_to_bucket(self.until, 3600)
 
 
-def _ceil_to_minute(ts: datetime) -> datetime:
-    floor = ts.replace(second=0, microsecond=0)
-    return floor if floor == ts else floor + timedelta(minutes=1)
+def ceil_to_bucket(ts: datetime, bucket_seconds: int) -> datetime:
+    """The first bucket boundary at or after ts (UTC epoch-aligned, like monitor.storage.aggregates)."""
+    floor = bucket_start(ts, bucket_seconds)
+    return floor if floor == ts else floor + timedelta(seconds=bucket_seconds)
 
 
-def make_time_range(label: str, anchor_at_latest: bool, latest_data: datetime | None,
+def make_time_range(label: str, follow_data: bool, latest_data: datetime | None,
                     now: datetime | None = None) -> TimeRange:
-    """The range ending now, or at the newest data (replays, a stopped worker)."""
+    """The range ending now or, when `follow_data` and the newest article is older than the range's
+    start (replayed history, a worker stopped for longer than the range), ending at the newest data,
+    so the first screen shows data. A live feed keeps ending now. Both ends lie on bucket boundaries.
+    """
     width, bucket_seconds = RANGES[label]
     now = now or datetime.now(UTC)
-    end = latest_data + timedelta(minutes=1) if anchor_at_latest and latest_data is not None else now
-    until = _ceil_to_minute(end)
+    until = ceil_to_bucket(now, bucket_seconds)
+    anchored = follow_data and latest_data is not None and latest_data < until - width
+    if anchored:
+        assert latest_data is not None
+        until = ceil_to_bucket(latest_data + timedelta(minutes=1), bucket_seconds)  # its minute bucket included
     return TimeRange(since=until - width, until=until, bucket_seconds=bucket_seconds, label=label,
-                     latest_data=latest_data)
+                     latest_data=latest_data, anchored=anchored)
 
 
 def sidebar_controls(database_url: str) -> TimeRange:
     """Draw the sidebar's range picker and analyst name; remember them for the pages."""
     with st.sidebar:
         label = st.selectbox("Time range", list(RANGES), index=list(RANGES).index(DEFAULT_RANGE), key="range_label")
-        anchor = st.toggle("End at the newest data", value=True, key="anchor_at_latest",
-                           help="On: the range ends at the newest scored article (useful for replays or when "
-                                "the worker is stopped). Off: it ends now.")
+        follow = st.toggle("Follow the data", value=True, key="follow_data",
+                           help="On: when nothing was published between the range's start and now (replayed "
+                                "history, a stopped worker), the range ends at the newest scored article "
+                                "instead of now. Off: it always ends now.")
         st.text_input("Your name (for actions)", key="analyst_name", placeholder="e.g. j.doe",
                       help="Recorded with silences, acknowledgements and label corrections.")
         st.toggle("Live refresh", value=True, key="live_refresh",
@@ -80,7 +94,7 @@ def sidebar_controls(database_url: str) -> TimeRange:
         latest = queries.latest_bucket_start(database_url)
     except Exception:  # the page shows the connection error; the range still needs a value
         latest = None
-    chosen = make_time_range(label, anchor, latest)
+    chosen = make_time_range(label, follow, latest)
     st.session_state["time_range"] = chosen
     return chosen
 

@@ -114,6 +114,19 @@ def scope_choices(database_url: str, scope_kind: str, hourly_since: datetime, ho
     return scope_totals.__wrapped__(database_url, scope_kind, 3600, hourly_since, hourly_until, limit)
 
 
+def range_choices(database_url: str, scope_kind: str, bucket_seconds: int, since: datetime, until: datetime,
+                  limit: int = 500) -> pd.DataFrame:
+    """The scope keys with articles in exactly [since, until), busiest first, with their totals.
+
+    Hourly ranges read the slowly cached `scope_choices` (their ends lie on the
+    hour, so the hourly sums are the range's); minute ranges (at most 6 h of
+    one-minute rows) read `scope_totals` at their own bucket size.
+    """
+    if bucket_seconds == 3600:
+        return scope_choices(database_url, scope_kind, since, until, limit)
+    return scope_totals(database_url, scope_kind, bucket_seconds, since, until, limit)
+
+
 TOP_MOVERS_SQL = text("""
     SELECT scope_key AS ticker,
            coalesce(sum(article_count) FILTER (WHERE bucket_start >= :since), 0) AS recent_articles,
@@ -168,11 +181,16 @@ ALERT_COLUMNS = """
             WHERE s.starts_at <= now() AND s.ends_at > now() AND a.labels @> s.matchers) AS silenced
 """
 
+# Firing and pending alerts are what is true now, whatever the range: an alert engine
+# following a live feed stamps them with wall-clock times, one replaying history with
+# the replay's, and neither may hide them. Resolved ones are history: the range bounds them.
 ALERTS_IN_RANGE_SQL = text(f"""
     SELECT {ALERT_COLUMNS}
     FROM alerts a
-    WHERE a.status = ANY(:statuses) AND a.starts_at < :until AND (a.ends_at IS NULL OR a.ends_at >= :since)
-    ORDER BY a.starts_at DESC
+    WHERE a.status = ANY(:statuses)
+      AND (a.status IN ('firing', 'pending')
+           OR (a.starts_at < :until AND (a.ends_at IS NULL OR a.ends_at >= :since)))
+    ORDER BY (a.status = 'firing') DESC, a.starts_at DESC
     LIMIT :limit
 """)
 
@@ -188,7 +206,8 @@ ACTIVE_ALERTS_SQL = text(f"""
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def alerts_in_range(database_url: str, statuses: tuple[str, ...], since: datetime, until: datetime,
                     limit: int = 200) -> pd.DataFrame:
-    """Alerts of the given statuses active at some point in [since, until), newest first, with `silenced`."""
+    """Alerts of the given statuses, firing ones first then newest first, with `silenced`: every firing or
+    pending one, and the resolved ones active at some point in [since, until)."""
     return _frame(database_url, ALERTS_IN_RANGE_SQL,
                   {"statuses": list(statuses), "since": since, "until": until, "limit": limit})
 
@@ -383,6 +402,27 @@ def latest_output(database_url: str) -> dict[str, Any] | None:
     """The newest stored prediction: which model wrote it and when (health fallback)."""
     frame = _frame(database_url, LATEST_OUTPUT_SQL)
     return None if frame.empty else frame.iloc[0].to_dict()
+
+
+# articles.received_at is set by PostgreSQL on insert: when the worker stored the article,
+# whatever its published_at (a replay stores years of news in minutes). now() is the
+# database's clock too, so the window does not depend on the dashboard host's clock.
+STORED_SQL = text("""
+    SELECT count(*) FILTER (WHERE received_at >= now() - make_interval(mins => :window_minutes)) AS stored,
+           max(received_at) AS newest_received_at, now() AS measured_at
+    FROM articles
+""")
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def stored_throughput(database_url: str, window_minutes: int = 5) -> dict[str, Any]:
+    """Articles stored in the last `window_minutes` (by received_at), per minute, and the newest store time."""
+    frame = _frame(database_url, STORED_SQL, {"window_minutes": window_minutes})
+    row = frame.iloc[0]
+    stored = int(row["stored"])
+    newest = None if pd.isna(row["newest_received_at"]) else pd.Timestamp(row["newest_received_at"]).to_pydatetime()
+    return {"stored": stored, "window_minutes": window_minutes, "per_minute": stored / window_minutes,
+            "newest_received_at": newest, "measured_at": pd.Timestamp(row["measured_at"]).to_pydatetime()}
 
 
 LABELS_SQL = text("""

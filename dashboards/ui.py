@@ -34,11 +34,18 @@ def page_header(title: str, subtitle: str) -> filters.TimeRange:
         st.success(message, icon=":material/check:")
     range_ = filters.time_range()
     st.caption(f"{subtitle}  \n{filters.describe(range_)}")
-    if range_.latest_data is not None:
+    if range_.anchored and range_.latest_data is not None:
+        age = datetime.now(UTC) - range_.latest_data
+        st.info(f"Showing the latest data: {range_.since:%Y-%m-%d %H:%M} → {range_.until:%Y-%m-%d %H:%M} UTC. "
+                f"Nothing was published in the {range_.label.lower()} up to now: the newest scored article is "
+                f"from {range_.latest_data:%Y-%m-%d %H:%M} UTC ({humanise(age.total_seconds())} ago; replayed "
+                "history or a stopped worker). Switch off \"Follow the data\" in the sidebar to end at now.",
+                icon=":material/history:")
+    elif range_.latest_data is not None:
         age = datetime.now(UTC) - range_.latest_data
         if age.total_seconds() > 15 * 60:
             st.warning(f"The newest scored article is from {range_.latest_data:%Y-%m-%d %H:%M} UTC "
-                       f"({_humanise(age.total_seconds())} ago): the worker may be stopped or replaying.",
+                       f"({humanise(age.total_seconds())} ago): the worker may be stopped or replaying.",
                        icon=":material/schedule:")
     return range_
 
@@ -53,6 +60,38 @@ def sentiment_and_volume(series: Any, range_: filters.TimeRange, alert_starts: A
     st.altair_chart(charts.volume_bars(series, range_.bucket_seconds, domain, int(height * 0.8)), width="stretch")
 
 
+def series_totals(series: Any) -> dict[str, float | None]:
+    """A scope_series frame summed over the range: articles, stories, mean sentiment, negative share.
+
+    Figures read this from the very frame their chart draws, so they cannot
+    disagree with it. Sentiment is per story (see monitor.storage.aggregates).
+    """
+    stories = float(series["story_count"].sum())
+    return {"articles": float(series["article_count"].sum()), "stories": stories,
+            "mean": float(series["score_sum"].sum()) / stories if stories else None,
+            "negative": float(series["negative_count"].sum()) / stories if stories else None}
+
+
+# Labels every alert carries: naming an alert by them says nothing about which series fired.
+GENERIC_ALERT_LABELS = frozenset({"alertname", "severity", "scope"})
+
+
+def firing_banner(alerts: Any, limit: int = 5) -> str | None:
+    """'2 alerts firing: ticker-sentiment-drop (ticker=AAPL), …' for the firing rows of an alerts frame;
+    None when nothing fires. Silenced alerts are named as such: they fire but notify no one."""
+    if alerts is None or alerts.empty:
+        return None
+    firing = alerts[alerts["status"] == "firing"]
+    if firing.empty:
+        return None
+    names = []
+    for row in records(firing.head(limit)):
+        scope = ", ".join(f"{k}={v}" for k, v in sorted(row["labels"].items()) if k not in GENERIC_ALERT_LABELS)
+        names.append(f"{row['rule_name']}" + (f" ({scope})" if scope else "") + (" 🔕" if row.get("silenced") else ""))
+    more = f" and {len(firing) - limit} more" if len(firing) > limit else ""
+    return f"**{len(firing)} alert{'' if len(firing) == 1 else 's'} firing**: {', '.join(names)}{more}."
+
+
 def stat(label: str, value: str, help_text: str | None = None) -> None:
     """A bordered figure for values too long for st.metric (version ids, schedules)."""
     with st.container(border=True):
@@ -65,7 +104,8 @@ def flash(message: str) -> None:
     st.session_state["flash"] = message
 
 
-def _humanise(seconds: float) -> str:
+def humanise(seconds: float) -> str:
+    """'3 d', '5 h', '12 min', '40 s': the largest unit that fits."""
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f"{seconds / size:.0f} {unit}"

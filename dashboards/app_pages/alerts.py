@@ -20,6 +20,7 @@ SILENCE_DURATIONS = {"1 hour": timedelta(hours=1), "4 hours": timedelta(hours=4)
                      "7 days": timedelta(days=7)}
 EVIDENCE_ARTICLE_KEYS = ("top_articles", "top_article_ids", "article_ids")  # monitor/alerts writes top_articles
 EVIDENCE_NUMBERS = ("value", "baseline", "zscore", "stories")
+NO_MATCH = "No alert matches the chosen statuses (firing and pending at any time, resolved in this time range)."
 
 range_ = ui.page_header("Alerts", "What fired, why, who is on it, and whether the webhooks got through.")
 url = ui.database_url()
@@ -43,14 +44,21 @@ statuses = left.multiselect("Status", STATUSES, default=["firing", "pending"], k
 show_silenced = right.toggle("Include silenced", value=True, key="alert_show_silenced")
 
 
+st.caption("Firing and pending alerts are listed whatever the time range; resolved ones when they were active "
+           "in it.")
+
+
 @st.fragment(run_every=filters.refresh_interval())
 def alert_list() -> None:
     found = queries.alerts_in_range(url, tuple(statuses), range_.since, range_.until)
     if not show_silenced and not found.empty:
         found = found[~found["silenced"]]
     if found.empty:
-        st.success("No alerts match in this time range.", icon=":material/check_circle:")
+        st.success(NO_MATCH, icon=":material/check_circle:")
         return
+    banner = ui.firing_banner(found)
+    if banner:
+        st.error(banner, icon=":material/notifications_active:")
     view = found.assign(what=found["labels"].map(describe_labels),
                         summary=found["annotations"].map(lambda notes: notes.get("summary", "")),
                         silenced=found["silenced"].map(lambda s: "🔕" if s else ""))

@@ -9,9 +9,12 @@ from dashboards import charts, queries, ui
 range_ = ui.page_header("Entity", "How the news treats one company: trend, alerts, articles and why.")
 url = ui.database_url()
 
-tickers = queries.scope_choices(url, "ticker", range_.hourly_since, range_.hourly_until)
+# Picker, figures, chart and article list all read the same [since, until): the range's ends lie on
+# bucket boundaries, so the aggregate buckets hold exactly the articles published in it.
+tickers = queries.range_choices(url, "ticker", range_.bucket_seconds, range_.since, range_.until)
 if tickers.empty:
-    ui.empty_state()
+    ui.empty_state("No ticker has articles in this time range — widen it in the sidebar."
+                   if range_.latest_data is not None else ui.NO_DATA)
     st.stop()
 
 choices = tickers["scope_key"].tolist()
@@ -23,15 +26,15 @@ ticker = st.selectbox("Ticker", choices, key="entity_ticker",
                       format_func=lambda t: f"{t}  ({int(article_counts[t])} articles)")
 st.query_params["ticker"] = ticker
 
-totals = tickers.set_index("scope_key").loc[ticker]
+series = queries.scope_series(url, "ticker", range_.bucket_seconds, range_.since, range_.until, (ticker,))
+totals = ui.series_totals(series)  # the figures are the chart's own sums
 columns = st.columns(4)
-columns[0].metric("Articles", f"{totals['article_count']:,.0f}", border=True)
-columns[1].metric("Stories", f"{totals['story_count']:,.0f}", border=True)
-columns[2].metric("Mean sentiment", f"{totals['mean_score']:+.2f}" if totals["story_count"] else "—", border=True)
-columns[3].metric("Negative share", f"{totals['negative_share']:.0%}" if totals["story_count"] else "—",
+columns[0].metric("Articles", f"{totals['articles']:,.0f}", border=True)
+columns[1].metric("Stories", f"{totals['stories']:,.0f}", border=True)
+columns[2].metric("Mean sentiment", "—" if totals["mean"] is None else f"{totals['mean']:+.2f}", border=True)
+columns[3].metric("Negative share", "—" if totals["negative"] is None else f"{totals['negative']:.0%}",
                   border=True)
 
-series = queries.scope_series(url, "ticker", range_.bucket_seconds, range_.since, range_.until, (ticker,))
 alerts = queries.ticker_alerts(url, ticker, range_.since, range_.until)
 ui.sentiment_and_volume(series, range_, alerts)
 if not alerts.empty:
@@ -44,6 +47,8 @@ with articles_column:
     if articles.empty:
         ui.empty_state("No articles about this ticker in the range.")
     else:
+        shown = f"the newest {len(articles)} of" if len(articles) < totals["articles"] else "all"
+        st.caption(f"{shown} {totals['articles']:,.0f} articles in the range.")
         mentions = queries.entity_mentions(url, tuple(articles["id"]))
         cards = [ui.article_card(article, ui.mentions_of(mentions, article))
                  for article in ui.records(articles)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import altair as alt
 import pandas as pd
@@ -19,7 +19,7 @@ def scope_choices() -> list[tuple[str, str]]:
     """All news, then each source and sector seen in the range (busiest first): aggregate scopes only."""
     choices = [ALL_NEWS]
     for kind in ("source", "sector"):
-        totals = queries.scope_choices(url, kind, range_.hourly_since, range_.hourly_until, limit=50)
+        totals = queries.range_choices(url, kind, range_.bucket_seconds, range_.since, range_.until, limit=50)
         choices += [(kind, key) for key in totals["scope_key"]]
     return choices
 
@@ -31,13 +31,6 @@ def describe_scope(scope: tuple[str, str]) -> str:
 scope_kind, scope_key = st.selectbox("News from", scope_choices(), format_func=describe_scope, key="overview_scope")
 
 
-def _totals(series: pd.DataFrame) -> dict[str, float | None]:
-    stories = float(series["story_count"].sum())
-    return {"articles": float(series["article_count"].sum()), "stories": stories,
-            "mean": float(series["score_sum"].sum()) / stories if stories else None,
-            "negative": float(series["negative_count"].sum()) / stories if stories else None}
-
-
 @st.fragment(run_every=filters.refresh_interval())
 def headline_numbers() -> None:
     """Totals of the range against the range just before it."""
@@ -45,7 +38,7 @@ def headline_numbers() -> None:
     current = queries.scope_series(url, scope_kind, range_.bucket_seconds, range_.since, range_.until, (scope_key,))
     previous = queries.scope_series(url, scope_kind, range_.bucket_seconds, range_.since - width, range_.since,
                                     (scope_key,))
-    now, before = _totals(current), _totals(previous)
+    now, before = ui.series_totals(current), ui.series_totals(previous)
     firing = queries.active_alerts(url)
     columns = st.columns(5)
     columns[0].metric("Articles", f"{now['articles']:,.0f}", f"{now['articles'] - before['articles']:+,.0f}",
@@ -62,6 +55,10 @@ def headline_numbers() -> None:
                       delta_color="inverse", border=True)
     firing_now = int((firing["status"] == "firing").sum()) if not firing.empty else 0
     columns[4].metric("Alerts firing", firing_now, border=True)
+    banner = ui.firing_banner(firing)
+    if banner:
+        st.error(banner + " See *Firing alerts* below, or act on them on the Alerts page.",
+                 icon=":material/notifications_active:")
 
 
 headline_numbers()
@@ -122,8 +119,11 @@ def firing_alerts() -> None:
     st.subheader("Firing alerts")
     active = queries.active_alerts(url)
     if active.empty:
-        st.success("Nothing is firing.", icon=":material/check_circle:")
+        st.success("Nothing is firing or pending.", icon=":material/check_circle:")
         return
+    counts = active["status"].value_counts()
+    st.caption(f"{counts.get('firing', 0)} firing, {counts.get('pending', 0)} pending (waiting out their `for` "
+               "duration), whatever the time range.")
     view = active.assign(
         what=active["labels"].map(lambda labels: ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))),
         summary=active["annotations"].map(lambda notes: notes.get("summary", "")),
@@ -140,8 +140,7 @@ def worker_health() -> None:
     st.subheader("Worker")
     metrics = health.scrape_worker(int(st.session_state.get("metrics_port", 9464)))
     latest = queries.latest_output(url)
-    recent = queries.scope_series(url, "global", 60, range_.until - timedelta(minutes=15), range_.until, ("all",))
-    per_minute = float(recent["article_count"].sum()) / 15
+    throughput = queries.stored_throughput(url, health.THROUGHPUT_WINDOW_MINUTES)
     if metrics is None:
         st.caption("Metrics endpoint not reachable: figures below come from the stored rows.")
         ui.stat("Model version", latest["model_version"] if latest else "—")
@@ -150,11 +149,18 @@ def worker_health() -> None:
         st.metric("Consumer lag", "unknown" if metrics.consumer_lag is None else f"{metrics.consumer_lag:,.0f}")
         if metrics.articles_processed is not None:
             st.metric("Articles processed", f"{metrics.articles_processed:,.0f}")
-    st.metric("Throughput (last 15 min of range)", f"{per_minute:,.1f} articles/min")
+    st.metric(f"Stored (last {health.THROUGHPUT_WINDOW_MINUTES} min)",
+              health.describe_throughput(throughput["per_minute"]),
+              help="Articles the worker stored per minute, counted by when they were stored (articles.received_at),"
+                   " not when they were published: a replay stores years of news in minutes.")
+    if throughput["newest_received_at"] is not None and not throughput["stored"]:
+        idle = (throughput["measured_at"] - throughput["newest_received_at"]).total_seconds()
+        st.caption(f"Nothing stored for {ui.humanise(idle)}: the newest article was stored "
+                   f"{throughput['newest_received_at']:%Y-%m-%d %H:%M:%S} UTC.")
     if latest:
-        stored = pd.Timestamp(latest["created_at"]).to_pydatetime()
-        st.caption(f"Last prediction stored {stored:%Y-%m-%d %H:%M:%S} UTC "
-                   f"({(datetime.now(UTC) - stored).total_seconds() / 60:,.0f} min ago).")
+        predicted = pd.Timestamp(latest["created_at"]).to_pydatetime()
+        st.caption(f"Last prediction stored {predicted:%Y-%m-%d %H:%M:%S} UTC "
+                   f"({(datetime.now(UTC) - predicted).total_seconds() / 60:,.0f} min ago).")
 
 
 with alerts_column:

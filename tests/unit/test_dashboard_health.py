@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info, generate_latest
 
-from dashboards.health import parse_worker_metrics, scrape_worker
+from dashboards.health import describe_throughput, parse_worker_metrics, scrape_worker
 
 
 def exposition() -> str:
@@ -33,3 +33,9 @@ def test_unknown_metrics_leave_fields_empty() -> None:
 
 def test_an_unreachable_worker_is_none_not_an_error() -> None:
     assert scrape_worker(metrics_port=9, host="127.0.0.1") is None  # discard port: nothing listens
+
+
+def test_throughput_reads_per_minute_and_per_second_when_fast() -> None:
+    assert describe_throughput(5400.0) == "5,400 articles/min (90.0/s)"
+    assert describe_throughput(2.6) == "2.6 articles/min"
+    assert describe_throughput(0.0) == "0.0 articles/min"
