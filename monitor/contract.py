@@ -5,6 +5,12 @@ when absent it is derived from source + url, or from source + headline +
 published_at when there is no url, so the same item replayed twice gets the
 same id and is stored once. `story_id` groups syndicated copies: the same
 normalised headline from several sources is one story.
+
+`published_precision` says how much of `published_at` is known: `minute`
+(the default, so schema_version 1 messages without the field keep their
+meaning), `day` (a date-only source: the time of day is unknown) or `month`.
+Aggregates count an item only in time buckets at least that wide, so
+date-only items do not pile into the midnight minute and hour.
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ SCHEMA_VERSION = 1
 MAX_HEADLINE_CHARS = 1_000
 MAX_BODY_CHARS = 100_000
 TICKER_PATTERN = r"^[A-Z][A-Z0-9.\-]{0,9}$"
+TimePrecision = Literal["minute", "day", "month"]
+# The narrowest aggregate bucket an item of each precision may count in (seconds; None: no time bucket).
+PRECISION_SECONDS: dict[str, int | None] = {"minute": 60, "day": 86_400, "month": None}
 
 
 def _sha256(*parts: str) -> str:
@@ -43,6 +52,8 @@ class NewsItem(BaseModel):
     source: str = Field(min_length=1, max_length=64)
     url: str | None = Field(None, max_length=2_000)
     published_at: datetime = Field(description="Timezone-aware publication time (ISO 8601).")
+    published_precision: TimePrecision = Field(
+        "minute", description="How much of published_at is known: minute, day (date-only source) or month.")
     headline: str = Field(min_length=1, max_length=MAX_HEADLINE_CHARS)
     body: str | None = Field(None, max_length=MAX_BODY_CHARS)
     tickers: list[str] = Field(default_factory=list, max_length=50)

@@ -5,15 +5,24 @@ Each scored story adds to one row per (scope, bucket size, bucket). Scopes:
 ``entity`` (lower-cased entity text) and ``sector``. Volumes count articles
 and distinct stories; sentiment counts and score sums count each story once,
 so a headline syndicated by ten outlets does not look like ten negative events.
+
+Buckets are a minute, an hour and a day wide. An article counts only in
+buckets at least as wide as the precision of its published_at: a date-only
+(day precision) article is in the daily bucket and in no minute or hour
+bucket, so a day's date-only stories do not look like a burst at midnight.
+Each bucket also lists its distinct sources (the alert rules' evidence
+minimum of more than one outlet).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-BUCKET_SECONDS: tuple[int, ...] = (60, 3600)
+from monitor.contract import PRECISION_SECONDS
+
+BUCKET_SECONDS: tuple[int, ...] = (60, 3600, 86_400)
 SCOPE_KINDS: tuple[str, ...] = ("global", "source", "topic", "ticker", "entity", "sector")
 ENTITY_KEY_CHARS = 128
 
@@ -45,9 +54,12 @@ class AggregateDelta:
     positive_count: int = 0
     score_sum: float = 0.0
     score_sq_sum: float = 0.0
+    sources: set[str] = field(default_factory=set)
 
-    def add(self, label: str, score: float, new_story: bool) -> None:
+    def add(self, label: str, score: float, new_story: bool, source: str = "") -> None:
         self.article_count += 1
+        if source:
+            self.sources.add(source)
         if not new_story:
             return
         self.story_count += 1
@@ -59,17 +71,26 @@ class AggregateDelta:
 AggregateKey = tuple[str, str, int, datetime]  # scope_kind, scope_key, bucket_seconds, bucket_start
 
 
+def bucket_sizes(precision: str) -> tuple[int, ...]:
+    """The bucket widths an article of this published_at precision counts in (none for month)."""
+    narrowest = PRECISION_SECONDS[precision]
+    return () if narrowest is None else tuple(s for s in BUCKET_SECONDS if s >= narrowest)
+
+
 def accumulate(
     deltas: dict[AggregateKey, AggregateDelta],
     published_at: datetime,
     scopes: Iterable[ScopeSentiment],
     new_story: bool,
+    precision: str = "minute",
+    source: str = "",
 ) -> None:
-    """Add one article to the batch's pending aggregate deltas."""
+    """Add one article to the batch's pending aggregate deltas, in the buckets its precision allows."""
+    sizes = bucket_sizes(precision)
     for scope in scopes:
-        for seconds in BUCKET_SECONDS:
+        for seconds in sizes:
             key = (scope.kind, scope.key[:ENTITY_KEY_CHARS], seconds, bucket_start(published_at, seconds))
-            deltas.setdefault(key, AggregateDelta()).add(scope.label, scope.score, new_story)
+            deltas.setdefault(key, AggregateDelta()).add(scope.label, scope.score, new_story, source)
 
 
 def article_scopes(

@@ -55,6 +55,8 @@ class Article(Base):
     source: Mapped[str] = mapped_column(String(64))
     url: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime]
+    # minute | day | month: how much of published_at is known (monitor/contract.py).
+    published_precision: Mapped[str] = mapped_column(String(8), server_default="minute")
     received_at: Mapped[datetime] = mapped_column(server_default=func.now())
     headline: Mapped[str] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)
@@ -124,7 +126,9 @@ class EntityMention(Base):
 class SentimentAggregate(Base):
     """Counts and score sums per scope and time bucket: what charts and alert rules read.
 
-    scope_kind is one of global, ticker, entity, topic, source, sector.
+    scope_kind is one of global, ticker, entity, topic, source, sector. Buckets
+    are 60 s, 3600 s and 86400 s wide; a day-precision article counts only in
+    the daily bucket (its time of day is unknown).
     """
 
     __tablename__ = "sentiment_aggregates"
@@ -140,6 +144,8 @@ class SentimentAggregate(Base):
     positive_count: Mapped[int] = mapped_column(Integer, server_default="0")
     score_sum: Mapped[float] = mapped_column(Float, server_default="0")
     score_sq_sum: Mapped[float] = mapped_column(Float, server_default="0")
+    # Distinct sources of the bucket's articles: alert rules ask for more than one outlet.
+    sources: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default="{}")
 
     __table_args__ = (Index("ix_sentiment_aggregates_bucket", "bucket_seconds", "bucket_start"),)
 

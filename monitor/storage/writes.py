@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -75,7 +75,8 @@ def store_scored_batch(
             item.source, result.topic, result.sentiment_label, result.sentiment_score, item.tickers,
             [(e.text, e.ticker, e.sentiment_label, e.sentiment_score) for e in result.entities], sector_of,
         )
-        accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids)
+        accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids,
+                   precision=item.published_precision, source=item.source)
     _upsert_aggregates(session, deltas)
 
     return StoreReport(
@@ -90,7 +91,8 @@ def store_scored_batch(
 def _article_row(item: NewsItem) -> dict[str, object]:
     return {
         "id": item.id, "story_id": item.story_id, "source": item.source, "url": item.url,
-        "published_at": item.published_at, "headline": item.headline, "body": item.body,
+        "published_at": item.published_at, "published_precision": item.published_precision,
+        "headline": item.headline, "body": item.body,
         "tickers": item.tickers, "language": item.language, "content_hash": item.content_hash,
     }
 
@@ -143,13 +145,18 @@ def _upsert_aggregates(session: Session, deltas: dict[AggregateKey, AggregateDel
     if not deltas:
         return
     rows = [
-        {"scope_kind": kind, "scope_key": key, "bucket_seconds": seconds, "bucket_start": start, **vars(delta)}
+        {"scope_kind": kind, "scope_key": key, "bucket_seconds": seconds, "bucket_start": start,
+         **vars(delta), "sources": sorted(delta.sources)}
         for (kind, key, seconds, start), delta in sorted(deltas.items(), key=lambda kv: kv[0])
     ]
     counters = ("article_count", "story_count", "negative_count", "neutral_count", "positive_count",
                 "score_sum", "score_sq_sum")
     statement = insert(SentimentAggregate)
+    # The union of the stored and the new sources, sorted (a handful of names per bucket).
+    sources = literal_column("ARRAY(SELECT DISTINCT s FROM unnest(sentiment_aggregates.sources || excluded.sources) "
+                             "AS t(s) ORDER BY 1)")
     session.execute(statement.on_conflict_do_update(
         index_elements=["scope_kind", "scope_key", "bucket_seconds", "bucket_start"],
-        set_={name: getattr(SentimentAggregate, name) + getattr(statement.excluded, name) for name in counters},
+        set_={**{name: getattr(SentimentAggregate, name) + getattr(statement.excluded, name) for name in counters},
+              "sources": sources},
     ), rows)
