@@ -67,13 +67,6 @@ def timestamp_precision(timestamp: str, declared: str | None) -> str:
     return "day" if len(timestamp.strip()) == len("2020-01-31") else "minute"
 
 
-def timestamp_precision(timestamp: str, declared: str | None) -> str:
-    """The ts_precision column when given, else day for a date-only timestamp, else minute."""
-    if declared and declared.strip():
-        return declared.strip().lower()
-    return "day" if len(timestamp.strip()) == len("2020-01-31") else "minute"
-
-
 def read_csv_corpus(path: Path, precisions: Collection[str] | None = None) -> Iterator[NewsItem]:
     """Items of a stream-corpus CSV, in file order; raises CorpusError naming the bad line.
 
