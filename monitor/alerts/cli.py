@@ -1,10 +1,12 @@
-"""`finsent alerts ...` (check, list, silence, unsilence, silences, deliveries, dispatch, replay) and `finsent alerter`.
+"""`finsent alerts ...` (check, list, silence, unsilence, silences, deliveries, dispatch, receiver, replay)
+and `finsent alerter`.
 
     finsent alerter                          # evaluate rules every evaluation_interval and dispatch webhooks
     finsent alerter --once --at 2026-03-03T10:00Z   # one step as of a past time (drills, tests)
     finsent alerts check --rules FILE        # validate a rules file
     finsent alerts silence --match ticker=ACME --for 2h --comment "earnings call" --author ana
     finsent alerts replay --from 2026-11-01T00:00Z --to 2026-11-02T00:00Z
+    finsent alerts receiver --port 9095 --log alerts.log   # a local receiver that logs each alert
 
 The rules file defaults to FINSENT_ALERT_RULES (monitor/alerts/rules.example.yaml).
 """
@@ -213,6 +215,53 @@ def dispatch(rules_path: Path | None, once: bool, poll: timedelta) -> None:
         dispatcher.run_forever(threading.Event(), poll.total_seconds())
     except KeyboardInterrupt:
         pass
+
+
+@alerts.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=9095, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port; the URL is printed).")
+@click.option("--path", "url_path", default="/alerts", show_default=True, help="URL path alerts are POSTed to.")
+@click.option("--secret-env", default=None, metavar="NAME",
+              help="Environment variable holding the HMAC secret; then unsigned or badly signed requests get 401.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also append one line per received alert to this file.")
+def receiver(host: str, port: int, url_path: str, secret_env: str | None, log_path: Path | None) -> None:
+    """A local webhook receiver: verify, de-duplicate and log each alert (one line each) until stopped."""
+    import os
+    import signal
+
+    from monitor.alerts.receiver import AlertReceiver, ReceiverConfig, line_writer
+
+    secret = None
+    if secret_env is not None:
+        secret = os.environ.get(secret_env)
+        if not secret:
+            raise click.UsageError(f"--secret-env {secret_env}: that environment variable is not set (or empty); "
+                                   f"export the secret the alerter signs with, or leave --secret-env out")
+    if not url_path.startswith("/"):
+        raise click.BadParameter(f"expected a path starting with /, got {url_path!r}", param_hint="--path")
+    log_file = None
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_file = log_path.open("a", encoding="utf-8")
+    emit = line_writer(sys.stdout, *([log_file] if log_file else []))
+    try:
+        server = AlertReceiver(ReceiverConfig(host=host, port=port, path=url_path, secret=secret), emit)
+    except OSError as error:
+        click.echo(f"cannot listen on {host}:{port}: {error.strerror or error}", err=True)
+        sys.exit(1)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` ends it like Ctrl-C
+    click.echo(f"receiving alerts on {server.url} (signatures {'required' if secret else 'not checked'})",
+               err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        if log_file:
+            log_file.close()
 
 
 @alerts.command()

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from monitor.alerts.alertmanager import route_key
 from monitor.alerts.matching import SilenceView, inhibiting, silencing
 from monitor.alerts.routing import EffectiveRoute, route_at, routes_for
 from monitor.alerts.rules_file import RulesFile
@@ -64,6 +65,9 @@ class Notification:
     group_labels: dict[str, str]
     alerts: list[AlertView]
     idempotency_key: str
+    # Alertmanager's key of the route (`{}/{severity="critical"}`): the payload's groupKey
+    # starts with it. `group_key` above is finsent's own (it names the route by its path).
+    route_key: str = "{}"
 
     @property
     def status(self) -> str:
@@ -145,7 +149,8 @@ def plan_notifications(rules: RulesFile, firing: Sequence[AlertView], resolved: 
             continue
         alerts = sorted(active, key=lambda a: a.starts_at) + resolved_now
         plan.notifications.append(Notification(receiver, group_key, state.group_labels, alerts,
-                                               idempotency_key(receiver, group_key, now, alerts)))
+                                               idempotency_key(receiver, group_key, now, alerts),
+                                               route_key(rules.route, route.path)))
         if active:
             plan.upsert_groups.append(replace(state, last_notified_at=now,
                                               notified={a.fingerprint: "firing" for a in active}))

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from monitor.alerts.alertmanager import route_key
 from monitor.alerts.notifications import AlertView, Notification, NotificationPlan, idempotency_key
 from monitor.alerts.routing import routes_for
 from monitor.alerts.rules_file import RulesFile
@@ -58,7 +59,8 @@ def raise_retrain_failed(session: Session, rules: RulesFile | None, error: str, 
     for route in routes_for(labels, rules.route):
         group_key = route.group_key(labels)
         plan.notifications.append(Notification(route.receiver, group_key, route.group_labels(labels), [view],
-                                               idempotency_key(route.receiver, group_key, now, [view])))
+                                               idempotency_key(route.receiver, group_key, now, [view]),
+                                               route_key(rules.route, route.path)))
     return row.id, apply_plan(session, plan, rules)
 
 
