@@ -1,7 +1,8 @@
 """`finsent train`, `finsent models ...`, `finsent evaluate` and `finsent bench model`.
 
     finsent train --profile quick                       # new registry version (promoted if none is live)
-    finsent models list | promote VERSION | rollback | ensure
+    finsent models list | promote VERSION | rollback | ensure | sync
+    finsent models export [--model live] --json       # int8 ONNX export + its parity report (serving check)
     finsent evaluate --model live --task sentiment --format phrasebank --path FILE --json
     finsent bench model --json
     finsent bench baselines --json | bench onnx --json | bench linking --json
@@ -59,7 +60,9 @@ def run_training(profile: str, data_dir: Path | None = None, seed: int | None = 
     version = registry.save_version(settings.registry_dir, result.model, result.tokenizer, metadata)
     promoted = promote_if_none_live and registry.live_version(settings.registry_dir) is None
     if promoted:
-        registry.promote(settings.registry_dir, version)
+        from monitor.retrain.records import promote_live
+
+        promote_live(settings.registry_dir, version, reason=f"first live model, trained with profile {profile}")
     click.echo(json.dumps({"version": version, "promoted": promoted, "dev_score": round(result.dev_score, 4),
                            "steps": result.steps, "duration_s": round(result.duration_s, 1),
                            "metrics": {d: {t: {k: round(v, 4) for k, v in m.items() if isinstance(v, float)}
@@ -119,52 +122,108 @@ def list_models(as_json: bool) -> None:
 @click.argument("version")
 def promote_model(version: str) -> None:
     """Make VERSION live (workers pick it up between batches)."""
-    from model.registry import RegistryError, promote
+    from model.registry import RegistryError
+    from monitor.retrain.records import promote_live
 
     try:
-        promote(_registry_dir(), version)
+        promote_live(_registry_dir(), version, reason="promoted by an operator")
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
-    _record_pointer_change("promoted by an operator")
     click.echo(f"live: {version}")
 
 
 @models.command("rollback")
 def rollback_model() -> None:
     """Make the previously live version live again."""
-    from model.registry import RegistryError, rollback
+    from model.registry import RegistryError
+    from monitor.retrain.records import rollback_live
 
     try:
-        live = rollback(_registry_dir())
+        live = rollback_live(_registry_dir(), reason="rolled back by an operator")
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
-    _record_pointer_change("rolled back by an operator")
     click.echo(f"live: {live}")
 
 
-def _record_pointer_change(reason: str) -> None:
-    """Mirror the registry's live pointer into model_versions (warns when the database is down)."""
-    from monitor.retrain.records import sync_after_pointer_change
+@models.command("sync")
+def sync_models() -> None:
+    """Mirror the registry's live pointer into model_versions (the dashboard's Model page)."""
+    from monitor.retrain.records import live_mismatch, sync_live
+    from monitor.storage.db import session_factory
 
-    sync_after_pointer_change(_registry_dir(), reason=reason)
+    try:
+        with session_factory(get_settings().database_url).begin() as session:
+            mismatch = live_mismatch(session, _registry_dir())
+            live = sync_live(session, _registry_dir(), reason="synced by an operator")
+    except Exception as error:  # noqa: BLE001 - say which database, whatever the driver raised
+        raise click.ClickException(f"could not update model_versions in {get_settings().database_url}: "
+                                   f"{str(error).splitlines()[0]}") from None
+    state = f"repaired: {mismatch.describe().split('; repair')[0]}" if mismatch else "already in step"
+    click.echo(f"live: {live or 'none'} ({state})")
 
 
 @models.command("ensure")
 def ensure_model() -> None:
-    """Make sure a live model exists: train the quick profile when none does."""
+    """Make sure a live model exists (train the quick profile when none does), that model_versions says so,
+    and, when the worker would serve int8 ONNX on CPU, that the live version has its export and parity report."""
     from model.data.errors import DatasetMissingError
     from model.registry import live_version
+    from monitor.retrain.records import sync_after_pointer_change
 
+    settings = get_settings()
     live = live_version(_registry_dir())
     if live is not None:
-        click.echo(f"live: {live}")
+        sync_after_pointer_change(_registry_dir(), reason=None, database_url=settings.database_url)
+    else:
+        click.echo(f"no live model in {_registry_dir()}: training the quick profile from {settings.data_dir}",
+                   err=True)
+        try:
+            live = run_training("quick")
+        except DatasetMissingError as error:
+            raise click.ClickException(_no_data_message(settings.data_dir, error)) from None
+    _prepare_serving(live)
+    click.echo(f"live: {live}")
+
+
+def _prepare_serving(version: str) -> None:
+    """Export + parity check of `version` when FINSENT_MODEL_BACKEND=auto would use them on this device
+    (so the worker starts on the fast backend); a failure is a warning: the worker then serves torch."""
+    from model.onnx_backend import OnnxExportError, needs_parity_report
+    from model.onnx_bench import prepare_serving
+
+    settings = get_settings()
+    if not needs_parity_report(settings.model_backend, settings.device, _registry_dir(), version):
         return
-    data_dir = get_settings().data_dir
-    click.echo(f"no live model in {_registry_dir()}: training the quick profile from {data_dir}", err=True)
+    click.echo(f"exporting {version} to int8 ONNX and checking its parity with torch on the dev sets", err=True)
     try:
-        run_training("quick")
-    except DatasetMissingError as error:
-        raise click.ClickException(_no_data_message(data_dir, error)) from None
+        report = prepare_serving(_registry_dir(), settings.data_dir, version)
+    except (OnnxExportError, OSError, ValueError) as error:
+        click.echo(f"warning: no ONNX export for {version} ({error}); the worker will serve torch", err=True)
+        return
+    click.echo(f"parity {'passed' if report['passed'] else 'FAILED'}: "
+               + ", ".join(f"{t} {a:.4f}" for t, a in report["agreement"].items()), err=True)
+
+
+@models.command("export")
+@click.option("--model", "model_spec", default="live", show_default=True, help="live, latest or a version id.")
+@click.option("--limit", type=int, default=None, help="Dev examples per dataset (default: the serving check's).")
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
+def export_model(model_spec: str, limit: int | None, as_json: bool) -> None:
+    """Export a version to int8 ONNX and write its parity report (what FINSENT_MODEL_BACKEND=auto reads)."""
+    from model.onnx_backend import OnnxExportError
+    from model.onnx_bench import PARITY_LIMIT, prepare_serving
+    from model.registry import RegistryError, resolve_version
+
+    settings = get_settings()
+    try:
+        version = resolve_version(_registry_dir(), model_spec)
+        report = prepare_serving(_registry_dir(), settings.data_dir, version, limit=limit or PARITY_LIMIT)
+    except (RegistryError, OnnxExportError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    if not as_json:
+        verdict = "passed" if report["passed"] else f"failed: {report['reason']}"
+        click.echo(f"{version}: parity {verdict} (threshold {report['threshold']} per task)")
+    click.echo(json.dumps(report))
 
 
 @click.command("evaluate")

@@ -9,6 +9,8 @@ folder::
         model.int8.onnx            encoder + topic / sentiment / NER heads, int8 weights
         entity_sentiment.onnx      the entity-sentiment head (two small matmuls, kept fp32)
         export.json                opset, library versions, SHA-256 of the weights it came from
+        parity.json                the serving check: per-task label agreement with torch on dev
+                                   samples (model.onnx_bench.prepare_serving), pass/fail at 0.97
 
 The folder is built in a hidden temporary folder and renamed into place, so a
 reader never sees half an export; a stale export (weights changed) is rebuilt.
@@ -22,6 +24,10 @@ inference (`model(batch)` -> JointOutput, `.entity_tagger.decode`,
 
     predictor = Predictor.load(settings.registry_dir, backend="onnx")
     finsent bench onnx --json          # parity with torch on the dev sets, and speed
+
+`choose_backend` decides what FINSENT_MODEL_BACKEND=auto serves: the int8
+export on CPU when the version's parity report passes, torch otherwise (and
+always on CUDA), with the reason in words for the log.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import os
 import secrets
 import shutil
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +56,10 @@ ONNX_DIR = "onnx"
 MODEL_FILE = "model.int8.onnx"
 ENTITY_FILE = "entity_sentiment.onnx"
 EXPORT_INFO_FILE = "export.json"
+PARITY_FILE = "parity.json"
+# auto serves int8 only when every task's labels agree with torch at least this often on dev
+PARITY_THRESHOLD = 0.97
+PARITY_TASKS = ("sentiment", "topic", "ner", "entity-sentiment")
 OPSET = 17
 ARTICLE_INPUTS = ("input_ids", "attention_mask", "shape_ids", "source_ids")
 ARTICLE_OUTPUTS = ("topic_logits", "sentiment_logits", "ner_logits", "sequence_output", "pooled")
@@ -207,6 +218,77 @@ def _export_is_current(onnx_dir: Path, sha: str) -> bool:
     return info.get("weights_sha256") == sha and all((onnx_dir / f).is_file() for f in (MODEL_FILE, ENTITY_FILE))
 
 
+# --- the serving check: which backend FINSENT_MODEL_BACKEND=auto uses ------------------------------
+
+def parity_verdict(agreement: dict[str, float], threshold: float = PARITY_THRESHOLD) -> tuple[bool, str]:
+    """(passed, reason): every task of PARITY_TASKS measured and at or above the threshold."""
+    missing = [task for task in PARITY_TASKS if task not in agreement]
+    failing = {task: value for task, value in agreement.items() if value < threshold}
+    if missing:
+        return False, f"no dev data to check {', '.join(missing)}"
+    if failing:
+        return False, ", ".join(f"{task} agreement {value:.4f} < {threshold}" for task, value in failing.items())
+    return True, f"every task's agreement >= {threshold} (lowest: {min(agreement, key=agreement.get)} " \
+                 f"{min(agreement.values()):.4f})"
+
+
+def write_parity_report(onnx_dir: Path, report: dict[str, Any]) -> Path:
+    """Save the report next to the export it judges (atomically: a worker may be reading it)."""
+    info = json.loads((Path(onnx_dir) / EXPORT_INFO_FILE).read_text(encoding="utf-8"))
+    path = Path(onnx_dir) / PARITY_FILE
+    tmp = path.with_name(f".{PARITY_FILE}.{secrets.token_hex(4)}.tmp")
+    tmp.write_text(json.dumps({**report, "weights_sha256": info["weights_sha256"]}, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_parity_report(registry_dir: Path, version: str) -> dict[str, Any] | None:
+    """The version's parity report, or None when there is none for its current export. Cheap (two small
+    reads, no hashing of the weights): the worker calls it between batches."""
+    onnx_dir = Path(registry_dir) / version / ONNX_DIR
+    try:
+        report = json.loads((onnx_dir / PARITY_FILE).read_text(encoding="utf-8"))
+        info = json.loads((onnx_dir / EXPORT_INFO_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return report if report.get("weights_sha256") == info.get("weights_sha256") else None
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    backend: str  # "torch" or "onnx"
+    reason: str  # for the log: why this backend
+    pending: bool = False  # auto on CPU, but the version has no parity report yet
+
+
+def _is_cpu(device: str) -> bool:
+    return device == "cpu" or (device == "auto" and not torch.cuda.is_available())
+
+
+def choose_backend(requested: str, device: str, registry_dir: Path, version: str) -> BackendChoice:
+    """What serves `version`: FINSENT_MODEL_BACKEND torch/onnx as asked; auto = onnx on CPU when the
+    parity report passes, else torch (on CUDA, without a report, or naming the task that failed)."""
+    if requested in ("torch", "onnx"):
+        return BackendChoice(requested, f"FINSENT_MODEL_BACKEND={requested}")
+    if requested != "auto":
+        raise ValueError(f"model backend must be auto, torch or onnx, not {requested!r}")
+    if not _is_cpu(device):
+        return BackendChoice("torch", "auto on CUDA: torch (the int8 export is a CPU path)")
+    report = read_parity_report(registry_dir, version)
+    if report is None:
+        return BackendChoice("torch", f"auto: {version} has no int8 parity report yet "
+                                      f"(`finsent models export --model {version}` makes one)", pending=True)
+    if report.get("passed"):
+        return BackendChoice("onnx", f"auto on CPU: int8 parity passed ({report.get('reason', '')})")
+    return BackendChoice("torch", f"auto: int8 parity failed for {version}: {report.get('reason', 'unknown')}; "
+                                  "serving torch")
+
+
+def needs_parity_report(requested: str, device: str, registry_dir: Path, version: str) -> bool:
+    """True when auto would serve int8 on this device but the version has no parity report yet."""
+    return requested == "auto" and _is_cpu(device) and read_parity_report(registry_dir, version) is None
+
+
 # --- inference -------------------------------------------------------------------------------------
 
 def make_session(path: Path, threads: int):  # noqa: ANN201
@@ -284,4 +366,6 @@ class OnnxJointModel:
 
 
 __all__ = ["OnnxJointModel", "OnnxExportError", "ensure_onnx_export", "export_onnx", "make_session",
-           "weights_sha256", "ONNX_DIR", "MODEL_FILE", "ENTITY_FILE"]
+           "weights_sha256", "ONNX_DIR", "MODEL_FILE", "ENTITY_FILE", "PARITY_FILE", "PARITY_THRESHOLD",
+           "BackendChoice", "choose_backend", "needs_parity_report", "parity_verdict", "read_parity_report",
+           "write_parity_report"]

@@ -11,6 +11,14 @@ class probability, and each backend's own dev metric. Speed: the full
 `Predictor.predict` of both backends on real stream headlines, same threads,
 same batches, after a warm-up. The last printed line is one JSON object; the
 full report is written to reports/bench-onnx.json.
+
+The serving check (`prepare_serving`, run by `finsent models export` and
+`finsent models ensure`) reuses the same comparison on a seeded sample of
+each dev split and writes `<version>/onnx/parity.json`: per task the label
+agreement pooled over its datasets, where NER counts word-level tags (a
+sentence of 30 words with one differing tag is 29/30 agreement, not a miss;
+the whole-sentence rate is kept beside it). FINSENT_MODEL_BACKEND=auto serves
+the export only when every task reaches model.onnx_backend.PARITY_THRESHOLD.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from monitor.reports import write_json_report
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPORT_PATH = PROJECT_ROOT / "reports" / "bench-onnx.json"
 # dataset -> the task the parity check reads from it
+PARITY_LIMIT = 600  # dev examples per dataset for the serving check: ~1 min on 2 cores, +-0.01 at 0.97
 PARITY_TASKS: dict[str, str] = {"phrasebank": "sentiment", "twitter_sentiment": "sentiment", "twitter_topic": "topic",
                                 "conll": "ner", "finer_ord": "ner", "sentfin": "entity-sentiment"}
 
@@ -56,7 +65,12 @@ class TaskParity:
         for name, predictions in (("torch", self.reference), ("onnx", self.candidate)):
             metrics = task_metrics(task, predictions)
             scores[name] = {k: round(metrics[k], 4) for k in headline}
-        return {"n": len(pairs), "agreement": round(agreement, 4),
+        extra = {}
+        if task == "ner":  # word-level tags: what the serving check compares for NER
+            tokens = [(a, b) for ref, cand in pairs for a, b in zip(ref, cand, strict=True)]
+            extra["token_agreement"] = round(sum(a == b for a, b in tokens) / len(tokens), 4) if tokens else 0.0
+            extra["n_tokens"] = len(tokens)
+        return {"n": len(pairs), "agreement": round(agreement, 4), **extra,
                 "max_abs_prob_diff": round(self.max_abs_prob_diff, 5),
                 **scores}
 
@@ -186,3 +200,54 @@ def bench_onnx(registry_dir: Path, data_dir: Path, version: str | None = None,
 
 def write_report(report: dict[str, Any], path: Path = REPORT_PATH) -> Path:
     return write_json_report(report, path)
+
+
+def serving_agreement(parity: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Per task, the agreement the serving check judges, pooled over datasets weighted by size: label
+    agreement for sentence-level tasks and entity sentiment, word-level tag agreement for NER."""
+    pooled: dict[str, list[tuple[int, float]]] = {}
+    for tasks in parity.values():
+        for task, row in tasks.items():
+            weight, value = ((row["n_tokens"], row["token_agreement"]) if task == "ner"
+                             else (row["n"], row["agreement"]))
+            if weight:
+                pooled.setdefault(task, []).append((weight, value))
+    return {task: round(sum(w * v for w, v in rows) / sum(w for w, _ in rows), 4) for task, rows in pooled.items()}
+
+
+def prepare_serving(registry_dir: Path, data_dir: Path, version: str, limit: int = PARITY_LIMIT,
+                    threads: int | None = None) -> dict[str, Any]:
+    """Export `version` to int8 (if not yet), compare it with torch on dev samples, and save the verdict
+    as `<version>/onnx/parity.json` (what FINSENT_MODEL_BACKEND=auto reads). Returns the report."""
+    from datetime import UTC, datetime
+
+    from model.data.splits import available_datasets, load_corpus
+    from model.onnx_backend import (
+        PARITY_THRESHOLD, OnnxJointModel, ensure_onnx_export, parity_verdict, write_parity_report,
+    )
+    from model.predictor import available_cores
+    from model.registry import load_model
+
+    threads = threads or available_cores()
+    torch.set_num_threads(threads)
+    started = time.perf_counter()
+    torch_model, tokenizer = load_model(Path(registry_dir), version)
+    onnx_dir = ensure_onnx_export(Path(registry_dir), version, torch_model)
+    onnx_model = OnnxJointModel(onnx_dir, torch_model.config, torch_model.num_parameters(), threads)
+    present = {d.name for d in available_datasets(Path(data_dir))} if Path(data_dir).is_dir() else set()
+    corpus = load_corpus(Path(data_dir), [name for name in PARITY_TASKS if name in present]) if present else {}
+    parity = {name: {task: compare_on_dataset(torch_model, onnx_model, tokenizer, corpus[name], task, limit,
+                                              progress=False).report(task)}
+              for name, task in PARITY_TASKS.items() if name in corpus}
+    agreement = serving_agreement(parity)
+    passed, reason = parity_verdict(agreement)
+    if not corpus:
+        reason = f"no dev data in {data_dir} (FINSENT_DATA_DIR) to check the export against torch"
+    report = {"model_version": version, "passed": passed, "reason": reason, "threshold": PARITY_THRESHOLD,
+              "agreement": agreement,
+              "measure": "label agreement with torch per task; NER: word-level BIO tags (whole sentences in "
+                         "datasets.*.ner.agreement)",
+              "limit_per_dataset": limit, "datasets": parity, "duration_s": round(time.perf_counter() - started, 1),
+              "created_at": datetime.now(UTC).isoformat()}
+    write_parity_report(onnx_dir, report)
+    return report

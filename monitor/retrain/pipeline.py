@@ -174,9 +174,9 @@ def run_retraining(options: RetrainOptions, settings: Settings, sessions: sessio
         return report
 
     from model.predictor import NoLinker, Predictor
-    from model.registry import load_model, promote, save_version
+    from model.registry import load_model, save_version
     from model.training import train
-    from monitor.retrain.records import record_decision, sync_live
+    from monitor.retrain.records import promote_live, record_decision, sync_live
 
     with sessions.begin() as session:
         sync_live(session, registry_dir)  # the table knows every version and the live one before we judge
@@ -223,8 +223,8 @@ def run_retraining(options: RetrainOptions, settings: Settings, sessions: sessio
                 "data_sha256": data_hashes, "init_from": init_from, "retrain": decision_record}
     version = save_version(registry_dir, result.model, result.tokenizer, metadata)
     report.candidate_version = version
-    if decision.promote:
-        promote(registry_dir, version)
+    if decision.promote:  # registry pointer + model_versions, the one path every promotion takes
+        promote_live(registry_dir, version, reason=f"replaced by {version}", sessions=sessions)
 
     from monitor.retrain.notify import resolve_retrain_failed
 

@@ -203,15 +203,16 @@ def build_runtime(max_messages: int | None, timeout_s: float | None, max_batch: 
     """Load the live model and connect the database: failures here stop the worker before it consumes."""
     from sqlalchemy.orm import sessionmaker
 
-    from monitor.stream.live_model import LiveModel, registry_loader
+    from monitor.retrain.records import repair_at_start
+    from monitor.stream.live_model import LiveModel
     from monitor.stream.store import StoreRetry, worker_engine
 
     control = RunControl(max_messages, timeout_s)
-    load, live_version = registry_loader(settings.registry_dir, settings.device, settings.model_backend)
-    model = LiveModel(load, live_version)
+    model = LiveModel.from_registry(settings.registry_dir, settings.device, settings.model_backend)
     model.load_now()
-    log.info("scoring with model %s from %s (%s backend)", model.version, settings.registry_dir,
-             settings.model_backend)
+    log.info("scoring with model %s from %s (%s backend, FINSENT_MODEL_BACKEND=%s)", model.version,
+             settings.registry_dir, model.backend, settings.model_backend)
+    repair_at_start(settings.registry_dir, settings.database_url)  # model_versions follows the registry
     factory = sessionmaker(worker_engine(settings.database_url), expire_on_commit=False)
     store = StoreRetry(factory, ThreadPoolExecutor(1, thread_name_prefix="store"),
                        should_give_up=lambda: control.give_up)
