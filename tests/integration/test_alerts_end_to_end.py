@@ -30,7 +30,7 @@ import pytest
 from model.data.examples import Example
 from model.labels import SENTIMENT_LABELS
 from model.registry import live_version
-from monitor.alerts.payload import verify_signature
+from monitor.alerts.payload import alert_evidence, verify_signature
 from monitor.contract import NewsItem
 from monitor.ingest.replay import read_csv_corpus
 from monitor.settings import PROJECT_ROOT, Settings
@@ -156,7 +156,7 @@ def test_a_replayed_burst_reaches_the_webhook_once_firing_then_once_resolved(
     assert verify_signature(SECRET, first.headers, first.body, tolerance_s=600)
     [alert] = first.json["alerts"]
     assert first.json["groupLabels"] == {"alertname": "ticker-negative-spike", "ticker": FIXTURE["burst_ticker"]}
-    evidence = alert["evidence"]
+    evidence = alert_evidence(alert)  # the `evidence` annotation, a JSON string
     assert evidence["value"] > 0.6 and evidence["zscore"] > 3 and evidence["baseline"] == pytest.approx(0.2)
     top = [a["headline"] for a in evidence["top_articles"]]
     about_boeing = set(FIXTURE["burst"]) | {item.headline for item, _ in baseline if item.tickers == [FIXTURE["burst_ticker"]]}

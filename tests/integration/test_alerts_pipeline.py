@@ -28,7 +28,7 @@ from model.labels import TOPIC_LABELS
 from model.results import ArticleResult
 from monitor.alerts.dispatcher import Backoff, Dispatcher
 from monitor.alerts.notifications import AlertView, Notification
-from monitor.alerts.payload import verify_signature, webhook_payload
+from monitor.alerts.payload import alert_evidence, verify_signature, webhook_payload
 from monitor.alerts.replay import replay
 from monitor.alerts.rules_file import RulesFile, parse_rules
 from monitor.alerts.runner import run_once
@@ -142,7 +142,7 @@ def test_a_burst_fires_once_with_evidence_then_resolves_once(factory: sessionmak
     assert payload["groupLabels"] == {"alertname": "ticker-negative-spike", "ticker": "BA"}
     [alert] = payload["alerts"]
     assert alert["labels"]["sector"] == "Industrials"
-    evidence = alert["evidence"]
+    evidence = alert_evidence(alert)  # the `evidence` annotation, a JSON string
     assert evidence["baseline"] == pytest.approx(0.2)
     assert evidence["value"] > 0.6 and evidence["zscore"] > 3
     assert evidence["stories"] >= 12
