@@ -67,8 +67,61 @@ def registry_rows(registry_dir: Any) -> tuple[pd.DataFrame | None, str | None, s
     return pd.DataFrame(rows), None if live_name is None else str(live_name), None
 
 
+def live_disagreement(registry_dir: Any, versions: pd.DataFrame) -> str | None:
+    """What to tell the operator when the registry's live pointer (what workers serve) and
+    model_versions.is_live (what this page reads) disagree; None when they agree or cannot be read."""
+    if registry_dir is None:
+        return None
+    try:
+        from model.registry import live_version
+        from monitor.retrain.records import compare_live
+
+        table_live = versions.loc[versions["is_live"], "version"].tolist() if not versions.empty else []
+        mismatch = compare_live(live_version(registry_dir), table_live)
+    except Exception:  # the page works without the registry
+        return None
+    return None if mismatch is None else f"Out of step: {mismatch.describe()}."
+
+
+def describe_background(progress: Any, live_profile: str | None) -> tuple[str, str]:
+    """(headline, details) of the background training run (monitor.retrain.background) for the panel."""
+    profile = f"Live profile: {live_profile or '—'}."
+    if progress is None:
+        return profile, "No background training run yet (`make run` starts one; FINSENT_BACKGROUND_TRAINING=0 is off)."
+    state = progress.state if progress.running or progress.state not in ("training", "evaluating", "starting",
+                                                                          "waiting", "gating") else "interrupted"
+    parts = [f"{progress.profile} profile: {state}"]
+    if progress.max_steps:
+        parts.append(f"step {progress.step:,} / {progress.max_steps:,}")
+    if progress.best_dev_score is not None:
+        parts.append(f"best dev score {progress.best_dev_score:.3f}")
+    if progress.eta_s is not None and progress.running:
+        minutes = progress.eta_s / 60
+        parts.append(f"about {minutes:.0f} min left" if minutes < 120 else f"about {minutes / 60:.1f} h left")
+    details = f"{progress.message} · " if progress.message else ""
+    return f"{profile} Background run — {', '.join(parts)}.", f"{details}updated {progress.updated_at} UTC"
+
+
+@st.fragment(run_every=30)
+def background_panel(registry_dir: Any, state_dir: Any) -> None:
+    """Which profile is live and how the background full-profile run is doing (refreshes every 30 s)."""
+    try:
+        from model.registry import list_versions
+        from monitor.retrain.background import PROGRESS_FILE, read_progress
+    except Exception as error:  # the dashboard works without the training code
+        st.caption(f"Background training status unavailable ({error.__class__.__name__}).")
+        return
+    live_profile = next((v.profile for v in list_versions(registry_dir) if v.live), None) if registry_dir else None
+    progress = read_progress(Path(state_dir) / PROGRESS_FILE) if state_dir else None
+    headline, details = describe_background(progress, live_profile)
+    st.info(headline, icon=":material/model_training:")
+    st.caption(details)
+
+
 versions = queries.model_versions(url)
 live = versions[versions["is_live"]] if not versions.empty else versions
+if (disagreement := live_disagreement(getattr(settings, "registry_dir", None), versions)) is not None:
+    st.warning(disagreement, icon="⚠️")
 columns = st.columns(3)
 with columns[0]:
     ui.stat("Live version", live["version"].iloc[0] if not live.empty else "—")
@@ -77,6 +130,8 @@ with columns[1]:
 with columns[2]:
     when, schedule_source = next_retrain(getattr(settings, "retrain_cron", None))
     ui.stat("Next retrain", when, f"{schedule_source}. Retraining runs under `finsent scheduler`.")
+
+background_panel(getattr(settings, "registry_dir", None), getattr(settings, "state_dir", None))
 
 if versions.empty:
     ui.empty_state("No model versions recorded yet — train and promote one (`finsent retrain`).")
