@@ -3,6 +3,10 @@
     receiver = Receiver([Reply(500), Reply(429, {"Retry-After": "1"})])  # then 200 for ever
     ... point a rules file's webhook url at receiver.url ...
     [r.json["status"] for r in receiver.requests]
+    assert receiver.requests[0].signed_by(SECRET)   # the production check, monitor.alerts.payload
+
+Unlike `finsent alerts receiver` (monitor/alerts/receiver.py) it rejects
+nothing by itself: the tests script its replies and check signatures after.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from monitor.alerts.payload import IDEMPOTENCY_HEADER, verify_signature
 
 
 @dataclass
@@ -30,6 +36,10 @@ class Received:
     @property
     def json(self) -> dict:
         return json.loads(self.body)
+
+    def signed_by(self, secret: str, tolerance_s: float = 600) -> bool:
+        """Whether a receiver holding secret accepts this request (body, key and timestamp as signed)."""
+        return verify_signature(secret, self.headers, self.body, tolerance_s=tolerance_s)
 
 
 class Receiver:
@@ -78,5 +88,5 @@ class Receiver:
         """What a receiver that drops repeats (same Idempotency-Key) would process."""
         seen: dict[str, Received] = {}
         for request in self.requests:
-            seen.setdefault(request.headers["Idempotency-Key"], request)
+            seen.setdefault(request.headers[IDEMPOTENCY_HEADER], request)
         return list(seen.values())

@@ -160,3 +160,13 @@ def test_a_group_that_resolves_before_group_wait_sends_nothing() -> None:
 def test_group_state_round_trip_fields() -> None:
     group = GroupState("team", "{}/0:{}", {}, T0)
     assert group.notified == {} and group.last_notified_at is None
+
+
+def test_notifications_carry_alertmanagers_route_key_for_the_group_key() -> None:
+    critical = alert("fp-acme", severity="critical", team="risk", ticker="ACME")
+    first = plan_notifications(RULES, [critical], {}, {}, [], T0)  # pager: group_wait 0s
+    groups = {(g.receiver, g.group_key): g for g in first.upsert_groups}
+    later = plan_notifications(RULES, [critical], {}, groups, [], T0 + timedelta(seconds=30))
+    sent = first.notifications + later.notifications
+    assert sorted((n.receiver, n.route_key) for n in sent) == [
+        ("pager", '{}/{severity="critical"}'), ("risk", '{}/{severity="critical",team="risk"}')]
