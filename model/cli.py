@@ -162,10 +162,19 @@ def sync_models() -> None:
     click.echo(f"live: {live or 'none'} ({state})")
 
 
+def first_profile(device: str) -> str:
+    """The profile `models ensure` trains: full where a GPU makes it minutes, else quick (the full one
+    then continues in the background: `finsent background-train`)."""
+    import torch
+
+    return "full" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "quick"
+
+
 @models.command("ensure")
 def ensure_model() -> None:
-    """Make sure a live model exists (train the quick profile when none does), that model_versions says so,
-    and, when the worker would serve int8 ONNX on CPU, that the live version has its export and parity report."""
+    """Make sure a live model exists (train the quick profile, the full one on a GPU, when none does), that
+    model_versions says so, and, when the worker would serve int8 ONNX on CPU, that the live version has its
+    export and parity report."""
     from model.data.errors import DatasetMissingError
     from model.registry import live_version
     from monitor.retrain.records import sync_after_pointer_change
@@ -175,10 +184,11 @@ def ensure_model() -> None:
     if live is not None:
         sync_after_pointer_change(_registry_dir(), reason=None, database_url=settings.database_url)
     else:
-        click.echo(f"no live model in {_registry_dir()}: training the quick profile from {settings.data_dir}",
+        profile = first_profile(settings.device)
+        click.echo(f"no live model in {_registry_dir()}: training the {profile} profile from {settings.data_dir}",
                    err=True)
         try:
-            live = run_training("quick")
+            live = run_training(profile)
         except DatasetMissingError as error:
             raise click.ClickException(_no_data_message(settings.data_dir, error)) from None
     _prepare_serving(live)

@@ -21,7 +21,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,29 @@ PROFILES: dict[str, dict[str, Any]] = {
     # ~1 h on 2 CPU cores; on a GPU the same number of examples takes minutes.
     "full": dict(max_steps=5000, steps_per_epoch=1000, dev_cap=None, max_minutes=None, batch_size=32, patience=3),
 }
+
+
+@dataclass
+class TrainHooks:
+    """What a supervisor (monitor.retrain.background) sees of a run and how it stops one cleanly."""
+
+    on_progress: Callable[[int, int, str, float], None] | None = None  # (step, max_steps, phase, best dev score)
+    should_stop: Callable[[], bool] | None = None  # checked before every step: True saves last.pt and stops
+
+
+class TrainingStopped(Exception):  # noqa: N818 - a requested stop, not an error
+    """A stop request was honoured: last.pt holds the run at `step`; `resume=True` continues it."""
+
+    def __init__(self, step: int, checkpoint: Path) -> None:
+        super().__init__(f"stopped at step {step}; resume from {checkpoint}")
+        self.step, self.checkpoint = step, checkpoint
+
+
+def _save_atomic(state: Any, path: Path) -> None:
+    """torch.save through a temporary file: a process stopped mid-write leaves the previous checkpoint."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
 
 
 def profile_config(profile: str, **overrides: Any) -> TrainConfig:
@@ -203,8 +226,13 @@ def evaluate_dev(model: JointModel, tokenizer, dev_sets: dict[str, list[Example]
 
 
 def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[Example] | None = None,
-          initial_model: JointModel | None = None, tokenizer=None) -> TrainResult:  # noqa: ANN001
-    """Train (or fine-tune) the joint model; return the best dev checkpoint and its metrics."""
+          initial_model: JointModel | None = None, tokenizer=None,  # noqa: ANN001
+          hooks: TrainHooks | None = None) -> TrainResult:
+    """Train (or fine-tune) the joint model; return the best dev checkpoint and its metrics.
+
+    Raises TrainingStopped when `hooks.should_stop` asks (after saving last.pt).
+    """
+    hooks = hooks or TrainHooks()
     started = time.monotonic()
     seed_everything(config.seed)
     if config.threads:
@@ -262,7 +290,19 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
     running: dict[str, list[float]] = {}
     last_evaluated = step
     model.train()
+
+    def checkpoint() -> None:
+        _save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+                      "best_score": best_score, "best_metrics": best_metrics, "history": history,
+                      "stale": stale, "data_rng": data_rng.getstate(), "torch_rng": torch.get_rng_state()},
+                     run_dir / "last.pt")
+
     while step < config.max_steps:
+        if hooks.should_stop is not None and hooks.should_stop():
+            checkpoint()
+            progress.close()
+            writer.close()
+            raise TrainingStopped(step, run_dir / "last.pt")
         # --- schedule: warmup then linear decay, per parameter group (layer-wise LR) ----------------
         factor = warmup_linear_factor(step, warmup_steps, config.max_steps)
         for group in optimizer.param_groups:
@@ -295,12 +335,16 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
             progress.set_postfix(loss=f"{means.get('total', float('nan')):.3f}")
             running = {}
         progress.update(1)
+        if hooks.on_progress is not None:
+            hooks.on_progress(step, config.max_steps, "train", best_score)
 
         # --- stop (time budget) ---------------------------------------------------------------------
         out_of_time = config.max_minutes is not None and time.monotonic() - started > 60 * config.max_minutes
 
         # --- evaluate/checkpoint ----------------------------------------------------------------------
         if step % config.steps_per_epoch == 0 or step == config.max_steps or out_of_time:
+            if hooks.on_progress is not None:
+                hooks.on_progress(step, config.max_steps, "evaluate", best_score)
             metrics, score = evaluate_dev(model, tokenizer, dev_sets, device)
             model.train()
             last_evaluated = step
@@ -316,10 +360,9 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
                 torch.save(model.state_dict(), run_dir / "best.pt")
             else:
                 stale += 1
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                        "best_score": best_score, "best_metrics": best_metrics, "history": history,
-                        "stale": stale, "data_rng": data_rng.getstate(), "torch_rng": torch.get_rng_state()},
-                       run_dir / "last.pt")
+            checkpoint()
+            if hooks.on_progress is not None:
+                hooks.on_progress(step, config.max_steps, "train", best_score)
 
         # --- stop -------------------------------------------------------------------------------------
         if out_of_time or (config.patience is not None and stale >= config.patience):
@@ -431,5 +474,6 @@ def train_with_pseudo_labels(config: TrainConfig, corpus: dict | None = None,
     return second, report
 
 
-__all__ = ["TrainConfig", "TrainResult", "PROFILES", "profile_config", "train", "train_with_pseudo_labels",
+__all__ = ["TrainConfig", "TrainResult", "TrainHooks", "TrainingStopped", "PROFILES", "profile_config", "train",
+           "train_with_pseudo_labels",
            "pseudo_label", "sampling_probabilities", "evaluate_dev", "predict_labels"]

@@ -33,6 +33,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "dashboard": ("dashboards.cli:dashboard", "Run the analysts' dashboard (Streamlit), its role and benchmark."),
     "retrain": ("monitor.retrain.cli:retrain", "Retrain with analysts' labels; promote only a better model."),
     "scheduler": ("monitor.retrain.cli:scheduler", "Run retraining on a cron schedule (one run at a time)."),
+    "background-train": ("monitor.retrain.background:background_train",
+                         "Train the full profile in the background (resumable); promote it only if better."),
 }
 
 

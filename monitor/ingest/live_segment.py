@@ -59,8 +59,9 @@ LIVE_SEGMENT = LiveSegment(
 
 def segment_items(path: Path, segment: LiveSegment = LIVE_SEGMENT) -> list[NewsItem]:
     """The segment's items from a stream corpus, merged and in replay order (not yet rebased)."""
-    items = in_replay_order(merge_repeats(read_corpus(path, segment.precisions)))
-    return in_window(items, segment.start, segment.end)
+    items = in_replay_order(merge_repeats(read_corpus(path)))
+    return [item for item in in_window(items, segment.start, segment.end)
+            if item.published_precision in segment.precisions]
 
 
 def consumer_lag(settings: Settings) -> int:

@@ -22,7 +22,7 @@ import csv
 import hashlib
 import json
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,13 +67,8 @@ def timestamp_precision(timestamp: str, declared: str | None) -> str:
     return "day" if len(timestamp.strip()) == len("2020-01-31") else "minute"
 
 
-def read_csv_corpus(path: Path, precisions: Collection[str] | None = None) -> Iterator[NewsItem]:
-    """Items of a stream-corpus CSV, in file order; raises CorpusError naming the bad line.
-
-    With `precisions` (e.g. ``{"minute"}``) only rows whose ts_precision is one
-    of them are read: a day-level row sits at midnight, which would pile a whole
-    day's headlines into one minute of a time-compressed replay.
-    """
+def read_csv_corpus(path: Path) -> Iterator[NewsItem]:
+    """Items of a stream-corpus CSV, in file order; raises CorpusError naming the bad line."""
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
@@ -81,8 +76,6 @@ def read_csv_corpus(path: Path, precisions: Collection[str] | None = None) -> It
             raise CorpusError(f"{path}: missing column(s) {', '.join(missing)} (have {reader.fieldnames})")
         for row in reader:
             line = reader.line_num
-            if precisions is not None and (row.get("ts_precision") or "").strip() not in precisions:
-                continue
             try:
                 published_at = parse_timestamp(row["timestamp"])
             except ValueError:
@@ -110,11 +103,11 @@ def read_jsonl_corpus(path: Path) -> Iterator[NewsItem]:
                 raise CorpusError(f"{path}:{line_number}: {describe_validation_error(error)}") from None
 
 
-def read_corpus(path: Path, precisions: Collection[str] | None = None) -> Iterator[NewsItem]:
-    """CSV or JSONL by extension (`precisions` filters CSV rows; JSONL has no ts_precision)."""
+def read_corpus(path: Path) -> Iterator[NewsItem]:
+    """CSV or JSONL by extension."""
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return read_jsonl_corpus(path)
-    return read_csv_corpus(path, precisions)
+    return read_csv_corpus(path)
 
 
 def merge_repeats(items: Iterable[NewsItem]) -> list[NewsItem]:

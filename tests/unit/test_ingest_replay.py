@@ -77,11 +77,6 @@ def test_replay_waits_until_each_item_is_due_and_can_stamp_now() -> None:
     assert all(s.published_at > start + timedelta(days=1) for s in sent)  # stamped with the send time
 
 
-def test_precision_filter_reads_only_minute_stamped_rows() -> None:
-    items = list(read_corpus(FIXTURES / "headlines.csv", precisions={"minute"}))
-    assert sorted(i.source for i in items) == ["benzinga", "benzinga", "cnbc"]  # reuters/guardian are day-level
-
-
 def test_window_and_its_complement_split_the_corpus() -> None:
     items = in_replay_order(merge_repeats(read_corpus(FIXTURES / "headlines.csv")))
     start, end = datetime(2020, 3, 9, tzinfo=UTC), datetime(2020, 3, 9, 14, 0, tzinfo=UTC)

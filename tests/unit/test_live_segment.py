@@ -34,6 +34,15 @@ def test_a_corpus_without_the_window_gives_no_items() -> None:
     assert segment_items(FIXTURE) == []  # the fixture is March 2020
 
 
+def test_day_stamped_rows_are_left_out(tmp_path: Path) -> None:
+    corpus = tmp_path / "slice.csv"
+    corpus.write_text("timestamp,ts_precision,source,ticker,headline,orig_time\n"
+                      "2018-11-16,day,reuters,,Supply glut mars Turing effect for Nvidia shares,2018-11-16\n"
+                      "2018-11-15T16:47:00-05:00,minute,benzinga,NVDA,Nvidia Plummets Following Lower-Than-Expected "
+                      "Q4 Sales Guidance,2018-11-15 16:47:00-05:00\n", encoding="utf-8")
+    assert [i.source for i in segment_items(corpus)] == ["benzinga"]
+
+
 def test_waits_until_the_lag_is_small_enough() -> None:
     lags = iter([5000, 900, 150])
     now = [0.0]
