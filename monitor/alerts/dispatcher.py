@@ -5,7 +5,9 @@ is claimed with `SELECT ... FOR UPDATE SKIP LOCKED` and stays locked while it
 is sent, so any number of dispatchers can run side by side, and a dispatcher
 killed mid-request (even with kill -9) releases its row when PostgreSQL drops
 the connection: the next dispatcher sends it again with the same
-`Idempotency-Key`, so receivers can drop the repeat.
+`Idempotency-Key`, so receivers can drop the repeat. With a receiver's
+`secret_env` each attempt is signed afresh over its timestamp, that key and the
+body (`payload.signed_headers`), so the key cannot be swapped on a replay.
 
 Outcomes of one attempt:
   2xx                      delivered
