@@ -125,3 +125,65 @@ def test_the_worker_loads_the_onnx_backend_when_configured(exported: tuple[Path,
     predictor = load(None)
     assert isinstance(predictor.model, OnnxJointModel) and predictor.version == live_version()
     assert len(predictor.predict(TEXTS)) == len(TEXTS)
+
+
+def test_the_serving_check_without_dev_data_fails_and_says_where_it_looked(exported: tuple[Path, str],
+                                                                           tmp_path: Path) -> None:
+    from model.onnx_backend import choose_backend, read_parity_report
+    from model.onnx_bench import prepare_serving
+
+    registry, version = exported
+    report = prepare_serving(registry, tmp_path / "no-data", version, limit=8, threads=1)
+    assert not report["passed"] and "FINSENT_DATA_DIR" in report["reason"]
+    assert read_parity_report(registry, version)["reason"] == report["reason"]  # saved next to the export
+    assert choose_backend("auto", "cpu", registry, version).backend == "torch"
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[3] / "shared" / "datasets" / "ner").is_dir(),
+                    reason="needs the shared datasets")
+def test_the_serving_check_measures_every_task_on_dev_samples(exported: tuple[Path, str], tmp_path: Path) -> None:
+    from model.onnx_backend import PARITY_TASKS, choose_backend, read_parity_report
+    from model.onnx_bench import prepare_serving
+
+    registry, version = exported
+    data_dir = Path(__file__).resolve().parents[3] / "shared" / "datasets"
+    report = prepare_serving(registry, data_dir, version, limit=12, threads=1)
+    assert set(report["agreement"]) == set(PARITY_TASKS)
+    assert all(0.0 <= value <= 1.0 for value in report["agreement"].values())
+    ner_rows = [tasks["ner"] for tasks in report["datasets"].values() if "ner" in tasks]
+    assert ner_rows and all(row["n_tokens"] >= row["n"] for row in ner_rows)  # judged per word, not per sentence
+    assert report["passed"] == all(value >= report["threshold"] for value in report["agreement"].values())
+    assert read_parity_report(registry, version)["agreement"] == report["agreement"]
+    assert choose_backend("auto", "cpu", registry, version).backend == ("onnx" if report["passed"] else "torch")
+
+
+def test_the_worker_hot_swaps_between_int8_versions(tmp_path: Path) -> None:
+    """auto on CPU: a promoted version with a passing report is served int8 after the swap, like the first."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from model.onnx_backend import ONNX_DIR, parity_verdict, write_parity_report
+    from model.registry import promote
+    from monitor.stream.live_model import LiveModel
+
+    registry = tmp_path / "models"
+    first = make_tiny_model(registry, encoder_layers=1)
+    second = make_tiny_model(registry, promote=False, encoder_layers=1, seed=1)
+    for version in (first, second):  # exported and judged (the verdict written by hand: not under test here)
+        ensure_onnx_export(registry, version)
+        agreement = {"sentiment": 1.0, "topic": 1.0, "ner": 1.0, "entity-sentiment": 1.0}
+        write_parity_report(registry / version / ONNX_DIR, {"passed": parity_verdict(agreement)[0],
+                                                            "reason": "test", "agreement": agreement})
+    model = LiveModel.from_registry(registry, "cpu", "auto", check_every_s=0)
+    model.load_now()
+    assert (model.version, model.backend) == (first, "onnx")
+    assert isinstance(model.predictor.model, OnnxJointModel)
+    promote(registry, second)
+
+    async def refresh() -> bool:
+        with ThreadPoolExecutor(1) as executor:
+            return await model.refresh(executor)
+
+    assert asyncio.run(refresh())
+    assert (model.version, model.backend) == (second, "onnx") and isinstance(model.predictor.model, OnnxJointModel)
+    assert [r.model_version for r in model.predictor.predict(TEXTS)] == [second] * len(TEXTS)
