@@ -15,14 +15,16 @@ import streamlit as st
 from dashboards import queries
 from monitor.storage.aggregates import bucket_start
 
-# label -> (width, bucket size): one-minute buckets up to six hours, hourly beyond,
-# so no chart draws more than ~720 points per series.
+# label -> (width, bucket size): one-minute buckets up to six hours, hourly up to 30 days, daily
+# for the year, so no chart draws more than ~720 points per series. Date-only articles (no time
+# of day, e.g. most replayed Reuters and Guardian history) count only in daily buckets.
 RANGES: dict[str, tuple[timedelta, int]] = {
     "Last hour": (timedelta(hours=1), 60),
     "Last 6 hours": (timedelta(hours=6), 60),
     "Last 24 hours": (timedelta(hours=24), 3600),
     "Last 7 days": (timedelta(days=7), 3600),
     "Last 30 days": (timedelta(days=30), 3600),
+    "Last 365 days": (timedelta(days=365), 86_400),
 }
 DEFAULT_RANGE = "Last 24 hours"
 BASELINE = timedelta(days=7)  # what "top movers" compare the selected range against
@@ -115,5 +117,5 @@ def refresh_interval(seconds: int = 10) -> int | None:
 
 def describe(range_: TimeRange) -> str:
     """A caption like '2026-01-05 09:00 → 2026-01-06 09:00 UTC · hourly buckets'."""
-    bucket = "one-minute buckets" if range_.bucket_seconds == 60 else "hourly buckets"
+    bucket = {60: "one-minute buckets", 3600: "hourly buckets"}.get(range_.bucket_seconds, "daily buckets")
     return f"{range_.since:%Y-%m-%d %H:%M} → {range_.until:%Y-%m-%d %H:%M} UTC · {bucket}"

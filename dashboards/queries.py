@@ -27,6 +27,7 @@ from sqlalchemy import Engine, and_, func, select, text
 from sqlalchemy.sql import Executable
 
 from model.labels import TOPIC_LABELS
+from monitor.contract import PRECISION_SECONDS
 from monitor.storage.db import make_engine
 from monitor.storage.models import ModelVersion, SentimentAggregate
 
@@ -37,6 +38,16 @@ SLOW_TTL_S = 300  # model versions, choices for pickers
 # Topic keys are known (ids 0..19): naming them lets PostgreSQL walk the primary key
 # once per topic instead of reading every topic row of both bucket sizes.
 TOPIC_KEYS: tuple[str, ...] = tuple(str(i) for i in range(len(TOPIC_LABELS)))
+
+
+
+def precisions_for(bucket_seconds: int) -> tuple[str, ...]:
+    """The published_at precisions the aggregates count in buckets this wide (minute buckets and hour
+    buckets hold only minute-precision articles; daily ones date-only ones too). Article lists of a
+    range filter on them, so a list shows exactly what the range's figures and charts count."""
+    return tuple(precision for precision, narrowest in PRECISION_SECONDS.items()
+                 if narrowest is not None and narrowest <= bucket_seconds)
+
 
 AGGREGATE_COUNTS = ("article_count", "story_count", "negative_count", "neutral_count", "positive_count",
                     "score_sum", "score_sq_sum")
@@ -69,10 +80,13 @@ def _with_sentiment_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def latest_bucket_start(database_url: str) -> datetime | None:
-    """Start of the newest one-minute global bucket: when the newest scored article was published."""
-    statement = select(func.max(SentimentAggregate.bucket_start)).where(
-        SentimentAggregate.scope_kind == "global", SentimentAggregate.scope_key == "all",
-        SentimentAggregate.bucket_seconds == 60)
+    """When the newest scored article was published: the newest one-minute global bucket, or the newest
+    daily one when date-only articles are newer (their day's start). Two backward primary-key probes."""
+    def newest(bucket_seconds: int) -> Any:
+        return (select(func.max(SentimentAggregate.bucket_start))
+                .where(SentimentAggregate.scope_kind == "global", SentimentAggregate.scope_key == "all",
+                       SentimentAggregate.bucket_seconds == bucket_seconds).scalar_subquery())
+    statement = select(func.greatest(newest(60), newest(86_400)))
     with engine_for(database_url).connect() as connection:
         return connection.execute(statement).scalar_one_or_none()
 
@@ -272,11 +286,13 @@ TICKER_ARTICLES_SQL = text(f"""
     WITH newest AS (
         (SELECT id, published_at FROM articles
          WHERE tickers @> ARRAY[CAST(:ticker AS varchar)] AND published_at >= :since AND published_at < :until
+           AND published_precision = ANY(:precisions)
          ORDER BY published_at DESC LIMIT :limit)
         UNION
-        (SELECT article_id, published_at FROM entity_mentions
-         WHERE ticker = :ticker AND published_at >= :since AND published_at < :until
-         ORDER BY published_at DESC LIMIT :limit)
+        (SELECT m.article_id, m.published_at FROM entity_mentions m JOIN articles p ON p.id = m.article_id
+         WHERE m.ticker = :ticker AND m.published_at >= :since AND m.published_at < :until
+           AND p.published_precision = ANY(:precisions)
+         ORDER BY m.published_at DESC LIMIT :limit)
     )
     SELECT {ARTICLE_COLUMNS}
     FROM articles a {LATEST_OUTPUT_JOIN}
@@ -301,10 +317,11 @@ def articles_by_id(database_url: str, article_ids: tuple[str, ...]) -> pd.DataFr
 
 
 @st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
-def ticker_articles(database_url: str, ticker: str, since: datetime, until: datetime, limit: int = 30) -> pd.DataFrame:
-    """Newest articles that list the ticker or mention an entity linked to it."""
+def ticker_articles(database_url: str, ticker: str, since: datetime, until: datetime, limit: int = 30,
+                    precisions: tuple[str, ...] = ("minute",)) -> pd.DataFrame:
+    """Newest articles of the given time precisions that list the ticker or mention an entity linked to it."""
     return _frame(database_url, TICKER_ARTICLES_SQL,
-                  {"ticker": ticker, "since": since, "until": until, "limit": limit})
+                  {"ticker": ticker, "since": since, "until": until, "limit": limit, "precisions": list(precisions)})
 
 
 def like_pattern(search: str) -> str | None:
@@ -341,9 +358,10 @@ def entity_mentions(database_url: str, article_ids: tuple[str, ...]) -> pd.DataF
 CO_MENTIONS_SQL = text("""
     WITH about AS (
         SELECT DISTINCT article_id FROM (
-            SELECT article_id FROM entity_mentions
-            WHERE ticker = :ticker AND published_at >= :since AND published_at < :until
-            ORDER BY published_at DESC LIMIT :sample) AS newest
+            SELECT m.article_id FROM entity_mentions m JOIN articles p ON p.id = m.article_id
+            WHERE m.ticker = :ticker AND m.published_at >= :since AND m.published_at < :until
+              AND p.published_precision = ANY(:precisions)
+            ORDER BY m.published_at DESC LIMIT :sample) AS newest
     )
     SELECT coalesce(m.ticker, m.text) AS entity, m.ticker, min(m.entity_type) AS entity_type,
            count(DISTINCT m.article_id) AS articles, avg(m.sentiment_score) AS mean_score
@@ -357,16 +375,17 @@ CO_MENTIONS_SQL = text("""
 
 @st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
 def co_mentions(database_url: str, ticker: str, since: datetime, until: datetime, limit: int = 15,
-                sample: int = 2000) -> pd.DataFrame:
+                sample: int = 2000, precisions: tuple[str, ...] = ("minute",)) -> pd.DataFrame:
     """Other entities named in the same articles as the ticker (its newest `sample`), most frequent first."""
-    return _frame(database_url, CO_MENTIONS_SQL,
-                  {"ticker": ticker, "since": since, "until": until, "limit": limit, "sample": sample})
+    return _frame(database_url, CO_MENTIONS_SQL, {"ticker": ticker, "since": since, "until": until, "limit": limit,
+                                                  "sample": sample, "precisions": list(precisions)})
 
 
 TICKER_SOURCES_SQL = text("""
     SELECT source, count(*) AS articles
     FROM (SELECT source FROM articles
           WHERE tickers @> ARRAY[CAST(:ticker AS varchar)] AND published_at >= :since AND published_at < :until
+            AND published_precision = ANY(:precisions)
           ORDER BY published_at DESC LIMIT :sample) AS newest
     GROUP BY source ORDER BY articles DESC LIMIT 20
 """)
@@ -374,10 +393,10 @@ TICKER_SOURCES_SQL = text("""
 
 @st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
 def ticker_sources(database_url: str, ticker: str, since: datetime, until: datetime,
-                   sample: int = 2000) -> pd.DataFrame:
-    """Which outlets wrote the ticker's newest `sample` articles in the range."""
-    return _frame(database_url, TICKER_SOURCES_SQL,
-                  {"ticker": ticker, "since": since, "until": until, "sample": sample})
+                   sample: int = 2000, precisions: tuple[str, ...] = ("minute",)) -> pd.DataFrame:
+    """Which outlets wrote the ticker's newest `sample` articles (of the given precisions) in the range."""
+    return _frame(database_url, TICKER_SOURCES_SQL, {"ticker": ticker, "since": since, "until": until,
+                                                     "sample": sample, "precisions": list(precisions)})
 
 
 # --- model and labels ---------------------------------------------------------------------------

@@ -87,7 +87,8 @@ def firing_banner(alerts: Any, limit: int = 5) -> str | None:
     names = []
     for row in records(firing.head(limit)):
         scope = ", ".join(f"{k}={v}" for k, v in sorted(row["labels"].items()) if k not in GENERIC_ALERT_LABELS)
-        names.append(f"{row['rule_name']}" + (f" ({scope})" if scope else "") + (" 🔕" if row.get("silenced") else ""))
+        silenced = " 🔕" if row.get("silenced") else ""
+        names.append(f"{row['rule_name']}" + (f" ({scope})" if scope else "") + silenced)
     more = f" and {len(firing) - limit} more" if len(firing) > limit else ""
     return f"**{len(firing)} alert{'' if len(firing) == 1 else 's'} firing**: {', '.join(names)}{more}."
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import charts, queries, ui
+from dashboards import charts, filters, queries, ui
 
 range_ = ui.page_header("Entity", "How the news treats one company: trend, alerts, articles and why.")
 url = ui.database_url()
+precisions = queries.precisions_for(range_.bucket_seconds)  # the lists show what the figures count
+
+
+def date_only_articles(ticker: str) -> int:
+    """Date-only articles about the ticker on the range's days: in daily buckets, absent from finer ones."""
+    if range_.bucket_seconds >= 86_400:
+        return 0
+    day_since = range_.since.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_until = filters.ceil_to_bucket(range_.until, 86_400)
+    daily = queries.scope_series(url, "ticker", 86_400, day_since, day_until, (ticker,))
+    hourly = queries.scope_series(url, "ticker", 3600, day_since, day_until, (ticker,))
+    return int(daily["article_count"].sum() - hourly["article_count"].sum())
 
 # Picker, figures, chart and article list all read the same [since, until): the range's ends lie on
 # bucket boundaries, so the aggregate buckets hold exactly the articles published in it.
@@ -43,7 +55,11 @@ if not alerts.empty:
 articles_column, context_column = st.columns([3, 2], gap="large")
 with articles_column:
     st.subheader("Recent articles")
-    articles = queries.ticker_articles(url, ticker, range_.since, range_.until)
+    articles = queries.ticker_articles(url, ticker, range_.since, range_.until, precisions=precisions)
+    undated = date_only_articles(ticker)
+    if undated > 0:
+        st.caption(f"Besides these, {undated:,} date-only articles (no time of day) about {ticker} on these days "
+                   "count in daily buckets only: choose the 365-day range to see them.")
     if articles.empty:
         ui.empty_state("No articles about this ticker in the range.")
     else:
@@ -55,13 +71,13 @@ with articles_column:
         st.markdown("".join(cards), unsafe_allow_html=True)
 with context_column:
     st.subheader("Mentioned alongside")
-    co = queries.co_mentions(url, ticker, range_.since, range_.until)
+    co = queries.co_mentions(url, ticker, range_.since, range_.until, precisions=precisions)
     if co.empty:
         st.caption("No other entities named in the same articles.")
     else:
         st.altair_chart(charts.count_bars(co, "entity", "articles", color_by_score="mean_score"), width="stretch")
     st.subheader("Sources")
-    sources = queries.ticker_sources(url, ticker, range_.since, range_.until)
+    sources = queries.ticker_sources(url, ticker, range_.since, range_.until, precisions=precisions)
     if sources.empty:
         st.caption("No articles list this ticker in the range.")
     else:

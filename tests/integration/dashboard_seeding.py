@@ -118,3 +118,59 @@ def seed_dashboard_data(database_url: str, now: datetime | None = None) -> Seede
                          decision_reason="beats live on every gated metric"),
         ])
         return SeededDashboard(newest_item.headline, "AAPL", FIRING_RULE, firing.id, newest_item.id or "")
+
+
+# --- replayed history ----------------------------------------------------------------------------
+# A slice shaped like the replay corpus's last days (2020-07-17/18): Benzinga rows known to the
+# minute, Reuters rows known only to the day (stamped 00:00). NFLX reproduces issue #11: one
+# headline late on the 16th (inside the hour the old range's figures rounded down to, outside
+# its chart and list), two date-only ones on the 17th and one that afternoon.
+REPLAY_NEWEST = datetime(2020, 7, 17, 23, 51, tzinfo=UTC)
+REPLAYED_ROWS: list[tuple[str, str, str, list[str], str, float, list[tuple[str, str, str | None, str, float]]]] = [
+    # (published_at, precision, source, tickers, headline, score, entities (text, type, ticker, label, score))
+    ("2020-07-17T00:00", "day", "reuters", [], "Netflix shares sink as subscriber outlook disappoints", -0.8,
+     [("Netflix", "ORG", "NFLX", "negative", -0.8)]),
+    ("2020-07-17T00:00", "day", "reuters", [], "Netflix warns of slower growth after lockdown boom", -0.7,
+     [("Netflix", "ORG", "NFLX", "negative", -0.7)]),
+    ("2020-07-16T23:20", "minute", "benzinga", ["NFLX"], "Netflix options traders brace for earnings", -0.3,
+     [("Netflix", "ORG", "NFLX", "negative", -0.3)]),
+    ("2020-07-17T14:25", "minute", "benzinga", ["NFLX"], "Netflix price target lowered at Goldman Sachs", -0.6,
+     [("Netflix", "ORG", "NFLX", "negative", -0.6), ("Goldman Sachs", "ORG", "GS", "neutral", 0.0)]),
+    ("2020-07-17T15:02", "minute", "benzinga", ["AAPL"], "Apple shares rise on strong iPhone demand", 0.7,
+     [("Apple", "ORG", "AAPL", "positive", 0.7)]),
+    ("2020-07-17T19:40", "minute", "benzinga", ["MSFT"], "Microsoft cloud revenue tops estimates", 0.6,
+     [("Microsoft", "ORG", "MSFT", "positive", 0.6)]),
+    ("2020-07-17T23:51", "minute", "benzinga", ["TSLA"], "Tesla recalls vehicles over seat belt issue", -0.5,
+     [("Tesla", "ORG", "TSLA", "negative", -0.5)]),
+    ("2020-07-16T13:10", "minute", "cnbc", ["AAPL"], "Apple supplier sees stable orders", 0.1,
+     [("Apple", "ORG", "AAPL", "neutral", 0.1)]),
+]
+REPLAY_FIRING_RULE = "entity-negative-burst"
+
+
+def _label(score: float) -> str:
+    return "negative" if score < -0.2 else "positive" if score > 0.2 else "neutral"
+
+
+def seed_replayed_history(database_url: str) -> int:
+    """Store REPLAYED_ROWS as the worker would after a replay, plus one alert firing now; return its id."""
+    pairs = []
+    for published, precision, source, tickers, headline, score, entity_rows in REPLAYED_ROWS:
+        item = NewsItem(source=source, headline=headline, tickers=tickers, published_precision=precision,
+                        published_at=datetime.fromisoformat(published).replace(tzinfo=UTC))
+        entities = [EntityResult(headline.index(text), headline.index(text) + len(text), text, kind, ticker, label,
+                                 entity_score) for text, kind, ticker, label, entity_score in entity_rows]
+        label = _label(score)
+        pairs.append((item, ArticleResult(topic=2, topic_probs=[0.05] * len(TOPIC_LABELS), sentiment_label=label,
+                                          sentiment_score=score, sentiment_probs=_probabilities(label, score),
+                                          entities=entities, model_version=MODEL_VERSION)))
+    with session_factory(database_url).begin() as session:
+        store_scored_batch(session, pairs)
+        # An alert engine following the replay live stamps its alerts with wall-clock time, years after the data.
+        firing = Alert(fingerprint="r" * 32, rule_name=REPLAY_FIRING_RULE, status="firing", severity="warning",
+                       labels={"alertname": REPLAY_FIRING_RULE, "scope": "ticker", "ticker": "NFLX"},
+                       annotations={"summary": "NFLX negative stories burst"}, evidence={"value": 3.0},
+                       starts_at=datetime.now(UTC) - timedelta(minutes=3))
+        session.add(firing)
+        session.flush()
+        return firing.id

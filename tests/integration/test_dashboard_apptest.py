@@ -7,23 +7,38 @@ Action tests click the buttons and then read the database directly.
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from streamlit.testing.v1 import AppTest
 
+from dashboards import queries
 from dashboards.auth import hash_password
+from dashboards.health import describe_throughput
 from monitor.storage.db import session_factory
 from monitor.storage.models import Alert, AnalystLabel, Silence
 from tests.databases import scratch_database
-from tests.integration.dashboard_seeding import MODEL_VERSION, SeededDashboard, seed_dashboard_data
+from tests.integration.dashboard_seeding import (
+    MODEL_VERSION,
+    REPLAY_FIRING_RULE,
+    REPLAYED_ROWS,
+    SeededDashboard,
+    seed_dashboard_data,
+    seed_replayed_history,
+)
 
 pytestmark = pytest.mark.integration
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+FIRING_ICON = ":material/notifications_active:"
+VOLUME_TITLE = "Stories per bucket: red negative, grey neutral, green positive"
 
 
 def unused_port() -> int:
@@ -66,6 +81,18 @@ def page_text(app: AppTest) -> str:
 
 def metric(app: AppTest, label: str) -> str:
     return next(m.value for m in app.metric if m.label == label)
+
+
+def chart_data(app: AppTest, title: str, column: str) -> pd.DataFrame:
+    """The rows with `column` that a Vega-Lite chart with this title was sent (as Arrow IPC, one
+    dataset per layer)."""
+    for chart in app.get("vega_lite_chart"):
+        if json.loads(chart.proto.spec).get("title") == title:
+            for dataset in chart.proto.datasets:
+                frame = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+                if column in frame.columns:
+                    return frame
+    raise AssertionError(f"no chart titled {title!r} with a {column!r} column")
 
 
 def test_overview_shows_totals_movers_and_the_firing_alert(app: AppTest, seeded: SeededDashboard) -> None:
@@ -129,7 +156,8 @@ def test_silence_is_stored_with_the_alerts_labels(app: AppTest, seeded: SeededDa
     next(box for box in app.main.text_input if box.label == "Comment").input("known supplier news")
     next(b for b in app.button if b.label == "Silence").click().run()
     assert not app.exception
-    assert not app.error, [e.value for e in app.error]
+    action_errors = [e.value for e in app.error if e.icon != FIRING_ICON]  # not the firing-alerts banner
+    assert not action_errors
     with session_factory(database_url).begin() as session:
         silence = session.scalars(select(Silence).where(Silence.created_by == "j.doe")).one()
     # by default the series' identity: the rule and its ticker, not every label (sector, severity)
@@ -215,6 +243,94 @@ def test_every_page_explains_an_empty_database(page: str | None, fresh_database_
     monkeypatch.delenv("FINSENT_DASHBOARD_PASSWORD_HASH", raising=False)
     app = open_page(AppTest.from_file(str(APP), default_timeout=60), page)
     text_shown = page_text(app)
-    expected = {"alerts": "No alerts match in this time range.",
+    expected = {"alerts": "No alert matches the chosen statuses",
                 "model": "No model versions recorded yet"}.get(page or "", "No data yet — is the worker running?")
     assert expected in text_shown
+
+
+# --- replayed history (issue #11) -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def replay_database_url(database_server_url: str) -> Iterator[str]:
+    """A database holding only 2020 news, as after replaying the corpus, and one alert firing now."""
+    with scratch_database(database_server_url, "finsent_test_dash_replay") as url:
+        seed_replayed_history(url)
+        yield url
+
+
+@pytest.fixture()
+def replay_app(replay_database_url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("FINSENT_DATABASE_URL", replay_database_url)
+    monkeypatch.setenv("FINSENT_METRICS_PORT", str(unused_port()))
+    monkeypatch.delenv("FINSENT_DASHBOARD_PASSWORD_HASH", raising=False)
+    return AppTest.from_file(str(APP), default_timeout=60)
+
+
+def replayed(ticker: str | None, since: datetime, until: datetime, precision: str = "minute") -> int:
+    """Seeded rows (about the ticker, or all) of this precision published in [since, until)."""
+    return sum(1 for published, row_precision, _, tickers, _, _, entities in REPLAYED_ROWS
+               if row_precision == precision
+               and since <= datetime.fromisoformat(published).replace(tzinfo=UTC) < until
+               and (ticker is None or ticker in tickers or any(e[2] == ticker for e in entities)))
+
+
+def test_replayed_history_opens_on_the_latest_data(replay_app: AppTest) -> None:
+    open_page(replay_app)
+    # The newest article (2020-07-17 23:51) is years old: the default 24 h range ends at its hour.
+    since, until = datetime(2020, 7, 17, tzinfo=UTC), datetime(2020, 7, 18, tzinfo=UTC)
+    assert "Showing the latest data: 2020-07-17 00:00 → 2020-07-18 00:00 UTC" in page_text(replay_app)
+    assert metric(replay_app, "Articles") == str(replayed(None, since, until)) != "0"
+    assert chart_data(replay_app, VOLUME_TITLE, "stories")["stories"].sum() > 0
+
+
+def test_replayed_history_still_ends_now_when_not_following_the_data(replay_app: AppTest) -> None:
+    open_page(replay_app)
+    replay_app.sidebar.toggle(key="follow_data").set_value(False).run()
+    assert "Showing the latest data" not in page_text(replay_app)
+    assert metric(replay_app, "Articles") == "0"
+
+
+def test_entity_figures_chart_and_list_agree(replay_app: AppTest) -> None:
+    """Issue #11: the figures said "2 articles, 100 % negative" for NFLX while chart and list were empty."""
+    open_page(replay_app, "entity")
+    replay_app.selectbox(key="entity_ticker").select("NFLX").run()
+    assert not replay_app.exception
+    since, until = datetime(2020, 7, 17, tzinfo=UTC), datetime(2020, 7, 18, tzinfo=UTC)
+    expected = replayed("NFLX", since, until)  # the 14:25 headline; not the one of 23:20 the day before
+    cards = sum(str(m.value).count('class="fs-article"') for m in replay_app.markdown)
+    volume = chart_data(replay_app, VOLUME_TITLE, "stories")
+    sentiment = chart_data(replay_app, "Sentiment", "mean_score")
+    assert metric(replay_app, "Articles") == str(expected) == str(cards)
+    assert metric(replay_app, "Stories") == str(int(volume["stories"].sum()))
+    charted_mean = (sentiment["mean_score"] * sentiment["story_count"]).sum() / sentiment["story_count"].sum()
+    assert metric(replay_app, "Mean sentiment") == f"{charted_mean:+.2f}"
+    # The date-only headlines are in daily buckets only: named, not silently mixed in.
+    undated = replayed("NFLX", since, until, precision="day")
+    assert f"Besides these, {undated} date-only articles" in page_text(replay_app)
+
+
+def test_firing_alerts_show_whatever_the_range(replay_app: AppTest) -> None:
+    open_page(replay_app)  # the range is in 2020; the alert fired minutes ago
+    assert metric(replay_app, "Alerts firing") == "1"
+    assert "**1 alert firing**: entity-negative-burst (ticker=NFLX)" in page_text(replay_app)
+    replay_app.switch_page("app_pages/alerts.py").run()
+    alerts = next(frame.value for frame in replay_app.dataframe if "rule_name" in frame.value.columns)
+    assert alerts["rule_name"].tolist() == [REPLAY_FIRING_RULE]
+
+
+def test_throughput_counts_articles_by_when_they_were_stored(replay_app: AppTest, replay_database_url: str) -> None:
+    """Published over two days, stored two minutes ago: the rate is per minute of storing."""
+    engine = queries.engine_for.__wrapped__(replay_database_url)  # a plain engine, not the app's cached one
+    with engine.begin() as connection:
+        stored = connection.execute(text("UPDATE articles SET received_at = now() - interval '2 minutes'")).rowcount
+    queries.stored_throughput.clear()
+    open_page(replay_app)
+    assert metric(replay_app, "Stored (last 5 min)") == describe_throughput(stored / 5)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE articles SET received_at = now() - interval '1 hour'"))
+    engine.dispose()
+    queries.stored_throughput.clear()
+    open_page(replay_app)
+    assert metric(replay_app, "Stored (last 5 min)") == "0.0 articles/min"
+    assert "Nothing stored for 1 h" in page_text(replay_app)

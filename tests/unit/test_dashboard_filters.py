@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboards.filters import RANGES, make_time_range
-from dashboards.queries import like_pattern
+from dashboards.queries import like_pattern, precisions_for
 
 NOW = datetime(2026, 3, 2, 12, 30, 20, tzinfo=UTC)
 
@@ -67,3 +67,9 @@ def test_no_chart_draws_more_than_720_buckets(label: str, bucket_seconds: int) -
 def test_a_search_is_matched_literally() -> None:
     assert like_pattern("  ") is None
     assert like_pattern("50% off_now") == "%50\\% off\\_now%"
+
+
+def test_lists_show_the_precisions_their_buckets_count() -> None:
+    assert precisions_for(60) == ("minute",)
+    assert precisions_for(3600) == ("minute",)  # a date-only article is in no hour bucket
+    assert precisions_for(86_400) == ("minute", "day")
