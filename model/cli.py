@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from model.event_bench import events_command
 from model.experiments import loss_weighting_command, pseudo_label_command
 from model.linking_eval import linking
 from monitor.settings import get_settings
@@ -289,6 +290,7 @@ bench.add_command(linking)  # `finsent bench linking`: entity-linking precision/
 bench.add_command(bench_pipeline)  # `finsent bench pipeline`: Kafka -> worker -> PostgreSQL (monitor.stream.bench)
 bench.add_command(loss_weighting_command)  # `finsent bench loss-weighting` (model.experiments)
 bench.add_command(pseudo_label_command)  # `finsent bench pseudo-label` (model.experiments)
+bench.add_command(events_command)  # `finsent bench events`: negative recall on judged event headlines
 
 
 @bench.command("model")

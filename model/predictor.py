@@ -93,9 +93,26 @@ class _Entity:
     ticker: str | None
 
 
+def decide_sentiment(probs: list[float], negative_threshold: float | None = None) -> str:
+    """Label from (negative, neutral, positive) probabilities.
+
+    Without a threshold: the argmax. With one: negative iff p(negative) >=
+    threshold, else the larger of neutral and positive. The threshold is a
+    per-version decision rule for entity sentiment, calibrated on judged event
+    headlines (model.event_bench, issue #13) because the training sets call
+    factual bad news neutral; the probabilities and scores are left alone.
+    """
+    if negative_threshold is None:
+        return SENTIMENT_LABELS[max(range(3), key=lambda k: probs[k])]
+    if probs[0] >= negative_threshold:
+        return "negative"
+    return "neutral" if probs[1] >= probs[2] else "positive"
+
+
 class Predictor:
     def __init__(self, model, tokenizer, version: str, device: torch.device,  # noqa: ANN001
-                 linker: Linker | None = None, batch_size: int | None = None) -> None:
+                 linker: Linker | None = None, batch_size: int | None = None,
+                 entity_negative_threshold: float | None = None) -> None:
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
         self.version = version
@@ -103,6 +120,8 @@ class Predictor:
         self.linker = linker if linker is not None else default_linker()
         self.batch_size = batch_size or (256 if device.type == "cuda" else 32)
         self.max_length = model.config.max_length
+        # metadata.json "decision": {"entity_negative_threshold": t} of the version; None = argmax
+        self.entity_negative_threshold = entity_negative_threshold
 
     @classmethod
     def load(cls, registry_dir: Path, version: str | None = None, device: str = "auto",
@@ -113,12 +132,13 @@ class Predictor:
         (exported and cached in the version folder on first use, see model.onnx_backend).
         `threads` defaults to the available cores.
         """
-        from model.registry import load_model, resolve_version
+        from model.registry import load_metadata, load_model, resolve_version
 
         if backend not in ("torch", "onnx"):
             raise ValueError(f"backend must be 'torch' or 'onnx', not {backend!r}")
         resolved = resolve_version(Path(registry_dir), version)
         threads = threads or available_cores()
+        threshold = (load_metadata(Path(registry_dir), resolved).get("decision") or {}).get("entity_negative_threshold")
         if backend == "onnx":
             if device == "cuda":
                 raise ValueError("the ONNX backend runs on CPU only; use backend='torch' for CUDA")
@@ -128,12 +148,13 @@ class Predictor:
 
             onnx_model = OnnxJointModel.load(Path(registry_dir), resolved, threads=threads)
             tokenizer = load_tokenizer(version_dir(Path(registry_dir), resolved))
-            return cls(onnx_model, tokenizer, resolved, torch.device("cpu"), linker=linker)
+            return cls(onnx_model, tokenizer, resolved, torch.device("cpu"), linker=linker,
+                       entity_negative_threshold=threshold)
         target = resolve_device(device)
         if target.type == "cpu":
             torch.set_num_threads(threads)
         model, tokenizer = load_model(Path(registry_dir), resolved)
-        return cls(model, tokenizer, resolved, target, linker=linker)
+        return cls(model, tokenizer, resolved, target, linker=linker, entity_negative_threshold=threshold)
 
     def predict(self, texts: list[str], batch_size: int | None = None) -> list[ArticleResult]:
         encoded = [encode_text(self.tokenizer, text, self.max_length) for text in texts]
@@ -160,11 +181,12 @@ class Predictor:
             probs = sentiment_probs[row].tolist()
             entity_results = []
             for entity, e_probs in zip(entities[row], entity_probs[row]):
-                label = SENTIMENT_LABELS[max(range(3), key=lambda k: e_probs[k])]
+                label = decide_sentiment(e_probs, self.entity_negative_threshold)
                 entity_results.append(EntityResult(
                     start=entity.start, end=entity.end, text=item.text[entity.start:entity.end],
                     entity_type=entity.entity_type, ticker=entity.ticker,
-                    sentiment_label=label, sentiment_score=float(e_probs[2] - e_probs[0])))
+                    sentiment_label=label, sentiment_score=float(e_probs[2] - e_probs[0]),
+                    sentiment_probs=[float(p) for p in e_probs]))
             results.append(ArticleResult(
                 topic=int(topic_probs[row].argmax()),
                 topic_probs=topic_probs[row].tolist(),

@@ -14,6 +14,7 @@ class EntityResult:
     ticker: str | None  # linked ticker symbol, when linking is confident
     sentiment_label: str  # negative | neutral | positive
     sentiment_score: float  # p(positive) - p(negative), in [-1, 1]
+    sentiment_probs: list[float] = field(default_factory=list)  # (3,) negative, neutral, positive; [] if unknown
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,345 @@
+"""Does the model see adverse company events? Negative recall/precision on judged event headlines.
+
+    finsent bench events [--model live] [--json]                  # measure a registry version
+    finsent bench events --fit-threshold [--save-version]         # fit the entity negative threshold on `tune`
+
+Issue #13: headlines like "'Dreams have been crushed': wedding in ruins as
+Thomas Cook collapses" came out neutral, so entity and ticker alerts stayed
+quiet on real collapses. `tests/fixtures/events/event_headlines.csv` holds
+~330 corpus headlines, each judged for the company it names (negative = bad
+news for that company), split `tune` / `eval` by event. This module scores
+them with the Predictor (the serving path: same decision rule, same entity
+spans) and reports, per split:
+
+- `sentence`: the headline-level sentiment head (what the global, source and
+  topic scopes count);
+- `entity`: the entity-sentiment head on the predicted span of the named
+  company (what the entity and linked-ticker scopes count), on the headlines
+  where the tagger found the company (`coverage` says how many);
+- `company`: what a company's scope sees for each headline: the entity label
+  when the company was found, else the sentence label.
+
+The entity decision rule can be calibrated: a negative threshold `t` on
+p(negative) (negative iff p_neg >= t, else the larger of neutral/positive),
+fitted on `tune` only to maximise negative F1, measured on `eval`, and stored
+in a new registry version's metadata (`decision.entity_negative_threshold`),
+which the Predictor applies to entity sentiments (model.predictor).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from model.labels import SENTIMENT_LABELS
+from model.results import ArticleResult, EntityResult
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EVENTS_DIR = PROJECT_ROOT / "tests" / "fixtures" / "events"
+EVENTS_FILE = EVENTS_DIR / "dev_events.yaml"
+HEADLINES_FILE = EVENTS_DIR / "event_headlines.csv"
+HEADLINE_COLUMNS = ("headline", "company", "label", "event_id", "timestamp", "source", "split")
+SPLITS = ("tune", "eval")
+THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05 .. 0.95
+
+
+class EventsFileError(ValueError):
+    """The events file or the judged-headlines file is malformed (message names file, row and field)."""
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+
+
+class Event(BaseModel):
+    """One judged company event of dev_events.yaml (schema in tests/fixtures/events/README.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    company: str
+    aliases: list[str]
+    ticker: str | None
+    polarity: Literal["negative", "positive"]
+    first_headline_at: datetime
+    window: Window
+    note: str
+
+
+@dataclass(frozen=True)
+class JudgedHeadline:
+    headline: str
+    company: str
+    label: str  # negative | neutral | positive, for `company`
+    event_id: str  # "" for company news outside any event
+    timestamp: str
+    source: str
+    split: str  # tune | eval
+
+
+def load_events(path: Path = EVENTS_FILE) -> list[Event]:
+    """The events of a dev_events.yaml; EventsFileError names the event and field that is wrong."""
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise EventsFileError(f"{path}: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("events"), list):
+        raise EventsFileError(f"{path}: expected a mapping with an 'events' list")
+    events = []
+    for index, raw in enumerate(document["events"]):
+        try:
+            events.append(Event.model_validate(raw))
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise EventsFileError(f"{path}: events[{index}].{field}: {first['msg']}") from None
+    ids = [e.id for e in events]
+    if len(set(ids)) != len(ids):
+        raise EventsFileError(f"{path}: duplicate event ids")
+    return events
+
+
+def load_event_headlines(path: Path = HEADLINES_FILE) -> list[JudgedHeadline]:
+    """The judged headlines; EventsFileError names the line and column that is wrong."""
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in HEADLINE_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise EventsFileError(f"{path}: missing columns {', '.join(missing)}")
+        rows = []
+        for line, raw in enumerate(reader, start=2):
+            row = JudgedHeadline(**{c: (raw[c] or "").strip() for c in HEADLINE_COLUMNS})
+            if row.label not in SENTIMENT_LABELS:
+                raise EventsFileError(f"{path}:{line}: label: expected one of {SENTIMENT_LABELS}, got {row.label!r}")
+            if row.split not in SPLITS:
+                raise EventsFileError(f"{path}:{line}: split: expected tune or eval, got {row.split!r}")
+            if not row.headline or not row.company:
+                raise EventsFileError(f"{path}:{line}: headline and company are required")
+            rows.append(row)
+    return rows
+
+
+def split_of(group: str, ordered_groups: Sequence[str]) -> str:
+    """Deterministic side of a group (an event id): alternate over the groups sorted by SHA-256.
+
+    Alternating (rather than hash parity) keeps the two sides the same size;
+    sorting by hash keeps the assignment independent of names and file order.
+    """
+    ordered = sorted(ordered_groups, key=lambda g: hashlib.sha256(g.encode("utf-8")).hexdigest())
+    return SPLITS[ordered.index(group) % 2]
+
+
+def aliases_of(row: JudgedHeadline, events: dict[str, Event]) -> set[str]:
+    """Lower-case names of the row's company: the event's aliases when the row is about that event's company."""
+    names = {row.company.lower()}
+    event = events.get(row.event_id)
+    if event is not None and event.company == row.company:
+        names.update(a.lower() for a in event.aliases)
+    return names
+
+
+def company_entity(result: ArticleResult, aliases: Iterable[str]) -> EntityResult | None:
+    """The predicted entity that names the company (equal, or one contains the other), if any."""
+    names = [a for a in aliases if a]
+    for entity in result.entities:
+        text = entity.text.lower().strip(" '\u2019s")
+        if len(text) < 2:
+            continue
+        if any(text == a or a in text or (len(text) >= 4 and text in a) for a in names):
+            return entity
+    return None
+
+
+def decide(probs: Sequence[float], negative_threshold: float | None) -> str:
+    """The serving decision rule (model.predictor.decide_sentiment), for probabilities kept from one pass."""
+    from model.predictor import decide_sentiment
+
+    return decide_sentiment(list(probs), negative_threshold)
+
+
+def negative_metrics(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
+    """Negative-class recall, precision and F1, accuracy and the 3x3 confusion matrix (rows gold)."""
+    pairs = list(zip(gold, predicted))
+    tp = sum(g == p == "negative" for g, p in pairs)
+    gold_neg = sum(g == "negative" for g in gold)
+    pred_neg = sum(p == "negative" for p in predicted)
+    recall = tp / gold_neg if gold_neg else 0.0
+    precision = tp / pred_neg if pred_neg else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    matrix = [[sum(g == a and p == b for g, p in pairs) for b in SENTIMENT_LABELS] for a in SENTIMENT_LABELS]
+    return {"n": len(pairs), "negative_support": gold_neg, "predicted_negative": pred_neg,
+            "negative_recall": round(recall, 4), "negative_precision": round(precision, 4),
+            "negative_f1": round(f1, 4),
+            "accuracy": round(sum(g == p for g, p in pairs) / len(pairs), 4) if pairs else 0.0,
+            "confusion_matrix": {"labels": list(SENTIMENT_LABELS), "rows_gold_cols_predicted": matrix}}
+
+
+@dataclass(frozen=True)
+class Scored:
+    row: JudgedHeadline
+    sentence_probs: list[float]
+    entity_probs: list[float] | None  # None: the tagger did not find the company
+
+
+def score_headlines(predictor, rows: Sequence[JudgedHeadline], events: dict[str, Event]) -> list[Scored]:  # noqa: ANN001
+    """One Predictor pass; keeps the probabilities so decision rules can be compared without rescoring."""
+    results = predictor.predict([r.headline for r in rows])
+    scored = []
+    for row, result in zip(rows, results):
+        entity = company_entity(result, aliases_of(row, events))
+        entity_probs = None
+        if entity is not None:
+            entity_probs = _entity_probs(entity)
+        scored.append(Scored(row, list(result.sentiment_probs), entity_probs))
+    return scored
+
+
+def _entity_probs(entity: EntityResult) -> list[float]:
+    probs = getattr(entity, "sentiment_probs", None)
+    if probs is None:
+        raise RuntimeError("EntityResult has no sentiment_probs: model.results/model.predictor are out of date")
+    return list(probs)
+
+
+def evaluate(scored: Sequence[Scored], split: str | None, entity_threshold: float | None = None,
+             sentence_threshold: float | None = None) -> dict[str, Any]:
+    """Metrics of the three views (sentence, entity, company) on one split (None: all rows)."""
+    chosen = [s for s in scored if split is None or s.row.split == split]
+    gold = [s.row.label for s in chosen]
+    sentence = [decide(s.sentence_probs, sentence_threshold) for s in chosen]
+    with_entity = [s for s in chosen if s.entity_probs is not None]
+    entity = [decide(s.entity_probs, entity_threshold) for s in with_entity]  # type: ignore[arg-type]
+    company = [decide(s.entity_probs, entity_threshold) if s.entity_probs is not None
+               else decide(s.sentence_probs, sentence_threshold) for s in chosen]
+    return {"sentence": negative_metrics(gold, sentence),
+            "entity": {**negative_metrics([s.row.label for s in with_entity], entity),
+                       "coverage": round(len(with_entity) / len(chosen), 4) if chosen else 0.0},
+            "company": negative_metrics(gold, company)}
+
+
+def fit_negative_threshold(scored: Sequence[Scored], view: str = "entity",
+                           grid: Sequence[float] = THRESHOLD_GRID) -> float:
+    """The threshold of `grid` with the best negative F1 on the `tune` rows (ties: the highest, most precise)."""
+    rows = [s for s in scored if s.row.split == "tune"]
+    if view == "entity":
+        rows = [s for s in rows if s.entity_probs is not None]
+        probs_of = lambda s: s.entity_probs  # noqa: E731
+    else:
+        probs_of = lambda s: s.sentence_probs  # noqa: E731
+    if not rows:
+        raise ValueError(f"no tune rows for the {view} view")
+    gold = [s.row.label for s in rows]
+    best = max(grid, key=lambda t: (negative_metrics(gold, [decide(probs_of(s), t) for s in rows])["negative_f1"], t))
+    return float(best)
+
+
+def bench_events(predictor, events_path: Path = EVENTS_FILE, headlines_path: Path = HEADLINES_FILE,  # noqa: ANN001
+                 fit_threshold: bool = False) -> dict[str, Any]:
+    """The report of `finsent bench events`: metrics per split, as served, and with a fitted threshold."""
+    events = {e.id: e for e in load_events(events_path)}
+    rows = load_event_headlines(headlines_path)
+    unknown = sorted({r.event_id for r in rows if r.event_id and r.event_id not in events})
+    if unknown:
+        raise EventsFileError(f"{headlines_path}: event ids not in {events_path.name}: {', '.join(unknown)}")
+    served = getattr(predictor, "entity_negative_threshold", None)
+    scored = score_headlines(predictor, rows, events)
+    report: dict[str, Any] = {
+        "model_version": predictor.version,
+        "headlines": str(headlines_path),
+        "n": len(rows),
+        "labels": {label: sum(r.label == label for r in rows) for label in SENTIMENT_LABELS},
+        "events": {"negative": sum(e.polarity == "negative" for e in events.values()),
+                   "positive": sum(e.polarity == "positive" for e in events.values())},
+        "entity_negative_threshold": served,
+        "as_served": {split: evaluate(scored, split, entity_threshold=served) for split in SPLITS},
+    }
+    if served is not None:  # what the same version would do with plain argmax
+        report["argmax"] = {split: evaluate(scored, split) for split in SPLITS}
+    if fit_threshold:
+        threshold = fit_negative_threshold(scored, "entity")
+        report["fitted"] = {"entity_negative_threshold": threshold, "fitted_on": "tune",
+                            **{split: evaluate(scored, split, entity_threshold=threshold) for split in SPLITS}}
+    return report
+
+
+def save_calibrated_version(registry_dir: Path, version: str, threshold: float, report: dict[str, Any]) -> str:
+    """A new registry version: the same weights, with `decision.entity_negative_threshold` in its metadata.
+
+    Versions are immutable, so calibrating writes a copy (not promoted); the
+    metadata records where the threshold came from and its tune/eval figures.
+    """
+    from model.registry import load_metadata, load_model, save_version
+
+    model, tokenizer = load_model(Path(registry_dir), version)
+    metadata = {k: v for k, v in load_metadata(Path(registry_dir), version).items() if k not in ("version", "created_at")}
+    fitted = report["fitted"]
+    metadata["decision"] = {
+        "entity_negative_threshold": threshold, "calibrated_from": version,
+        "fitted_on": f"{HEADLINES_FILE.relative_to(PROJECT_ROOT)} split=tune (negative F1 of the entity view)",
+        "eval_entity": {k: fitted["eval"]["entity"][k] for k in ("negative_recall", "negative_precision", "n")},
+    }
+    metadata["note"] = f"{version} with an entity negative threshold of {threshold} (finsent bench events)"
+    return save_version(Path(registry_dir), model, tokenizer, metadata)
+
+
+def summary_line(report: dict[str, Any]) -> str:
+    """One human line per view: negative recall/precision on eval, as served (and fitted)."""
+    parts = []
+    for name in ("as_served", "fitted"):
+        if name not in report:
+            continue
+        block = report[name]["eval"]
+        views = ", ".join(f"{view} R={block[view]['negative_recall']:.2f} P={block[view]['negative_precision']:.2f}"
+                          for view in ("sentence", "entity", "company"))
+        label = name if name == "as_served" else f"fitted t={report[name]['entity_negative_threshold']}"
+        parts.append(f"{label} (eval): {views}; entity coverage {block['entity']['coverage']:.0%}")
+    return f"{report['model_version']}: " + " | ".join(parts)
+
+
+@click.command("events")
+@click.option("--model", "model_spec", default="live", show_default=True, help="live, latest or a version id.")
+@click.option("--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True)
+@click.option("--fit-threshold", is_flag=True,
+              help="Also fit the entity negative threshold on the tune split and report it on eval.")
+@click.option("--save-version", is_flag=True,
+              help="With --fit-threshold: write a new (unpromoted) registry version carrying the threshold.")
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
+def events_command(model_spec: str, backend: str, fit_threshold: bool, save_version: bool, as_json: bool) -> None:
+    """Negative recall/precision on judged event headlines (tests/fixtures/events); writes reports/bench-events-*.json."""
+    from model.predictor import Predictor
+    from model.registry import RegistryError
+    from monitor.reports import write_json_report
+    from monitor.settings import get_settings
+
+    if save_version and not fit_threshold:
+        raise click.UsageError("--save-version needs --fit-threshold")
+    registry_dir = Path(get_settings().registry_dir)
+    try:
+        predictor = Predictor.load(registry_dir, model_spec, device="cpu", backend=backend)
+        report = bench_events(predictor, fit_threshold=fit_threshold)
+    except (RegistryError, EventsFileError) as error:
+        raise click.ClickException(str(error)) from None
+    report["backend"] = backend
+    if save_version:
+        report["saved_version"] = save_calibrated_version(
+            registry_dir, predictor.version, report["fitted"]["entity_negative_threshold"], report)
+    path = write_json_report(report, f"bench-events-{predictor.version}.json")
+    if not as_json:
+        click.echo(summary_line(report))
+        if "saved_version" in report:
+            click.echo(f"saved {report['saved_version']} (not live: `finsent models promote {report['saved_version']}`)")
+        click.echo(f"report: {path}")
+    click.echo(json.dumps({**report, "report": str(path)}))
+    sys.stdout.flush()

@@ -1,0 +1,190 @@
+"""Event dev data (tests/fixtures/events), the negative decision rule and `finsent bench events`."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from model.event_bench import (
+    EventsFileError,
+    JudgedHeadline,
+    Scored,
+    company_entity,
+    evaluate,
+    fit_negative_threshold,
+    load_event_headlines,
+    load_events,
+    negative_metrics,
+)
+from model.predictor import Predictor, decide_sentiment
+from model.registry import live_version, load_metadata
+from model.results import ArticleResult, EntityResult
+from model.testing import make_tiny_model
+
+PERIOD = (datetime(2018, 1, 1, tzinfo=timezone.utc), datetime(2020, 8, 1, tzinfo=timezone.utc))
+
+
+def test_events_file_has_enough_judged_events_in_the_period() -> None:
+    events = load_events()
+    negative = [e for e in events if e.polarity == "negative"]
+    positive = [e for e in events if e.polarity == "positive"]
+    assert len(negative) >= 20 and len(positive) >= 10
+    for event in events:
+        assert PERIOD[0] <= event.first_headline_at < PERIOD[1], event.id
+        assert event.window.start <= event.first_headline_at < event.window.end, event.id
+        assert event.aliases and all(a == a.lower() for a in event.aliases), event.id
+
+
+def test_event_headlines_are_judged_per_company_and_split_by_event() -> None:
+    rows = load_event_headlines()
+    events = {e.id: e for e in load_events()}
+    assert len(rows) >= 250
+    assert {r.label for r in rows} == {"negative", "neutral", "positive"}
+    sides: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        assert not row.event_id or row.event_id in events, row.event_id
+        sides[row.event_id or "other:" + row.company.lower()].add(row.split)
+    assert all(len(s) == 1 for s in sides.values()), "one event's headlines must all be on one side"
+    tune = sum(r.split == "tune" for r in rows)
+    assert 0.35 <= tune / len(rows) <= 0.65
+    covered = {r.event_id for r in rows if r.event_id}
+    assert covered == set(events), "every event has judged headlines"
+
+
+def test_bad_events_file_names_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "events.yaml"
+    path.write_text("events:\n  - id: x\n    company: X\n    aliases: [x]\n    ticker: null\n    polarity: bad\n"
+                    "    first_headline_at: 2019-01-01T00:00:00+00:00\n"
+                    "    window: {from: 2019-01-01T00:00:00+00:00, to: 2019-01-02T00:00:00+00:00}\n    note: n\n")
+    with pytest.raises(EventsFileError, match=r"events\[0\]\.polarity"):
+        load_events(path)
+    csv_path = tmp_path / "h.csv"
+    csv_path.write_text("headline,company,label,event_id,timestamp,source,split\nX falls,X,bad,,t,reuters,tune\n")
+    with pytest.raises(EventsFileError, match=r"h.csv:2: label"):
+        load_event_headlines(csv_path)
+
+
+def test_decide_sentiment_argmax_and_negative_threshold() -> None:
+    probs = [0.3, 0.5, 0.2]
+    assert decide_sentiment(probs) == "neutral"
+    assert decide_sentiment(probs, 0.25) == "negative"
+    assert decide_sentiment(probs, 0.35) == "neutral"
+    assert decide_sentiment([0.4, 0.1, 0.5], 0.45) == "positive"  # below the threshold: best of the other two
+
+
+def test_negative_metrics_counts_the_negative_class() -> None:
+    gold = ["negative", "negative", "negative", "neutral", "positive"]
+    predicted = ["negative", "neutral", "negative", "negative", "positive"]
+    metrics = negative_metrics(gold, predicted)
+    assert metrics["negative_recall"] == pytest.approx(2 / 3, abs=1e-4)
+    assert metrics["negative_precision"] == pytest.approx(2 / 3, abs=1e-4)
+    assert metrics["confusion_matrix"]["rows_gold_cols_predicted"][0] == [2, 1, 0]
+    assert metrics["accuracy"] == pytest.approx(0.6)
+
+
+def _scored(label: str, p_neg: float, split: str, entity: bool = True) -> Scored:
+    probs = [p_neg, 1 - p_neg - 0.05, 0.05]
+    row = JudgedHeadline("h", "X", label, "", "", "reuters", split)
+    return Scored(row, probs, probs if entity else None)
+
+
+def test_threshold_is_fitted_on_tune_only() -> None:
+    # tune: negatives have p_neg 0.3, others 0.1 -> a threshold in (0.1, 0.3] separates them
+    scored = [_scored("negative", 0.3, "tune") for _ in range(5)] + [_scored("neutral", 0.1, "tune") for _ in range(5)]
+    # eval rows would pull the threshold elsewhere if they were used
+    scored += [_scored("neutral", 0.3, "eval") for _ in range(20)]
+    threshold = fit_negative_threshold(scored)
+    assert 0.1 < threshold <= 0.3
+    tuned = evaluate(scored, "tune", entity_threshold=threshold)
+    assert tuned["entity"]["negative_recall"] == 1.0 and tuned["entity"]["negative_precision"] == 1.0
+    assert evaluate(scored, "tune")["entity"]["negative_recall"] == 0.0  # argmax says neutral
+    assert evaluate(scored, "eval", entity_threshold=threshold)["entity"]["negative_precision"] == 0.0
+
+
+def test_company_view_falls_back_to_the_sentence_without_an_entity() -> None:
+    scored = [_scored("negative", 0.9, "eval", entity=False), _scored("negative", 0.9, "eval")]
+    report = evaluate(scored, "eval")
+    assert report["entity"]["n"] == 1 and report["entity"]["coverage"] == 0.5
+    assert report["company"]["n"] == 2 and report["company"]["negative_recall"] == 1.0
+
+
+def test_company_entity_matches_aliases() -> None:
+    def entity(text: str) -> EntityResult:
+        return EntityResult(0, len(text), text, "ORG", None, "neutral", 0.0, [0.1, 0.8, 0.1])
+
+    result = ArticleResult(0, [1.0], "neutral", 0.0, [0.1, 0.8, 0.1],
+                           entities=[entity("Britain"), entity("Thomas Cook's")])
+    assert company_entity(result, {"thomas cook"}).text == "Thomas Cook's"
+    assert company_entity(result, {"wirecard"}) is None
+
+
+class CashtagLinker:
+    """Every text gets one ticker entity at its start, whatever the tiny model's tagger says."""
+
+    def tickers(self, text: str) -> list[tuple[int, int, str]]:
+        return [(0, 4, "ACME")] if text.startswith("ACME") else []
+
+    def link(self, text: str, start: int, end: int, entity_type: str) -> str | None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("registry")
+    make_tiny_model(path, encoder_layers=1)
+    return path
+
+
+def _with_threshold(registry: Path, threshold: float) -> Predictor:
+    version = live_version(registry)
+    metadata_path = registry / version / "metadata.json"
+    metadata = json.loads(metadata_path.read_text())
+    metadata["decision"] = {"entity_negative_threshold": threshold}
+    metadata_path.write_text(json.dumps(metadata))
+    return Predictor.load(registry, device="cpu", linker=CashtagLinker())
+
+
+def test_predictor_applies_the_versions_entity_threshold(registry: Path) -> None:
+    texts = ["ACME shares fall", "ACME wins contract", "ACME names new chairman"]
+    always = _with_threshold(registry, 0.0).predict(texts)
+    never = _with_threshold(registry, 1.01).predict(texts)
+    for a, b in zip(always, never):
+        assert any(e.ticker == "ACME" for e in a.entities) and len(a.entities) == len(b.entities)
+        for entity_a, entity_b in zip(a.entities, b.entities):
+            assert entity_a.sentiment_label == "negative" and entity_b.sentiment_label != "negative"
+            assert entity_a.sentiment_probs == pytest.approx(entity_b.sentiment_probs)  # the rule, not the model
+        assert a.sentiment_label == b.sentiment_label  # headline sentiment untouched
+
+
+def test_bench_events_cli_reports_and_saves_a_calibrated_version(registry: Path, monkeypatch) -> None:
+    from model.cli import bench
+    from monitor.settings import get_settings
+
+    metadata_path = registry / live_version(registry) / "metadata.json"
+    metadata = json.loads(metadata_path.read_text())
+    metadata.pop("decision", None)
+    metadata_path.write_text(json.dumps(metadata))
+    monkeypatch.setenv("FINSENT_REGISTRY_DIR", str(registry))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(bench, ["events", "--fit-threshold", "--save-version", "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["n"] == len(load_event_headlines())
+    for split in ("tune", "eval"):
+        block = report["as_served"][split]
+        assert block["sentence"]["n"] == sum(r.split == split for r in load_event_headlines())
+        matrix = block["sentence"]["confusion_matrix"]["rows_gold_cols_predicted"]
+        assert sum(map(sum, matrix)) == block["sentence"]["n"]
+    saved = report["saved_version"]
+    decision = load_metadata(registry, saved)["decision"]
+    assert decision["entity_negative_threshold"] == report["fitted"]["entity_negative_threshold"]
+    assert decision["calibrated_from"] == report["model_version"] and live_version(registry) != saved
+    assert Path(report["report"]).is_file()
