@@ -30,6 +30,7 @@ ScopeKind = Literal["ticker", "entity", "topic", "sector", "source", "all"]
 AGGREGATE_SCOPE_KIND: dict[str, str] = {
     "ticker": "ticker", "entity": "entity", "topic": "topic", "sector": "sector", "source": "source", "all": "global",
 }
+COUNT_METRICS = frozenset({"negative_stories", "stories"})
 LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 ENV_VAR_NAME = r"^[A-Z_][A-Z0-9_]*$"
 # Fields that annotation templates may use, e.g. "{ticker} negative share {value:.0%}".
@@ -69,8 +70,9 @@ class ScopeSpec(_Strict):
 class DetectorSpec(_Strict):
     """How a window is judged anomalous against its baseline windows (see detectors.py)."""
 
-    type: Literal["zscore", "ewma", "cusum"] = "zscore"
-    metric: Literal["negative_share", "mean_score"] = "negative_share"
+    type: Literal["zscore", "ewma", "cusum", "count"] = "zscore"
+    # Shares and scores for zscore/ewma/cusum; story counts (negative_stories, stories) for count.
+    metric: Literal["negative_share", "mean_score", "negative_stories", "stories"] = "negative_share"
     # up: alert when the metric rises; default up for negative_share, down for mean_score.
     direction: Literal["up", "down"] | None = None
     threshold: float = Field(3.5, gt=0, description="z-score (zscore, ewma) that fires")
@@ -82,12 +84,21 @@ class DetectorSpec(_Strict):
     k: float = Field(0.5, ge=0, description="CUSUM slack, in sigmas")
     h: float = Field(5.0, gt=0, description="CUSUM decision interval, in sigmas")
     seasonality: Literal["none", "hour_of_week"] = "none"
+    # count: the fewest counted stories (of the metric) that may fire, however surprising fewer would be.
+    min_count: int = Field(3, ge=1)
+    # count on negative_stories: fire only when the window's negative stories outnumber its positive ones.
+    # An adverse event's coverage leans negative; a burst of good news carries a few misread headlines too.
+    negative_lean: bool = True
 
     @property
     def rising_is_bad(self) -> bool:
         if self.direction is not None:
             return self.direction == "up"
-        return self.metric == "negative_share"
+        return self.metric != "mean_score"
+
+    @property
+    def counts_stories(self) -> bool:
+        return self.metric in COUNT_METRICS
 
 
 class RuleSpec(_Strict):
@@ -96,6 +107,9 @@ class RuleSpec(_Strict):
     window: Duration
     detector: DetectorSpec = DetectorSpec()
     min_stories: int = Field(3, ge=1, description="distinct stories needed in the window")
+    # Distinct sources needed in the window, capped at the number the whole feed had in it:
+    # one outlet's headline is not an event when the feed carries several.
+    min_sources: int = Field(1, ge=1)
     for_: Duration = Field(timedelta(0), alias="for")
     severity: Literal["info", "warning", "critical"] = "warning"
     labels: dict[str, str] = {}
@@ -118,8 +132,13 @@ class RuleSpec(_Strict):
 
     @property
     def bucket_seconds(self) -> int:
-        """Hourly buckets when the window is whole hours (fewer rows), else minute buckets."""
-        return 3600 if self.window.total_seconds() % 3600 == 0 else 60
+        """Daily buckets for whole days, hourly for whole hours (fewer rows), else minute buckets.
+
+        Only daily buckets count day-precision (date-only) stories; shorter windows see the
+        minute-precision ones, whose time of day is known.
+        """
+        seconds = self.window.total_seconds()
+        return 86_400 if seconds % 86_400 == 0 else 3600 if seconds % 3600 == 0 else 60
 
 
 class RouteSpec(_Strict):
@@ -326,7 +345,17 @@ def _cross_checks(rules: RulesFile, data: dict[str, Any], lines: dict[Path_, int
             problem(("rules", i, "name"), f"duplicate rule name {rule.name!r}")
         seen.add(rule.name)
         windows = rule.detector.baseline // rule.window
-        if windows < rule.detector.min_baseline_windows:
+        if (rule.detector.type == "count") != rule.detector.counts_stories:
+            problem(("rules", i, "detector", "metric"),
+                    f"detector {rule.detector.type} cannot judge metric {rule.detector.metric} (count judges "
+                    f"{' and '.join(sorted(COUNT_METRICS))}; zscore, ewma and cusum judge negative_share and "
+                    "mean_score)")
+        elif rule.detector.type == "count":
+            if windows < 1:
+                problem(("rules", i, "detector", "baseline"),
+                        f"{format_duration(rule.detector.baseline)} is shorter than the window "
+                        f"{format_duration(rule.window)}")
+        elif windows < rule.detector.min_baseline_windows:
             problem(("rules", i, "detector", "baseline"),
                     f"{format_duration(rule.detector.baseline)} holds only {windows} windows of "
                     f"{format_duration(rule.window)}; need at least min_baseline_windows="

@@ -26,7 +26,6 @@ from monitor.alerts import store
 from monitor.alerts.evaluation import SectorLookup, evaluate, no_sectors
 from monitor.alerts.notifications import plan_notifications
 from monitor.alerts.rules_file import RulesFile
-from monitor.alerts.series import build_observations
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +56,7 @@ def run_once(session_factory: sessionmaker[Session], rules: RulesFile, now: date
             report.skipped = True
             return report
         states = store.load_states(session)
-        observations = {rule.name: build_observations(store.load_rule_buckets(session, rule, now), rule, now)
-                        for rule in rules.rules}
+        observations = {rule.name: store.load_observations(session, rule, now) for rule in rules.rules}
         evaluation = evaluate(rules, observations, states, now, sector_of)
         store.apply_evaluation(session, evaluation, sector_of)
         groups = store.load_groups(session)

@@ -6,6 +6,12 @@ current one; windows 1..n reach back `detector.baseline`. Summing bucket rows
 keeps the query cheap: the stream worker already counts per minute and hour.
 `judge(rule, observation)` applies the rule's detector (and its optional
 hour-of-week seasonal adjustment) and returns a Detection or why it could not.
+
+Count rules (detector `count`) also need the whole feed's volume in the same
+windows (the `global` scope) and a prior pooled over the scope's keys: the
+keys with stories in the `baseline` before the current UTC day (refitted once
+a day, so the alerter and a replay agree), or, when that pool is too thin (a
+new installation, a feed back after a gap), the fallback prior.
 """
 
 from __future__ import annotations
@@ -14,10 +20,21 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from monitor.alerts.detectors import Detection, cusum, ewma_zscore, robust_zscore
+from monitor.alerts.detectors import (
+    FALLBACK_PRIOR,
+    Detection,
+    RatePrior,
+    count_surprise,
+    cusum,
+    ewma_zscore,
+    fit_rate_prior,
+    robust_zscore,
+)
 from monitor.alerts.rules_file import RuleSpec
+
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -30,6 +47,8 @@ class Bucket:
     story_count: int
     negative_count: int
     score_sum: float
+    positive_count: int = 0
+    sources: tuple[str, ...] = ()
 
 
 @dataclass
@@ -41,15 +60,31 @@ class WindowStats:
     stories: int = 0  # sum of per-bucket distinct stories
     negative: int = 0
     score_sum: float = 0.0
+    positive: int = 0
+    sources: set[str] = field(default_factory=set)
+
+    def add(self, bucket: Bucket) -> None:
+        self.articles += bucket.article_count
+        self.stories += bucket.story_count
+        self.negative += bucket.negative_count
+        self.positive += bucket.positive_count
+        self.score_sum += bucket.score_sum
+        self.sources.update(bucket.sources)
+
+    def count(self, name: str) -> int:
+        """negative_stories or stories: what a count rule counts."""
+        return self.negative if name == "negative_stories" else self.stories
 
     def metric(self, name: str) -> float | None:
-        """negative_share or mean_score per distinct story; None for a window without stories.
+        """negative_share or mean_score per distinct story (or a count); None for a window without stories.
 
         The aggregates count sentiment once per story (a headline syndicated by ten
         outlets is one negative event), so stories, not articles, are the denominator.
         """
         if self.stories == 0:
             return None
+        if name in ("negative_stories", "stories"):
+            return float(self.count(name))
         return self.negative / self.stories if name == "negative_share" else self.score_sum / self.stories
 
 
@@ -60,6 +95,24 @@ class Observation:
     key: str
     current: WindowStats
     baseline: list[WindowStats] = field(default_factory=list)  # oldest first
+    # Count rules: the whole feed in the current window and over the baseline, the key's
+    # baseline total (when the windows are not listed), and the scope's pooled prior.
+    feed_current: WindowStats | None = None
+    feed_baseline: WindowStats | None = None
+    baseline_total: WindowStats | None = None
+    prior: RatePrior | None = None
+
+    def baseline_sum(self) -> WindowStats:
+        if self.baseline_total is not None:
+            return self.baseline_total
+        total = WindowStats(start=self.baseline[0].start if self.baseline else self.current.start)
+        for window in self.baseline:
+            total.articles += window.articles
+            total.stories += window.stories
+            total.negative += window.negative
+            total.positive += window.positive
+            total.score_sum += window.score_sum
+        return total
 
 
 def window_end(now: datetime, bucket_seconds: int) -> datetime:
@@ -75,8 +128,56 @@ def query_range(rule: RuleSpec, now: datetime) -> tuple[datetime, datetime]:
     return end - n_windows * rule.window, end
 
 
-def build_observations(buckets: Iterable[Bucket], rule: RuleSpec, now: datetime) -> dict[str, Observation]:
-    """Group buckets into windows per scope key (keys without a bucket in range are absent)."""
+def pool_range(rule: RuleSpec, now: datetime) -> tuple[datetime, datetime]:
+    """[start, end) over which a count rule's prior is pooled: `baseline` before the current window's UTC day."""
+    end = window_end(now, rule.bucket_seconds)
+    day = window_end(end - rule.window, 86_400) - DAY  # midnight UTC at or before the current window's start
+    return day - rule.detector.baseline, day
+
+
+def load_range(rule: RuleSpec, now: datetime) -> tuple[datetime, datetime]:
+    """Everything a rule reads at now: its windows and, for count rules, the pool period."""
+    start, end = query_range(rule, now)
+    if rule.detector.type == "count":
+        start = min(start, pool_range(rule, now)[0])
+    return start, end
+
+
+def pooled_prior(buckets: Iterable[Bucket], feed: Iterable[Bucket], rule: RuleSpec, now: datetime) -> RatePrior:
+    """The Gamma prior of the scope's per-key rates over the pool period (see detectors.fit_rate_prior)."""
+    start, end = pool_range(rule, now)
+    counts: dict[str, int] = defaultdict(int)
+    stories: dict[str, int] = defaultdict(int)
+    for bucket in buckets:
+        if start <= bucket.bucket_start < end:
+            counts[bucket.scope_key] += bucket.negative_count if rule.detector.metric == "negative_stories" \
+                else bucket.story_count
+            stories[bucket.scope_key] += bucket.story_count
+    exposure = sum(b.story_count for b in feed if start <= b.bucket_start < end)
+    return fit_rate_prior([counts[k] for k, n in stories.items() if n > 0], exposure, FALLBACK_PRIOR)
+
+
+def build_observations(buckets: Iterable[Bucket], rule: RuleSpec, now: datetime,
+                       feed: Iterable[Bucket] = ()) -> dict[str, Observation]:
+    """Group buckets into windows per scope key (keys without a bucket in range are absent).
+
+    feed: the `global` buckets of the same width, which count rules need (volume and sources).
+    """
+    buckets = list(buckets)
+    observations = _windows(buckets, rule, now)
+    if rule.detector.type == "count" or rule.min_sources > 1:
+        feed = list(feed)
+        feed_windows = _windows(feed, rule, now).get("all")
+        prior = pooled_prior(buckets, feed, rule, now) if rule.detector.type == "count" else None
+        for observation in observations.values():
+            if feed_windows is not None:
+                observation.feed_current = feed_windows.current
+                observation.feed_baseline = feed_windows.baseline_sum()
+            observation.prior = prior
+    return observations
+
+
+def _windows(buckets: Iterable[Bucket], rule: RuleSpec, now: datetime) -> dict[str, Observation]:
     start, end = query_range(rule, now)
     n_windows = rule.detector.baseline // rule.window + 1
     window_s = rule.window.total_seconds()
@@ -88,11 +189,7 @@ def build_observations(buckets: Iterable[Bucket], rule: RuleSpec, now: datetime)
         index = int((end - bucket.bucket_start).total_seconds() // window_s)
         if (end - bucket.bucket_start).total_seconds() % window_s == 0:
             index -= 1  # a bucket starting exactly on a window start belongs to that window
-        stats = per_key[bucket.scope_key][index]
-        stats.articles += bucket.article_count
-        stats.stories += bucket.story_count
-        stats.negative += bucket.negative_count
-        stats.score_sum += bucket.score_sum
+        per_key[bucket.scope_key][index].add(bucket)
     return {key: Observation(key=key, current=windows[0], baseline=windows[:0:-1]) for key, windows in per_key.items()}
 
 
@@ -114,6 +211,14 @@ def judge(rule: RuleSpec, observation: Observation) -> Judgement:
     spec = rule.detector
     if observation.current.stories < rule.min_stories:
         return Judgement(None, f"{observation.current.stories} stories < min_stories {rule.min_stories}")
+    if rule.min_sources > 1:
+        feed_sources = len(observation.feed_current.sources) if observation.feed_current else rule.min_sources
+        needed = max(1, min(rule.min_sources, feed_sources))
+        if len(observation.current.sources) < needed:
+            return Judgement(None, f"{len(observation.current.sources)} sources < {needed} (min_sources "
+                                   f"{rule.min_sources}, the feed had {feed_sources})")
+    if spec.type == "count":
+        return _judge_count(rule, observation)
     value = observation.current.metric(spec.metric)
     assert value is not None  # min_stories >= 1
     points = [(w.start, m) for w in observation.baseline if (m := w.metric(spec.metric)) is not None]
@@ -144,3 +249,21 @@ def judge(rule: RuleSpec, observation: Observation) -> Judgement:
                               detection.baseline_sigma, detection.zscore, detection.statistic)
     return Judgement(detection)
 
+
+
+def _judge_count(rule: RuleSpec, observation: Observation) -> Judgement:
+    """The count detector on the key's stories against its own history and the pooled prior."""
+    spec = rule.detector
+    baseline = observation.baseline_sum()
+    feed_now = observation.feed_current.stories if observation.feed_current else observation.current.stories
+    feed_before = observation.feed_baseline.stories if observation.feed_baseline else 0
+    current = observation.current
+    if spec.metric == "negative_stories" and spec.negative_lean and current.negative <= current.positive:
+        return Judgement(None, f"{current.negative} negative stories do not outnumber {current.positive} positive")
+    # The rest of the feed is the exposure: a key's own burst must not raise what it is expected to be.
+    others_now = max(feed_now - current.stories, 0)
+    others_before = max(feed_before - baseline.stories, 0)
+    detection = count_surprise(current.count(spec.metric), baseline.count(spec.metric), others_before,
+                               others_now, observation.prior or FALLBACK_PRIOR, threshold=spec.threshold,
+                               min_count=spec.min_count)
+    return Judgement(detection)

@@ -22,7 +22,7 @@ from monitor.alerts.matching import SilenceView
 from monitor.alerts.notifications import AlertView, GroupState, NotificationPlan
 from monitor.alerts.payload import webhook_payload
 from monitor.alerts.rules_file import RulesFile, RuleSpec
-from monitor.alerts.series import Bucket, query_range
+from monitor.alerts.series import Bucket, Observation, build_observations, load_range, query_range
 from monitor.storage.models import Alert as AlertRow
 from monitor.storage.models import (
     AlertGroup,
@@ -46,20 +46,31 @@ def try_evaluator_lock(session: Session) -> bool:
 
 # --- reading ------------------------------------------------------------------
 
-def load_buckets(session: Session, rule: RuleSpec, start: datetime, end: datetime) -> list[Bucket]:
-    """The rule's aggregate rows in [start, end)."""
+def load_buckets(session: Session, rule: RuleSpec, start: datetime, end: datetime, feed: bool = False) -> list[Bucket]:
+    """The rule's aggregate rows in [start, end); feed=True: the whole feed's (`global`) rows of the same width.
+
+    A count rule pools its prior over every key of the scope, so its rows are not filtered by `keys`.
+    """
     agg = SentimentAggregate
     query = select(agg.scope_key, agg.bucket_start, agg.article_count, agg.story_count, agg.negative_count,
-                   agg.score_sum).where(
-        agg.scope_kind == rule.scope.aggregate_kind, agg.bucket_seconds == rule.bucket_seconds,
+                   agg.score_sum, agg.positive_count, agg.sources).where(
+        agg.scope_kind == ("global" if feed else rule.scope.aggregate_kind), agg.bucket_seconds == rule.bucket_seconds,
         agg.bucket_start >= start, agg.bucket_start < end)
-    if rule.scope.keys != "*":
+    if rule.scope.keys != "*" and not feed and rule.detector.type != "count":
         query = query.where(agg.scope_key.in_(rule.scope.keys))
-    return [Bucket(*row) for row in session.execute(query)]
+    return [Bucket(*row[:-1], tuple(row[-1] or ())) for row in session.execute(query)]
 
 
 def load_rule_buckets(session: Session, rule: RuleSpec, now: datetime) -> list[Bucket]:
     return load_buckets(session, rule, *query_range(rule, now))
+
+
+def load_observations(session: Session, rule: RuleSpec, now: datetime) -> dict[str, Observation]:
+    """What the rule sees at now: its keys' windows, plus the feed's volume and the pooled prior when it needs them."""
+    start, end = load_range(rule, now)
+    needs_feed = rule.detector.type == "count" or rule.min_sources > 1
+    return build_observations(load_buckets(session, rule, start, end), rule, now,
+                              load_buckets(session, rule, start, end, feed=True) if needs_feed else ())
 
 
 def load_states(session: Session) -> dict[tuple[str, str], StoredState]:

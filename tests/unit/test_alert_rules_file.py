@@ -58,13 +58,13 @@ def test_a_minimal_file_gets_the_documented_defaults() -> None:
      "rules.yaml:3: rules[0].scope.kind: input should be 'ticker', 'entity', 'topic', 'sector', 'source' or 'all', "
      "got 'company'"),
     ("      type: zscore", "      type: prophet",
-     "rules.yaml:6: rules[0].detector.type: input should be 'zscore', 'ewma' or 'cusum', got 'prophet'"),
+     "rules.yaml:6: rules[0].detector.type: input should be 'zscore', 'ewma', 'cusum' or 'count', got 'prophet'"),
     ("      baseline: 1d", "      baseline: 1h",
      "rules.yaml:7: rules[0].detector.baseline: 1h holds only 4 windows of 15m; need at least "
      "min_baseline_windows=12"),
     ("      baseline: 1d", "      baseline: 1d\n      treshold: 3",
      "rules.yaml:8: rules[0].detector.treshold: unknown field (expected one of: alpha, baseline, direction, h, k, "
-     "metric, min_baseline_windows, min_deviation, seasonality, threshold, type)"),
+     "metric, min_baseline_windows, min_count, min_deviation, negative_lean, seasonality, threshold, type)"),
     ("    window: 15m\n", "", "rules.yaml:2: rules[0].window: missing required field"),
     ("    window: 15m\n", "    window: 15m\n    window: 30m\n", "rules.yaml:5: rules[0].window: duplicate key"),
     ("  receiver: hook", "  receiver: pager", "rules.yaml:9: route.receiver: unknown receiver 'pager' (defined: hook)"),
