@@ -6,6 +6,7 @@ and `finsent alerter`.
     finsent alerts check --rules FILE        # validate a rules file
     finsent alerts silence --match ticker=ACME --for 2h --comment "earnings call" --author ana
     finsent alerts replay --from 2026-11-01T00:00Z --to 2026-11-02T00:00Z
+    finsent alerts backtest --events tests/fixtures/events/dev_events.yaml   # recall, false alarms, alerts/day
     finsent alerts receiver --port 9095 --log alerts.log   # a local receiver that logs each alert
 
 The rules file defaults to FINSENT_ALERT_RULES (monitor/alerts/rules.example.yaml).
@@ -290,6 +291,49 @@ def replay(rules_path: Path | None, start: datetime, end: datetime, step: timede
                        f"value={value} z={z}")
     firing = sum(e.event == "firing" for e in events)
     click.echo(f"{firing} alerts would have fired", err=True)
+
+
+@alerts.command()
+@rules_option
+@click.option("--events", "events_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="Labelled events YAML (docs/alerts.md), e.g. tests/fixtures/events/dev_events.yaml.")
+@click.option("--from", "start", type=TimeType(), default=None, help="ISO 8601 time with offset (default: the "
+              "day before the first event window).")
+@click.option("--to", "end", type=TimeType(), default=None, help="ISO 8601 time with offset (default: the end of "
+              "the last event window).")
+@click.option("--step", type=DurationType(), default="1h", show_default=True, help="Evaluation step.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+def backtest(rules_path: Path | None, events_path: Path, start: datetime | None, end: datetime | None,
+             step: timedelta, as_json: bool) -> None:
+    """Replay rules over stored history and score them against labelled company events."""
+    from monitor.alerts.backtest import EventsFileError, load_events, run_backtest
+    from monitor.reports import write_json_report
+
+    rules = _load(rules_path)
+    try:
+        events = load_events(events_path)
+    except EventsFileError as error:
+        raise click.UsageError(str(error)) from None
+    start = start or min(e.window.from_ for e in events) - timedelta(days=1)
+    end = end or max(e.window.to for e in events)
+    with _session_factory().begin() as session:
+        try:
+            report = run_backtest(session, rules, events, start, end, step, _sector_lookup())
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+    report["events_file"] = str(events_path)
+    path = write_json_report(report, f"alerts-backtest-{Path(rules.source).stem}.json")
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        for event in report["events"]:
+            lead = "-" if event["lead_hours"] is None else f"{event['lead_hours']:+.1f}h"
+            click.echo(f"{event['outcome']:<12} {event['id']:<45} first alert {event['first_alert_at'] or '-'} "
+                       f"lead {lead}")
+        summary = {k: report[k] for k in ("recall", "hits", "negative_events", "false_alarms", "positive_controls",
+                                          "alerts_per_day", "lead_hours", "seconds")}
+        click.echo(json.dumps(summary))
+    click.echo(f"report: {path}", err=True)
 
 
 @click.command()

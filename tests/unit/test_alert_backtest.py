@@ -1,0 +1,64 @@
+"""Backtest scoring: which alerts match which events, recall, false alarms, alerts per day, lead time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.alerts.backtest import EventsFileError, load_events, score_events
+from monitor.alerts.replay import ReplayEvent
+
+SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "events" / "sample_events.yaml"
+
+
+def alert(at: datetime, scope: str, key: str, event: str = "firing") -> ReplayEvent:
+    return ReplayEvent(at, f"{scope}-burst", key, event, 9.0, 0.2, 6.0, {"scope": scope, scope: key})
+
+
+def test_the_sample_loads_with_lower_case_aliases() -> None:
+    events = load_events(SAMPLE)
+    assert [e.id for e in events] == ["thomas-cook-collapse-2019", "nvidia-guidance-cut-2018", "tesla-q4-beat-2020"]
+    assert events[1].aliases == ["nvidia"] and events[1].ticker == "NVDA"
+
+
+@pytest.mark.parametrize(("scope", "key", "named"), [
+    ("entity", "thomas cook", True), ("entity", "thomas cook group", True), ("entity", "thomas cook's", True),
+    ("entity", "cook", False), ("entity", "thomas cooke", False), ("ticker", "TCG", False), ("topic", "5", False)])
+def test_entity_keys_match_aliases_as_whole_words(scope: str, key: str, named: bool) -> None:
+    assert load_events(SAMPLE)[0].names(scope, key) is named
+
+
+def test_tickers_match_exactly() -> None:
+    nvidia = load_events(SAMPLE)[1]
+    assert nvidia.names("ticker", "NVDA") and not nvidia.names("ticker", "NVD")
+
+
+def test_scores_hits_misses_false_alarms_rate_and_lead() -> None:
+    events = load_events(SAMPLE)
+    fired = [
+        alert(datetime(2019, 9, 20, 6, tzinfo=UTC), "entity", "thomas cook"),        # hit, lead +6 h
+        alert(datetime(2019, 9, 21, 0, tzinfo=UTC), "entity", "thomas cook group"),  # same event, later
+        alert(datetime(2019, 9, 30, 0, tzinfo=UTC), "entity", "thomas cook"),        # after the window: no match
+        alert(datetime(2020, 1, 30, 1, tzinfo=UTC), "ticker", "TSLA"),               # on a positive control
+        alert(datetime(2019, 9, 20, 7, tzinfo=UTC), "entity", "thomas cook", "resolved"),  # not a firing
+    ]
+    start, end = datetime(2018, 1, 1, tzinfo=UTC), datetime(2018, 1, 5, tzinfo=UTC)
+    report = score_events(events, fired, start, end)
+    assert (report["hits"], report["negative_events"], report["recall"]) == (1, 2, 0.5)
+    assert (report["false_alarms"], report["positive_controls"]) == (1, 1)
+    assert report["alerts_per_day"] == 1.0  # 4 firing alerts over 4 days
+    assert report["lead_hours"]["median"] == 6.0
+    outcomes = {e["id"]: e["outcome"] for e in report["events"]}
+    assert outcomes == {"thomas-cook-collapse-2019": "hit", "nvidia-guidance-cut-2018": "miss",
+                        "tesla-q4-beat-2020": "false_alarm"}
+
+
+def test_a_bad_events_file_names_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "events.yaml"
+    bad.write_text("events:\n  - {id: x, company: X, aliases: [x], polarity: awful,\n"
+                   "     first_headline_at: 2019-01-01T00:00:00Z, window: {from: 2019-01-01T00:00:00Z, "
+                   "to: 2019-01-02T00:00:00Z}}\n")
+    with pytest.raises(EventsFileError, match=r"events\[0\]\.polarity"):
+        load_events(bad)
