@@ -63,8 +63,8 @@ with articles_column:
     if articles.empty:
         ui.empty_state("No articles about this ticker in the range.")
     else:
-        shown = f"the newest {len(articles)} of" if len(articles) < totals["articles"] else "all"
-        st.caption(f"{shown} {totals['articles']:,.0f} articles in the range.")
+        if len(articles) < totals["articles"]:
+            st.caption(f"The newest {len(articles)} of {totals['articles']:,.0f} articles in the range.")
         mentions = queries.entity_mentions(url, tuple(articles["id"]))
         cards = [ui.article_card(article, ui.mentions_of(mentions, article))
                  for article in ui.records(articles)]

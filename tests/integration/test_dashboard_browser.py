@@ -4,7 +4,8 @@ Starts `finsent dashboard` on a free port against the seeded test database,
 drives /usr/bin/chromium over the DevTools protocol (a websocket; no
 Selenium/Playwright needed), waits for each page's title and for Streamlit to
 finish running, checks there is no `[data-testid="stException"]` box, and
-saves a full-page screenshot per page under artifacts/screenshots/.
+saves a full-page screenshot per page under artifacts/screenshots/, plus
+`entity_replay.png`: the Entity page on a database of replayed 2020 history.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,8 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from monitor.settings import PROJECT_ROOT
-from tests.integration.dashboard_seeding import SeededDashboard, seed_dashboard_data
+from tests.databases import scratch_database
+from tests.integration.dashboard_seeding import SeededDashboard, seed_dashboard_data, seed_replayed_history
 
 pytestmark = pytest.mark.integration
 
@@ -104,6 +107,22 @@ def seeded(database_url: str) -> SeededDashboard:
 @pytest.fixture(scope="module")
 def dashboard_url(database_url: str, seeded: SeededDashboard) -> Iterator[str]:
     """`finsent dashboard` serving the seeded test database on a free port."""
+    with serve_dashboard(database_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def replay_dashboard_url(database_server_url: str) -> Iterator[str]:
+    """`finsent dashboard` serving a database of replayed 2020 history only."""
+    with scratch_database(database_server_url, "finsent_test_browser_replay") as database_url:
+        seed_replayed_history(database_url)
+        with serve_dashboard(database_url) as url:
+            yield url
+
+
+@contextmanager
+def serve_dashboard(database_url: str) -> Iterator[str]:
+    """Run `finsent dashboard` against database_url on a free port until the block ends."""
     port = free_port()
     env = {**os.environ, "FINSENT_DATABASE_URL": database_url, "FINSENT_METRICS_PORT": str(free_port())}
     env.pop("FINSENT_DASHBOARD_PASSWORD_HASH", None)
@@ -200,3 +219,18 @@ def test_page_renders_in_chromium(browser: DevTools, dashboard_url: str, path: s
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / f"{path or 'overview'}.png").write_bytes(picture)
     assert picture[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_replayed_history_renders_its_latest_data_in_chromium(browser: DevTools, replay_dashboard_url: str) -> None:
+    browser.call("Emulation.setDeviceMetricsOverride", width=VIEWPORT_WIDTH, height=1600, deviceScaleFactor=1,
+                 mobile=False)
+    browser.call("Page.navigate", url=f"{replay_dashboard_url}/entity?ticker=NFLX")
+    state = wait_for(lambda: rendered_state(browser, "Entity"), 90, "the Entity page to render")
+    assert state["exceptions"] == [], state["exceptions"]
+    assert state["charts"] > 0, "no Altair chart was drawn"
+    text_shown = browser.evaluate("document.body.innerText")
+    assert "Showing the latest data: 2020-07-17 00:00" in text_shown
+    assert "NFLX" in text_shown and "No articles about this ticker" not in text_shown
+    picture = base64.b64decode(browser.call("Page.captureScreenshot", format="png")["data"])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "entity_replay.png").write_bytes(picture)
