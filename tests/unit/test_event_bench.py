@@ -188,3 +188,26 @@ def test_bench_events_cli_reports_and_saves_a_calibrated_version(registry: Path,
     assert decision["entity_negative_threshold"] == report["fitted"]["entity_negative_threshold"]
     assert decision["calibrated_from"] == report["model_version"] and live_version(registry) != saved
     assert Path(report["report"]).is_file()
+
+
+def test_event_examples_use_tune_rows_only_with_the_company_span() -> None:
+    from model.event_finetune import company_span, event_examples, upweight_negative_entities
+    from model.data.examples import EntitySentiment, Example
+
+    assert company_span("Britain's Thomas Cook scrambles", {"thomas cook"}) == (10, 21)
+    assert company_span("Cookware sales rise", {"cook"}) is None  # whole words only
+    rows = load_event_headlines()
+    events = {e.id: e for e in load_events()}
+    examples = event_examples(rows, events, weight=3.0)
+    tune = [r for r in rows if r.split == "tune"]
+    assert [e.text for e in examples] == [r.headline for r in tune]
+    assert {e.text for e in examples}.isdisjoint({r.headline for r in rows if r.split == "eval"})
+    for example, row in zip(examples, tune):
+        assert example.weight == 3.0 and example.sentiment == ("negative", "neutral", "positive").index(row.label)
+        for target in example.entity_sentiments or []:
+            assert target.sentiment == example.sentiment
+            assert example.text[target.start:target.end].lower() in {a for a in events[row.event_id].aliases} | {
+                row.company.lower()} if row.event_id in events else True
+    base = [Example("A falls", "sentfin", entity_sentiments=[EntitySentiment(0, 1, 0)]),
+            Example("B rises", "sentfin", entity_sentiments=[EntitySentiment(0, 1, 2)])]
+    assert [e.weight for e in upweight_negative_entities(base, 2.0)] == [2.0, 1.0]

@@ -1,0 +1,118 @@
+"""Fine-tune a registry version so it sees adverse company events (issue #13).
+
+    python -m model.event_finetune --from live --steps 300 [--weight 3] [--sentfin-negative-weight 2]
+
+The sentence-sentiment training sets call factual bad news ("X collapses",
+"X files for bankruptcy") neutral far more often than a risk analyst would.
+This continues training a version (`model.training.train`, `init_from`) on
+the usual corpus plus, as `extra_examples`, the `tune` half of the judged
+event headlines (tests/fixtures/events/event_headlines.csv), labelled for
+the sentence and for the named company's span, with a loss weight; SEntFiN
+training headlines with a negative entity get a higher weight too. The
+`eval` half is never trained on: `finsent bench events --model VERSION`
+measures the result there, and the version's metadata keeps the dev metrics
+so PhraseBank/Twitter accuracy can be compared with the parent's.
+The new version is saved unpromoted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from model.data.examples import EntitySentiment, Example
+from model.event_bench import HEADLINES_FILE, PROJECT_ROOT, Event, JudgedHeadline, aliases_of, load_event_headlines, load_events
+from model.labels import SENTIMENT_LABELS
+
+EVENTS_SOURCE = "event_headlines"
+
+
+def company_span(headline: str, aliases: set[str]) -> tuple[int, int] | None:
+    """Character span of the first alias in the headline (whole words, case-insensitive); longest alias wins ties."""
+    best: tuple[int, int] | None = None
+    for alias in sorted(aliases, key=len, reverse=True):
+        match = re.search(r"(?<!\w)" + re.escape(alias) + r"(?!\w)", headline, flags=re.IGNORECASE)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), match.end())
+    return best
+
+
+def event_examples(rows: list[JudgedHeadline], events: dict[str, Event], weight: float) -> list[Example]:
+    """The tune rows as Examples: sentence label = the company label, plus the company span when found."""
+    examples = []
+    for row in rows:
+        if row.split != "tune":
+            continue
+        label = SENTIMENT_LABELS.index(row.label)
+        span = company_span(row.headline, aliases_of(row, events))
+        targets = [EntitySentiment(span[0], span[1], label)] if span else None
+        examples.append(Example(row.headline, EVENTS_SOURCE, sentiment=label, entity_sentiments=targets,
+                                weight=weight, meta={"event_id": row.event_id, "company": row.company}))
+    return examples
+
+
+def upweight_negative_entities(examples: list[Example], weight: float) -> list[Example]:
+    """SEntFiN examples with at least one negative entity get `weight` (the rest keep theirs)."""
+    negative = SENTIMENT_LABELS.index("negative")
+    return [replace(ex, weight=weight) if any(t.sentiment == negative for t in ex.entity_sentiments or []) else ex
+            for ex in examples]
+
+
+def finetune(registry_dir: Path, version: str, steps: int, weight: float, sentfin_negative_weight: float,
+             lr: float, max_minutes: float | None, seed: int = 13) -> tuple[str, dict[str, Any]]:
+    """Train from `version` with the event examples; save the result unpromoted; return (new version, summary)."""
+    from model.registry import load_metadata, save_version
+    from model.training import load_training_corpus, profile_config, train
+
+    events = {e.id: e for e in load_events()}
+    extra = event_examples(load_event_headlines(), events, weight)
+    config = profile_config("quick", init_from=version, registry_dir=Path(registry_dir), max_steps=steps,
+                            steps_per_epoch=steps, lr=lr, max_minutes=max_minutes, seed=seed,
+                            run_name="event-finetune", device="cpu")
+    corpus = load_training_corpus(config)
+    if "sentfin" in corpus and sentfin_negative_weight != 1.0:
+        corpus["sentfin"] = replace(corpus["sentfin"],
+                                    train=upweight_negative_entities(corpus["sentfin"].train, sentfin_negative_weight))
+    result = train(config, corpus=corpus, extra_examples=extra)
+    parent = load_metadata(Path(registry_dir), version)
+    summary = {"init_from": version, "steps": result.steps, "extra_examples": len(extra),
+               "extra_with_company_span": sum(ex.entity_sentiments is not None for ex in extra),
+               "weight": weight, "sentfin_negative_weight": sentfin_negative_weight, "lr": lr,
+               "trained_on": f"{HEADLINES_FILE.relative_to(PROJECT_ROOT)} split=tune"}
+    metadata = {**result.metadata(), "init_from": version, "event_finetune": summary,
+                "parent_metrics": parent.get("metrics", {}),
+                "note": f"{version} fine-tuned on the tune event headlines (python -m model.event_finetune)"}
+    new_version = save_version(Path(registry_dir), result.model, result.tokenizer, metadata)
+    return new_version, {**summary, "version": new_version, "dev_score": round(result.dev_score, 4),
+                         "duration_s": round(result.duration_s, 1)}
+
+
+@click.command()
+@click.option("--from", "model_spec", default="live", show_default=True, help="live, latest or a version id.")
+@click.option("--steps", type=int, default=300, show_default=True)
+@click.option("--weight", type=float, default=3.0, show_default=True, help="Loss weight of the event headlines.")
+@click.option("--sentfin-negative-weight", type=float, default=2.0, show_default=True)
+@click.option("--lr", type=float, default=3e-5, show_default=True)
+@click.option("--max-minutes", type=float, default=15.0, show_default=True)
+def main(model_spec: str, steps: int, weight: float, sentfin_negative_weight: float, lr: float,
+         max_minutes: float) -> None:
+    """Fine-tune a version on the tune event headlines; print one JSON line with the new (unpromoted) version."""
+    from model.registry import RegistryError, resolve_version
+    from monitor.settings import get_settings
+
+    registry_dir = Path(get_settings().registry_dir)
+    try:
+        version = resolve_version(registry_dir, model_spec)
+    except RegistryError as error:
+        raise click.ClickException(str(error)) from None
+    _, summary = finetune(registry_dir, version, steps, weight, sentfin_negative_weight, lr, max_minutes)
+    click.echo(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
