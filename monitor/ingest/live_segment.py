@@ -67,29 +67,28 @@ def segment_items(path: Path, segment: LiveSegment = LIVE_SEGMENT) -> list[NewsI
 def consumer_lag(settings: Settings) -> int:
     """Messages on the news topic the worker group has not committed yet (all partitions).
 
-    A partition the group has never committed counts from its earliest offset.
+    Reads the group's committed offsets without joining it (no rebalance for
+    the workers); a partition it never committed counts from its earliest offset.
     """
-    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+    from kafka import KafkaConsumer, TopicPartition
 
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_servers, client_id="finsent-live-segment")
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_servers, client_id="finsent-live-segment")
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_servers, group_id=settings.worker_group,
+                             enable_auto_commit=False, client_id="finsent-live-segment")
     try:
+        consumer.topics()  # a metadata fetch: a fresh client knows no partitions yet
         partitions = [TopicPartition(settings.news_topic, p)
                       for p in sorted(consumer.partitions_for_topic(settings.news_topic) or ())]
         if not partitions:
             return 0
-        committed = admin.list_consumer_group_offsets(settings.worker_group, partitions=partitions)
         ends = consumer.end_offsets(partitions)
         starts = consumer.beginning_offsets(partitions)
         lag = 0
         for partition in partitions:
-            meta = committed.get(partition)
-            done = meta.offset if meta is not None and meta.offset >= 0 else starts[partition]
-            lag += max(0, ends[partition] - done)
+            committed = consumer.committed(partition)
+            lag += max(0, ends[partition] - (committed if committed is not None else starts[partition]))
         return lag
     finally:
-        consumer.close()
-        admin.close()
+        consumer.close(autocommit=False)
 
 
 def wait_until_caught_up(lag: Callable[[], int], max_lag: int, timeout_s: float,
