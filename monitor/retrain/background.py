@@ -222,10 +222,20 @@ def gate_candidate(result: Any, corpus: dict[str, Any], dev_cap: int | None, set
 def run_background(settings: Settings, runs_dir: Path | None = None, max_steps: int | None = None,
                    poll_s: float = 60.0, say: Callable[[str], None] = print,
                    train_overrides: dict[str, Any] | None = None) -> BackgroundProgress:
-    """Train, stop on request, or gate; returns the final progress (also in the progress file).
+    """Train, stop on request (SIGTERM/SIGINT), or gate; returns the final progress (also in the progress file).
 
     `train_overrides` replace TrainConfig fields (tests use a 2-layer encoder and a few steps).
     """
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _run(settings, runs_dir, max_steps, poll_s, say, train_overrides)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run(settings: Settings, runs_dir: Path | None, max_steps: int | None, poll_s: float,
+         say: Callable[[str], None], train_overrides: dict[str, Any] | None) -> BackgroundProgress:
     from model.training import TrainHooks, TrainingStopped, load_training_corpus, profile_config, train
 
     path = progress_path(settings)
