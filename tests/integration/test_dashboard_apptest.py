@@ -150,6 +150,20 @@ def test_model_page_shows_versions_and_the_live_one(app: AppTest) -> None:
     assert versions.set_index("version").at[MODEL_VERSION, "sentiment.macro_f1"] == pytest.approx(0.83)
 
 
+def test_model_page_shows_the_background_training_run(app: AppTest, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.retrain.background import PROGRESS_FILE, BackgroundProgress, write_progress
+
+    monkeypatch.setenv("FINSENT_STATE_DIR", str(tmp_path))
+    open_page(app, "model")
+    assert "No background training run yet" in page_text(app)
+    write_progress(tmp_path / PROGRESS_FILE, BackgroundProgress(profile="full", state="training", step=1200,
+                                                                max_steps=5000, best_dev_score=0.71, eta_s=3000.0))
+    app.run()
+    assert ("Background run — full profile: training, step 1,200 / 5,000, best dev score 0.710, about 50 min left"
+            in page_text(app))
+
+
 def test_silence_is_stored_with_the_alerts_labels(app: AppTest, seeded: SeededDashboard, database_url: str) -> None:
     open_page(app, "alerts")
     app.sidebar.text_input(key="analyst_name").input("j.doe").run()
