@@ -169,3 +169,13 @@ def test_sigterm_ends_in_the_stopped_state_without_judging(settings, monkeypatch
 def test_turned_off_by_the_setting(tmp_path: Path) -> None:
     settings = load_settings(state_dir=tmp_path, background_training=False)
     assert run_background(settings, say=lambda line: None).state == "off"
+
+
+def test_models_ensure_trains_the_full_profile_where_there_is_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from model.cli import first_profile
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert first_profile("auto") == "full" and first_profile("cuda") == "full"
+    assert first_profile("cpu") == "quick"  # FINSENT_DEVICE=cpu on a GPU host: quick, then the background run
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert first_profile("auto") == "quick"
