@@ -48,7 +48,7 @@ if grep -Eq '^[^#]*secret_env:[[:space:]]*FINSENT_WEBHOOK_SECRET' "$rules"; then
   >"$state/logs/receiver-stdout.log" 2>&1 & pids+=($!)
 # The reference corpus: 70k real headlines (2009-2020) in time order, as fast as
 # the worker takes them (FINSENT_REPLAY_SPEED=60x paces them), without the live
-# segment's 35 hours; then, once the worker has caught up, the live segment
+# segment's headlines; then, once the worker has caught up, the live segment
 # (NVIDIA's guidance cut, Nov 2018) published from now on, 250x compressed, so
 # the default rules fire within about ten minutes (FINSENT_LIVE_SEGMENT=0: off).
 (

@@ -84,7 +84,7 @@ def default_corpus(settings: Settings) -> Path:
 @click.option("--from", "start", help="Only items published at or after this ISO 8601 time (no offset: UTC).")
 @click.option("--to", "end", help="Only items published before this ISO 8601 time.")
 @click.option("--without-live-segment", is_flag=True,
-              help="Leave out the live segment's window, so `finsent ingest live-segment` is news later.")
+              help="Leave out the live segment's items, so `finsent ingest live-segment` is news later.")
 @click.option("--rebase-to-now", is_flag=True,
               help="Publish the items from now on, their spacing divided by --speed, with new ids: old news "
                    "inside the alerter's current windows.")
@@ -97,8 +97,8 @@ def replay(file: Path | None, speed: str, limit: int | None, start: str | None, 
 
     FILE is a CSV or JSONL corpus (default: <data_dir>/stream/financial_headlines_stream.csv).
     """
-    from monitor.ingest.live_segment import LIVE_SEGMENT
-    from monitor.ingest.replay import CorpusError, in_replay_order, in_window, merge_repeats, outside_window
+    from monitor.ingest.live_segment import in_segment
+    from monitor.ingest.replay import CorpusError, in_replay_order, in_window, merge_repeats
     from monitor.ingest.replay import parse_speed, read_corpus, rebased
 
     if rebase_to_now and stamp_now:
@@ -115,7 +115,7 @@ def replay(file: Path | None, speed: str, limit: int | None, start: str | None, 
         raise click.ClickException(str(error)) from None
     items = in_window(items, window_start, window_end)
     if without_live_segment:
-        items = outside_window(items, LIVE_SEGMENT.start, LIVE_SEGMENT.end)
+        items = [item for item in items if not in_segment(item)]
     items = items[:limit] if limit else items
     if rebase_to_now:  # already spaced by the speed: sending at 1x puts each one out at its new published_at
         items, rate = rebased(items, datetime.now(UTC), rate), (1.0 if rate is not None else None)

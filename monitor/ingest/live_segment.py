@@ -13,7 +13,7 @@ into about 8.5 minutes and published from now on (monitor.ingest.replay.rebased)
 so the burst lands in the alerter's current windows about three minutes in.
 Day-stamped rows (Reuters, Guardian) are left out: they sit at midnight.
 
-The history replay leaves this window out (`finsent ingest replay
+The history replay leaves these items out (`finsent ingest replay
 --without-live-segment`): a headline opens a story once, and only a story's
 first article counts in the sentiment aggregates the rules read, so the
 segment must be news when it arrives. For the same reason it fires on a
@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from monitor.contract import NewsItem
-from monitor.ingest.replay import in_replay_order, in_window, merge_repeats, read_corpus
+from monitor.ingest.replay import in_replay_order, merge_repeats, read_corpus
 from monitor.settings import Settings
 
 EASTERN_STANDARD = timezone(timedelta(hours=-5))
@@ -57,11 +57,14 @@ LIVE_SEGMENT = LiveSegment(
 )
 
 
+def in_segment(item: NewsItem, segment: LiveSegment = LIVE_SEGMENT) -> bool:
+    """Whether the segment replays this item (the history replay then leaves it out)."""
+    return segment.start <= item.published_at < segment.end and item.published_precision in segment.precisions
+
+
 def segment_items(path: Path, segment: LiveSegment = LIVE_SEGMENT) -> list[NewsItem]:
     """The segment's items from a stream corpus, merged and in replay order (not yet rebased)."""
-    items = in_replay_order(merge_repeats(read_corpus(path)))
-    return [item for item in in_window(items, segment.start, segment.end)
-            if item.published_precision in segment.precisions]
+    return [item for item in in_replay_order(merge_repeats(read_corpus(path))) if in_segment(item, segment)]
 
 
 def consumer_lag(settings: Settings) -> int:

@@ -133,11 +133,6 @@ def in_window(items: Iterable[NewsItem], start: datetime | None, end: datetime |
             if (start is None or item.published_at >= start) and (end is None or item.published_at < end)]
 
 
-def outside_window(items: Iterable[NewsItem], start: datetime, end: datetime) -> list[NewsItem]:
-    """The items published before start or from end on: a history without a slice kept for later."""
-    return [item for item in items if not start <= item.published_at < end]
-
-
 def rebased(items: Sequence[NewsItem], start: datetime, speed: float | None) -> list[NewsItem]:
     """Copies of `items` (in replay order) published from `start` on, their spacing divided by `speed`.
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.ingest.live_segment import LIVE_SEGMENT, segment_items, wait_until_caught_up
-from monitor.ingest.replay import rebased
+from monitor.ingest.live_segment import LIVE_SEGMENT, in_segment, segment_items, wait_until_caught_up
+from monitor.ingest.replay import read_corpus, rebased
 from monitor.settings import get_settings
 
 CORPUS = Path(get_settings().data_dir) / "stream" / "financial_headlines_stream.csv"
@@ -41,6 +41,8 @@ def test_day_stamped_rows_are_left_out(tmp_path: Path) -> None:
                       "2018-11-15T16:47:00-05:00,minute,benzinga,NVDA,Nvidia Plummets Following Lower-Than-Expected "
                       "Q4 Sales Guidance,2018-11-15 16:47:00-05:00\n", encoding="utf-8")
     assert [i.source for i in segment_items(corpus)] == ["benzinga"]
+    history = list(read_corpus(corpus))
+    assert [in_segment(i) for i in history] == [False, True]  # the history keeps the day-level row
 
 
 def test_waits_until_the_lag_is_small_enough() -> None:
