@@ -1,4 +1,4 @@
-"""`finsent db upgrade | downgrade | current`: Alembic migrations on a live database."""
+"""`finsent db upgrade | downgrade | current | rebuild-aggregates`: migrations and aggregate rebuilds."""
 
 from __future__ import annotations
 
@@ -32,3 +32,23 @@ def downgrade(revision: str) -> None:
 def current() -> None:
     """Print the current revision."""
     migrate.current()
+
+
+@db.command("rebuild-aggregates")
+@click.option("--model-version", default=None, help="Whose outputs to aggregate (default: the version with the most).")
+@click.option("--entity-sentiment", type=click.Choice(["entity", "article"]), default="entity", show_default=True,
+              help="Count an entity with the entity-sentiment head's label, or with its article's.")
+@click.option("--ignore-precision", is_flag=True,
+              help="Put date-only articles in minute and hour buckets too (the behaviour before migration 0002).")
+def rebuild_aggregates(model_version: str | None, entity_sentiment: str, ignore_precision: bool) -> None:
+    """Recompute sentiment_aggregates from stored articles, outputs and mentions (replaces all rows)."""
+    import time
+
+    from monitor.storage.db import session_factory
+    from monitor.storage.rebuild import rebuild_aggregates as rebuild
+
+    began = time.perf_counter()
+    with session_factory().begin() as session:
+        report = rebuild(session, model_version, entity_sentiment, ignore_precision)  # type: ignore[arg-type]
+    click.echo(f"{report.articles} articles ({report.stories} stories) of {report.model_version}: "
+               f"{report.rows} aggregate row updates in {time.perf_counter() - began:.0f} s")

@@ -77,7 +77,7 @@ def store_scored_batch(
         )
         accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids,
                    precision=item.published_precision, source=item.source)
-    _upsert_aggregates(session, deltas)
+    upsert_aggregates(session, deltas)
 
     return StoreReport(
         inserted_articles=len(inserted),
@@ -141,7 +141,8 @@ def _new_story_ids(session: Session, inserted: list[tuple[NewsItem, ArticleResul
     return opening
 
 
-def _upsert_aggregates(session: Session, deltas: dict[AggregateKey, AggregateDelta]) -> None:
+def upsert_aggregates(session: Session, deltas: dict[AggregateKey, AggregateDelta]) -> None:
+    """Add deltas to their aggregate rows (created when missing); counters add up, sources unite."""
     if not deltas:
         return
     rows = [

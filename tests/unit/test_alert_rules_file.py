@@ -34,11 +34,26 @@ def error_of(text: str) -> str:
 
 def test_the_example_rules_file_loads() -> None:
     rules = load_rules(PROJECT_ROOT / "monitor" / "alerts" / "rules.example.yaml")
-    assert [r.name for r in rules.rules] == ["ticker-negative-spike", "sector-negative-spike",
+    assert [r.name for r in rules.rules] == ["entity-negative-burst", "entity-negative-burst-1h",
+                                             "ticker-negative-burst", "ticker-negative-burst-1h",
+                                             "ticker-negative-spike", "sector-negative-spike",
                                              "topic-sentiment-drop", "market-negative-drift"]
-    assert rules.rules[0].window == timedelta(minutes=15)
-    assert rules.rules[0].for_ == timedelta(minutes=2)
+    bursts = [r for r in rules.rules if r.detector.type == "count"]
+    # Each scope has a daily window (sparse history, date-only sources) and an hourly one (a live feed).
+    assert {(r.scope.kind, r.bucket_seconds) for r in bursts} == {("entity", 86_400), ("entity", 3600),
+                                                                   ("ticker", 86_400), ("ticker", 3600)}
+    assert all(r.min_sources == 2 for r in bursts if r.scope.kind == "entity")
+    spike = rules.rule("ticker-negative-spike")
+    assert spike.window == timedelta(minutes=15)
+    assert spike.for_ == timedelta(minutes=2)
     assert rules.inhibit_rules[0].equal == ["sector"]
+
+
+def test_count_detectors_only_judge_counts() -> None:
+    text = VALID.replace("type: zscore", "type: count")
+    with pytest.raises(RulesFileError, match=r"rules\[0\]\.detector\.metric: detector count cannot judge metric "
+                                             "negative_share"):
+        parse_rules(text)
 
 
 def test_a_minimal_file_gets_the_documented_defaults() -> None:
