@@ -17,6 +17,14 @@ matches their firing alerts to the events file (schema in docs/alerts.md):
 - alerts per day: every firing alert of every rule over the whole range,
   divided by its length in days.
 
+Lead times are measured at the evaluation step that fired. A replay sees a
+window's stored buckets whole, so at 21:00 an hourly window already holds
+the stories of 21:00-21:59, and at midnight a daily window holds the whole
+day: date-only stories are stamped at midnight by the corpus, so that is
+their convention, but minute-precision stories are seen early.
+`lead_hours_at_window_end` bounds this from the other side: the first alert
+counted at the end of its window, when its evidence was surely complete.
+
 The report (also written to reports/alerts-backtest-<rules>.json) holds the
 totals and the per-event detail: the matching alerts, the first of them, and
 the lead time.
@@ -116,6 +124,14 @@ class EventOutcome:
             return None
         return (self.alerts[0].at - self.event.first_headline_at).total_seconds() / 3600
 
+    @property
+    def lead_hours_at_window_end(self) -> float | None:
+        """The pessimistic lead: the first alert counted when its window closes (see the module docstring)."""
+        ends = [a.window_end or a.at for a in self.alerts]
+        if not ends:
+            return None
+        return (min(ends) - self.event.first_headline_at).total_seconds() / 3600
+
     def as_dict(self) -> dict[str, Any]:
         verdict = ("hit" if self.alerts else "miss") if self.event.polarity == "negative" else \
             ("false_alarm" if self.alerts else "quiet")
@@ -123,6 +139,8 @@ class EventOutcome:
                 "first_headline_at": self.event.first_headline_at.isoformat(),
                 "first_alert_at": self.alerts[0].at.isoformat() if self.alerts else None,
                 "lead_hours": None if self.lead_hours is None else round(self.lead_hours, 2),
+                "lead_hours_at_window_end": None if self.lead_hours_at_window_end is None
+                else round(self.lead_hours_at_window_end, 2),
                 "alerts": [{"at": a.at.isoformat(), "rule": a.rule, "key": a.scope_key,
                             "value": a.value, "baseline": None if a.baseline is None else round(a.baseline, 3),
                             "zscore": None if a.zscore is None else round(a.zscore, 2)} for a in self.alerts[:5]],
@@ -140,6 +158,7 @@ def score_events(events: Sequence[CompanyEvent], fired: Sequence[ReplayEvent], s
     controls = [o for o in outcomes if o.event.polarity == "positive"]
     hits = [o for o in negatives if o.alerts]
     leads = [o.lead_hours for o in hits if o.lead_hours is not None]
+    late_leads = [o.lead_hours_at_window_end for o in hits if o.lead_hours_at_window_end is not None]
     days = (end - start) / timedelta(days=1)
     per_rule: dict[str, int] = {}
     for alert in firing:
@@ -153,6 +172,7 @@ def score_events(events: Sequence[CompanyEvent], fired: Sequence[ReplayEvent], s
         "alerts_per_rule": dict(sorted(per_rule.items())),
         "lead_hours": {"median": round(statistics.median(leads), 2) if leads else None,
                        "min": round(min(leads), 2) if leads else None, "max": round(max(leads), 2) if leads else None},
+        "lead_hours_at_window_end": {"median": round(statistics.median(late_leads), 2) if late_leads else None},
         "events": [o.as_dict() for o in outcomes],
     }
 

@@ -44,11 +44,12 @@ class ReplayEvent:
     zscore: float | None
     labels: dict[str, str]
     stories: int = 0
+    window_end: datetime | None = None  # the end of the judged window: when its evidence is surely complete
 
     def as_dict(self) -> dict[str, Any]:
         return {"at": self.at.isoformat(), "rule": self.rule, "key": self.scope_key, "event": self.event,
                 "value": self.value, "baseline": self.baseline, "zscore": self.zscore, "stories": self.stories,
-                "labels": self.labels}
+                "window_end": self.window_end.isoformat() if self.window_end else None, "labels": self.labels}
 
 
 def _epoch(moment: datetime) -> int:
@@ -249,7 +250,7 @@ def replay_history(histories: dict[str, RuleHistory], rules: RulesFile, start: d
                                           detection.value if detection else None,
                                           detection.baseline if detection else None,
                                           detection.zscore if detection else None, result.labels,
-                                          result.stories))
+                                          result.stories, _moment(int(ends[result.rule.name][index]))))
     return events
 
 

@@ -78,3 +78,26 @@ def test_slow_drift_fires_cusum_but_not_the_zscore() -> None:
 def test_cusum_stays_quiet_on_a_stable_series() -> None:
     series = noisy(0.20, 0.01, 96, 9)
     assert not cusum(series[-1], series[:-1], k=0.5, h=5, min_deviation=0.01).fired
+
+
+def test_cusum_does_not_fire_once_the_value_is_back_below_its_baseline() -> None:
+    """A drift that built up the sum but has reversed: the alert would report value < baseline for an up rule."""
+    reference = noisy(0.20, 0.01, 48)
+    drifted = [0.30] * 24  # the newer half: far above the reference, the sum is large
+    assert cusum(0.32, reference + drifted, k=0.5, h=5, min_deviation=0.02).fired
+    below = cusum(0.15, reference + drifted, k=0.5, h=5, min_deviation=0.02)
+    assert below.statistic >= 5 and below.value < below.baseline
+    assert not below.fired
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_no_detector_fires_below_its_baseline_for_an_upward_rule(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(200):
+        baseline = noisy(rng.uniform(0.05, 0.6), rng.uniform(0.0, 0.2), 96, rng.randrange(10_000))
+        value = rng.uniform(0.0, 1.0)
+        for detection in (robust_zscore(value, baseline, threshold=1.0, min_deviation=0.01),
+                          ewma_zscore(value, baseline, alpha=0.2, threshold=1.0, min_deviation=0.01),
+                          cusum(value, baseline, k=0.5, h=2, min_deviation=0.01)):
+            if detection.fired:
+                assert detection.value > detection.baseline and detection.zscore > 0
