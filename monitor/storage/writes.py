@@ -45,8 +45,11 @@ def store_scored_batch(
 
     # Statements run with a list of parameter sets (SQLAlchemy's "insertmanyvalues"):
     # compiled once and cached, batched into multi-row INSERTs under the bind limit.
+    # They insert into the Tables, not the ORM classes: the ORM's bulk insert splits a
+    # batch into one statement per run of rows with the same non-NULL columns (a
+    # mention without ticker next to one with: ~30 round trips per batch instead of 1).
     inserted_ids = set(session.scalars(
-        insert(Article).on_conflict_do_nothing(index_elements=["id"]).returning(Article.id),
+        insert(Article.__table__).on_conflict_do_nothing(index_elements=["id"]).returning(Article.id),
         [_article_row(item) for item, _ in unique.values()],
     ))
     inserted = [unique[article_id] for article_id in unique if article_id in inserted_ids]
@@ -54,7 +57,7 @@ def store_scored_batch(
 
     output_rows = [_output_row(item, result) for item, result in unique.values()]
     written_outputs = session.scalars(
-        insert(ModelOutput).on_conflict_do_nothing().returning(ModelOutput.article_id), output_rows
+        insert(ModelOutput.__table__).on_conflict_do_nothing().returning(ModelOutput.article_id), output_rows
     ).all()
     scored_now = set(written_outputs)
     mention_rows = [
@@ -66,7 +69,7 @@ def store_scored_batch(
     mentions = 0
     if mention_rows:
         mentions = len(session.scalars(
-            insert(EntityMention).on_conflict_do_nothing().returning(EntityMention.id), mention_rows
+            insert(EntityMention.__table__).on_conflict_do_nothing().returning(EntityMention.id), mention_rows
         ).all())
 
     deltas: dict[AggregateKey, AggregateDelta] = {}
@@ -152,12 +155,15 @@ def upsert_aggregates(session: Session, deltas: dict[AggregateKey, AggregateDelt
     ]
     counters = ("article_count", "story_count", "negative_count", "neutral_count", "positive_count",
                 "score_sum", "score_sq_sum")
-    statement = insert(SentimentAggregate)
+    statement = insert(SentimentAggregate.__table__)
     # The union of the stored and the new sources, sorted (a handful of names per bucket).
     sources = literal_column("ARRAY(SELECT DISTINCT s FROM unnest(sentiment_aggregates.sources || excluded.sources) "
                              "AS t(s) ORDER BY 1)")
+    # RETURNING makes SQLAlchemy send multi-row INSERTs (insertmanyvalues); without it an ON CONFLICT
+    # DO UPDATE runs as psycopg2 executemany, one round trip per row (~1,000 per batch of 64 articles).
+    # Safe here: each key appears once in `rows`, so no row is updated twice by one statement.
     session.execute(statement.on_conflict_do_update(
         index_elements=["scope_kind", "scope_key", "bucket_seconds", "bucket_start"],
         set_={**{name: getattr(SentimentAggregate, name) + getattr(statement.excluded, name) for name in counters},
               "sources": sources},
-    ), rows)
+    ).returning(SentimentAggregate.bucket_seconds), rows).all()

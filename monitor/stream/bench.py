@@ -7,8 +7,11 @@ In one run:
 
 1. model-only: the live model (else a tiny one in a temporary registry)
    scores 1000 of the headlines in the worker's micro-batch size, in this
-   process, before and again after the pipeline phases (the better rate is
-   used: on a shared machine the load moves);
+   process, on the backend the worker serves (FINSENT_MODEL_BACKEND; with
+   auto, the version's int8 export and parity report are made first when
+   missing, so the worker does not switch backend mid-run), before and again
+   after the pipeline phases (the better rate is used: on a shared machine
+   the load moves);
 2. throughput: K headlines are put on fresh topics first, then one worker
    (a subprocess, exactly `finsent worker`) drains them into a throw-away
    database; the rate is taken from the scored topic's record timestamps,
@@ -20,7 +23,10 @@ In one run:
 
 Finally every headline must be in the database exactly once. The last line
 printed is one JSON object (keys pipeline_msgs_per_s, model_only_seq_per_s,
-ratio, p50_ms, p95_ms, p99_ms, ...), also written to reports/bench-pipeline.json.
+ratio, p50_ms, p95_ms, p99_ms, backend, ...), also written to
+reports/bench-pipeline.json. `worker` holds the worker's own metrics for the
+throughput phase (model and database seconds per message, mean batch size):
+where the pipeline's time goes when the ratio falls short.
 """
 
 from __future__ import annotations
@@ -68,7 +74,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def model_only_rate(registry_dir: Path, device: str, texts: list[str], batch: int) -> tuple[float, str]:
+def model_only_rate(registry_dir: Path, device: str, texts: list[str], batch: int,
+                    backend: str = "torch") -> tuple[float, str]:
     """Sequences/s of Predictor.predict on worker-sized batches (after one warm-up batch).
 
     Runs in a one-thread executor exactly as the worker runs inference: torch's
@@ -77,7 +84,7 @@ def model_only_rate(registry_dir: Path, device: str, texts: list[str], batch: in
     """
     from model.predictor import Predictor
 
-    predictor = Predictor.load(registry_dir, device=device)
+    predictor = Predictor.load(registry_dir, device=device, backend=backend)
 
     def timed() -> float:
         predictor.predict(texts[:batch])
@@ -92,6 +99,48 @@ def model_only_rate(registry_dir: Path, device: str, texts: list[str], batch: in
     del predictor
     gc.collect()
     return rate, version
+
+
+def serving_backend(settings: Settings, registry_dir: Path) -> tuple[str, str]:
+    """(backend, reason) the worker will serve the live version with; with auto, the int8 export and its
+    parity report are made now when missing (as `finsent models ensure` does), not during the run."""
+    from model.onnx_backend import choose_backend, needs_parity_report
+    from model.onnx_bench import prepare_serving
+    from model.registry import live_version
+
+    version = live_version(registry_dir)
+    if version is None:
+        return "torch", "no live model"
+    if needs_parity_report(settings.model_backend, settings.device, registry_dir, version):
+        click.echo(f"exporting {version} to int8 and checking parity first", err=True)
+        prepare_serving(registry_dir, settings.data_dir, version)
+    choice = choose_backend(settings.model_backend, settings.device, registry_dir, version)
+    return choice.backend, choice.reason
+
+
+def worker_metrics(port: int) -> dict[str, float]:
+    """Sums and counts of the worker's histograms, from its /metrics page."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    page = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(page):
+        for sample in family.samples:
+            if sample.name.endswith(("_sum", "_count")) and not sample.labels:
+                values[sample.name.removeprefix("finsent_worker_")] = sample.value
+    return values
+
+
+def worker_breakdown(before: dict[str, float], after: dict[str, float], messages: int) -> dict[str, float]:
+    """Model and database time per message, and the mean batch size, between two metric snapshots."""
+    def delta(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    batches = max(1.0, delta("batch_size_count"))
+    return {"inference_ms_per_msg": round(1000 * delta("inference_seconds_sum") / max(1, messages), 2),
+            "store_ms_per_msg": round(1000 * delta("store_seconds_sum") / max(1, messages), 2),
+            "mean_batch": round(delta("batch_size_sum") / batches, 1)}
 
 
 def scored_records(settings: Settings, topic: str, expected: int, timeout_s: float) -> list[tuple[str, float, str]]:
@@ -144,13 +193,15 @@ def run_bench(settings: Settings, messages: int, latency_seconds: float, max_bat
     throughput_items, latency_pool = pool[:messages], pool[messages:]
 
     model_texts = [i.text_for_model for i in throughput_items[:MODEL_ONLY_TEXTS]]
-    model_rate_before, version = model_only_rate(registry, settings.device, model_texts, max_batch)
+    backend, backend_reason = serving_backend(settings, registry)
+    model_rate_before, version = model_only_rate(registry, settings.device, model_texts, max_batch, backend)
     load_before = os.getloadavg()[0]
 
     tag = f"bench{uuid.uuid4().hex[:8]}"
     database = throwaway_database(settings.database_url)
     env = stream_env(tag, database, registry, work_dir / "state")
     env["FINSENT_DEVICE"] = settings.device
+    env["FINSENT_MODEL_BACKEND"] = backend  # what was measured above, whatever auto would decide later
     topics = Settings(**{**settings.model_dump(), "news_topic": env["FINSENT_NEWS_TOPIC"],
                          "dead_letter_topic": env["FINSENT_DEAD_LETTER_TOPIC"],
                          "scored_topic": env["FINSENT_SCORED_TOPIC"]})
@@ -165,6 +216,7 @@ def run_bench(settings: Settings, messages: int, latency_seconds: float, max_bat
         records = scored_records(topics, topics.scored_topic, messages, timeout_s=600)
         if len(records) < messages:
             raise click.ClickException(f"only {len(records)}/{messages} scored; see {work_dir / 'worker.log'}")
+        breakdown = worker_breakdown({}, worker_metrics(worker.metrics_port), messages)  # since its start
         stamps = sorted(r[1] for r in records)
         pipeline_rate = (messages - max_batch) / max(1e-6, stamps[-1] - stamps[max_batch - 1])
 
@@ -194,7 +246,7 @@ def run_bench(settings: Settings, messages: int, latency_seconds: float, max_bat
         drop_database(settings.database_url, database)
     # measured again after the pipeline: on a shared machine the load changes, and the
     # ratio is taken against the better of the two (the conservative choice)
-    model_rate_after, _ = model_only_rate(registry, settings.device, model_texts, max_batch)
+    model_rate_after, _ = model_only_rate(registry, settings.device, model_texts, max_batch, backend)
     model_rate = max(model_rate_before, model_rate_after)
 
     return {
@@ -213,6 +265,9 @@ def run_bench(settings: Settings, messages: int, latency_seconds: float, max_bat
         "exactly_once": stored == total and outputs == total,
         "max_batch": max_batch,
         "model_version": version,
+        "backend": backend,
+        "backend_reason": backend_reason,
+        "worker": breakdown,
         "device": settings.device,
         "cpu_count": os.cpu_count(),
         "load_avg_1m_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
