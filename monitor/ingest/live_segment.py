@@ -78,11 +78,12 @@ def consumer_lag(settings: Settings) -> int:
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_servers, group_id=settings.worker_group,
                              enable_auto_commit=False, client_id="finsent-live-segment")
     try:
-        consumer.topics()  # a metadata fetch: a fresh client knows no partitions yet
+        if settings.news_topic not in consumer.topics():  # also a metadata fetch: a fresh client knows none
+            return 0  # no topic yet, so no history to wait for
         partitions = [TopicPartition(settings.news_topic, p)
                       for p in sorted(consumer.partitions_for_topic(settings.news_topic) or ())]
         if not partitions:
-            return 0
+            raise RuntimeError(f"no partition metadata for topic {settings.news_topic}")
         ends = consumer.end_offsets(partitions)
         starts = consumer.beginning_offsets(partitions)
         lag = 0
@@ -104,6 +105,7 @@ def wait_until_caught_up(lag: Callable[[], int], max_lag: int, timeout_s: float,
     while True:
         behind = lag()
         if behind <= max_lag:
+            say(f"the worker is {behind} messages behind (<= {max_lag}): starting")
             return True
         if clock() >= deadline:
             say(f"the worker is still {behind} messages behind after {timeout_s:.0f} s: replaying anyway")

@@ -45,8 +45,8 @@ def env_for(bootstrap: str, topic: str, **extra: str) -> dict[str, str]:
             "FINSENT_WORKER_GROUP": f"{topic}-worker", **extra}
 
 
-def test_live_segment_waits_for_the_worker_then_replays_rebased(settings, kafka_bootstrap: str,
-                                                                unique_topic: str) -> None:
+def test_live_segment_waits_for_the_worker_then_replays_rebased(settings, kafka_bootstrap: str, unique_topic: str,
+                                                                tmp_path: Path) -> None:
     corpus = Path(settings.data_dir) / "stream" / "financial_headlines_stream.csv"
     if not corpus.exists():
         pytest.skip(f"no stream corpus at {corpus}")
@@ -62,12 +62,17 @@ def test_live_segment_waits_for_the_worker_then_replays_rebased(settings, kafka_
     producer.close()
 
     started = datetime.now(UTC)
+    errors = tmp_path / "stderr.txt"
     # 20000x: the segment's 35 hours in about 6 seconds
-    command = subprocess.Popen([FINSENT, "ingest", "live-segment", "--speed", "20000x", "--wait-for-worker", "2m",
-                                "--max-lag", "0"], env=env_for(kafka_bootstrap, unique_topic),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
-    assert command.poll() is None, command.communicate()  # still waiting: 3 messages behind
+    with errors.open("w") as stderr_file:
+        command = subprocess.Popen([FINSENT, "ingest", "live-segment", "--speed", "20000x", "--wait-for-worker",
+                                    "2m", "--max-lag", "0"], env=env_for(kafka_bootstrap, unique_topic),
+                                   stdout=subprocess.PIPE, stderr=stderr_file, text=True)
+    deadline = time.monotonic() + 60
+    while "messages behind" not in errors.read_text() and command.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)  # until it has measured the lag once
+    assert "waiting for the worker to catch up: 3 messages behind" in errors.read_text()
+    assert command.poll() is None  # still waiting
     worker = KafkaConsumer(unique_topic, bootstrap_servers=kafka_bootstrap, group_id=f"{unique_topic}-worker",
                            auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=15000)
     consumed = 0
@@ -78,9 +83,9 @@ def test_live_segment_waits_for_the_worker_then_replays_rebased(settings, kafka_
     worker.commit()
     worker.close()
     caught_up = datetime.now(UTC)
-    stdout, stderr = command.communicate(timeout=120)
-    assert command.returncode == 0, stderr
-    assert "3 messages behind" in stderr
+    stdout, _ = command.communicate(timeout=120)
+    assert command.returncode == 0, errors.read_text()
+    assert "the worker is 0 messages behind (<= 0): starting" in errors.read_text()
     summary = json.loads(stdout.strip().splitlines()[-1])
     assert summary["segment"] == LIVE_SEGMENT.name and summary["sent"] == len(expected)
 
