@@ -86,8 +86,9 @@ class DetectorSpec(_Strict):
     seasonality: Literal["none", "hour_of_week"] = "none"
     # count: the fewest counted stories (of the metric) that may fire, however surprising fewer would be.
     min_count: int = Field(3, ge=1)
-    # count on negative_stories: fire only when the window's negative stories outnumber its positive ones.
-    # An adverse event's coverage leans negative; a burst of good news carries a few misread headlines too.
+    # count: fire only when the window's mean sentiment score (p(positive) - p(negative) per story) is
+    # below zero. An adverse event's coverage leans negative even where most headlines are labelled
+    # neutral; a burst of good news, which carries a few misread headlines too, does not.
     negative_lean: bool = True
 
     @property

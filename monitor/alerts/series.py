@@ -258,8 +258,9 @@ def _judge_count(rule: RuleSpec, observation: Observation) -> Judgement:
     feed_now = observation.feed_current.stories if observation.feed_current else observation.current.stories
     feed_before = observation.feed_baseline.stories if observation.feed_baseline else 0
     current = observation.current
-    if spec.metric == "negative_stories" and spec.negative_lean and current.negative <= current.positive:
-        return Judgement(None, f"{current.negative} negative stories do not outnumber {current.positive} positive")
+    mean_score = current.score_sum / current.stories
+    if spec.negative_lean and mean_score >= 0:
+        return Judgement(None, f"mean sentiment {mean_score:+.2f} does not lean negative")
     # The rest of the feed is the exposure: a key's own burst must not raise what it is expected to be.
     others_now = max(feed_now - current.stories, 0)
     others_before = max(feed_before - baseline.stories, 0)
