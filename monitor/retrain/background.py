@@ -149,19 +149,31 @@ def registry_state(registry_dir: Path) -> tuple[str | None, str | None, list[str
     return (live.version if live else None), (live.profile if live else None), judged
 
 
-def other_trainers(profile: str, own_pid: int | None = None) -> list[int]:
-    """Pids of `finsent train --profile <profile>` processes (started by hand, they hold no lock)."""
+def _processes(matches: Callable[[list[str]], bool], own_pid: int | None = None) -> list[int]:
+    """Pids of other processes whose argv `matches` (Linux /proc; elsewhere none are found)."""
     pids = []
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if int(entry.name) == (own_pid or os.getpid()) or "train" not in argv:
-            continue
-        if f"--profile={profile}" in argv or any(a == "--profile" and b == profile for a, b in zip(argv, argv[1:])):
+        if int(entry.name) != (own_pid or os.getpid()) and matches(argv):
             pids.append(int(entry.name))
-    return pids
+    return sorted(pids)
+
+
+def other_trainers(profile: str, own_pid: int | None = None) -> list[int]:
+    """Pids of `finsent train --profile <profile>` processes (started by hand, they hold no lock)."""
+    def matches(argv: list[str]) -> bool:
+        return "train" in argv and (f"--profile={profile}" in argv or any(
+            a == "--profile" and b == profile for a, b in zip(argv, argv[1:])))
+
+    return _processes(matches, own_pid)
+
+
+def other_background_runs(own_pid: int | None = None) -> list[int]:
+    """Pids of other `finsent background-train` runs (not `--status`): one run folder, one trainer."""
+    return _processes(lambda argv: "background-train" in argv and "--status" not in argv, own_pid)
 
 
 @dataclass
@@ -258,6 +270,9 @@ def _run(settings: Settings, runs_dir: Path | None, max_steps: int | None, poll_
 
     if not settings.background_training:
         return finish("off", "FINSENT_BACKGROUND_TRAINING=0")
+    if running := other_background_runs():  # its progress file is its own: leave it alone
+        say(f"background training: pid {running[0]} is already running it; nothing to do")
+        return read_progress(path) or BackgroundProgress(profile=PROFILE, state="skipped")
     while (others := other_trainers(PROFILE)) and not stop["requested"]:
         progress.state = "waiting"
         progress.message = f"pid {others[0]} is training the {PROFILE} profile; resuming its run when it ends"

@@ -47,9 +47,15 @@ def sigterm_when(path: Path, step: int, timeout_s: float = 300) -> threading.Thr
     return thread
 
 
-def test_stop_resume_gate_promote_then_nothing_to_do(database_url: str, tmp_path: Path) -> None:
+def test_stop_resume_gate_promote_then_nothing_to_do(database_url: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from model.registry import live_version, load_metadata
     from model.testing import make_tiny_model
+    from monitor.retrain import background
+
+    # a real `make run` on this machine may be training its own run folder: not this test's business
+    monkeypatch.setattr(background, "other_background_runs", lambda: [])
+    monkeypatch.setattr(background, "other_trainers", lambda profile: [])
 
     registry_dir = tmp_path / "models"
     first = make_tiny_model(registry_dir, promote=True)

@@ -101,6 +101,15 @@ def test_nothing_to_train_once_a_full_model_is_live_or_judged(tmp_path: Path) ->
     assert "already a full-profile" in skip_reason("full", [])
 
 
+def test_a_second_background_run_leaves_the_first_one_alone(settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = settings.state_dir / "training" / "background.json"
+    write_progress(path, BackgroundProgress(profile="full", state="training", step=40, max_steps=5000, pid=4242))
+    monkeypatch.setattr(background, "other_background_runs", lambda: [4242])
+    result = run_background(settings, say=lambda line: None)
+    assert (result.pid, result.step) == (4242, 40)
+    assert read_progress(path).pid == 4242  # its progress file untouched
+
+
 def test_a_hand_started_full_training_is_seen() -> None:
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "train", "--profile", "full"])
     try:
@@ -143,6 +152,7 @@ def fake_training(monkeypatch: pytest.MonkeyPatch, sigterm_at: int | None = None
     monkeypatch.setattr(model.training, "train", fake_train)
     monkeypatch.setattr(model.training, "load_training_corpus", lambda config: {})
     monkeypatch.setattr(background, "other_trainers", lambda profile: [])
+    monkeypatch.setattr(background, "other_background_runs", lambda: [])
     return configs
 
 
