@@ -35,13 +35,14 @@ tests/unit/test_alert_detectors.py run each detector on constructed series.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 MAD_TO_SIGMA = 1.4826  # sigma = 1.4826 * MAD for normally distributed data
 
@@ -173,13 +174,26 @@ def count_surprise(count: int, baseline_count: float, baseline_exposure: float, 
     rate = prior.rate + baseline_exposure
     exposure = max(exposure, 1.0)  # a feed of this key alone: judged as if one other story came in
     expected = shape * exposure / rate
-    p = rate / (rate + exposure)
-    log_tail = float(stats.nbinom.logsf(count - 1, shape, p)) if count > 0 else 0.0
-    tail = math.exp(log_tail)
-    z = float(stats.norm.isf(tail)) if tail > 0 else float(-stats.norm.ppf(np.finfo(float).tiny))
-    if tail > 0 and log_tail < -700:  # below float range: the asymptotic normal quantile of log p
-        z = math.sqrt(-2.0 * log_tail)
+    z, log10_tail = _negbin_surprise(int(count), shape, rate / (rate + exposure))
     sigma = math.sqrt(expected * (1.0 + exposure / rate))  # predictive standard deviation
     fired = count >= min_count and count > expected and z >= threshold
     return Detection(fired=fired, value=float(count), baseline=expected, baseline_sigma=sigma, zscore=z,
-                     statistic=-log_tail / math.log(10))
+                     statistic=log10_tail)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _negbin_surprise(count: int, shape: float, p: float) -> tuple[float, float]:
+    """(normal quantile, -log10) of P(X >= count) for X ~ NegBin(shape, p) (a replay asks the same often).
+
+    P(X >= x) = I_{1-p}(x, shape), the regularised incomplete beta function; below the float range
+    the log tail is approximated and the quantile taken from its asymptote sqrt(-2 log p).
+    """
+    if count <= 0:
+        return -math.inf, 0.0
+    tail = float(special.betainc(count, shape, 1.0 - p))
+    if tail > 1e-300:
+        return float(-special.ndtri(tail)), -math.log10(tail)
+    # Far below the float range: the tail is about pmf(count) / p (its terms fall geometrically by ~1 - p).
+    log_tail = float(special.gammaln(count + shape) - special.gammaln(shape) - special.gammaln(count + 1)
+                + shape * math.log(p) + count * math.log1p(-p) - math.log(p))
+    return math.sqrt(-2.0 * log_tail), -log_tail / math.log(10)

@@ -15,6 +15,7 @@ running sums over a sliding pool period (`PoolTracker`).
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ class KeySeries:
     def __init__(self, buckets: Sequence[Bucket]) -> None:
         ordered = sorted(buckets, key=lambda b: b.bucket_start)
         self.times = np.array([_epoch(b.bucket_start) for b in ordered], dtype=np.int64)
+        self.time_list = self.times.tolist()  # bisect on a list beats numpy for one lookup
         values = np.array([[getattr(b, c) for c in COLUMNS] for b in ordered], dtype=float).reshape(-1, len(COLUMNS))
         self.cum = np.vstack([np.zeros((1, len(COLUMNS))), np.cumsum(values, axis=0)])
         self.sources = [b.sources for b in ordered]
@@ -79,8 +81,8 @@ class KeySeries:
         return np.diff(self.cum[np.searchsorted(self.times, bounds)], axis=0)
 
     def window(self, start: int, end: int, with_sources: bool = False) -> WindowStats:
-        lo, hi = np.searchsorted(self.times, [start, end])
-        articles, stories, negative, positive, score_sum = self.cum[hi] - self.cum[lo]
+        lo, hi = bisect.bisect_left(self.time_list, start), bisect.bisect_left(self.time_list, end)
+        articles, stories, negative, positive, score_sum = (self.cum[hi] - self.cum[lo]).tolist()
         sources: set[str] = set()
         if with_sources:
             for names in self.sources[lo:hi]:
@@ -156,6 +158,8 @@ class RuleHistory:
         self.pool = PoolTracker(rule, buckets, self.feed) if rule.detector.type == "count" else None
         self.window_s = int(rule.window.total_seconds())
         self.n_baseline = rule.detector.baseline // rule.window
+        self.cached: dict[str, Observation] = {}  # key -> its observation at cached_end
+        self.cached_end = -1
 
     def window_ends(self, times: Sequence[datetime]) -> np.ndarray:
         seconds = self.rule.bucket_seconds
@@ -178,6 +182,14 @@ class RuleHistory:
         return out
 
     def observation(self, key: str, end: int, now: datetime) -> Observation:
+        """The key's observation for the window ending at `end` (the same for every step inside one window)."""
+        if end != self.cached_end:
+            self.cached, self.cached_end = {}, end
+        if key not in self.cached:
+            self.cached[key] = self._observe(key, end, now)
+        return self.cached[key]
+
+    def _observe(self, key: str, end: int, now: datetime) -> Observation:
         rule, series = self.rule, self.series[key]
         start = end - self.window_s
         needs_feed = rule.detector.type == "count" or rule.min_sources > 1
