@@ -60,7 +60,7 @@ if grep -Eq '^[^#]*secret_env:[[:space:]]*FINSENT_WEBHOOK_SECRET' "$rules"; then
 # FINSENT_BACKGROUND_THREADS threads; promoted through the retraining gate if better
 # (FINSENT_BACKGROUND_TRAINING=0: off). Progress: the Model page.
 OMP_NUM_THREADS="${FINSENT_BACKGROUND_THREADS:-1}" nice -n 19 "$finsent" background-train \
-  >"$state/logs/background-train.log" 2>&1 & trainer=$!
+  >>"$state/logs/background-train.log" 2>&1 & trainer=$!  # appended: a resumed run keeps its story
 echo "finsent: worker, alerter, receiver, replay and background training running (logs in $state/logs);" \
      "metrics on :${FINSENT_METRICS_PORT:-9464}/metrics"
 "$finsent" dashboard
