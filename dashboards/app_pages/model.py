@@ -99,7 +99,8 @@ def describe_background(progress: Any, live_profile: str | None) -> tuple[str, s
         minutes = progress.eta_s / 60
         parts.append(f"about {minutes:.0f} min left" if minutes < 120 else f"about {minutes / 60:.1f} h left")
     details = f"{progress.message} · " if progress.message else ""
-    return f"{profile} Background run — {', '.join(parts)}.", f"{details}updated {progress.updated_at} UTC"
+    updated = progress.updated_at.replace("T", " ")[:19]
+    return f"{profile} Background run — {', '.join(parts)}.", f"{details}updated {updated} UTC"
 
 
 @st.fragment(run_every=30)
