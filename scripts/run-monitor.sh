@@ -52,7 +52,8 @@ if grep -Eq '^[^#]*secret_env:[[:space:]]*FINSENT_WEBHOOK_SECRET' "$rules"; then
 # (NVIDIA's guidance cut, Nov 2018) published from now on, 250x compressed, so
 # the default rules fire within about ten minutes (FINSENT_LIVE_SEGMENT=0: off).
 (
-  trap 'kill -TERM "$child" 2>/dev/null; exit 143' TERM INT
+  child=""
+  trap 'kill -TERM ${child:-} 2>/dev/null; exit 143' TERM INT
   "$finsent" ingest replay --speed "${FINSENT_REPLAY_SPEED:-max}" --without-live-segment & child=$!; wait "$child"
   "$finsent" ingest live-segment & child=$!; wait "$child"
 ) >"$state/logs/replay.log" 2>&1 & pids+=($!)
