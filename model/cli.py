@@ -298,13 +298,21 @@ bench.add_command(events_command)  # `finsent bench events`: negative recall on 
 @click.option("--n", "n", type=int, default=512, show_default=True, help="Headlines to score.")
 @click.option("--batch-size", type=int, default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
-@click.option("--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
-              help="How our model runs: torch, or the int8 ONNX Runtime export (CPU).")
+@click.option("--backend", type=click.Choice(["auto", "torch", "onnx"]), default="auto", show_default=True,
+              help="How our model runs: auto (what the worker serves: FINSENT_MODEL_BACKEND and the live "
+                   "version's parity report), torch, or the int8 ONNX Runtime export (CPU).")
 def bench_model_command(device: str, n: int, batch_size: int | None, backend: str, as_json: bool) -> None:
     """Joint model vs three single-task BERT-base models, sequences/s on real headlines."""
     from model.bench import bench_model, write_bench_report
+    from model.onnx_backend import choose_backend
+    from model.registry import live_version
 
     settings = get_settings()
+    if backend == "auto":
+        live = live_version(settings.registry_dir)
+        choice = choose_backend(settings.model_backend, device, settings.registry_dir, live) if live else None
+        backend = choice.backend if choice else "torch"
+        click.echo(f"backend: {backend} ({choice.reason if choice else 'no live model'})", err=True)
     try:
         result = bench_model(settings.registry_dir, settings.data_dir, device=device, n=n, batch_size=batch_size,
                              backend=backend)
