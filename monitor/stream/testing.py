@@ -191,6 +191,8 @@ def stream_env(tag: str, database_url: str, registry_dir: Path, state_dir: Path)
         "FINSENT_SCORED_TOPIC": f"{tag}.scored", "FINSENT_WORKER_GROUP": f"{tag}-workers",
         "FINSENT_DATABASE_URL": database_url, "FINSENT_REGISTRY_DIR": str(registry_dir),
         "FINSENT_STATE_DIR": str(state_dir), "FINSENT_DEVICE": "cpu", "FINSENT_LOG_LEVEL": "INFO",
+        # tests' tiny models have no parity report: auto would start a background int8 export per worker
+        "FINSENT_MODEL_BACKEND": "torch",
     }
 
 
