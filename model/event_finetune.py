@@ -1,6 +1,7 @@
 """Fine-tune a registry version so it sees adverse company events (issue #13).
 
-    python -m model.event_finetune --from live --steps 300 [--weight 3] [--sentfin-negative-weight 2]
+    python -m model.event_finetune run --from live [--steps 400] [--weight 2] [--repeat 4]
+    python -m model.event_finetune compare PARENT CHILD      # PhraseBank/Twitter/SEntFiN dev accuracy
 
 The sentence-sentiment training sets call factual bad news ("X collapses",
 "X files for bankruptcy") neutral far more often than a risk analyst would.
@@ -43,7 +44,11 @@ def company_span(headline: str, aliases: set[str]) -> tuple[int, int] | None:
 
 
 def event_examples(rows: list[JudgedHeadline], events: dict[str, Event], weight: float) -> list[Example]:
-    """The tune rows as Examples: sentence label = the company label, plus the company span when found."""
+    """The tune rows as Examples: sentence label = the company label, plus the company span when found.
+
+    The sentence label is the company's: nearly every headline here is about
+    the one company it is judged for.
+    """
     examples = []
     for row in rows:
         if row.split != "tune":
@@ -64,13 +69,17 @@ def upweight_negative_entities(examples: list[Example], weight: float) -> list[E
 
 
 def finetune(registry_dir: Path, version: str, steps: int, weight: float, sentfin_negative_weight: float,
-             lr: float, max_minutes: float | None, seed: int = 13) -> tuple[str, dict[str, Any]]:
-    """Train from `version` with the event examples; save the result unpromoted; return (new version, summary)."""
+             lr: float, max_minutes: float | None, repeat: int = 1, seed: int = 13) -> tuple[str, dict[str, Any]]:
+    """Train from `version` with the event examples; save the result unpromoted; return (new version, summary).
+
+    `repeat` lists the event examples that many times: datasets are drawn with
+    p ~ sqrt(size), so ~170 headlines would otherwise be a batch in 50.
+    """
     from model.registry import load_metadata, save_version
     from model.training import load_training_corpus, profile_config, train
 
     events = {e.id: e for e in load_events()}
-    extra = event_examples(load_event_headlines(), events, weight)
+    extra = event_examples(load_event_headlines(), events, weight) * repeat
     config = profile_config("quick", init_from=version, registry_dir=Path(registry_dir), max_steps=steps,
                             steps_per_epoch=steps, lr=lr, max_minutes=max_minutes, seed=seed,
                             run_name="event-finetune", device="cpu")
@@ -80,27 +89,54 @@ def finetune(registry_dir: Path, version: str, steps: int, weight: float, sentfi
                                     train=upweight_negative_entities(corpus["sentfin"].train, sentfin_negative_weight))
     result = train(config, corpus=corpus, extra_examples=extra)
     parent = load_metadata(Path(registry_dir), version)
-    summary = {"init_from": version, "steps": result.steps, "extra_examples": len(extra),
-               "extra_with_company_span": sum(ex.entity_sentiments is not None for ex in extra),
-               "weight": weight, "sentfin_negative_weight": sentfin_negative_weight, "lr": lr,
+    summary = {"init_from": version, "steps": result.steps, "extra_examples": len(extra) // max(repeat, 1),
+               "extra_with_company_span": sum(ex.entity_sentiments is not None for ex in extra) // max(repeat, 1),
+               "repeat": repeat, "weight": weight, "sentfin_negative_weight": sentfin_negative_weight, "lr": lr,
                "trained_on": f"{HEADLINES_FILE.relative_to(PROJECT_ROOT)} split=tune"}
     metadata = {**result.metadata(), "init_from": version, "event_finetune": summary,
                 "parent_metrics": parent.get("metrics", {}),
-                "note": f"{version} fine-tuned on the tune event headlines (python -m model.event_finetune)"}
+                "note": (f"{version} fine-tuned on the tune event headlines" if extra else
+                         f"{version} trained on for the same steps without event headlines (control)")
+                + " (python -m model.event_finetune run)"}
     new_version = save_version(Path(registry_dir), result.model, result.tokenizer, metadata)
     return new_version, {**summary, "version": new_version, "dev_score": round(result.dev_score, 4),
                          "duration_s": round(result.duration_s, 1)}
 
 
-@click.command()
+def dev_sentiment_metrics(registry_dir: Path, version: str,
+                          names: tuple[str, ...] = ("phrasebank", "twitter_sentiment", "sentfin")) -> dict[str, Any]:
+    """Accuracy / macro-F1 of a version on the full dev splits of the sentiment datasets (training's own carving)."""
+    from model.data.splits import load_corpus
+    from model.evaluation import evaluate_examples
+    from model.registry import load_model
+    from monitor.settings import get_settings
+
+    corpus = load_corpus(Path(get_settings().data_dir), names=list(names))
+    model, tokenizer = load_model(Path(registry_dir), version)
+    report = {}
+    for name, split in corpus.items():
+        metrics = evaluate_examples(model, tokenizer, split.dev)
+        report[name] = {task: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()
+                               if k in ("accuracy", "macro_f1", "n")} for task, m in metrics.items()}
+    return report
+
+
+@click.group()
+def cli() -> None:
+    """Fine-tune on the event headlines, and compare versions on the sentiment dev splits."""
+
+
+@cli.command("run")
 @click.option("--from", "model_spec", default="live", show_default=True, help="live, latest or a version id.")
-@click.option("--steps", type=int, default=300, show_default=True)
-@click.option("--weight", type=float, default=3.0, show_default=True, help="Loss weight of the event headlines.")
+@click.option("--steps", type=int, default=400, show_default=True)
+@click.option("--weight", type=float, default=2.0, show_default=True, help="Loss weight of the event headlines.")
+@click.option("--repeat", type=int, default=4, show_default=True,
+              help="Times the event headlines are listed (0: none, a control run with the same steps).")
 @click.option("--sentfin-negative-weight", type=float, default=2.0, show_default=True)
-@click.option("--lr", type=float, default=3e-5, show_default=True)
+@click.option("--lr", type=float, default=5e-5, show_default=True)
 @click.option("--max-minutes", type=float, default=15.0, show_default=True)
-def main(model_spec: str, steps: int, weight: float, sentfin_negative_weight: float, lr: float,
-         max_minutes: float) -> None:
+def run(model_spec: str, steps: int, weight: float, repeat: int, sentfin_negative_weight: float, lr: float,
+        max_minutes: float) -> None:
     """Fine-tune a version on the tune event headlines; print one JSON line with the new (unpromoted) version."""
     from model.registry import RegistryError, resolve_version
     from monitor.settings import get_settings
@@ -110,9 +146,24 @@ def main(model_spec: str, steps: int, weight: float, sentfin_negative_weight: fl
         version = resolve_version(registry_dir, model_spec)
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
-    _, summary = finetune(registry_dir, version, steps, weight, sentfin_negative_weight, lr, max_minutes)
+    _, summary = finetune(registry_dir, version, steps, weight, sentfin_negative_weight, lr, max_minutes, repeat)
     click.echo(json.dumps(summary))
 
 
+@cli.command("compare")
+@click.argument("versions", nargs=-1, required=True)
+def compare(versions: tuple[str, ...]) -> None:
+    """PhraseBank, Twitter sentiment and SEntFiN dev accuracy of each version; one JSON line."""
+    from model.registry import RegistryError, resolve_version
+    from monitor.settings import get_settings
+
+    registry_dir = Path(get_settings().registry_dir)
+    try:
+        resolved = [resolve_version(registry_dir, v) for v in versions]
+    except RegistryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps({v: dev_sentiment_metrics(registry_dir, v) for v in resolved}))
+
+
 if __name__ == "__main__":
-    main()
+    cli()
