@@ -36,8 +36,9 @@ def current() -> None:
 
 @db.command("rebuild-aggregates")
 @click.option("--model-version", default=None, help="Whose outputs to aggregate (default: the version with the most).")
-@click.option("--entity-sentiment", type=click.Choice(["entity", "article"]), default="entity", show_default=True,
-              help="Count an entity with the entity-sentiment head's label, or with its article's.")
+@click.option("--entity-sentiment", type=click.Choice(["entity", "article"]), default="article", show_default=True,
+              help="Which sentiment entity scope keys count with: the entity-sentiment head's or the article's "
+                   "(the worker's choice; tickers always use the entity's).")
 @click.option("--ignore-precision", is_flag=True,
               help="Put date-only articles in minute and hour buckets too (the behaviour before migration 0002).")
 def rebuild_aggregates(model_version: str | None, entity_sentiment: str, ignore_precision: bool) -> None:

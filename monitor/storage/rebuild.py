@@ -6,8 +6,9 @@
 The worker builds aggregates as it stores each batch; this rebuilds them from
 the rows, for a database written before an aggregate change (daily buckets,
 day precision, sources) and to measure choices with `finsent alerts
-backtest` on the same scored history: `--entity-sentiment article` counts an
-entity with its article's sentiment instead of the entity-sentiment head's,
+backtest` on the same scored history: `--entity-sentiment entity|article`
+chooses which sentiment `entity` scope keys count with (tickers always count
+with the entity's; the worker's choice is aggregates.ENTITY_KEYS_SENTIMENT),
 `--ignore-precision` puts every article in minute and hour buckets (the old
 behaviour: date-only stories at midnight). A story counts once, at its first
 article in publication order, as in the worker.
@@ -18,16 +19,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from monitor.storage.aggregates import AggregateDelta, AggregateKey, accumulate, article_scopes
+from monitor.storage.aggregates import (
+    ENTITY_KEYS_SENTIMENT,
+    AggregateDelta,
+    AggregateKey,
+    EntitySentiment,
+    accumulate,
+    article_scopes,
+)
 from monitor.storage.models import Article, EntityMention, ModelOutput, SentimentAggregate
 from monitor.storage.writes import upsert_aggregates
 
-EntitySentiment = Literal["entity", "article"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ def _articles(session: Session, version: str, chunk: int) -> Iterator[list[tuple
 
 
 def rebuild_aggregates(session: Session, model_version: str | None = None,
-                       entity_sentiment: EntitySentiment = "entity", ignore_precision: bool = False,
+                       entity_sentiment: EntitySentiment = ENTITY_KEYS_SENTIMENT, ignore_precision: bool = False,
                        sector_of: Callable[[str], str | None] | None = None, chunk: int = 5000) -> RebuildReport:
     """Delete and recompute every aggregate row from one model version's outputs (caller owns the transaction)."""
     version = model_version or newest_complete_version(session)
@@ -76,11 +82,8 @@ def rebuild_aggregates(session: Session, model_version: str | None = None,
             mentions[m.article_id].append((m.text, m.ticker, m.sentiment_label, m.sentiment_score))
         deltas: dict[AggregateKey, AggregateDelta] = {}
         for row in batch:
-            entities = mentions.get(row.id, [])
-            if entity_sentiment == "article":
-                entities = [(text, ticker, row.sentiment_label, row.sentiment_score) for text, ticker, _, _ in entities]
             scopes = article_scopes(row.source, row.topic, row.sentiment_label, row.sentiment_score, row.tickers,
-                                    entities, sector_of)
+                                    mentions.get(row.id, []), sector_of, entity_keys=entity_sentiment)
             new_story = row.story_id not in seen_stories
             seen_stories.add(row.story_id)
             accumulate(deltas, row.published_at, scopes, new_story=new_story,

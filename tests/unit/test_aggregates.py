@@ -16,7 +16,7 @@ def test_bucket_start_is_utc_and_aligned() -> None:
 def test_entity_sentiment_overrides_article_sentiment_for_its_ticker() -> None:
     scopes = article_scopes("reuters", 5, "neutral", 0.0, ["AAPL", "MSFT"],
                             [("Apple", "AAPL", "positive", 0.9), ("Fed", None, "negative", -0.5)],
-                            sector_of={"AAPL": "Technology", "MSFT": "Technology"}.get)
+                            sector_of={"AAPL": "Technology", "MSFT": "Technology"}.get, entity_keys="entity")
     by_scope = {(s.kind, s.key): (s.label, s.score) for s in scopes}
     assert by_scope[("ticker", "AAPL")] == ("positive", 0.9)
     assert by_scope[("ticker", "MSFT")] == ("neutral", 0.0)
@@ -34,3 +34,11 @@ def test_copies_add_volume_but_not_sentiment() -> None:
     row: AggregateDelta = deltas[("global", "all", 60, when)]
     assert (row.article_count, row.story_count, row.negative_count) == (2, 1, 1)
     assert row.score_sum == -0.6
+
+
+def test_entity_keys_count_with_the_articles_sentiment_by_default_and_tickers_with_the_entitys() -> None:
+    """The default measured best on the dev events (monitor.storage.aggregates.ENTITY_KEYS_SENTIMENT)."""
+    scopes = article_scopes("reuters", 5, "negative", -0.6, [], [("Apple", "AAPL", "positive", 0.9)])
+    by_scope = {(s.kind, s.key): (s.label, s.score) for s in scopes}
+    assert by_scope[("entity", "apple")] == ("negative", -0.6)
+    assert by_scope[("ticker", "AAPL")] == ("positive", 0.9)

@@ -35,14 +35,14 @@ def error_of(text: str) -> str:
 def test_the_example_rules_file_loads() -> None:
     rules = load_rules(PROJECT_ROOT / "monitor" / "alerts" / "rules.example.yaml")
     assert [r.name for r in rules.rules] == ["entity-negative-burst", "entity-negative-burst-1h",
-                                             "ticker-negative-burst", "ticker-negative-burst-1h",
+                                             "ticker-negative-burst-1h",
                                              "ticker-negative-spike", "sector-negative-spike",
                                              "topic-sentiment-drop", "market-negative-drift"]
     bursts = [r for r in rules.rules if r.detector.type == "count"]
-    # Each scope has a daily window (sparse history, date-only sources) and an hourly one (a live feed).
+    # A daily window (sparse history, date-only sources) and hourly ones (a dense live feed).
     assert {(r.scope.kind, r.bucket_seconds) for r in bursts} == {("entity", 86_400), ("entity", 3600),
-                                                                   ("ticker", 86_400), ("ticker", 3600)}
-    assert all(r.min_sources == 2 for r in bursts if r.scope.kind == "entity")
+                                                                   ("ticker", 3600)}
+    assert all(r.detector.negative_lean for r in bursts)
     spike = rules.rule("ticker-negative-spike")
     assert spike.window == timedelta(minutes=15)
     assert spike.for_ == timedelta(minutes=2)
