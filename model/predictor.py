@@ -147,6 +147,9 @@ class Predictor:
             from model.registry import version_dir
 
             onnx_model = OnnxJointModel.load(Path(registry_dir), resolved, threads=threads)
+            # torch is left with softmaxes and masks of a few hundred numbers: on one thread each is
+            # microseconds, on several it may wait ~1 ms for a sleeping thread on a busy machine
+            torch.set_num_threads(1)
             tokenizer = load_tokenizer(version_dir(Path(registry_dir), resolved))
             return cls(onnx_model, tokenizer, resolved, torch.device("cpu"), linker=linker,
                        entity_negative_threshold=threshold)
