@@ -113,16 +113,15 @@ class ServingBackend:
 
     def _pending_reason(self, version: str, reason: str) -> str:
         if version not in self._preparing:
-            process = self._prepare(version)
-            self._preparing[version] = process
-            if process is not None:
-                return f"{reason}; exporting and checking it in the background (pid {process.pid})"
+            self._preparing[version] = self._prepare(version)
         process = self._preparing[version]
-        code = process.poll() if process is not None else None
+        if process is None:
+            return reason
+        code = process.poll()
         if code not in (None, 0):
             return (f"background int8 export of {version} failed (exit {code}; log in "
                     f"{self.registry_dir / version / 'onnx-export.log'}); serving torch")
-        return f"{reason}; exporting and checking it in the background"
+        return f"{reason}; exporting and checking it in the background (pid {process.pid})"
 
 
 class LiveModel:
