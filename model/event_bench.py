@@ -23,7 +23,11 @@ The entity decision rule can be calibrated: a negative threshold `t` on
 p(negative) (negative iff p_neg >= t, else the larger of neutral/positive),
 fitted on `tune` only to maximise negative F1, measured on `eval`, and stored
 in a new registry version's metadata (`decision.entity_negative_threshold`),
-which the Predictor applies to entity sentiments (model.predictor).
+which the Predictor applies to entity sentiments (model.predictor). The event
+headlines are mostly bad news, so a threshold fitted on them alone over-calls
+negative on ordinary news: a threshold is only allowed if SEntFiN dev entity
+accuracy (as served) drops by at most `--max-sentfin-drop`, and argmax wins
+when no allowed threshold beats it on tune (then nothing is saved).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import csv
 import hashlib
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -230,8 +234,14 @@ def evaluate(scored: Sequence[Scored], split: str | None, entity_threshold: floa
 
 
 def fit_negative_threshold(scored: Sequence[Scored], view: str = "entity",
-                           grid: Sequence[float] = THRESHOLD_GRID) -> float:
-    """The threshold of `grid` with the best negative F1 on the `tune` rows (ties: the highest, most precise)."""
+                           grid: Sequence[float] = THRESHOLD_GRID,
+                           allowed: Callable[[float], bool] | None = None) -> float | None:
+    """The decision rule with the best negative F1 on the `tune` rows: a threshold of `grid`, or None (argmax).
+
+    `allowed(t)` can veto thresholds (the SEntFiN guard: the event headlines are
+    mostly bad news, so a threshold fitted on them alone over-calls negative on
+    ordinary news). Ties go to argmax, then to the highest (most precise) threshold.
+    """
     rows = [s for s in scored if s.row.split == "tune"]
     if view == "entity":
         rows = [s for s in rows if s.entity_probs is not None]
@@ -241,12 +251,37 @@ def fit_negative_threshold(scored: Sequence[Scored], view: str = "entity",
     if not rows:
         raise ValueError(f"no tune rows for the {view} view")
     gold = [s.row.label for s in rows]
-    best = max(grid, key=lambda t: (negative_metrics(gold, [decide(probs_of(s), t) for s in rows])["negative_f1"], t))
-    return float(best)
+
+    def f1(threshold: float | None) -> float:
+        return negative_metrics(gold, [decide(probs_of(s), threshold) for s in rows])["negative_f1"]
+
+    candidates = [t for t in grid if allowed is None or allowed(t)]
+    best_threshold = max(candidates, key=lambda t: (f1(t), t), default=None)
+    if best_threshold is None or f1(best_threshold) <= f1(None):
+        return None
+    return float(best_threshold)
+
+
+def sentfin_guard(predictor, data_dir: Path, max_drop: float) -> tuple[Callable[[float], bool], dict[str, Any]]:  # noqa: ANN001
+    """Allow a threshold only if SEntFiN dev entity-sentiment accuracy drops by at most `max_drop` (as served).
+
+    SEntFiN dev is our own carved dev split (model.data.splits), never an official test split.
+    """
+    from model.data.splits import load_corpus
+    from model.event_finetune import entity_sentiment_probs, threshold_accuracy
+
+    dev = load_corpus(Path(data_dir), names=["sentfin"])["sentfin"].dev
+    gold, probs = entity_sentiment_probs(predictor.model, predictor.tokenizer, dev)
+    base = threshold_accuracy(gold, probs, None)
+    table = {str(t): threshold_accuracy(gold, probs, t) for t in THRESHOLD_GRID}
+    report = {"sentfin_dev_entities": len(gold), "argmax_accuracy": base, "max_drop": max_drop,
+              "accuracy_by_threshold": table}
+    return (lambda t: table[str(t)] >= base - max_drop), report
 
 
 def bench_events(predictor, events_path: Path = EVENTS_FILE, headlines_path: Path = HEADLINES_FILE,  # noqa: ANN001
-                 fit_threshold: bool = False) -> dict[str, Any]:
+                 fit_threshold: bool = False, guard_data_dir: Path | None = None,
+                 max_sentfin_drop: float = 0.01) -> dict[str, Any]:
     """The report of `finsent bench events`: metrics per split, as served, and with a fitted threshold."""
     events = {e.id: e for e in load_events(events_path)}
     rows = load_event_headlines(headlines_path)
@@ -268,8 +303,11 @@ def bench_events(predictor, events_path: Path = EVENTS_FILE, headlines_path: Pat
     if served is not None:  # what the same version would do with plain argmax
         report["argmax"] = {split: evaluate(scored, split) for split in SPLITS}
     if fit_threshold:
-        threshold = fit_negative_threshold(scored, "entity")
-        report["fitted"] = {"entity_negative_threshold": threshold, "fitted_on": "tune",
+        allowed, guard = None, None
+        if guard_data_dir is not None:
+            allowed, guard = sentfin_guard(predictor, guard_data_dir, max_sentfin_drop)
+        threshold = fit_negative_threshold(scored, "entity", allowed=allowed)
+        report["fitted"] = {"entity_negative_threshold": threshold, "fitted_on": "tune", "sentfin_guard": guard,
                             **{split: evaluate(scored, split, entity_threshold=threshold) for split in SPLITS}}
     return report
 
@@ -315,9 +353,14 @@ def summary_line(report: dict[str, Any]) -> str:
               help="Also fit the entity negative threshold on the tune split and report it on eval.")
 @click.option("--save-version", is_flag=True,
               help="With --fit-threshold: write a new (unpromoted) registry version carrying the threshold.")
+@click.option("--max-sentfin-drop", type=float, default=0.01, show_default=True,
+              help="With --fit-threshold: veto thresholds that cost more SEntFiN dev entity accuracy than this "
+                   "(negative: no guard).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
-def events_command(model_spec: str, backend: str, fit_threshold: bool, save_version: bool, as_json: bool) -> None:
+def events_command(model_spec: str, backend: str, fit_threshold: bool, save_version: bool, max_sentfin_drop: float,
+                   as_json: bool) -> None:
     """Negative recall/precision on judged event headlines (tests/fixtures/events); writes reports/bench-events-*.json."""
+    from model.data.errors import DatasetMissingError
     from model.predictor import Predictor
     from model.registry import RegistryError
     from monitor.reports import write_json_report
@@ -328,10 +371,15 @@ def events_command(model_spec: str, backend: str, fit_threshold: bool, save_vers
     registry_dir = Path(get_settings().registry_dir)
     try:
         predictor = Predictor.load(registry_dir, model_spec, device="cpu", backend=backend)
-        report = bench_events(predictor, fit_threshold=fit_threshold)
-    except (RegistryError, EventsFileError) as error:
+        guard_dir = Path(get_settings().data_dir) if fit_threshold and max_sentfin_drop >= 0 else None
+        report = bench_events(predictor, fit_threshold=fit_threshold, guard_data_dir=guard_dir,
+                              max_sentfin_drop=max_sentfin_drop)
+    except (RegistryError, EventsFileError, DatasetMissingError) as error:
         raise click.ClickException(str(error)) from None
     report["backend"] = backend
+    if save_version and report["fitted"]["entity_negative_threshold"] is None:
+        raise click.ClickException("argmax is the best decision rule on tune (within the SEntFiN guard): "
+                                   "no threshold to save")
     if save_version:
         report["saved_version"] = save_calibrated_version(
             registry_dir, predictor.version, report["fitted"]["entity_negative_threshold"], report)

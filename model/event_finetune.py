@@ -108,17 +108,51 @@ def dev_sentiment_metrics(registry_dir: Path, version: str,
     """Accuracy / macro-F1 of a version on the full dev splits of the sentiment datasets (training's own carving)."""
     from model.data.splits import load_corpus
     from model.evaluation import evaluate_examples
-    from model.registry import load_model
+    from model.registry import load_metadata, load_model
     from monitor.settings import get_settings
 
     corpus = load_corpus(Path(get_settings().data_dir), names=list(names))
     model, tokenizer = load_model(Path(registry_dir), version)
-    report = {}
+    threshold = (load_metadata(Path(registry_dir), version).get("decision") or {}).get("entity_negative_threshold")
+    report: dict[str, Any] = {}
     for name, split in corpus.items():
         metrics = evaluate_examples(model, tokenizer, split.dev)
         report[name] = {task: {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()
                                if k in ("accuracy", "macro_f1", "n")} for task, m in metrics.items()}
+        if "entity-sentiment" in report[name]:  # as served: shared source row and the version's decision rule
+            gold, probs = entity_sentiment_probs(model, tokenizer, split.dev)
+            report[name]["entity-sentiment"]["served_accuracy"] = threshold_accuracy(gold, probs, threshold)
+            report[name]["entity-sentiment"]["entity_negative_threshold"] = threshold
     return report
+
+
+def entity_sentiment_probs(model, tokenizer, examples: list[Example], batch_size: int = 64):  # noqa: ANN001, ANN201
+    """(gold, (negative, neutral, positive) probabilities) of every gold entity span, as served (shared source row)."""
+    import torch
+
+    from model.collate import collate, encode_example, length_buckets
+    from model.features import IGNORE_INDEX
+
+    encoded = [encode_example(tokenizer, ex, 0, model.config.max_length) for ex in examples]
+    gold: list[int] = []
+    probs: list[list[float]] = []
+    with torch.inference_mode():
+        for indices in length_buckets([len(e.input_ids) for e in encoded], batch_size):
+            batch, labels = collate([encoded[i] for i in indices], pad_id=tokenizer.pad_token_id or 0)
+            logits = model(batch).entity_sentiment_logits
+            flat_gold = labels.entity_sentiment.reshape(-1)
+            valid = flat_gold != IGNORE_INDEX
+            gold += flat_gold[valid].tolist()
+            probs += logits.reshape(-1, logits.shape[-1]).float().softmax(-1)[valid].tolist()
+    return gold, probs
+
+
+def threshold_accuracy(gold: list[int], probs: list[list[float]], threshold: float | None) -> float:
+    """Accuracy of the served decision rule (model.predictor.decide_sentiment) on gold entity labels."""
+    from model.predictor import decide_sentiment
+
+    hits = sum(SENTIMENT_LABELS[g] == decide_sentiment(p, threshold) for g, p in zip(gold, probs))
+    return round(hits / len(gold), 4) if gold else 0.0
 
 
 @click.group()

@@ -161,7 +161,7 @@ def test_predictor_applies_the_versions_entity_threshold(registry: Path) -> None
         assert a.sentiment_label == b.sentiment_label  # headline sentiment untouched
 
 
-def test_bench_events_cli_reports_and_saves_a_calibrated_version(registry: Path, monkeypatch) -> None:
+def test_bench_events_cli_reports_both_splits(registry: Path, monkeypatch) -> None:
     from model.cli import bench
     from monitor.settings import get_settings
 
@@ -172,22 +172,39 @@ def test_bench_events_cli_reports_and_saves_a_calibrated_version(registry: Path,
     monkeypatch.setenv("FINSENT_REGISTRY_DIR", str(registry))
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(bench, ["events", "--fit-threshold", "--save-version", "--json"])
+        result = CliRunner().invoke(bench, ["events", "--fit-threshold", "--max-sentfin-drop", "-1", "--json"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     report = json.loads(result.output.strip().splitlines()[-1])
-    assert report["n"] == len(load_event_headlines())
+    rows = load_event_headlines()
+    assert report["n"] == len(rows) and report["entity_negative_threshold"] is None
     for split in ("tune", "eval"):
         block = report["as_served"][split]
-        assert block["sentence"]["n"] == sum(r.split == split for r in load_event_headlines())
+        assert block["sentence"]["n"] == sum(r.split == split for r in rows)
         matrix = block["sentence"]["confusion_matrix"]["rows_gold_cols_predicted"]
         assert sum(map(sum, matrix)) == block["sentence"]["n"]
-    saved = report["saved_version"]
-    decision = load_metadata(registry, saved)["decision"]
-    assert decision["entity_negative_threshold"] == report["fitted"]["entity_negative_threshold"]
-    assert decision["calibrated_from"] == report["model_version"] and live_version(registry) != saved
+    assert "fitted" in report and report["fitted"]["sentfin_guard"] is None
     assert Path(report["report"]).is_file()
+
+
+def test_a_calibrated_version_is_a_new_unpromoted_copy_the_predictor_applies(registry: Path) -> None:
+    from model.event_bench import save_calibrated_version
+
+    parent = live_version(registry)
+    fitted = {"eval": {"entity": {"negative_recall": 0.5, "negative_precision": 0.5, "n": 10}}}
+    saved = save_calibrated_version(registry, parent, 0.3, {"fitted": fitted})
+    decision = load_metadata(registry, saved)["decision"]
+    assert decision["entity_negative_threshold"] == 0.3 and decision["calibrated_from"] == parent
+    assert live_version(registry) == parent
+    assert Predictor.load(registry, saved, device="cpu", linker=CashtagLinker()).entity_negative_threshold == 0.3
+
+
+def test_a_vetoed_or_useless_threshold_leaves_argmax() -> None:
+    scored = [_scored("negative", 0.3, "tune") for _ in range(5)] + [_scored("neutral", 0.1, "tune") for _ in range(5)]
+    assert fit_negative_threshold(scored, allowed=lambda t: False) is None
+    already_right = [_scored("negative", 0.9, "tune"), _scored("neutral", 0.1, "tune")]
+    assert fit_negative_threshold(already_right) is None
 
 
 def test_event_examples_use_tune_rows_only_with_the_company_span() -> None:
