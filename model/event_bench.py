@@ -262,16 +262,20 @@ def fit_negative_threshold(scored: Sequence[Scored], view: str = "entity",
     return float(best_threshold)
 
 
-def sentfin_guard(predictor, data_dir: Path, max_drop: float) -> tuple[Callable[[float], bool], dict[str, Any]]:  # noqa: ANN001
+def sentfin_guard(registry_dir: Path, version: str, data_dir: Path,
+                  max_drop: float) -> tuple[Callable[[float], bool], dict[str, Any]]:
     """Allow a threshold only if SEntFiN dev entity-sentiment accuracy drops by at most `max_drop` (as served).
 
-    SEntFiN dev is our own carved dev split (model.data.splits), never an official test split.
+    SEntFiN dev is our own carved dev split (model.data.splits), never an
+    official test split. Measured with the torch weights whatever the backend.
     """
     from model.data.splits import load_corpus
     from model.event_finetune import entity_sentiment_probs, threshold_accuracy
+    from model.registry import load_model
 
     dev = load_corpus(Path(data_dir), names=["sentfin"])["sentfin"].dev
-    gold, probs = entity_sentiment_probs(predictor.model, predictor.tokenizer, dev)
+    model, tokenizer = load_model(Path(registry_dir), version)
+    gold, probs = entity_sentiment_probs(model, tokenizer, dev)
     base = threshold_accuracy(gold, probs, None)
     table = {str(t): threshold_accuracy(gold, probs, t) for t in THRESHOLD_GRID}
     report = {"sentfin_dev_entities": len(gold), "argmax_accuracy": base, "max_drop": max_drop,
@@ -281,7 +285,7 @@ def sentfin_guard(predictor, data_dir: Path, max_drop: float) -> tuple[Callable[
 
 def bench_events(predictor, events_path: Path = EVENTS_FILE, headlines_path: Path = HEADLINES_FILE,  # noqa: ANN001
                  fit_threshold: bool = False, guard_data_dir: Path | None = None,
-                 max_sentfin_drop: float = 0.01) -> dict[str, Any]:
+                 max_sentfin_drop: float = 0.01, registry_dir: Path | None = None) -> dict[str, Any]:
     """The report of `finsent bench events`: metrics per split, as served, and with a fitted threshold."""
     events = {e.id: e for e in load_events(events_path)}
     rows = load_event_headlines(headlines_path)
@@ -305,7 +309,9 @@ def bench_events(predictor, events_path: Path = EVENTS_FILE, headlines_path: Pat
     if fit_threshold:
         allowed, guard = None, None
         if guard_data_dir is not None:
-            allowed, guard = sentfin_guard(predictor, guard_data_dir, max_sentfin_drop)
+            if registry_dir is None:
+                raise ValueError("the SEntFiN guard needs registry_dir to load the version's weights")
+            allowed, guard = sentfin_guard(registry_dir, predictor.version, guard_data_dir, max_sentfin_drop)
         threshold = fit_negative_threshold(scored, "entity", allowed=allowed)
         report["fitted"] = {"entity_negative_threshold": threshold, "fitted_on": "tune", "sentfin_guard": guard,
                             **{split: evaluate(scored, split, entity_threshold=threshold) for split in SPLITS}}
@@ -373,7 +379,7 @@ def events_command(model_spec: str, backend: str, fit_threshold: bool, save_vers
         predictor = Predictor.load(registry_dir, model_spec, device="cpu", backend=backend)
         guard_dir = Path(get_settings().data_dir) if fit_threshold and max_sentfin_drop >= 0 else None
         report = bench_events(predictor, fit_threshold=fit_threshold, guard_data_dir=guard_dir,
-                              max_sentfin_drop=max_sentfin_drop)
+                              max_sentfin_drop=max_sentfin_drop, registry_dir=registry_dir)
     except (RegistryError, EventsFileError, DatasetMissingError) as error:
         raise click.ClickException(str(error)) from None
     report["backend"] = backend
@@ -383,7 +389,8 @@ def events_command(model_spec: str, backend: str, fit_threshold: bool, save_vers
     if save_version:
         report["saved_version"] = save_calibrated_version(
             registry_dir, predictor.version, report["fitted"]["entity_negative_threshold"], report)
-    path = write_json_report(report, f"bench-events-{predictor.version}.json")
+    suffix = "" if backend == "torch" else f"-{backend}"
+    path = write_json_report(report, f"bench-events-{predictor.version}{suffix}.json")
     if not as_json:
         click.echo(summary_line(report))
         if "saved_version" in report:
