@@ -135,14 +135,26 @@ def load_event_headlines(path: Path = HEADLINES_FILE) -> list[JudgedHeadline]:
     return rows
 
 
-def split_of(group: str, ordered_groups: Sequence[str]) -> str:
-    """Deterministic side of a group (an event id): alternate over the groups sorted by SHA-256.
+def expected_splits(rows: Sequence[JudgedHeadline], events: dict[str, Event]) -> dict[str, str]:
+    """The rule `split` was made by: group -> tune/eval.
 
-    Alternating (rather than hash parity) keeps the two sides the same size;
-    sorting by hash keeps the assignment independent of names and file order.
+    A group is an event id, or `other:<company>` for news outside any event.
+    Within each kind (negative events, positive controls, other news) the
+    groups are sorted by SHA-256 of their name and alternate tune, eval, ...:
+    one event's headlines stay on one side, the sides stay the same size, and
+    the assignment depends on neither file order nor anyone's choice.
     """
-    ordered = sorted(ordered_groups, key=lambda g: hashlib.sha256(g.encode("utf-8")).hexdigest())
-    return SPLITS[ordered.index(group) % 2]
+    groups = sorted({group_of(r) for r in rows})
+    sides: dict[str, str] = {}
+    for kind in ("negative", "positive", "other"):
+        members = [g for g in groups if (events[g].polarity if g in events else "other") == kind]
+        members.sort(key=lambda g: hashlib.sha256(g.encode("utf-8")).hexdigest())
+        sides.update({g: SPLITS[i % 2] for i, g in enumerate(members)})
+    return sides
+
+
+def group_of(row: JudgedHeadline) -> str:
+    return row.event_id or "other:" + row.company.lower()
 
 
 def aliases_of(row: JudgedHeadline, events: dict[str, Event]) -> set[str]:
@@ -197,7 +209,8 @@ class Scored:
     entity_probs: list[float] | None  # None: the tagger did not find the company
 
 
-def score_headlines(predictor, rows: Sequence[JudgedHeadline], events: dict[str, Event]) -> list[Scored]:  # noqa: ANN001
+def score_headlines(predictor, rows: Sequence[JudgedHeadline],  # noqa: ANN001
+                    events: dict[str, Event]) -> list[Scored]:
     """One Predictor pass; keeps the probabilities so decision rules can be compared without rescoring."""
     results = predictor.predict([r.headline for r in rows])
     scored = []
@@ -327,7 +340,8 @@ def save_calibrated_version(registry_dir: Path, version: str, threshold: float, 
     from model.registry import load_metadata, load_model, save_version
 
     model, tokenizer = load_model(Path(registry_dir), version)
-    metadata = {k: v for k, v in load_metadata(Path(registry_dir), version).items() if k not in ("version", "created_at")}
+    metadata = {k: v for k, v in load_metadata(Path(registry_dir), version).items()
+                if k not in ("version", "created_at")}
     fitted = report["fitted"]
     metadata["decision"] = {
         "entity_negative_threshold": threshold, "calibrated_from": version,
@@ -365,7 +379,7 @@ def summary_line(report: dict[str, Any]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
 def events_command(model_spec: str, backend: str, fit_threshold: bool, save_version: bool, max_sentfin_drop: float,
                    as_json: bool) -> None:
-    """Negative recall/precision on judged event headlines (tests/fixtures/events); writes reports/bench-events-*.json."""
+    """Negative recall/precision on judged event headlines (tests/fixtures/events); writes reports/bench-events-*."""
     from model.data.errors import DatasetMissingError
     from model.predictor import Predictor
     from model.registry import RegistryError
@@ -394,7 +408,8 @@ def events_command(model_spec: str, backend: str, fit_threshold: bool, save_vers
     if not as_json:
         click.echo(summary_line(report))
         if "saved_version" in report:
-            click.echo(f"saved {report['saved_version']} (not live: `finsent models promote {report['saved_version']}`)")
+            saved = report["saved_version"]
+            click.echo(f"saved {saved} (not live: `finsent models promote {saved}`)")
         click.echo(f"report: {path}")
     click.echo(json.dumps({**report, "report": str(path)}))
     sys.stdout.flush()

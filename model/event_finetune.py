@@ -27,7 +27,15 @@ from typing import Any
 import click
 
 from model.data.examples import EntitySentiment, Example
-from model.event_bench import HEADLINES_FILE, PROJECT_ROOT, Event, JudgedHeadline, aliases_of, load_event_headlines, load_events
+from model.event_bench import (
+    HEADLINES_FILE,
+    PROJECT_ROOT,
+    Event,
+    JudgedHeadline,
+    aliases_of,
+    load_event_headlines,
+    load_events,
+)
 from model.labels import SENTIMENT_LABELS
 
 EVENTS_SOURCE = "event_headlines"

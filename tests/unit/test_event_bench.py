@@ -16,7 +16,9 @@ from model.event_bench import (
     Scored,
     company_entity,
     evaluate,
+    expected_splits,
     fit_negative_threshold,
+    group_of,
     load_event_headlines,
     load_events,
     negative_metrics,
@@ -48,8 +50,10 @@ def test_event_headlines_are_judged_per_company_and_split_by_event() -> None:
     sides: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         assert not row.event_id or row.event_id in events, row.event_id
-        sides[row.event_id or "other:" + row.company.lower()].add(row.split)
+        sides[group_of(row)].add(row.split)
     assert all(len(s) == 1 for s in sides.values()), "one event's headlines must all be on one side"
+    expected = expected_splits(rows, events)
+    assert {g: s.pop() for g, s in sides.items()} == expected, "split follows the documented rule"
     tune = sum(r.split == "tune" for r in rows)
     assert 0.35 <= tune / len(rows) <= 0.65
     covered = {r.event_id for r in rows if r.event_id}
