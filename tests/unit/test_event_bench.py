@@ -165,9 +165,11 @@ def test_predictor_applies_the_versions_entity_threshold(registry: Path) -> None
         assert a.sentiment_label == b.sentiment_label  # headline sentiment untouched
 
 
-def test_bench_events_cli_reports_both_splits(registry: Path, monkeypatch) -> None:
+def test_bench_events_cli_reports_both_splits(registry: Path, monkeypatch, tmp_path: Path) -> None:
     from model.cli import bench
     from monitor.settings import get_settings
+
+    monkeypatch.setattr("monitor.reports.REPORTS_DIR", tmp_path)  # keep the tiny model's report out of reports/
 
     metadata_path = registry / live_version(registry) / "metadata.json"
     metadata = json.loads(metadata_path.read_text())
@@ -189,7 +191,7 @@ def test_bench_events_cli_reports_both_splits(registry: Path, monkeypatch) -> No
         matrix = block["sentence"]["confusion_matrix"]["rows_gold_cols_predicted"]
         assert sum(map(sum, matrix)) == block["sentence"]["n"]
     assert "fitted" in report and report["fitted"]["sentfin_guard"] is None
-    assert Path(report["report"]).is_file()
+    assert Path(report["report"]).is_file() and Path(report["report"]).parent == tmp_path
 
 
 def test_a_calibrated_version_is_a_new_unpromoted_copy_the_predictor_applies(registry: Path) -> None:
