@@ -213,6 +213,10 @@ def run_bench(settings: Settings, messages: int, latency_seconds: float, max_bat
         producer.flush()
 
         worker = WorkerProcess(env, work_dir / "worker.log", "--max-batch", str(max_batch)).start()
+        # read the scored topic only once the worker is through: a consumer decoding records meanwhile
+        # would take CPU from the worker being measured (the rate comes from the records' own timestamps)
+        wait_until(lambda: worker.handled() >= messages or not worker.alive(), 600, "the throughput phase",
+                   every_s=1.0)
         records = scored_records(topics, topics.scored_topic, messages, timeout_s=600)
         if len(records) < messages:
             raise click.ClickException(f"only {len(records)}/{messages} scored; see {work_dir / 'worker.log'}")
