@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from monitor.retrain.background import read_progress, run_background
 from monitor.settings import load_settings
 from monitor.storage.db import session_factory
 from monitor.storage.models import ModelVersion
+from tests.databases import scratch_database
 from tests.integration.test_retrain import DATASETS, fixture_data_dir
 
 pytestmark = pytest.mark.integration
@@ -45,6 +47,13 @@ def sigterm_when(path: Path, step: int, timeout_s: float = 300) -> threading.Thr
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
     return thread
+
+
+@pytest.fixture()
+def database_url(database_server_url: str) -> Iterator[str]:
+    """A database of its own: the run records model versions that other tests' counts must not see."""
+    with scratch_database(database_server_url, "finsent_background") as url:
+        yield url
 
 
 def test_stop_resume_gate_promote_then_nothing_to_do(database_url: str, tmp_path: Path,
