@@ -39,6 +39,7 @@ from typing import Any
 import click
 
 from monitor.retrain.gate import GateDecision, GatePolicy, decide
+from monitor.stack.processes import pid_alive
 from monitor.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -97,16 +98,6 @@ def read_progress(path: Path) -> BackgroundProgress | None:
         return BackgroundProgress(**{k: v for k, v in data.items() if k in known})
     except (OSError, ValueError, TypeError):
         return None
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class StepRate:
