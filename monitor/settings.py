@@ -129,12 +129,21 @@ class SettingsError(Exception):
     """Raised with a readable, variable-named message when settings are invalid."""
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    """Turn a pydantic error into lines like ``FINSENT_KAFKA_PORT: expected ...``."""
+def describe_validation_error(error: ValidationError, env_prefix: str | None = ENV_PREFIX) -> str:
+    """What is wrong, field by field, so the reader can fix it without reading pydantic's output.
+
+    Settings (the default) name each field as the environment variable that sets it,
+    ``FINSENT_KAFKA_PORT: expected ... (got 'x')``, one per line under a heading. With
+    ``env_prefix=None`` (a news item: a dead letter's detail, a corpus line) it is one
+    line of ``field: message`` pairs, e.g. ``published_at: must carry a timezone offset``.
+    """
+    if env_prefix is None:
+        return "; ".join(f"{'.'.join(str(p) for p in item['loc']) or '(message)'}: {item['msg']}"
+                         for item in error.errors())
     lines = ["invalid finsent configuration:"]
     for item in error.errors():
         field = ".".join(str(p) for p in item["loc"]) or "?"
-        variable = f"{ENV_PREFIX}{field.upper()}"
+        variable = f"{env_prefix}{field.upper()}"
         given = item.get("input")
         lines.append(f"  {variable}: {item['msg']} (got {given!r})")
     return "\n".join(lines)

@@ -57,7 +57,7 @@ def send_items(settings: Settings, items: list[NewsItem], rate: float | None, st
     """Send items (in replay order) to the news topic at their due times; the JSON summary line."""
     from tqdm import tqdm
 
-    from monitor.ingest.producer import ensure_topics, make_producer, news_topics, send_item
+    from monitor.wire import ensure_topics, make_producer, news_topics, send_item
     from monitor.ingest.replay import replay as run_replay
 
     ensure_topics(settings, news_topics(settings))
@@ -176,7 +176,7 @@ def rss(urls: tuple[str, ...], interval: str, once: bool, source: str | None, ht
     """
     import httpx
 
-    from monitor.ingest.producer import ensure_topics, make_producer, news_topics, send_item
+    from monitor.wire import ensure_topics, make_producer, news_topics, send_item
     from monitor.ingest.rss import FeedState, load_states, poll_feed, remember, save_states
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
@@ -220,7 +220,7 @@ def jsonl(file: click.utils.LazyFile) -> None:
     topic; the exit status is 1 when any line was bad.
     """
     from monitor.ingest.jsonl import ingest_lines
-    from monitor.ingest.producer import ensure_topics, make_producer, news_topics, send_dead_letter, send_item
+    from monitor.wire import ensure_topics, make_producer, news_topics, send_dead_letter, send_item
 
     settings = get_settings()
     ensure_topics(settings, news_topics(settings))

@@ -4,7 +4,7 @@
     finsent ingest jsonl items.jsonl
 
 Each line is validated exactly as the worker would validate it
-(`monitor.stream.parsing.parse_item`). A bad line is reported on stderr with
+(`monitor.wire.parse_item`). A bad line is reported on stderr with
 its line number and reason AND sent to the dead-letter topic with the
 original bytes, so it is neither lost silently nor put on the news topic.
 """
@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from monitor.contract import NewsItem
-from monitor.stream.dead_letters import DeadLetter
-from monitor.stream.parsing import parse_item
+from monitor.wire import DeadLetter, parse_item
 
 
 @dataclass

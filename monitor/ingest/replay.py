@@ -30,7 +30,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from monitor.contract import NewsItem
-from monitor.stream.parsing import describe_validation_error
+from monitor.settings import describe_validation_error
 
 CSV_COLUMNS = ("timestamp", "source", "headline")  # required; ticker, ts_precision, orig_time optional
 
@@ -86,7 +86,7 @@ def read_csv_corpus(path: Path) -> Iterator[NewsItem]:
                                published_precision=timestamp_precision(row["timestamp"], row.get("ts_precision")),
                                tickers=[ticker] if ticker else [])
             except ValidationError as error:
-                raise CorpusError(f"{path}:{line}: {describe_validation_error(error)}") from None
+                raise CorpusError(f"{path}:{line}: {describe_validation_error(error, env_prefix=None)}") from None
 
 
 def read_jsonl_corpus(path: Path) -> Iterator[NewsItem]:
@@ -100,7 +100,8 @@ def read_jsonl_corpus(path: Path) -> Iterator[NewsItem]:
             except json.JSONDecodeError as error:
                 raise CorpusError(f"{path}:{line_number}: not JSON: {error.msg}") from None
             except ValidationError as error:
-                raise CorpusError(f"{path}:{line_number}: {describe_validation_error(error)}") from None
+                problem = describe_validation_error(error, env_prefix=None)
+                raise CorpusError(f"{path}:{line_number}: {problem}") from None
 
 
 def read_corpus(path: Path) -> Iterator[NewsItem]:

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from model.results import ArticleResult
+from model.network.results import ArticleResult
 from monitor.contract import NewsItem
 from monitor.storage.aggregates import AggregateDelta, AggregateKey, accumulate, article_scopes
 from monitor.storage.models import Article, EntityMention, ModelOutput, SentimentAggregate
+
+if TYPE_CHECKING:  # only a type here: storage needs no Kafka client at run time
+    from monitor.wire import ScoredPair
 
 
 @dataclass(frozen=True)
@@ -32,14 +36,14 @@ class StoreReport:
 
 def store_scored_batch(
     session: Session,
-    items: Sequence[tuple[NewsItem, ArticleResult]],
+    items: Sequence[ScoredPair],
     sector_of: Callable[[str], str | None] | None = None,
 ) -> StoreReport:
     """Upsert one scored batch; the caller owns the transaction (`with factory.begin()`)."""
-    unique: dict[str, tuple[NewsItem, ArticleResult]] = {}
+    unique: dict[str, ScoredPair] = {}
     # Sorted by id: concurrent workers touch rows in one order, so they cannot deadlock.
-    for item, result in sorted(items, key=lambda pair: pair[0].id or ""):
-        unique.setdefault(item.id or "", (item, result))
+    for pair in sorted(items, key=lambda pair: pair[0].id or ""):
+        unique.setdefault(pair[0].id or "", pair)
     if not unique:
         return StoreReport(0, len(items), 0, 0, 0)
 
@@ -117,7 +121,7 @@ def _mention_row(item: NewsItem, result: ArticleResult, entity) -> dict[str, obj
     }
 
 
-def _new_story_ids(session: Session, inserted: list[tuple[NewsItem, ArticleResult]]) -> set[str]:
+def _new_story_ids(session: Session, inserted: list[ScoredPair]) -> set[str]:
     """Ids of inserted articles that open a story: no earlier article shares their headline.
 
     Serialised per story with a transaction-scoped advisory lock, so two

@@ -49,11 +49,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from monitor.contract import NewsItem
-from monitor.ingest.producer import ensure_topics, make_producer, news_topics, send_item
 from monitor.ingest.replay import in_replay_order, merge_repeats, read_corpus, replay
-from monitor.reports import write_json_report
+from finsent.reports import write_json_report
 from monitor.settings import Settings, get_settings
 from monitor.stream.testing import WorkerProcess, count_rows, stream_env, wait_until
+from monitor.wire import ensure_topics, make_producer, news_topics, send_item
 
 PACING_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 MODEL_ONLY_TEXTS = 1000  # enough for a stable rate, measured twice per run
@@ -82,7 +82,7 @@ def model_only_rate(registry_dir: Path, device: str, texts: list[str], batch: in
     intra-op thread settings are per thread, so the main thread would measure
     a different configuration (on a busy 2-core machine, a 3-5x different one).
     """
-    from model.predictor import Predictor
+    from model.serving.predictor import Predictor
 
     predictor = Predictor.load(registry_dir, device=device, backend=backend)
 
@@ -104,9 +104,9 @@ def model_only_rate(registry_dir: Path, device: str, texts: list[str], batch: in
 def serving_backend(settings: Settings, registry_dir: Path) -> tuple[str, str]:
     """(backend, reason) the worker will serve the live version with; with auto, the int8 export and its
     parity report are made now when missing (as `finsent models ensure` does), not during the run."""
-    from model.onnx_backend import choose_backend, needs_parity_report
-    from model.onnx_bench import prepare_serving
-    from model.registry import live_version
+    from model.serving.onnx_backend import choose_backend, needs_parity_report
+    from model.reports.onnx_bench import prepare_serving
+    from model.serving.registry import live_version
 
     version = live_version(registry_dir)
     if version is None:
@@ -181,7 +181,7 @@ def drop_database(server_url: str, url: str) -> None:
 
 def run_bench(settings: Settings, messages: int, latency_seconds: float, max_batch: int,
               work_dir: Path) -> dict[str, Any]:
-    from model.registry import live_version
+    from model.serving.registry import live_version
 
     registry = settings.registry_dir
     if live_version(registry) is None:

@@ -26,14 +26,14 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Protocol
 
-from model.results import ArticleResult
+from model.network.results import ArticleResult
 from monitor.stream import metrics
 
 log = logging.getLogger(__name__)
 
 
 class PredictorLike(Protocol):
-    """What the worker needs of model.predictor.Predictor."""
+    """What the worker needs of model.serving.predictor.Predictor."""
 
     version: str
 
@@ -52,8 +52,8 @@ def registry_loader(registry_dir: Path, device: str, backend: str = "torch") -> 
     else with `backend` here. With "onnx" a version is exported to int8 on its
     first load (cached in its registry folder), so a hot swap to it takes longer once.
     """
-    from model.predictor import Predictor
-    from model.registry import live_version
+    from model.serving.predictor import Predictor
+    from model.serving.registry import live_version
 
     def load(version: str | None, chosen: str | None = None) -> PredictorLike:
         if version is None and live_version(registry_dir) is None:
@@ -80,7 +80,7 @@ def start_background_export(registry_dir: Path, version: str, log_dir: Path | No
 
 
 class ServingBackend:
-    """Which backend serves each version (see model.onnx_backend.choose_backend), logged once per decision.
+    """Which backend serves each version (see model.serving.onnx_backend.choose_backend), logged once per decision.
 
     With `auto` on CPU and no parity report yet, `prepare(version)` is started
     once per version (a background export), and the version is served by torch
@@ -98,7 +98,7 @@ class ServingBackend:
         self._said: dict[str, str] = {}
 
     def backend_for(self, version: str) -> str:
-        from model.onnx_backend import choose_backend
+        from model.serving.onnx_backend import choose_backend
 
         choice = choose_backend(self.requested, self.device, self.registry_dir, version)
         reason = choice.reason

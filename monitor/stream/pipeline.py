@@ -28,10 +28,10 @@ from typing import Any
 
 from monitor.contract import NewsItem
 from monitor.stream import metrics
-from monitor.stream.dead_letters import DeadLetter
 from monitor.stream.live_model import LiveModel
-from monitor.stream.scoring import ScoredPair, score_batch, split_batch, unique_by_id
+from monitor.stream.scoring import score_batch, split_batch, unique_by_id
 from monitor.stream.store import StoreRetry
+from monitor.wire import DeadLetter, ScoredPair
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +136,8 @@ class BatchPipeline:
         stored_pairs = batch.pairs
         if rejected:
             await self.publish_dead(rejected)
-            rejected_ids = {letter.origin for letter in rejected}
-            stored_pairs = [pair for pair in batch.pairs if f"id={pair[0].id}" not in rejected_ids]
+            rejected_ids = {letter.item_id for letter in rejected}
+            stored_pairs = [pair for pair in batch.pairs if pair.item.id not in rejected_ids]
         for item, _ in stored_pairs:
             metrics.END_TO_END_SECONDS.observe(max(0.0, (committed_at - item.published_at).total_seconds()))
         await self.publish_scored(stored_pairs)

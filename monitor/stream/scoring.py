@@ -9,14 +9,11 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
-from model.results import ArticleResult
+from model.network.results import ArticleResult
 from monitor.contract import NewsItem
-from monitor.stream.dead_letters import DeadLetter
-from monitor.stream.parsing import parse_item
+from monitor.wire import DeadLetter, ScoredPair, parse_item, rejected_item
 
 log = logging.getLogger(__name__)
-
-ScoredPair = tuple[NewsItem, ArticleResult]
 
 
 def split_batch(messages: Iterable[tuple[bytes | None, str]]) -> tuple[list[NewsItem], list[DeadLetter]]:
@@ -50,7 +47,8 @@ def score_batch(
         results = predict([item.text_for_model for item in items])
         if len(results) != len(items):
             raise ValueError(f"predictor returned {len(results)} results for {len(items)} texts")
-        return [(item, _versioned(result, version)) for item, result in zip(items, results, strict=True)], []
+        return [ScoredPair(item, _versioned(result, version))
+                for item, result in zip(items, results, strict=True)], []
     except Exception:
         if len(items) == 1:
             raise
@@ -60,26 +58,12 @@ def score_batch(
     for item in items:
         try:
             [result] = predict([item.text_for_model])
-            pairs.append((item, _versioned(result, version)))
+            pairs.append(ScoredPair(item, _versioned(result, version)))
         except Exception as error:  # noqa: BLE001 - any model failure on one item is that item's dead letter
-            dead.append(DeadLetter("scoring_failed", f"{type(error).__name__}: {error}",
-                                   item.model_dump_json().encode("utf-8"), f"id={item.id}"))
+            dead.append(rejected_item("scoring_failed", f"{type(error).__name__}: {error}", item))
     return pairs, dead
 
 
 def _versioned(result: ArticleResult, version: str) -> ArticleResult:
     return result if result.model_version else dataclasses.replace(result, model_version=version)
 
-
-def scored_message(item: NewsItem, result: ArticleResult) -> dict[str, object]:
-    """What the scored topic carries for one item (JSON, keyed by id)."""
-    from model.labels import TOPIC_LABELS
-
-    return {
-        "id": item.id, "story_id": item.story_id, "source": item.source, "url": item.url,
-        "published_at": item.published_at.isoformat(), "headline": item.headline, "tickers": item.tickers,
-        "model_version": result.model_version, "topic": result.topic,
-        "topic_label": TOPIC_LABELS[result.topic] if 0 <= result.topic < len(TOPIC_LABELS) else None,
-        "sentiment_label": result.sentiment_label, "sentiment_score": result.sentiment_score,
-        "entities": [dataclasses.asdict(entity) for entity in result.entities],
-    }

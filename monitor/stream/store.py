@@ -22,8 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.storage.db import make_engine
 from monitor.storage.writes import StoreReport, store_scored_batch
 from monitor.stream import metrics
-from monitor.stream.dead_letters import DeadLetter
-from monitor.stream.scoring import ScoredPair
+from monitor.wire import DeadLetter, ScoredPair, rejected_item
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +74,8 @@ class StoreRetry:
             return await self._with_retry(pairs), []
         except DBAPIError as error:
             if len(pairs) == 1:
-                item = pairs[0][0]
-                return StoreReport(0, 0, 0, 0, 0), [DeadLetter(
-                    "store_rejected", f"{type(error.orig).__name__}: {str(error.orig).strip()[:500]}",
-                    item.model_dump_json().encode("utf-8"), f"id={item.id}")]
+                return StoreReport(0, 0, 0, 0, 0), [rejected_item(
+                    "store_rejected", f"{type(error.orig).__name__}: {str(error.orig).strip()[:500]}", pairs[0].item)]
             log.exception("database rejected a batch of %d; storing item by item", len(pairs))
         reports: list[StoreReport] = []
         dead: list[DeadLetter] = []

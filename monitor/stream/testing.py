@@ -212,7 +212,7 @@ class PacedProducer:
     """Sends items to the news topic at a steady rate in a thread, so faults hit a live stream."""
 
     def __init__(self, settings: object, items: list, per_second: float) -> None:  # noqa: ANN401
-        from monitor.ingest.producer import make_producer
+        from monitor.wire import make_producer
 
         self.settings = settings
         self.items = items
@@ -227,7 +227,7 @@ class PacedProducer:
         return self
 
     def _run(self) -> None:
-        from monitor.ingest.producer import send_item
+        from monitor.wire import send_item
 
         started = time.monotonic()
         for index, item in enumerate(self.items):

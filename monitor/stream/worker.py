@@ -32,9 +32,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from monitor.settings import get_settings
 from monitor.stream import metrics
-from monitor.stream.dead_letters import DeadLetter
 from monitor.stream.pipeline import BatchPipeline, RunControl
-from monitor.stream.scoring import ScoredPair, scored_message
+from monitor.wire import DeadLetter, ScoredPair, scored_message
 
 log = logging.getLogger(__name__)
 settings = get_settings()
@@ -228,7 +227,7 @@ def build_runtime(max_messages: int | None, timeout_s: float | None, max_batch: 
 def run_worker(max_messages: int | None = None, timeout_s: float | None = None, max_batch: int = 64,
                batch_within_s: float = 0.2) -> None:
     """Create the topics if needed, load the model, and run until stopped."""
-    from monitor.ingest.producer import ensure_topics, news_topics
+    from monitor.wire import ensure_topics, news_topics
 
     global runtime
     ensure_topics(settings, news_topics(settings))

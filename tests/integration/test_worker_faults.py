@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from monitor.contract import NewsItem
-from monitor.ingest.producer import ensure_topics, news_topics
 from monitor.settings import Settings
 from monitor.stream.testing import PacedProducer, TcpProxy, WorkerProcess, count_rows, stream_env, wait_until
+from monitor.wire import ensure_topics, news_topics
 
 pytestmark = pytest.mark.integration
 

@@ -11,10 +11,9 @@ import pytest
 from kafka import KafkaConsumer
 
 from monitor.contract import NewsItem
-from monitor.ingest.producer import ensure_topics, make_producer, news_topics, send_item
 from monitor.settings import Settings
-from monitor.stream.dead_letters import read_envelope
 from monitor.stream.testing import WorkerProcess, count_rows, stream_env
+from monitor.wire import ensure_topics, make_producer, news_topics, read_envelope, send_item
 
 pytestmark = pytest.mark.integration
 

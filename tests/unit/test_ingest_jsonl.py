@@ -6,7 +6,7 @@ import json
 
 from monitor.contract import NewsItem
 from monitor.ingest.jsonl import ingest_lines
-from monitor.stream.dead_letters import DeadLetter
+from monitor.wire import DeadLetter
 
 
 def test_good_lines_are_sent_and_bad_lines_dead_lettered_with_their_line_number() -> None:

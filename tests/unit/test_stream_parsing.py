@@ -7,8 +7,7 @@ import json
 import pytest
 
 from monitor.contract import NewsItem
-from monitor.stream.dead_letters import DeadLetter, read_envelope
-from monitor.stream.parsing import MAX_MESSAGE_BYTES, encode_item, parse_item
+from monitor.wire import MAX_MESSAGE_BYTES, DeadLetter, encode_item, parse_item, read_envelope
 
 GOOD = {"source": "reuters", "headline": "Apple beats earnings estimates", "published_at": "2024-05-02T20:30:00+00:00",
         "tickers": ["aapl"]}
@@ -53,3 +52,24 @@ def test_envelope_keeps_the_original_bytes_and_the_reason() -> None:
     assert envelope["original"] == b"\xff\x00binary"
     assert envelope["reason"] == "not_utf8" and envelope["origin"] == "news[3]@42" and envelope["stage"] == "worker"
     assert letter.headers() == [("finsent-dlq-reason", b"not_utf8")]
+
+
+def test_envelope_names_the_item_of_a_parsed_item_that_failed_later() -> None:
+    item = NewsItem.model_validate(GOOD)
+    letter = DeadLetter("scoring_failed", "RuntimeError: boom", encode_item(item), item_id=item.id)
+    envelope = read_envelope(letter.envelope(stage="worker"))
+    assert (envelope["item_id"], envelope["origin"]) == (item.id, "")
+    unparsed = parse_item(b"{", origin="n[0]@1")
+    assert isinstance(unparsed, DeadLetter)
+    assert read_envelope(unparsed.envelope(stage="worker"))["item_id"] is None
+
+
+def test_envelopes_written_before_item_id_existed_still_read() -> None:
+    old = json.dumps({"reason": "store_rejected", "detail": "DataError: too long", "stage": "worker",
+                      "origin": "id=abc123", "failed_at": "2024-05-02T20:30:00+00:00",
+                      "original_b64": "e30="}).encode()
+    envelope = read_envelope(old)
+    assert (envelope["item_id"], envelope["original"], envelope["reason"]) == ("abc123", b"{}", "store_rejected")
+    parse_era = json.dumps({"reason": "not_utf8", "detail": "x", "stage": "worker", "origin": "news[0]@7",
+                            "failed_at": "2024-05-02T20:30:00+00:00", "original_b64": ""}).encode()
+    assert read_envelope(parse_era)["item_id"] is None

@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from model.results import ArticleResult
+from model.network.results import ArticleResult
 from monitor.contract import NewsItem
+from sqlalchemy.exc import DataError
+
 from monitor.storage.writes import StoreReport
-from monitor.stream.dead_letters import DeadLetter
 from monitor.stream.live_model import LiveModel
 from monitor.stream.pipeline import BatchPipeline, RunControl
 from monitor.stream.store import StoreRetry
+from monitor.wire import DeadLetter, ScoredPair
 
 
 class FakePredictor:
@@ -123,3 +125,38 @@ def test_count_limit_requests_a_stop() -> None:
 
     asyncio.run(run())
     assert control.stopping.is_set() and control.stop_reason == "count"
+
+
+def test_an_item_the_database_rejects_is_dead_lettered_by_id_and_not_published_as_scored() -> None:
+    dead: list[DeadLetter] = []
+    published: list[ScoredPair] = []
+
+    def picky_store(factory: object, pairs: Sequence[ScoredPair]) -> StoreReport:
+        if any(pair.item.headline == "bad" for pair in pairs):
+            raise DataError("INSERT", {}, Exception("value too long"))
+        return StoreReport(len(pairs), 0, len(pairs), len(pairs), 0)
+
+    async def on_dead(letters: Sequence[DeadLetter]) -> None:
+        dead.extend(letters)
+
+    async def on_scored(pairs: Sequence[ScoredPair]) -> None:
+        published.extend(pairs)
+
+    async def ack(handles: Sequence[object]) -> None:
+        pass
+
+    async def run() -> BatchPipeline:
+        model = LiveModel(load=lambda version: FakePredictor("v1"), live_version=lambda: "v1", check_every_s=0.0)
+        model.load_now()
+        executor = ThreadPoolExecutor(1)
+        store = StoreRetry(None, executor, store=picky_store)  # type: ignore[arg-type]
+        pipeline = BatchPipeline(model, store, executor, on_dead, on_scored, ack, RunControl())
+        await pipeline.handle([(message("good"), "n[0]@0"), (message("bad"), "n[0]@1")], ["e0", "e1"])
+        await pipeline.drain()
+        return pipeline
+
+    pipeline = asyncio.run(run())
+    bad_id = NewsItem.model_validate_json(message("bad")).id
+    assert [(letter.reason, letter.item_id) for letter in dead] == [("store_rejected", bad_id)]
+    assert [pair.item.headline for pair in published] == ["good"]
+    assert (pipeline.totals.stored, pipeline.totals.dead_letters, pipeline.totals.duplicates) == (1, 1, 0)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from model.results import ArticleResult, EntityResult
+from model.network.results import ArticleResult, EntityResult
 from monitor.contract import NewsItem
-from monitor.stream.scoring import score_batch, scored_message, split_batch, unique_by_id
+from monitor.stream.scoring import score_batch, split_batch, unique_by_id
+from monitor.wire import scored_message
 
 
 def item(headline: str, source: str = "cnbc") -> NewsItem:
@@ -49,7 +50,7 @@ def test_one_unscorable_item_does_not_block_the_batch() -> None:
 
     pairs, dead = score_batch(predict, "v1", [item("fine one"), item("poison pill"), item("fine two")])
     assert [p[0].headline for p in pairs] == ["fine one", "fine two"]
-    assert [d.reason for d in dead] == ["scoring_failed"]
+    assert [(d.reason, d.item_id) for d in dead] == [("scoring_failed", item("poison pill").id)]
     assert "tokenizer exploded" in dead[0].detail
 
 

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from model.results import ArticleResult
+from model.network.results import ArticleResult
 from monitor.contract import NewsItem
 from monitor.storage.writes import StoreReport
 from monitor.stream import worker
-from monitor.stream.dead_letters import DeadLetter
 from monitor.stream.live_model import LiveModel
 from monitor.stream.pipeline import BatchPipeline, RunControl
 from monitor.stream.store import StoreRetry
+from monitor.wire import DeadLetter
 
 
 class FakePredictor:
