@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from model.labels import ENTITY_TYPES, SENTIMENT_LABELS, TOPIC_LABELS
+from model.network.labels import ENTITY_TYPES, SENTIMENT_LABELS, TOPIC_LABELS
+from monitor.alerts import store as alert_store
 from monitor.storage.models import Alert, AnalystLabel, Article, Silence
 
-MAX_SILENCE = timedelta(days=30)
 LABEL_TASKS = ("sentiment", "topic", "entities", "entity-sentiment")  # as monitor/retrain/labels.py reads them
 
 
@@ -35,20 +35,12 @@ def _require_author(author: str) -> str:
 
 def create_silence(session: Session, matchers: dict[str, str], duration: timedelta, created_by: str,
                    comment: str = "", starts_at: datetime | None = None) -> Silence:
-    """Mute alerts whose labels contain all `matchers` from starts_at (default now) for `duration`."""
-    if not matchers:
-        raise ActionError("matchers: choose at least one label to match, or the silence would mute every alert")
-    for name, value in matchers.items():
-        if not isinstance(value, str) or not value:
-            raise ActionError(f"matchers.{name}: expected a non-empty string, got {value!r}")
-    if not timedelta(0) < duration <= MAX_SILENCE:
-        raise ActionError(f"duration: expected between 1 minute and {MAX_SILENCE.days} days, got {duration}")
-    starts_at = starts_at or datetime.now(UTC)
-    silence = Silence(matchers=dict(matchers), starts_at=starts_at, ends_at=starts_at + duration,
-                      created_by=_require_author(created_by), comment=comment.strip())
-    session.add(silence)
-    session.flush()
-    return silence
+    """monitor.alerts.store.create_silence (the one the CLI uses), its refusals as ActionError for the page."""
+    try:
+        return alert_store.create_silence(session, matchers, duration, _require_author(created_by), comment,
+                                          starts_at)
+    except alert_store.SilenceError as error:
+        raise ActionError(str(error)) from None
 
 
 def acknowledge_alert(session: Session, alert_id: int, acknowledged_by: str) -> None:

@@ -143,12 +143,14 @@ def silence(match: tuple[str, ...], duration: timedelta, comment: str, author: s
     """Mute alerts whose labels match, starting now."""
     from monitor.alerts import store
 
+    matchers = _matchers(match)
+    try:  # refused before connecting: a bad silence never needs the database
+        store.check_silence(matchers, duration, author)
+    except store.SilenceError as error:
+        raise click.UsageError(str(error)) from None
     now = datetime.now(UTC)
     with _session_factory().begin() as session:
-        try:
-            silence_id = store.create_silence(session, _matchers(match), now, now + duration, author, comment)
-        except ValueError as error:
-            raise click.UsageError(str(error)) from None
+        silence_id = store.create_silence(session, matchers, duration, author, comment, starts_at=now).id
     click.echo(f"silence {silence_id} until {(now + duration).isoformat(timespec='seconds')}")
 
 
@@ -307,7 +309,7 @@ def backtest(rules_path: Path | None, events_path: Path, start: datetime | None,
              step: timedelta, as_json: bool) -> None:
     """Replay rules over stored history and score them against labelled company events."""
     from monitor.alerts.backtest import EventsFileError, load_events, run_backtest
-    from monitor.reports import write_json_report
+    from finsent.reports import write_json_report
 
     rules = _load(rules_path)
     try:

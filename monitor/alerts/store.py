@@ -8,8 +8,8 @@ a crash either loses the whole step (redone at the next tick) or none of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, text
@@ -221,17 +221,45 @@ def apply_plan(session: Session, plan: NotificationPlan, rules: RulesFile) -> in
 
 # --- silences and listings (CLI, dashboard) ---------------------------------------
 
-def create_silence(session: Session, matchers: dict[str, str], starts_at: datetime, ends_at: datetime,
-                   created_by: str, comment: str) -> int:
+MAX_SILENCE = timedelta(days=30)  # longer than this is a rule change, not a silence someone will remember
+
+
+class SilenceError(ValueError):
+    """A silence that cannot be stored; the message names the field, so CLI and dashboard show it as is."""
+
+
+def check_silence(matchers: Mapping[str, str], duration: timedelta, created_by: str) -> str:
+    """Refuse a silence that mutes everything, lasts longer than MAX_SILENCE or has no author; returns the author.
+
+    Separate from create_silence so the CLI can refuse bad input before it connects to the database.
+    """
     if not matchers:
-        raise ValueError("a silence needs at least one matcher (it would mute everything)")
-    if ends_at <= starts_at:
-        raise ValueError("a silence must end after it starts")
-    silence = Silence(matchers=matchers, starts_at=starts_at, ends_at=ends_at, created_by=created_by,
-                      comment=comment)
+        raise SilenceError("matchers: choose at least one label to match, or the silence would mute every alert")
+    for name, value in matchers.items():
+        if not isinstance(value, str) or not value:
+            raise SilenceError(f"matchers.{name}: expected a non-empty string, got {value!r}")
+    if not timedelta(0) < duration <= MAX_SILENCE:
+        raise SilenceError(f"duration: expected between 1 minute and {MAX_SILENCE.days} days, got {duration}")
+    author = created_by.strip()
+    if not author:
+        raise SilenceError("author: required, so whoever sees the silence knows whom to ask")
+    return author
+
+
+def create_silence(session: Session, matchers: Mapping[str, str], duration: timedelta, created_by: str,
+                   comment: str = "", starts_at: datetime | None = None) -> Silence:
+    """Mute alerts whose labels contain all `matchers` from starts_at (default now) for `duration`.
+
+    The one way silences are made (`finsent alerts silence` and the dashboard), so
+    every silence is bounded and signed whichever door it came through.
+    """
+    author = check_silence(matchers, duration, created_by)
+    starts_at = starts_at or datetime.now(UTC)
+    silence = Silence(matchers=dict(matchers), starts_at=starts_at, ends_at=starts_at + duration,
+                      created_by=author, comment=comment.strip())
     session.add(silence)
     session.flush()
-    return silence.id
+    return silence
 
 
 def expire_silence(session: Session, silence_id: int, now: datetime) -> bool:

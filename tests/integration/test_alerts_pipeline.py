@@ -24,8 +24,8 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from model.labels import TOPIC_LABELS
-from model.results import ArticleResult
+from model.network.labels import TOPIC_LABELS
+from model.network.results import ArticleResult
 from monitor.alerts.dispatcher import Backoff, Dispatcher
 from monitor.alerts.notifications import AlertView, Notification
 from monitor.alerts.payload import alert_evidence, verify_signature, webhook_payload
@@ -34,7 +34,7 @@ from monitor.alerts.rules_file import RulesFile, parse_rules
 from monitor.alerts.runner import run_once
 from monitor.alerts.store import create_silence
 from monitor.contract import NewsItem
-from monitor.settings import PROJECT_ROOT
+from finsent.settings import PROJECT_ROOT
 from monitor.storage.models import Alert, WebhookDelivery
 from monitor.storage.writes import store_scored_batch
 from tests.alert_scenario import FIXTURE, SECRET, SECRET_ENV, baseline_news, burst_news, rules_text
@@ -169,8 +169,8 @@ def test_a_silenced_ticker_is_not_notified(factory: sessionmaker[Session], recei
     seed(factory)
     rules = rules_for(receiver)
     with factory.begin() as session:
-        create_silence(session, {"ticker": "BA"}, BURST_END - timedelta(hours=1), BURST_END + timedelta(hours=1),
-                       "test", "known incident, already handled")
+        create_silence(session, {"ticker": "BA"}, timedelta(hours=2), "test", "known incident, already handled",
+                       starts_at=BURST_END - timedelta(hours=1))
     evaluate_at(factory, rules, BURST_END - timedelta(seconds=30))
     report = run_once(factory, rules, BURST_END + timedelta(seconds=30), sector_of=SECTORS.get)
     assert report.events == {"firing": 1}
@@ -239,7 +239,7 @@ def test_dead_after_max_age_and_rejected_bodies_are_dead_at_once(factory: sessio
         row = delivery(factory, aging)
         assert row.status == "dead" and row.attempts >= 2
         assert "max_age 0:00:02" in row.last_error
-        listing = subprocess.run([sys.executable, "-m", "monitor.cli", "alerts", "deliveries", "--status", "dead"],
+        listing = subprocess.run([sys.executable, "-m", "finsent.cli", "alerts", "deliveries", "--status", "dead"],
                                  capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT,
                                  env={**os.environ, "FINSENT_DATABASE_URL": str(factory.kw["bind"].url
                                                                                 .render_as_string(False))})
@@ -257,7 +257,7 @@ def test_a_dispatcher_killed_mid_request_loses_nothing(factory: sessionmaker[Ses
         rules = parse_rules(rules_file.read_text())
         row_id = queue_delivery(factory, rules, "key-kill")
         url = factory.kw["bind"].url.render_as_string(False)
-        child = subprocess.Popen([sys.executable, "-m", "monitor.cli", "alerts", "dispatch", "--rules",
+        child = subprocess.Popen([sys.executable, "-m", "finsent.cli", "alerts", "dispatch", "--rules",
                                   str(rules_file), "--poll", "1s"], cwd=PROJECT_ROOT,
                                  env={**os.environ, "FINSENT_DATABASE_URL": url, SECRET_ENV: SECRET},
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -282,7 +282,7 @@ def test_a_dispatcher_killed_mid_request_loses_nothing(factory: sessionmaker[Ses
 
 def finsent(factory: sessionmaker[Session], *args: str) -> subprocess.CompletedProcess[str]:
     url = factory.kw["bind"].url.render_as_string(False)
-    return subprocess.run([sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True, timeout=120,
+    return subprocess.run([sys.executable, "-m", "finsent.cli", *args], capture_output=True, text=True, timeout=120,
                           cwd=PROJECT_ROOT, env={**os.environ, "FINSENT_DATABASE_URL": url, SECRET_ENV: SECRET})
 
 
