@@ -33,22 +33,21 @@ def _require_author(author: str) -> str:
     return author
 
 
-def create_silence(session: Session, matchers: dict[str, str], duration: timedelta, created_by: str,
-                   comment: str = "", starts_at: datetime | None = None) -> Silence:
-    """monitor.alerts.store.create_silence (the one the CLI uses), its refusals as ActionError for the page."""
-    try:
-        return alert_store.create_silence(session, matchers, duration, _require_author(created_by), comment,
-                                          starts_at)
-    except alert_store.SilenceError as error:
-        raise ActionError(str(error)) from None
-
-
 def acknowledge_alert(session: Session, alert_id: int, acknowledged_by: str) -> None:
     """Record who took ownership of an alert; it keeps firing (acknowledging is not silencing)."""
     result = session.execute(update(Alert).where(Alert.id == alert_id).values(
         acknowledged_by=_require_author(acknowledged_by), acknowledged_at=datetime.now(UTC)))
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise ActionError(f"alert_id: no alert {alert_id}")
+
+
+def create_silence(session: Session, matchers: dict[str, str], duration: timedelta, created_by: str,
+                   comment: str = "", starts_at: datetime | None = None) -> Silence:
+    """monitor.alerts.store.create_silence (the one the CLI uses), its refusals as ActionError for the page."""
+    try:
+        return alert_store.create_silence(session, matchers, duration, created_by, comment, starts_at)
+    except alert_store.SilenceError as error:
+        raise ActionError(str(error)) from None
 
 
 @dataclass(frozen=True)

@@ -242,7 +242,8 @@ def check_silence(matchers: Mapping[str, str], duration: timedelta, created_by: 
         raise SilenceError(f"duration: expected between 1 minute and {MAX_SILENCE.days} days, got {duration}")
     author = created_by.strip()
     if not author:
-        raise SilenceError("author: required, so whoever sees the silence knows whom to ask")
+        raise SilenceError("author: required, so whoever sees the silence knows whom to ask "
+                           "(--author on the command line, your name in the dashboard's sidebar)")
     return author
 
 

@@ -17,16 +17,11 @@ from click.testing import CliRunner
 from monitor.alerts import cli
 from monitor.alerts.store import MAX_SILENCE
 from monitor.storage.models import Silence
+from tests.unit.test_dashboard_actions import RecordingSession
 
 
-class RecordingSession:
-    """Stands in for a Session: keeps what was added and numbers it on flush."""
-
-    def __init__(self) -> None:
-        self.added: list[Any] = []
-
-    def add(self, row: Any) -> None:
-        self.added.append(row)
+class NumberingSession(RecordingSession):
+    """A RecordingSession that numbers the rows on flush, as the database would."""
 
     def flush(self) -> None:
         for number, row in enumerate(self.added, start=1):
@@ -35,10 +30,10 @@ class RecordingSession:
 
 class RecordingFactory:
     def __init__(self) -> None:
-        self.session = RecordingSession()
+        self.session = NumberingSession()
 
     @contextmanager
-    def begin(self) -> Iterator[RecordingSession]:
+    def begin(self) -> Iterator[NumberingSession]:
         yield self.session
 
 
