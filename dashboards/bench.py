@@ -39,8 +39,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from dashboards.filters import TimeRange
-from monitor.reports import write_json_report
-from monitor.settings import PROJECT_ROOT, get_settings
+from finsent.reports import write_json_report
+from finsent.settings import PROJECT_ROOT, get_settings
 
 REPORT_PATH = PROJECT_ROOT / "reports" / "dashboard_bench.json"
 SPAN = timedelta(days=30)

@@ -11,7 +11,7 @@ from datetime import datetime
 import altair as alt
 import pandas as pd
 
-from model.labels import SENTIMENT_LABELS, TOPIC_LABELS
+from model.network.labels import SENTIMENT_LABELS, TOPIC_LABELS
 
 # Streamlit draws charts with autosize "fit": a chart's height includes its title,
 # axes and legend, so heights below add that overhead to the plot area wanted.
@@ -80,7 +80,7 @@ def volume_bars(series: pd.DataFrame, bucket_seconds: int, domain: tuple[datetim
 
 
 def with_topic_names(frame: pd.DataFrame) -> pd.DataFrame:
-    """Replace the topic id in scope_key by its name from model.labels.TOPIC_LABELS."""
+    """Replace the topic id in scope_key by its name from model.network.labels.TOPIC_LABELS."""
     ids = pd.to_numeric(frame["scope_key"], errors="coerce")
     names = ids.map(lambda i: TOPIC_LABELS[int(i)] if pd.notna(i) and 0 <= int(i) < len(TOPIC_LABELS) else None)
     return frame.assign(topic=names.fillna(frame["scope_key"]))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from monitor.settings import get_settings
+from finsent.settings import get_settings
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 

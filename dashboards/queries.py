@@ -26,7 +26,7 @@ import streamlit as st
 from sqlalchemy import Engine, and_, func, select, text
 from sqlalchemy.sql import Executable
 
-from model.labels import TOPIC_LABELS
+from model.network.labels import TOPIC_LABELS
 from monitor.contract import PRECISION_SECONDS
 from monitor.storage.db import make_engine
 from monitor.storage.models import ModelVersion, SentimentAggregate

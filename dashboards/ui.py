@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from dashboards import filters
-from model.labels import TOPIC_LABELS
+from model.network.labels import TOPIC_LABELS
 
 SENTIMENT_COLOURS = {"negative": "#fadbd8", "neutral": "#eaeded", "positive": "#d5f5e3"}
 SENTIMENT_ARROWS = {"negative": "▼", "neutral": "■", "positive": "▲"}

@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from monitor.settings import get_settings
+from finsent.settings import get_settings
 from monitor.storage.models import Base
 
 config = context.config

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import torch
 
-from model.collate import collate, encode_example
+from model.network.collate import collate, encode_example
 from model.data.examples import Example
-from model.modeling import JointModel, ModelConfig, default_encoder_path, load_tokenizer
-from model.registry import promote as promote_version
-from model.registry import save_version
+from model.network.modeling import JointModel, ModelConfig, default_encoder_path, load_tokenizer
+from model.serving.registry import promote as promote_version
+from model.serving.registry import save_version
 
 
 def make_tiny_model(registry_dir: Path, promote: bool = True, encoder_layers: int | None = 2, seed: int = 0) -> str:

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from monitor.settings import get_settings
+from finsent.settings import get_settings
 
 
 @click.command()

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import actions, filters, queries, ui
-from model.labels import ENTITY_TYPES, SENTIMENT_LABELS, TOPIC_LABELS
+from model.network.labels import ENTITY_TYPES, SENTIMENT_LABELS, TOPIC_LABELS
 from monitor.storage.db import session_factory
 
 range_ = ui.page_header("Labelling", "Correct what the model got wrong; corrections feed the next retrain.")

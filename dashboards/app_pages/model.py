@@ -1,7 +1,7 @@
 """Model page: registered versions, their evaluation metrics, which one is live, and the next retrain.
 
 Reads the `model_versions` table; also lists the on-disk registry through
-model.registry when that module is importable (fail-soft: the page works
+model.serving.registry when that module is importable (fail-soft: the page works
 without it). The retrain schedule comes from a `retrain_cron` setting when
 the settings define one.
 """
@@ -48,11 +48,11 @@ def next_retrain(configured: str | None) -> tuple[str, str]:
 
 
 def registry_rows(registry_dir: Any) -> tuple[pd.DataFrame | None, str | None, str | None]:
-    """(versions, live version, problem) from model.registry, or a reason it is unavailable."""
+    """(versions, live version, problem) from model.serving.registry, or a reason it is unavailable."""
     try:
-        from model import registry
+        from model.serving import registry
     except Exception as error:
-        return None, None, f"model.registry is not available ({error.__class__.__name__})"
+        return None, None, f"model.serving.registry is not available ({error.__class__.__name__})"
     try:
         listed = registry.list_versions(registry_dir)
         live = registry.live_version(registry_dir)
@@ -73,7 +73,7 @@ def live_disagreement(registry_dir: Any, versions: pd.DataFrame) -> str | None:
     if registry_dir is None:
         return None
     try:
-        from model.registry import live_version
+        from model.serving.registry import live_version
         from monitor.retrain.records import compare_live
 
         table_live = versions.loc[versions["is_live"], "version"].tolist() if not versions.empty else []
@@ -107,7 +107,7 @@ def describe_background(progress: Any, live_profile: str | None) -> tuple[str, s
 def background_panel(registry_dir: Any, state_dir: Any) -> None:
     """Which profile is live and how the background full-profile run is doing (refreshes every 30 s)."""
     try:
-        from model.registry import list_versions
+        from model.serving.registry import list_versions
         from monitor.retrain.background import PROGRESS_FILE, read_progress
     except Exception as error:  # the dashboard works without the training code
         st.caption(f"Background training status unavailable ({error.__class__.__name__}).")

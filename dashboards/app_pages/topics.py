@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import charts, queries, ui
-from model.labels import TOPIC_LABELS
+from model.network.labels import TOPIC_LABELS
 
 range_ = ui.page_header("Topics", "What the news is about, and how each subject feels.")
 url = ui.database_url()

@@ -13,7 +13,7 @@ from pathlib import Path
 from model.data.csv_rows import read_rows
 from model.data.errors import DataFormatError
 from model.data.examples import Example
-from model.labels import SENTIMENT_LABELS, TOPIC_LABELS
+from model.network.labels import SENTIMENT_LABELS, TOPIC_LABELS
 
 # Twitter Financial News Sentiment ids: 0 bearish, 1 bullish, 2 neutral -> SENTIMENT_LABELS order.
 TWITTER_SENTIMENT_IDS: dict[int, int] = {

@@ -22,7 +22,7 @@ class EntitySpan:
 class EntitySentiment:
     start: int
     end: int
-    sentiment: int  # index into model.labels.SENTIMENT_LABELS
+    sentiment: int  # index into model.network.labels.SENTIMENT_LABELS
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 from model.data.csv_rows import read_rows
 from model.data.errors import DataFormatError
 from model.data.examples import EntitySentiment, Example
-from model.labels import SENTIMENT_LABELS
+from model.network.labels import SENTIMENT_LABELS
 
 log = logging.getLogger(__name__)
 

@@ -133,7 +133,7 @@ def corpus_counts(corpus: dict[str, DatasetSplit]) -> dict[str, dict[str, int]]:
     return {name: {"train": len(split.train), "dev": len(split.dev)} for name, split in corpus.items()}
 
 
-if __name__ == "__main__":  # pragma: no cover - a manual report
-    from monitor.settings import get_settings
+if __name__ == "__main__":  # pragma: no cover - a manual report: python -m model.data.splits DATA_DIR
+    import sys
 
-    print(json.dumps(corpus_counts(load_corpus(get_settings().data_dir))))
+    print(json.dumps(corpus_counts(load_corpus(Path(sys.argv[1])))))

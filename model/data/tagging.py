@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from model.data.examples import EntitySpan
-from model.labels import ENTITY_TYPES
+from model.network.labels import ENTITY_TYPES
 
 TagScheme = Literal["IOB1", "IOB2"]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from model.labels import TOPIC_LABELS
+from model.network.labels import TOPIC_LABELS
 from monitor.alerts.durations import format_duration
 from monitor.alerts.lifecycle import Event, SeriesState, step
 from monitor.alerts.rules_file import RulesFile, RuleSpec
@@ -34,9 +34,9 @@ def no_sectors(ticker: str) -> str | None:
 
 
 def default_sector_lookup() -> SectorLookup:
-    """The gazetteer's ticker -> sector map when model.linking is available, else no sectors."""
+    """The gazetteer's ticker -> sector map when model.network.linking is available, else no sectors."""
     try:
-        from model.linking import Gazetteer  # written by the model-data engineer
+        from model.network.linking import Gazetteer  # written by the model-data engineer
     except ImportError:
         return no_sectors
     try:

@@ -4,7 +4,7 @@
     finsent background-train --status            # the progress file as JSON
 
 `make run` serves the quick model within minutes; this run then trains the
-full profile (model.training.PROFILES) while the worker scores, resuming
+full profile (model.training.loop.PROFILES) while the worker scores, resuming
 runs/full/last.pt, on `FINSENT_BACKGROUND_THREADS` threads (default 1) at
 nice 19, so the worker keeps the CPU. SIGTERM or SIGINT (make run's cleanup)
 stops it at the next step, after saving last.pt; the next `make run` resumes
@@ -40,7 +40,7 @@ import click
 
 from monitor.retrain.gate import GateDecision, GatePolicy, decide
 from monitor.stack.processes import pid_alive
-from monitor.settings import Settings, get_settings
+from finsent.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def skip_reason(live_profile: str | None, judged_full_versions: list[str]) -> st
 
 def registry_state(registry_dir: Path) -> tuple[str | None, str | None, list[str]]:
     """(live version, its profile, full-profile versions the gate judged or that were made live)."""
-    from model.registry import list_versions, load_metadata
+    from model.serving.registry import list_versions, load_metadata
 
     versions = list_versions(registry_dir)
     live = next((v for v in versions if v.live), None)
@@ -180,7 +180,7 @@ def gate_candidate(result: Any, corpus: dict[str, Any], dev_cap: int | None, set
     The same gate as `finsent retrain` (steps 4 and 6 of monitor.retrain.pipeline), without analysts'
     labels or traffic: a first run has neither.
     """
-    from model.registry import live_version, load_model, save_version
+    from model.serving.registry import live_version, load_model, save_version
     from monitor.retrain.evaluate import evaluate_model, gate_evaluation_sets, task_scores
     from monitor.retrain.records import promote_live, record_decision, sync_live
     from monitor.storage.db import session_factory
@@ -239,7 +239,7 @@ def run_background(settings: Settings, runs_dir: Path | None = None, max_steps: 
 
 def _run(settings: Settings, runs_dir: Path | None, max_steps: int | None, poll_s: float,
          say: Callable[[str], None], train_overrides: dict[str, Any] | None) -> BackgroundProgress:
-    from model.training import TrainHooks, TrainingStopped, load_training_corpus, profile_config, train
+    from model.training.loop import TrainHooks, TrainingStopped, load_training_corpus, profile_config, train
 
     path = progress_path(settings)
     registry_dir = Path(settings.registry_dir)

@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from model.data.examples import Example
-from model.labels import SENTIMENT_LABELS
-from model.results import ArticleResult
+from model.network.labels import SENTIMENT_LABELS
+from model.network.results import ArticleResult
 from monitor.storage.models import AnalystLabel, Article, ModelOutput
 
 MIN_UNSEEN_DEV = 50  # fewer unseen dev examples than this: gate on the whole dev split instead
@@ -53,7 +53,7 @@ def gate_evaluation_sets(dev_splits: Mapping[str, Sequence[Example]], selection_
 
 def task_scores(metrics: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, float]:
     """dataset -> task -> metrics  =>  task -> mean headline score over the datasets that label it."""
-    from model.evaluation import headline_score
+    from model.training.evaluation import headline_score
 
     per_task: dict[str, list[float]] = {}
     for tasks in metrics.values():
@@ -64,10 +64,10 @@ def task_scores(metrics: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[
 
 def evaluate_model(model, tokenizer, sets: Mapping[str, list[Example]], device: str = "cpu"  # noqa: ANN001
                    ) -> dict[str, dict[str, dict[str, Any]]]:
-    """dataset -> task -> metrics of one model (model.training.evaluate_dev, the loop's own evaluation)."""
+    """dataset -> task -> metrics of one model (model.training.loop.evaluate_dev, the loop's own evaluation)."""
     import torch
 
-    from model.training import evaluate_dev
+    from model.training.loop import evaluate_dev
 
     metrics, _ = evaluate_dev(model, tokenizer, dict(sets), torch.device(device))
     return metrics

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from model.data.examples import EntitySentiment, EntitySpan, Example
 from model.data.splits import normalise_text
-from model.labels import ENTITY_TYPES, SENTIMENT_LABELS, TOPIC_LABELS
+from model.network.labels import ENTITY_TYPES, SENTIMENT_LABELS, TOPIC_LABELS
 from monitor.storage.models import AnalystLabel, Article
 
 log = logging.getLogger(__name__)

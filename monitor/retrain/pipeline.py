@@ -8,7 +8,7 @@ Steps (each prints one line; training shows its own tqdm bar):
 1. load the base datasets and split them (model.data.splits.load_corpus);
 2. read the analysts' labels from PostgreSQL; they outrank the base data
    (monitor.retrain.labels);
-3. train a candidate with the one training loop (model.training.train),
+3. train a candidate with the one training loop (model.training.loop.train),
    fine-tuning from the live model unless `from_scratch`;
 4. score the candidate and the live model on the same fixed dev slices;
 5. score both on recent stored traffic (agreement, labelled accuracy);
@@ -40,12 +40,12 @@ from monitor.retrain.evaluate import (
 )
 from monitor.retrain.gate import GateDecision, GatePolicy, decide
 from monitor.retrain.labels import DEFAULT_ANALYST_WEIGHT, analyst_examples, fetch_label_rows, merge_with_base
-from monitor.settings import Settings
+from finsent.settings import Settings
 
 log = logging.getLogger(__name__)
 
 # A profile small enough for integration tests (about a minute on 2 CPU cores with the
-# 2-layer test model); the real profiles come from model.training.PROFILES.
+# 2-layer test model); the real profiles come from model.training.loop.PROFILES.
 TINY_PROFILE: dict[str, Any] = dict(max_steps=40, steps_per_epoch=40, dev_cap=60, batch_size=8, lr=3e-4,
                                     warmup_fraction=0.1, max_minutes=None, encoder_layers=2, log_every=10)
 
@@ -63,7 +63,7 @@ class RetrainOptions:
     max_steps: int | None = None  # override the profile's step count
     shuffle_labels: bool = False  # negative control: the gate must reject a model trained on noise
     policy: GatePolicy = field(default_factory=GatePolicy)
-    runs_dir: Path | None = None  # training checkpoints/TensorBoard (None: model.training's default)
+    runs_dir: Path | None = None  # training checkpoints/TensorBoard (None: model.training.loop's default)
     seed: int = 13
     progress: bool = True
 
@@ -93,8 +93,8 @@ class RetrainReport:
 
 
 def train_config(options: RetrainOptions, settings: Settings, init_from: str | None):  # noqa: ANN201
-    """The model.training.TrainConfig of a run (tiny: TINY_PROFILE unless the loop defines its own)."""
-    from model.training import PROFILES, TrainConfig, profile_config
+    """The model.training.loop.TrainConfig of a run (tiny: TINY_PROFILE unless the loop defines its own)."""
+    from model.training.loop import PROFILES, TrainConfig, profile_config
 
     overrides: dict[str, Any] = dict(data_dir=settings.data_dir, datasets=options.datasets,
                                      dev_fraction=options.dev_fraction, init_from=init_from,
@@ -128,7 +128,7 @@ def run_retraining(options: RetrainOptions, settings: Settings, sessions: sessio
                    say: Callable[[str], None] = print) -> RetrainReport:
     """Run the six steps; raise on failure (the caller raises the alert)."""
     from model.data.splits import load_corpus
-    from model.registry import live_version
+    from model.serving.registry import live_version
 
     started = time.monotonic()
     registry_dir = Path(settings.registry_dir)
@@ -173,9 +173,9 @@ def run_retraining(options: RetrainOptions, settings: Settings, sessions: sessio
         report.duration_s = time.monotonic() - started
         return report
 
-    from model.predictor import NoLinker, Predictor
-    from model.registry import load_model, save_version
-    from model.training import train
+    from model.serving.predictor import NoLinker, Predictor
+    from model.serving.registry import load_model, save_version
+    from model.training.loop import train
     from monitor.retrain.records import promote_live, record_decision, sync_live
 
     with sessions.begin() as session:

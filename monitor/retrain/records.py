@@ -1,6 +1,6 @@
 """Keep the `model_versions` table in step with the registry (what the dashboard's Model page reads).
 
-The registry on disk (model.registry) is the truth for which version is live;
+The registry on disk (model.serving.registry) is the truth for which version is live;
 this table records every version and every decision about it:
 
 - `record_decision`: a retrained candidate, promoted or rejected, with the
@@ -62,7 +62,7 @@ def sync_live(session: Session, registry_dir: Path, reason: str | None = None,
     are added as candidates first. The version that stops being live becomes
     retired; `reason` (e.g. "rolled back by alice") is appended to its decision.
     """
-    from model.registry import list_versions, live_version
+    from model.serving.registry import list_versions, live_version
 
     now = now or datetime.now(UTC)
     registry_dir = Path(registry_dir)
@@ -107,7 +107,7 @@ def promote_live(registry_dir: Path, version: str, reason: str, database_url: st
     The registry goes first because workers follow it; a database outage only
     delays the mirror (a warning, and the worker repairs it at its next start).
     """
-    from model.registry import promote
+    from model.serving.registry import promote
 
     promote(Path(registry_dir), version)
     sync_after_pointer_change(registry_dir, reason, database_url, sessions)
@@ -116,7 +116,7 @@ def promote_live(registry_dir: Path, version: str, reason: str, database_url: st
 def rollback_live(registry_dir: Path, reason: str, database_url: str | None = None,
                   sessions: sessionmaker[Session] | None = None) -> str:
     """Make the previously live version live again (registry, then model_versions); return it."""
-    from model.registry import rollback
+    from model.serving.registry import rollback
 
     version = rollback(Path(registry_dir))
     sync_after_pointer_change(registry_dir, reason, database_url, sessions)
@@ -146,7 +146,7 @@ def compare_live(registry_live: str | None, table_live: list[str] | tuple[str, .
 
 def live_mismatch(session: Session, registry_dir: Path) -> LiveMismatch | None:
     """Compare the registry's live pointer with the rows marked is_live."""
-    from model.registry import live_version
+    from model.serving.registry import live_version
 
     table_live = list(session.scalars(select(ModelVersion.version).where(ModelVersion.is_live)))
     return compare_live(live_version(Path(registry_dir)), table_live)

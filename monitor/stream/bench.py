@@ -51,7 +51,7 @@ from sqlalchemy.engine import make_url
 from monitor.contract import NewsItem
 from monitor.ingest.replay import in_replay_order, merge_repeats, read_corpus, replay
 from finsent.reports import write_json_report
-from monitor.settings import Settings, get_settings
+from finsent.settings import Settings, get_settings
 from monitor.stream.testing import WorkerProcess, count_rows, stream_env, wait_until
 from monitor.wire import ensure_topics, make_producer, news_topics, send_item
 

@@ -75,7 +75,7 @@ def start_background_export(registry_dir: Path, version: str, log_dir: Path | No
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "FINSENT_REGISTRY_DIR": str(registry_dir)}
     with log_path.open("ab") as output:
-        return subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "monitor.cli", "models", "export",
+        return subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "finsent.cli", "models", "export",
                                  "--model", version, "--json"], stdout=output, stderr=subprocess.STDOUT, env=env)
 
 

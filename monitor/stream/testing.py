@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from monitor.settings import PROJECT_ROOT
+from finsent.settings import PROJECT_ROOT
 
 
 def free_port() -> int:
@@ -127,7 +127,7 @@ class TcpProxy:
 
 
 class WorkerProcess:
-    """`python -m monitor.cli worker ...` as a subprocess with its own environment and log file."""
+    """`python -m finsent.cli worker ...` as a subprocess with its own environment and log file."""
 
     def __init__(self, env: dict[str, str], log_file: Path, *args: str) -> None:
         self.env = {**os.environ, **env, "FINSENT_METRICS_PORT": env.get("FINSENT_METRICS_PORT", str(free_port()))}
@@ -141,7 +141,7 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         log = self.log_file.open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "monitor.cli", "worker", *self.args],
+        self.process = subprocess.Popen([sys.executable, "-m", "finsent.cli", "worker", *self.args],
                                         env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
         return self
 

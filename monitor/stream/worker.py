@@ -30,7 +30,7 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from monitor.settings import get_settings
+from finsent.settings import get_settings
 from monitor.stream import metrics
 from monitor.stream.pipeline import BatchPipeline, RunControl
 from monitor.wire import DeadLetter, ScoredPair, scored_message

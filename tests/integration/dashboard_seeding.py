@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from model.labels import SENTIMENT_LABELS, TOPIC_LABELS
-from model.results import ArticleResult, EntityResult
+from model.network.labels import SENTIMENT_LABELS, TOPIC_LABELS
+from model.network.results import ArticleResult, EntityResult
 from monitor.contract import NewsItem
 from monitor.storage.db import session_factory
 from monitor.storage.models import Alert, ModelVersion, WebhookDelivery

@@ -28,12 +28,12 @@ from pathlib import Path
 import pytest
 
 from model.data.examples import Example
-from model.labels import SENTIMENT_LABELS
-from model.registry import live_version
+from model.network.labels import SENTIMENT_LABELS
+from model.serving.registry import live_version
 from monitor.alerts.payload import alert_evidence, verify_signature
 from monitor.contract import NewsItem
 from monitor.ingest.replay import read_csv_corpus
-from monitor.settings import PROJECT_ROOT, Settings
+from finsent.settings import PROJECT_ROOT, Settings
 from monitor.stream.testing import WorkerProcess, count_rows, stream_env
 from tests.alert_scenario import FIXTURE, SECRET, SECRET_ENV, baseline_news, burst_news, rules_text
 from tests.databases import scratch_database
@@ -90,7 +90,7 @@ def alerts_database_url(database_server_url: str) -> Iterator[str]:
 
 def alerter_at(rules_file: Path, database_url: str, at: datetime) -> tuple[dict, dict]:
     """`finsent alerter --once --at` as its own process: (the evaluation report, the dispatch report)."""
-    done = subprocess.run([sys.executable, "-m", "monitor.cli", "alerter", "--rules", str(rules_file), "--once",
+    done = subprocess.run([sys.executable, "-m", "finsent.cli", "alerter", "--rules", str(rules_file), "--once",
                            "--at", at.isoformat()], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT,
                           env={**os.environ, "FINSENT_DATABASE_URL": database_url, SECRET_ENV: SECRET}, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -110,7 +110,7 @@ def test_a_replayed_burst_reaches_the_webhook_once_firing_then_once_resolved(
     # --- ingest: the real connector onto this test's own topics -------------------------------------------------
     tag = f"e2e{uuid.uuid4().hex[:8]}"
     env = stream_env(tag, alerts_database_url, fitted_registry, tmp_path / "state")
-    sent = subprocess.run([sys.executable, "-m", "monitor.cli", "ingest", "replay", str(replay_file), "--speed", "max"],
+    sent = subprocess.run([sys.executable, "-m", "finsent.cli", "ingest", "replay", str(replay_file), "--speed", "max"],
                           capture_output=True, text=True, timeout=180, cwd=PROJECT_ROOT, env={**os.environ, **env},
                           check=False)
     assert sent.returncode == 0, sent.stderr[-3000:]

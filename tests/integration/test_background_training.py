@@ -20,7 +20,7 @@ import torch
 from sqlalchemy import select
 
 from monitor.retrain.background import read_progress, run_background
-from monitor.settings import load_settings
+from finsent.settings import load_settings
 from monitor.storage.db import session_factory
 from monitor.storage.models import ModelVersion
 from tests.databases import scratch_database
@@ -58,7 +58,7 @@ def database_url(database_server_url: str) -> Iterator[str]:
 
 def test_stop_resume_gate_promote_then_nothing_to_do(database_url: str, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from model.registry import live_version, load_metadata
+    from model.serving.registry import live_version, load_metadata
     from model.testing import make_tiny_model
     from monitor.retrain import background
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select
 
-from model.registry import LIVE_FILE, METADATA_FILE, live_version, promote
+from model.serving.registry import LIVE_FILE, METADATA_FILE, live_version, promote
 from monitor.retrain.records import live_mismatch, promote_live, repair_at_start, rollback_live
 from monitor.storage.db import session_factory
 from monitor.storage.models import ModelVersion
@@ -93,7 +93,7 @@ def test_the_worker_start_repairs_a_table_out_of_step(registry: Path, url: str,
 def finsent(*args: str, registry: Path, url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FINSENT_REGISTRY_DIR": str(registry), "FINSENT_DATABASE_URL": url,
            "FINSENT_MODEL_BACKEND": "torch"}  # torch: `ensure` has no export to prepare for these stub versions
-    return subprocess.run([sys.executable, "-m", "monitor.cli", *args], env=env, cwd=PROJECT_ROOT,
+    return subprocess.run([sys.executable, "-m", "finsent.cli", *args], env=env, cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -26,7 +26,7 @@ from monitor.contract import NewsItem
 from monitor.retrain.gate import GatePolicy
 from monitor.retrain.lock import try_advisory_lock
 from monitor.retrain.pipeline import RetrainOptions, run_retraining
-from monitor.settings import PROJECT_ROOT, load_settings
+from finsent.settings import PROJECT_ROOT, load_settings
 from monitor.storage.db import session_factory
 from monitor.storage.models import Alert, AnalystLabel, Article, ModelOutput, ModelVersion, WebhookDelivery
 
@@ -113,7 +113,7 @@ def promoted(world: dict) -> dict:
 
 
 def test_labels_feed_a_candidate_that_beats_the_live_model_and_is_promoted(world: dict, promoted: dict) -> None:
-    from model.registry import live_version, load_metadata
+    from model.serving.registry import live_version, load_metadata
 
     report = promoted["report"]
     assert [line.split(" ")[0] for line in promoted["lines"] if line.startswith("[")] == [
@@ -145,7 +145,7 @@ def test_labels_feed_a_candidate_that_beats_the_live_model_and_is_promoted(world
 
 
 def test_a_candidate_trained_on_shuffled_labels_is_rejected_with_its_reason(world: dict, promoted: dict) -> None:
-    from model.registry import live_version, load_metadata
+    from model.serving.registry import live_version, load_metadata
 
     live_before = live_version(world["registry_dir"])
     report = run_retraining(tiny_options(world["root"], from_scratch=True, shuffle_labels=True,
@@ -163,7 +163,7 @@ def test_a_candidate_trained_on_shuffled_labels_is_rejected_with_its_reason(worl
 
 
 def test_rollback_through_the_registry_is_synced_into_model_versions(world: dict, promoted: dict) -> None:
-    from model.registry import promote, rollback
+    from model.serving.registry import promote, rollback
     from monitor.retrain.records import sync_live
 
     candidate = promoted["report"].candidate_version
@@ -269,7 +269,7 @@ def test_two_schedulers_started_at_once_run_the_job_once(world: dict, promoted: 
 
 
 def test_dry_run_counts_the_training_set_and_changes_nothing(world: dict) -> None:
-    from model.registry import list_versions
+    from model.serving.registry import list_versions
 
     before = [v.version for v in list_versions(world["registry_dir"])]
     report = run_retraining(tiny_options(world["root"], dry_run=True), world["settings"],

@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 def finsent(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "finsent.cli", *args], capture_output=True, text=True,
                           env=env, timeout=300)
 
 

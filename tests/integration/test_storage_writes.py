@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from model.results import ArticleResult, EntityResult
+from model.network.results import ArticleResult, EntityResult
 from monitor.contract import NewsItem
 from monitor.storage.db import session_factory
 from monitor.storage.models import Article, EntityMention, ModelOutput, SentimentAggregate

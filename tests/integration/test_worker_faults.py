@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from monitor.contract import NewsItem
-from monitor.settings import Settings
+from finsent.settings import Settings
 from monitor.stream.testing import PacedProducer, TcpProxy, WorkerProcess, count_rows, stream_env, wait_until
 from monitor.wire import ensure_topics, news_topics
 

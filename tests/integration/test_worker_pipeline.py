@@ -11,7 +11,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from monitor.contract import NewsItem
-from monitor.settings import Settings
+from finsent.settings import Settings
 from monitor.stream.testing import WorkerProcess, count_rows, stream_env
 from monitor.wire import ensure_topics, make_producer, news_topics, read_envelope, send_item
 

@@ -136,7 +136,7 @@ def test_cli_receives_verifies_and_logs_until_terminated(tmp_path: Path) -> None
     log = tmp_path / "logs" / "alerts.log"
     env = os.environ | {"FINSENT_TEST_WEBHOOK_SECRET": SECRET}
     process = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "alerts", "receiver", "--port", "0", "--log", str(log),
+        [sys.executable, "-m", "finsent.cli", "alerts", "receiver", "--port", "0", "--log", str(log),
          "--secret-env", "FINSENT_TEST_WEBHOOK_SECRET"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -16,7 +16,7 @@ import torch
 
 from model.data.examples import Example
 from model.data.splits import DatasetSplit
-from model.training import TrainConfig, TrainHooks, TrainingStopped, train
+from model.training.loop import TrainConfig, TrainHooks, TrainingStopped, train
 from monitor.retrain import background
 from monitor.retrain.background import (
     BackgroundProgress,
@@ -29,7 +29,7 @@ from monitor.retrain.background import (
     write_progress,
 )
 from monitor.retrain.gate import GateDecision
-from monitor.settings import load_settings
+from finsent.settings import load_settings
 
 
 def small_corpus() -> dict[str, DatasetSplit]:
@@ -133,7 +133,7 @@ def fake_training(monkeypatch: pytest.MonkeyPatch, sigterm_at: int | None = None
 
     Signal handlers are recorded, not installed, so pytest keeps its own.
     """
-    import model.training
+    import model.training.loop
 
     configs: list[TrainConfig] = []
     handlers: dict[int, object] = {}
@@ -149,8 +149,8 @@ def fake_training(monkeypatch: pytest.MonkeyPatch, sigterm_at: int | None = None
         return SimpleNamespace(steps=10, dev_score=0.75)
 
     monkeypatch.setattr(background.signal, "signal", lambda signum, handler: handlers.__setitem__(signum, handler))
-    monkeypatch.setattr(model.training, "train", fake_train)
-    monkeypatch.setattr(model.training, "load_training_corpus", lambda config: {})
+    monkeypatch.setattr(model.training.loop, "train", fake_train)
+    monkeypatch.setattr(model.training.loop, "load_training_corpus", lambda config: {})
     monkeypatch.setattr(background, "other_trainers", lambda profile: [])
     monkeypatch.setattr(background, "other_background_runs", lambda: [])
     return configs
@@ -182,7 +182,7 @@ def test_turned_off_by_the_setting(tmp_path: Path) -> None:
 
 
 def test_models_ensure_trains_the_full_profile_where_there_is_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    from model.cli import first_profile
+    from finsent.model_commands import first_profile
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert first_profile("auto") == "full" and first_profile("cuda") == "full"

@@ -19,7 +19,7 @@ WIDTH = 100
 
 
 def _main_group() -> click.Group:
-    from monitor.cli import main
+    from finsent.cli import main
 
     return main
 

@@ -170,7 +170,7 @@ def test_http_error_is_reported_with_the_url(server: Server, tmp_path: Path) -> 
 
 
 def test_cli_only_skips_noncommercial_without_the_flag(tmp_path: Path) -> None:
-    from model.data.cli import data
+    from finsent.data_commands import data
 
     result = CliRunner().invoke(data, ["fetch", "--data-dir", str(tmp_path), "--only", "finer_ord"])
     assert result.exit_code == 0, result.output

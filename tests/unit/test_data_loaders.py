@@ -11,7 +11,7 @@ from model.data.examples import EntitySpan
 from model.data.loaders import FORMATS, load
 from model.data.sentfin import parse_decisions
 from model.data.tagging import detect_scheme, tags_to_spans
-from model.labels import SENTIMENT_LABELS, TOPIC_LABELS
+from model.network.labels import SENTIMENT_LABELS, TOPIC_LABELS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "data"
 NEGATIVE, NEUTRAL, POSITIVE = (SENTIMENT_LABELS.index(n) for n in ("negative", "neutral", "positive"))

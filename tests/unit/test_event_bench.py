@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from model.event_bench import (
+from model.reports.event_bench import (
     EventsFileError,
     JudgedHeadline,
     Scored,
@@ -23,9 +23,9 @@ from model.event_bench import (
     load_events,
     negative_metrics,
 )
-from model.predictor import Predictor, decide_sentiment
-from model.registry import live_version, load_metadata
-from model.results import ArticleResult, EntityResult
+from model.serving.predictor import Predictor, decide_sentiment
+from model.serving.registry import live_version, load_metadata
+from model.network.results import ArticleResult, EntityResult
 from model.testing import make_tiny_model
 
 PERIOD = (datetime(2018, 1, 1, tzinfo=timezone.utc), datetime(2020, 8, 1, tzinfo=timezone.utc))
@@ -166,10 +166,10 @@ def test_predictor_applies_the_versions_entity_threshold(registry: Path) -> None
 
 
 def test_bench_events_cli_reports_both_splits(registry: Path, monkeypatch, tmp_path: Path) -> None:
-    from model.cli import bench
-    from monitor.settings import get_settings
+    from finsent.model_commands import bench
+    from finsent.settings import get_settings
 
-    monkeypatch.setattr("monitor.reports.REPORTS_DIR", tmp_path)  # keep the tiny model's report out of reports/
+    monkeypatch.setattr("finsent.reports.REPORTS_DIR", tmp_path)  # keep the tiny model's report out of reports/
 
     metadata_path = registry / live_version(registry) / "metadata.json"
     metadata = json.loads(metadata_path.read_text())
@@ -195,7 +195,7 @@ def test_bench_events_cli_reports_both_splits(registry: Path, monkeypatch, tmp_p
 
 
 def test_a_calibrated_version_is_a_new_unpromoted_copy_the_predictor_applies(registry: Path) -> None:
-    from model.event_bench import save_calibrated_version
+    from model.reports.event_bench import save_calibrated_version
 
     parent = live_version(registry)
     fitted = {"eval": {"entity": {"negative_recall": 0.5, "negative_precision": 0.5, "n": 10}}}
@@ -214,7 +214,7 @@ def test_a_vetoed_or_useless_threshold_leaves_argmax() -> None:
 
 
 def test_event_examples_use_tune_rows_only_with_the_company_span() -> None:
-    from model.event_finetune import company_span, event_examples, upweight_negative_entities
+    from model.training.event_finetune import company_span, event_examples, upweight_negative_entities
     from model.data.examples import EntitySentiment, Example
 
     assert company_span("Britain's Thomas Cook scrambles", {"thomas cook"}) == (10, 21)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from model.linking import Gazetteer, find_tickers, name_key
-from model.linking_eval import SAMPLE, evaluate
+from model.network.linking import Gazetteer, find_tickers, name_key
+from model.reports.linking_eval import SAMPLE, evaluate
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from model.baselines import lexicon
-from model.baselines.report import run_baselines, summary, write_report
+from model.reports.baselines import lexicon
+from model.reports.baselines.report import run_baselines, summary, write_report
 from model.data.loaders import load
 from model.data.splits import DatasetSplit
-from model.labels import SENTIMENT_LABELS
+from model.network.labels import SENTIMENT_LABELS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "baselines"
 NEG, NEU, POS = (SENTIMENT_LABELS.index(n) for n in ("negative", "neutral", "positive"))
@@ -19,7 +19,7 @@ NEG, NEU, POS = (SENTIMENT_LABELS.index(n) for n in ("negative", "neutral", "pos
 
 @pytest.fixture(scope="module")
 def tokenizer():  # noqa: ANN201
-    from model.modeling import default_encoder_path, load_tokenizer
+    from model.network.modeling import default_encoder_path, load_tokenizer
 
     return load_tokenizer(default_encoder_path())
 
@@ -54,8 +54,8 @@ def test_lexicons_read_finance_polarity() -> None:
 
 
 def test_spacy_entities_become_our_types_over_the_models_words(tokenizer) -> None:  # noqa: ANN001
-    from model.baselines.spacy_ner import SPACY_TO_OURS, spacy_spans, word_tags
-    from model.collate import encode_text
+    from model.reports.baselines.spacy_ner import SPACY_TO_OURS, spacy_spans, word_tags
+    from model.network.collate import encode_text
 
     text = "Tim Cook said Apple will open a store in Paris on Monday"
     spans = next(iter(spacy_spans([text])))
@@ -68,8 +68,8 @@ def test_spacy_entities_become_our_types_over_the_models_words(tokenizer) -> Non
 
 
 def test_word_tags_align_with_gold_tags_of_the_same_spans(tokenizer) -> None:  # noqa: ANN001
-    from model.baselines.spacy_ner import gold_word_tags, word_tags
-    from model.collate import encode_example
+    from model.reports.baselines.spacy_ner import gold_word_tags, word_tags
+    from model.network.collate import encode_example
 
     example = load("conll", FIXTURES / "conll_dev.txt")[0]
     item = encode_example(tokenizer, example)
@@ -79,7 +79,7 @@ def test_word_tags_align_with_gold_tags_of_the_same_spans(tokenizer) -> None:  #
 
 
 def test_topic_baseline_learns_separable_topics() -> None:
-    from model.baselines.topic import C_GRID, fit_topic_baseline
+    from model.reports.baselines.topic import C_GRID, fit_topic_baseline
 
     train = load("twitter-topic", FIXTURES / "topic_train.csv")
     dev = load("twitter-topic", FIXTURES / "topic_dev.csv")
@@ -89,7 +89,7 @@ def test_topic_baseline_learns_separable_topics() -> None:
 
 
 def test_topic_baseline_refuses_unlabelled_data() -> None:
-    from model.baselines.topic import fit_topic_baseline
+    from model.reports.baselines.topic import fit_topic_baseline
 
     with pytest.raises(ValueError, match="no topic-labelled"):
         fit_topic_baseline(load("phrasebank", FIXTURES / "phrasebank_train.csv"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from model.model_card import gather_inputs, render_model_card, target_status, write_model_card
+from model.reports.model_card import gather_inputs, render_model_card, target_status, write_model_card
 
 VERSION = "v20261129-080000-abcd"
 
@@ -80,7 +80,7 @@ def test_card_flags_reports_from_another_version_and_missing_ones(card: str) -> 
 
 
 def test_models_card_command_writes_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import model.cli as cli
+    import finsent.model_commands as cli
 
     _write_version(tmp_path / "models", {})
     _write_reports(tmp_path / "reports")
@@ -115,7 +115,7 @@ def test_card_warns_when_a_second_measurement_disagrees_about_a_target(tmp_path:
 
 
 def test_ablation_section_reports_both_experiments() -> None:
-    from model.model_card import CardInputs, _ablation_section
+    from model.reports.model_card import CardInputs, _ablation_section
 
     delta = {"conll": {"ner": {"before": 0.40, "after": 0.45, "delta": 0.05}}}
     inputs = CardInputs(

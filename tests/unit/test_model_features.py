@@ -1,14 +1,14 @@
-"""Word shapes, BIO alignment over word pieces and span reading (model.features, model.collate)."""
+"""Word shapes, BIO alignment over word pieces and span reading (model.network.features, model.network.collate)."""
 
 from __future__ import annotations
 
 import pytest
 
-from model.collate import collate, encode_example, length_buckets
+from model.network.collate import collate, encode_example, length_buckets
 from model.data.examples import EntitySentiment, EntitySpan, Example
-from model.features import IGNORE_INDEX, bio_spans, word_shape
-from model.labels import NER_TAGS
-from model.modeling import default_encoder_path, load_tokenizer
+from model.network.features import IGNORE_INDEX, bio_spans, word_shape
+from model.network.labels import NER_TAGS
+from model.network.modeling import default_encoder_path, load_tokenizer
 
 
 @pytest.fixture(scope="module")

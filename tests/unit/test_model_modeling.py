@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from model.collate import collate, encode_example
+from model.network.collate import collate, encode_example
 from model.data.examples import EntitySentiment, EntitySpan, Example
 from model.data.splits import DatasetSplit
-from model.labels import NER_TAGS
-from model.modeling import (
+from model.network.labels import NER_TAGS
+from model.network.modeling import (
     EntityTagger,
     JointModel,
     ModelConfig,
@@ -22,8 +22,8 @@ from model.modeling import (
     layerwise_parameter_groups,
     load_tokenizer,
 )
-from model.registry import load_model, save_version
-from model.training import TrainConfig, sampling_probabilities, train
+from model.serving.registry import load_model, save_version
+from model.training.loop import TrainConfig, sampling_probabilities, train
 
 EXAMPLES = [
     Example("Apple beats estimates while Intel misses", "sentfin",

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from model.collate import collate, encode_text
-from model.onnx_backend import ENTITY_FILE, EXPORT_INFO_FILE, MODEL_FILE, ONNX_DIR, OnnxJointModel, ensure_onnx_export
-from model.registry import load_model
+from model.network.collate import collate, encode_text
+from model.serving.onnx_backend import ENTITY_FILE, EXPORT_INFO_FILE, MODEL_FILE, ONNX_DIR, OnnxJointModel, ensure_onnx_export
+from model.serving.registry import load_model
 from model.testing import make_tiny_model
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "baselines"
@@ -82,7 +82,7 @@ def test_int8_outputs_match_torch_on_dynamic_shapes(both_models, texts: list[str
 def test_bench_parity_reports_agreement_per_task(both_models) -> None:  # noqa: ANN001
     from model.data.loaders import load
     from model.data.splits import DatasetSplit
-    from model.onnx_bench import compare_on_dataset
+    from model.reports.onnx_bench import compare_on_dataset
 
     model, onnx_model, tokenizer = both_models
     for fmt, file, task in (("phrasebank", "phrasebank_dev.csv", "sentiment"), ("conll", "conll_dev.txt", "ner"),
@@ -95,7 +95,7 @@ def test_bench_parity_reports_agreement_per_task(both_models) -> None:  # noqa: 
 
 
 def test_predictor_onnx_backend_returns_the_torch_results(exported: tuple[Path, str]) -> None:
-    from model.predictor import NoLinker, Predictor
+    from model.serving.predictor import NoLinker, Predictor
 
     registry, version = exported
     onnx_predictor = Predictor.load(registry, version, backend="onnx", linker=NoLinker(), threads=1)
@@ -108,7 +108,7 @@ def test_predictor_onnx_backend_returns_the_torch_results(exported: tuple[Path, 
 
 
 def test_predictor_rejects_unknown_backends_and_onnx_on_cuda(exported: tuple[Path, str]) -> None:
-    from model.predictor import Predictor
+    from model.serving.predictor import Predictor
 
     registry, version = exported
     with pytest.raises(ValueError, match="backend must be"):
@@ -129,8 +129,8 @@ def test_the_worker_loads_the_onnx_backend_when_configured(exported: tuple[Path,
 
 def test_the_serving_check_without_dev_data_fails_and_says_where_it_looked(exported: tuple[Path, str],
                                                                            tmp_path: Path) -> None:
-    from model.onnx_backend import choose_backend, read_parity_report
-    from model.onnx_bench import prepare_serving
+    from model.serving.onnx_backend import choose_backend, read_parity_report
+    from model.reports.onnx_bench import prepare_serving
 
     registry, version = exported
     report = prepare_serving(registry, tmp_path / "no-data", version, limit=8, threads=1)
@@ -142,8 +142,8 @@ def test_the_serving_check_without_dev_data_fails_and_says_where_it_looked(expor
 @pytest.mark.skipif(not (Path(__file__).resolve().parents[3] / "shared" / "datasets" / "ner").is_dir(),
                     reason="needs the shared datasets")
 def test_the_serving_check_measures_every_task_on_dev_samples(exported: tuple[Path, str], tmp_path: Path) -> None:
-    from model.onnx_backend import PARITY_TASKS, choose_backend, read_parity_report
-    from model.onnx_bench import prepare_serving
+    from model.serving.onnx_backend import PARITY_TASKS, choose_backend, read_parity_report
+    from model.reports.onnx_bench import prepare_serving
 
     registry, version = exported
     data_dir = Path(__file__).resolve().parents[3] / "shared" / "datasets"
@@ -162,8 +162,8 @@ def test_the_worker_hot_swaps_between_int8_versions(tmp_path: Path) -> None:
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from model.onnx_backend import ONNX_DIR, parity_verdict, write_parity_report
-    from model.registry import promote
+    from model.serving.onnx_backend import ONNX_DIR, parity_verdict, write_parity_report
+    from model.serving.registry import promote
     from monitor.stream.live_model import LiveModel
 
     registry = tmp_path / "models"
@@ -177,7 +177,7 @@ def test_the_worker_hot_swaps_between_int8_versions(tmp_path: Path) -> None:
     model = LiveModel.from_registry(registry, "cpu", "auto", check_every_s=0)
     model.load_now()
     assert (model.version, model.backend) == (first, "onnx")
-    assert isinstance(model.predictor.model, OnnxJointModel)
+    assert isinstance(model.serving.predictor.model, OnnxJointModel)
     promote(registry, second)
 
     async def refresh() -> bool:
@@ -185,5 +185,5 @@ def test_the_worker_hot_swaps_between_int8_versions(tmp_path: Path) -> None:
             return await model.refresh(executor)
 
     assert asyncio.run(refresh())
-    assert (model.version, model.backend) == (second, "onnx") and isinstance(model.predictor.model, OnnxJointModel)
-    assert [r.model_version for r in model.predictor.predict(TEXTS)] == [second] * len(TEXTS)
+    assert (model.version, model.backend) == (second, "onnx") and isinstance(model.serving.predictor.model, OnnxJointModel)
+    assert [r.model_version for r in model.serving.predictor.predict(TEXTS)] == [second] * len(TEXTS)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from model.predictor import Predictor
-from model.registry import live_version, load_metadata
-from model.results import ArticleResult
+from model.serving.predictor import Predictor
+from model.serving.registry import live_version, load_metadata
+from model.network.results import ArticleResult
 from model.testing import make_tiny_model
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "model"
@@ -24,7 +24,7 @@ TEXTS = [
 
 
 class FakeLinker:
-    """Stands in for model.linking: one cashtag rule, one gazetteer entry."""
+    """Stands in for model.network.linking: one cashtag rule, one gazetteer entry."""
 
     def tickers(self, text: str) -> list[tuple[int, int, str]]:
         start = text.find("$DTEGY")
@@ -73,8 +73,8 @@ def test_predict_returns_article_results_with_valid_offsets(registry: Path) -> N
 
 
 def test_evaluate_prints_json_and_writes_reports(registry: Path, monkeypatch) -> None:
-    from monitor.cli import main
-    from monitor.settings import get_settings
+    from finsent.cli import main
+    from finsent.settings import get_settings
 
     monkeypatch.setenv("FINSENT_REGISTRY_DIR", str(registry))
     get_settings.cache_clear()

@@ -1,4 +1,4 @@
-"""Registry: versions, LIVE, promote/rollback, atomic layout (model.registry)."""
+"""Registry: versions, LIVE, promote/rollback, atomic layout (model.serving.registry)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from model.modeling import JointModel, ModelConfig, default_encoder_path, load_tokenizer
-from model.registry import (
+from model.network.modeling import JointModel, ModelConfig, default_encoder_path, load_tokenizer
+from model.serving.registry import (
     RegistryError,
     list_versions,
     live_version,

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from model.evaluation import TaskPredictions
-from model.onnx_backend import (
+from model.training.evaluation import TaskPredictions
+from model.serving.onnx_backend import (
     EXPORT_INFO_FILE, ONNX_DIR, PARITY_FILE, PARITY_THRESHOLD, choose_backend, needs_parity_report, parity_verdict,
     read_parity_report, write_parity_report,
 )
-from model.onnx_bench import TaskParity, serving_agreement
+from model.reports.onnx_bench import TaskParity, serving_agreement
 from monitor.retrain.records import REPAIR_COMMAND, compare_live
-from monitor.settings import load_settings
+from finsent.settings import load_settings
 from monitor.stream.live_model import LiveModel, ServingBackend
 
 PASSING = {"sentiment": 0.985, "topic": 0.975, "ner": 0.99, "entity-sentiment": 0.98}
@@ -98,7 +98,7 @@ def test_a_report_for_other_weights_is_ignored(tmp_path: Path) -> None:
 
 
 def test_the_default_backend_is_auto_and_onnx_on_cuda_is_still_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from monitor.settings import SettingsError
+    from finsent.settings import SettingsError
 
     monkeypatch.delenv("FINSENT_MODEL_BACKEND", raising=False)
     monkeypatch.delenv("FINSENT_DEVICE", raising=False)

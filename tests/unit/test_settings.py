@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.settings import SettingsError, load_settings
+from finsent.settings import SettingsError, load_settings
 
 
 def test_defaults_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,7 +66,7 @@ def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 def test_cli_fails_at_start_naming_the_field() -> None:
     env = {"FINSENT_POSTGRES_PORT": "not-a-port", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "monitor.cli", "stack", "status"],
+    result = subprocess.run([sys.executable, "-m", "finsent.cli", "stack", "status"],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 2
     assert "FINSENT_POSTGRES_PORT" in result.stderr

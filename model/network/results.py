@@ -19,7 +19,7 @@ class EntityResult:
 
 @dataclass(frozen=True)
 class ArticleResult:
-    topic: int  # index into model.labels.TOPIC_LABELS
+    topic: int  # index into model.network.labels.TOPIC_LABELS
     topic_probs: list[float]  # (n_topics,)
     sentiment_label: str
     sentiment_score: float  # p(positive) - p(negative), in [-1, 1]

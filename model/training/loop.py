@@ -29,12 +29,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from model.collate import EncodedText, collate, encode_example, length_buckets
+from model.network.collate import EncodedText, collate, encode_example, length_buckets
 from model.data.examples import EntitySpan, Example
-from model.evaluation import evaluate_examples, headline_score, predict_labels
-from model.features import bio_spans, first_subtoken_mask
-from model.labels import NER_TAGS
-from model.modeling import (
+from model.training.evaluation import evaluate_examples, headline_score, predict_labels
+from model.network.features import bio_spans, first_subtoken_mask
+from model.network.labels import NER_TAGS
+from model.network.modeling import (
     JointModel,
     ModelConfig,
     default_encoder_path,
@@ -45,7 +45,7 @@ from model.modeling import (
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from finsent.paths import PROJECT_ROOT
 
 
 @dataclass
@@ -186,25 +186,19 @@ def load_training_corpus(config: TrainConfig):  # noqa: ANN201
     """dataset name -> DatasetSplit, from model.data.splits (the data engineer's catalogue)."""
     from model.data.splits import load_corpus
 
-    data_dir = config.data_dir
-    if data_dir is None:
-        from monitor.settings import get_settings
-
-        data_dir = get_settings().data_dir
-    return load_corpus(Path(data_dir), names=list(config.datasets) if config.datasets else None,
+    if config.data_dir is None:
+        raise ValueError("TrainConfig.data_dir is not set: pass the datasets folder (the app passes settings.data_dir)")
+    return load_corpus(Path(config.data_dir), names=list(config.datasets) if config.datasets else None,
                        dev_fraction=config.dev_fraction)
 
 
 def _initial_model(config: TrainConfig) -> tuple[JointModel, Any]:
     if config.init_from:
-        from model.registry import load_model
+        from model.serving.registry import load_model
 
-        registry_dir = config.registry_dir
-        if registry_dir is None:
-            from monitor.settings import get_settings
-
-            registry_dir = get_settings().registry_dir
-        return load_model(Path(registry_dir), config.init_from)
+        if config.registry_dir is None:
+            raise ValueError("TrainConfig.registry_dir is not set: init_from needs the registry folder")
+        return load_model(Path(config.registry_dir), config.init_from)
     model_config = ModelConfig(encoder_path=config.encoder_path, encoder_layers=config.encoder_layers,
                                loss_weighting=config.loss_weighting, label_smoothing=config.label_smoothing)
     model = JointModel(model_config)
@@ -400,7 +394,7 @@ def pseudo_label(model: JointModel, tokenizer, examples: list[Example], threshol
     tag probability >= threshold (a sentence is tagged fully or not at all,
     since a missing entity would teach "O"). Entity sentiment is not filled.
     """
-    from model.collate import encode_text
+    from model.network.collate import encode_text
 
     model.eval().to(device)
     filled = {"topic": 0, "sentiment": 0, "ner": 0}

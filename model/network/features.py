@@ -3,7 +3,7 @@
 The encoder is uncased, so "Apple" and "apple" reach it as the same word
 piece; casing is the strongest single cue for named entities in news text.
 These functions recover it from the fast tokenizer's character offsets and
-turn it into small integer ids that `model.modeling` embeds. They also turn
+turn it into small integer ids that `model.network.modeling` embeds. They also turn
 the character spans of `model.data.examples.EntitySpan` into BIO tag ids over
 word pieces (first sub-token labelled, the others ignored with -100).
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from model.labels import NER_TAGS
+from model.network.labels import NER_TAGS
 
 IGNORE_INDEX = -100  # torch.nn.CrossEntropyLoss's default ignore_index
 

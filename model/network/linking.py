@@ -23,7 +23,7 @@ Rules that keep precision high (a wrong ticker is worse than none):
 Symbols are the ones the company trades under today (Facebook -> META);
 companies no longer listed (Twitter, Mellanox) have no ticker. Try it:
 
-    python -m model.linking "Morgan Stanley raises Apple price target"
+    python -m model.network.linking "Morgan Stanley raises Apple price target"
 """
 
 from __future__ import annotations

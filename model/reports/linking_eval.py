@@ -5,7 +5,7 @@ entity spans with the correct ticker, or null for entities that are not a
 listed company (the Fed, Reuters) or no longer trade (Twitter, Mellanox).
 Spans are given, so this measures linking alone, not NER. Run:
 
-    python -m model.linking_eval --json  # `finsent bench linking --json` once model/cli.py's bench group adds it
+    python -m model.reports.linking_eval --json  # `finsent bench linking --json` once finsent/model_commands.py's bench group adds it
 
 It prints one JSON object as its last line and writes reports/linking.json.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import click
 
-from monitor.reports import write_json_report
-from monitor.settings import PROJECT_ROOT
+from finsent.reports import write_json_report
+from finsent.paths import PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "linking" / "sample.jsonl"
 REPORT = PROJECT_ROOT / "reports" / "linking.json"
@@ -38,7 +38,7 @@ class LinkingScore:
 
 def evaluate(sample: Path = SAMPLE, watchlist: Path | None = None) -> LinkingScore:
     """Link every gold span of the sample and score the tickers against the gold ones."""
-    from model.linking import Gazetteer
+    from model.network.linking import Gazetteer
 
     gazetteer = Gazetteer.default(watchlist)
     entities = gold_linked = predicted_linked = correct = 0

@@ -23,7 +23,7 @@ The entity decision rule can be calibrated: a negative threshold `t` on
 p(negative) (negative iff p_neg >= t, else the larger of neutral/positive),
 fitted on `tune` only to maximise negative F1, measured on `eval`, and stored
 in a new registry version's metadata (`decision.entity_negative_threshold`),
-which the Predictor applies to entity sentiments (model.predictor). The event
+which the Predictor applies to entity sentiments (model.serving.predictor). The event
 headlines are mostly bad news, so a threshold fitted on them alone over-calls
 negative on ordinary news: a threshold is only allowed if SEntFiN dev entity
 accuracy (as served) drops by at most `--max-sentfin-drop`, and argmax wins
@@ -34,22 +34,19 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import click
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from model.labels import SENTIMENT_LABELS
-from model.results import ArticleResult, EntityResult
+from model.network.labels import SENTIMENT_LABELS
+from model.network.results import ArticleResult, EntityResult
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from finsent.paths import PROJECT_ROOT
 EVENTS_DIR = PROJECT_ROOT / "tests" / "fixtures" / "events"
 EVENTS_FILE = EVENTS_DIR / "dev_events.yaml"
 HEADLINES_FILE = EVENTS_DIR / "event_headlines.csv"
@@ -179,8 +176,8 @@ def company_entity(result: ArticleResult, aliases: Iterable[str]) -> EntityResul
 
 
 def decide(probs: Sequence[float], negative_threshold: float | None) -> str:
-    """The serving decision rule (model.predictor.decide_sentiment), for probabilities kept from one pass."""
-    from model.predictor import decide_sentiment
+    """The serving decision rule (model.serving.predictor.decide_sentiment), for probabilities kept from one pass."""
+    from model.serving.predictor import decide_sentiment
 
     return decide_sentiment(list(probs), negative_threshold)
 
@@ -226,7 +223,7 @@ def score_headlines(predictor, rows: Sequence[JudgedHeadline],  # noqa: ANN001
 def _entity_probs(entity: EntityResult) -> list[float]:
     probs = getattr(entity, "sentiment_probs", None)
     if probs is None:
-        raise RuntimeError("EntityResult has no sentiment_probs: model.results/model.predictor are out of date")
+        raise RuntimeError("EntityResult has no sentiment_probs: model.network.results/model.serving.predictor are out of date")
     return list(probs)
 
 
@@ -283,8 +280,8 @@ def sentfin_guard(registry_dir: Path, version: str, data_dir: Path,
     official test split. Measured with the torch weights whatever the backend.
     """
     from model.data.splits import load_corpus
-    from model.event_finetune import entity_sentiment_probs, threshold_accuracy
-    from model.registry import load_model
+    from model.training.event_finetune import entity_sentiment_probs, threshold_accuracy
+    from model.serving.registry import load_model
 
     dev = load_corpus(Path(data_dir), names=["sentfin"])["sentfin"].dev
     model, tokenizer = load_model(Path(registry_dir), version)
@@ -337,7 +334,7 @@ def save_calibrated_version(registry_dir: Path, version: str, threshold: float, 
     Versions are immutable, so calibrating writes a copy (not promoted); the
     metadata records where the threshold came from and its tune/eval figures.
     """
-    from model.registry import load_metadata, load_model, save_version
+    from model.serving.registry import load_metadata, load_model, save_version
 
     model, tokenizer = load_model(Path(registry_dir), version)
     metadata = {k: v for k, v in load_metadata(Path(registry_dir), version).items()
@@ -364,52 +361,3 @@ def summary_line(report: dict[str, Any]) -> str:
         label = name if name == "as_served" else f"fitted t={report[name]['entity_negative_threshold']}"
         parts.append(f"{label} (eval): {views}; entity coverage {block['entity']['coverage']:.0%}")
     return f"{report['model_version']}: " + " | ".join(parts)
-
-
-@click.command("events")
-@click.option("--model", "model_spec", default="live", show_default=True, help="live, latest or a version id.")
-@click.option("--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True)
-@click.option("--fit-threshold", is_flag=True,
-              help="Also fit the entity negative threshold on the tune split and report it on eval.")
-@click.option("--save-version", is_flag=True,
-              help="With --fit-threshold: write a new (unpromoted) registry version carrying the threshold.")
-@click.option("--max-sentfin-drop", type=float, default=0.01, show_default=True,
-              help="With --fit-threshold: veto thresholds that cost more SEntFiN dev entity accuracy than this "
-                   "(negative: no guard).")
-@click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
-def events_command(model_spec: str, backend: str, fit_threshold: bool, save_version: bool, max_sentfin_drop: float,
-                   as_json: bool) -> None:
-    """Negative recall/precision on judged event headlines (tests/fixtures/events); writes reports/bench-events-*."""
-    from model.data.errors import DatasetMissingError
-    from model.predictor import Predictor
-    from model.registry import RegistryError
-    from monitor.reports import write_json_report
-    from monitor.settings import get_settings
-
-    if save_version and not fit_threshold:
-        raise click.UsageError("--save-version needs --fit-threshold")
-    registry_dir = Path(get_settings().registry_dir)
-    try:
-        predictor = Predictor.load(registry_dir, model_spec, device="cpu", backend=backend)
-        guard_dir = Path(get_settings().data_dir) if fit_threshold and max_sentfin_drop >= 0 else None
-        report = bench_events(predictor, fit_threshold=fit_threshold, guard_data_dir=guard_dir,
-                              max_sentfin_drop=max_sentfin_drop, registry_dir=registry_dir)
-    except (RegistryError, EventsFileError, DatasetMissingError) as error:
-        raise click.ClickException(str(error)) from None
-    report["backend"] = backend
-    if save_version and report["fitted"]["entity_negative_threshold"] is None:
-        raise click.ClickException("argmax is the best decision rule on tune (within the SEntFiN guard): "
-                                   "no threshold to save")
-    if save_version:
-        report["saved_version"] = save_calibrated_version(
-            registry_dir, predictor.version, report["fitted"]["entity_negative_threshold"], report)
-    suffix = "" if backend == "torch" else f"-{backend}"
-    path = write_json_report(report, f"bench-events-{predictor.version}{suffix}.json")
-    if not as_json:
-        click.echo(summary_line(report))
-        if "saved_version" in report:
-            saved = report["saved_version"]
-            click.echo(f"saved {saved} (not live: `finsent models promote {saved}`)")
-        click.echo(f"report: {path}")
-    click.echo(json.dumps({**report, "report": str(path)}))
-    sys.stdout.flush()

@@ -11,7 +11,7 @@ Datasets and the task each baseline is scored on:
 | twitter_topic | topic | tfidf_logreg (fit on train) |
 | conll (eng.testa), finer_ord (val) | ner | spacy_en_core_web_sm |
 
-Metrics come from `model.evaluation` (accuracy / macro-F1, seqeval entity F1),
+Metrics come from `model.training.evaluation` (accuracy / macro-F1, seqeval entity F1),
 the same functions the joint model's dev numbers come from, and the report is
 keyed like a version's metadata.json: metrics[dataset][task][baseline].
 """
@@ -25,13 +25,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from model.baselines import lexicon
+from model.reports.baselines import lexicon
 from model.data.splits import DatasetSplit
-from model.evaluation import classification_metrics, ner_metrics
-from model.labels import SENTIMENT_LABELS, TOPIC_LABELS
-from monitor.reports import write_json_report
+from model.training.evaluation import classification_metrics, ner_metrics
+from model.network.labels import SENTIMENT_LABELS, TOPIC_LABELS
+from finsent.reports import write_json_report
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+from finsent.paths import PROJECT_ROOT
 REPORT_PATH = PROJECT_ROOT / "reports" / "baselines.json"
 SENTIMENT_DATASETS = ("phrasebank", "twitter_sentiment")
 ENTITY_SENTIMENT_DATASETS = ("sentfin",)
@@ -76,7 +76,7 @@ def entity_sentiment_baseline(split: DatasetSplit, progress: bool = True) -> dic
 
 
 def topic_baseline(split: DatasetSplit) -> dict[str, dict[str, Any]]:
-    from model.baselines.topic import fit_topic_baseline
+    from model.reports.baselines.topic import fit_topic_baseline
 
     pipeline, chosen_c, validation = fit_topic_baseline(split.train)
     dev = [e for e in split.dev if e.topic is not None]
@@ -87,8 +87,8 @@ def topic_baseline(split: DatasetSplit) -> dict[str, dict[str, Any]]:
 
 def ner_baseline(split: DatasetSplit, tokenizer, progress: bool = True) -> dict[str, dict[str, Any]]:  # noqa: ANN001
     """spaCy entities as BIO over the joint model's scored words, scored by seqeval."""
-    from model.baselines.spacy_ner import gold_word_tags, spacy_spans, word_tags
-    from model.collate import encode_example
+    from model.reports.baselines.spacy_ner import gold_word_tags, spacy_spans, word_tags
+    from model.network.collate import encode_example
 
     dev = [e for e in split.dev if e.entities is not None]
     encoded = [encode_example(tokenizer, e) for e in dev]
@@ -115,7 +115,7 @@ def run_baselines(corpus: dict[str, DatasetSplit], tokenizer=None,  # noqa: ANN0
             metrics[name] = {"topic": topic_baseline(split)}
         else:
             if tokenizer is None:
-                from model.modeling import default_encoder_path, load_tokenizer
+                from model.network.modeling import default_encoder_path, load_tokenizer
 
                 tokenizer = load_tokenizer(default_encoder_path())
             metrics[name] = {"ner": ner_baseline(split, tokenizer, progress)}

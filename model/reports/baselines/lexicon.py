@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from model.labels import SENTIMENT_LABELS
+from model.network.labels import SENTIMENT_LABELS
 
 NEGATIVE, NEUTRAL, POSITIVE = (SENTIMENT_LABELS.index(name) for name in ("negative", "neutral", "positive"))
 VADER_THRESHOLD = 0.05  # VADER's documented cut-off for the compound score

@@ -5,9 +5,9 @@ loaded offline from a local folder, plus casing/shape features for the uncased
 encoder), the heads (`TopicHead`, `SentimentHead`, `EntityTagger`,
 `EntitySentimentHead`), task-loss weighting, and `JointModel`.
 
-    from model.modeling import JointModel, ModelConfig
+    from model.network.modeling import JointModel, ModelConfig
     model = JointModel(ModelConfig())              # pretrained encoder, new heads
-    out = model(batch)                             # batch: model.collate.Batch
+    out = model(batch)                             # batch: model.network.collate.Batch
     out = model(batch, labels)                     # + out.loss, out.losses
 """
 
@@ -22,9 +22,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from transformers import BertConfig, BertModel
 
-from model.collate import Batch, Labels
-from model.features import IGNORE_INDEX, N_SHAPES
-from model.labels import NER_TAGS, SENTIMENT_LABELS, TOPIC_LABELS
+from model.network.collate import Batch, Labels
+from model.network.features import IGNORE_INDEX, N_SHAPES
+from model.network.labels import NER_TAGS, SENTIMENT_LABELS, TOPIC_LABELS
 
 TASKS: tuple[str, ...] = ("topic", "sentiment", "ner", "entity_sentiment")
 

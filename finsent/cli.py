@@ -14,7 +14,7 @@ import sys
 import click
 
 from monitor import __version__
-from monitor.settings import SettingsError, get_settings
+from finsent.settings import SettingsError, get_settings
 
 # name -> "module:attribute" of a click command or group, loaded on demand.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -25,11 +25,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "alerter": ("monitor.alerts.cli:alerter", "Evaluate alert rules continuously and deliver webhook notifications."),
     "ingest": ("monitor.ingest.cli:ingest", "Put news on the news topic: replay a corpus, poll RSS, read JSON lines."),
     "worker": ("monitor.stream.cli:worker", "Run the stream worker: news topic -> model -> PostgreSQL."),
-    "data": ("model.data.cli:data", "List, fetch and count the training datasets."),
-    "train": ("model.cli:train", "Train the joint model and write a new registry version."),
-    "models": ("model.cli:models", "List, promote, roll back or ensure model versions."),
-    "evaluate": ("model.cli:evaluate", "Score a model version on a labelled dataset file."),
-    "bench": ("model.cli:bench", "Benchmarks printing JSON: model, pipeline, baselines, onnx, linking."),
+    "data": ("finsent.data_commands:data", "List, fetch and count the training datasets."),
+    "train": ("finsent.model_commands:train", "Train the joint model and write a new registry version."),
+    "models": ("finsent.model_commands:models", "List, promote, roll back or ensure model versions."),
+    "evaluate": ("finsent.model_commands:evaluate", "Score a model version on a labelled dataset file."),
+    "bench": ("finsent.model_commands:bench", "Benchmarks printing JSON: model, pipeline, baselines, onnx, linking."),
     "dashboard": ("dashboards.cli:dashboard", "Run the analysts' dashboard (Streamlit), its role and benchmark."),
     "retrain": ("monitor.retrain.cli:retrain", "Retrain with analysts' labels; promote only a better model."),
     "scheduler": ("monitor.retrain.cli:scheduler", "Run retraining on a cron schedule (one run at a time)."),
@@ -69,11 +69,6 @@ def main() -> None:
     # Client libraries log every connection at INFO; keep their warnings only.
     for noisy in ("kafka", "aiokafka"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
-
-
-def register(name: str, target: str, summary: str) -> None:
-    """Add a lazily loaded subcommand (used by the model, stream and alert packages)."""
-    SUBCOMMANDS[name] = (target, summary)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,11 +18,11 @@ from typing import Any
 
 import torch
 
-from model.collate import EncodedText, collate, encode_example, length_buckets
+from model.network.collate import EncodedText, collate, encode_example, length_buckets
 from model.data.examples import Example
-from model.features import IGNORE_INDEX
-from model.labels import NER_TAGS, SENTIMENT_LABELS, TOPIC_LABELS
-from monitor.reports import write_json_report
+from model.network.features import IGNORE_INDEX
+from model.network.labels import NER_TAGS, SENTIMENT_LABELS, TOPIC_LABELS
+from finsent.reports import write_json_report
 
 TASK_NAMES: tuple[str, ...] = ("topic", "sentiment", "ner", "entity-sentiment")
 

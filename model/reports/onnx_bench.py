@@ -18,7 +18,7 @@ each dev split and writes `<version>/onnx/parity.json`: per task the label
 agreement pooled over its datasets, where NER counts word-level tags (a
 sentence of 30 words with one differing tag is 29/30 agreement, not a miss;
 the whole-sentence rate is kept beside it). FINSENT_MODEL_BACKEND=auto serves
-the export only when every task reaches model.onnx_backend.PARITY_THRESHOLD.
+the export only when every task reaches model.serving.onnx_backend.PARITY_THRESHOLD.
 """
 
 from __future__ import annotations
@@ -33,15 +33,15 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from model.collate import collate, encode_example, length_buckets
+from model.network.collate import collate, encode_example, length_buckets
 from model.data.examples import Example
 from model.data.splits import DatasetSplit
-from model.evaluation import TaskPredictions, task_metrics
-from model.features import IGNORE_INDEX
-from model.labels import NER_TAGS
-from monitor.reports import write_json_report
+from model.training.evaluation import TaskPredictions, task_metrics
+from model.network.features import IGNORE_INDEX
+from model.network.labels import NER_TAGS
+from finsent.reports import write_json_report
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from finsent.paths import PROJECT_ROOT
 REPORT_PATH = PROJECT_ROOT / "reports" / "bench-onnx.json"
 # dataset -> the task the parity check reads from it
 PARITY_LIMIT = 600  # dev examples per dataset for the serving check: ~1 min on 2 cores, +-0.01 at 0.97
@@ -144,11 +144,11 @@ def bench_onnx(registry_dir: Path, data_dir: Path, version: str | None = None,
                corpus: dict[str, DatasetSplit] | None = None, limit: int | None = None, n: int = 512,
                batch_size: int = 32, threads: int = 1, progress: bool = True) -> dict[str, Any]:
     """Export (if needed) the version, compare the backends on the dev sets, time both; the full report."""
-    from model.bench import read_headlines
+    from model.reports.bench import read_headlines
     from model.data.splits import available_datasets, load_corpus
-    from model.onnx_backend import MODEL_FILE, OnnxJointModel, ensure_onnx_export
-    from model.predictor import Predictor, default_linker
-    from model.registry import WEIGHTS_FILE, load_model, resolve_version, version_dir
+    from model.serving.onnx_backend import MODEL_FILE, OnnxJointModel, ensure_onnx_export
+    from model.serving.predictor import Predictor, default_linker
+    from model.serving.registry import WEIGHTS_FILE, load_model, resolve_version, version_dir
 
     torch.set_num_threads(threads)
     version = resolve_version(Path(registry_dir), version)
@@ -222,11 +222,11 @@ def prepare_serving(registry_dir: Path, data_dir: Path, version: str, limit: int
     from datetime import UTC, datetime
 
     from model.data.splits import available_datasets, load_corpus
-    from model.onnx_backend import (
+    from model.serving.onnx_backend import (
         PARITY_THRESHOLD, OnnxJointModel, ensure_onnx_export, parity_verdict, write_parity_report,
     )
-    from model.predictor import available_cores
-    from model.registry import load_model
+    from model.serving.predictor import available_cores
+    from model.serving.registry import load_model
 
     threads = threads or available_cores()
     torch.set_num_threads(threads)

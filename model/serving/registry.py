@@ -5,7 +5,7 @@ Layout::
     <registry_dir>/
         v20261129-071203-ab12/      one trained model, never modified after it is written
             model.safetensors       weights
-            config.json             model.modeling.ModelConfig (incl. the encoder's BertConfig)
+            config.json             model.network.modeling.ModelConfig (incl. the encoder's BertConfig)
             tokenizer.json, ...     the tokenizer (a copy: a version loads without the encoder folder)
             metadata.json           metrics, data hashes, training profile, duration, created_at
         LIVE                        the promoted version id (one line)
@@ -178,7 +178,7 @@ def load_model(registry_dir: Path, version: str):  # noqa: ANN201
     """(JointModel in eval mode on CPU, tokenizer) of a saved version."""
     from safetensors.torch import load_file
 
-    from model.modeling import JointModel, ModelConfig, load_tokenizer
+    from model.network.modeling import JointModel, ModelConfig, load_tokenizer
 
     path = version_dir(registry_dir, version)
     config = ModelConfig.from_dict(json.loads((path / CONFIG_FILE).read_text(encoding="utf-8")))

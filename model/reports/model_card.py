@@ -72,7 +72,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def gather_inputs(registry_dir: Path, version_spec: str, reports_dir: Path) -> CardInputs:
-    from model.registry import CONFIG_FILE, live_version, load_metadata, resolve_version, version_dir
+    from model.serving.registry import CONFIG_FILE, live_version, load_metadata, resolve_version, version_dir
 
     version = resolve_version(Path(registry_dir), version_spec)
     config = _read_json(version_dir(Path(registry_dir), version) / CONFIG_FILE) or {}
@@ -413,7 +413,7 @@ def render_model_card(inputs: CardInputs, generated_at: datetime | None = None) 
         "## Results against baselines",
         "",
         ("Baselines from reports/baselines.json (" + str(baselines.get("created_at", "?")) + "): scored by the same "
-         "metric code (model.evaluation) on the same dev splits. Lexicon neutral bands and the TF-IDF regularisation "
+         "metric code (model.training.evaluation) on the same dev splits. Lexicon neutral bands and the TF-IDF regularisation "
          "were chosen on train splits only." if baselines else
          "_No baselines report: run `finsent bench baselines --json`._"),
         "",

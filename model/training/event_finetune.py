@@ -1,11 +1,11 @@
 """Fine-tune a registry version so it sees adverse company events (issue #13).
 
-    python -m model.event_finetune run --from live [--steps 400] [--weight 2] [--repeat 4]
-    python -m model.event_finetune compare PARENT CHILD      # PhraseBank/Twitter/SEntFiN dev accuracy
+    python -m model.training.event_finetune run --from live [--steps 400] [--weight 2] [--repeat 4]
+    python -m model.training.event_finetune compare PARENT CHILD      # PhraseBank/Twitter/SEntFiN dev accuracy
 
 The sentence-sentiment training sets call factual bad news ("X collapses",
 "X files for bankruptcy") neutral far more often than a risk analyst would.
-This continues training a version (`model.training.train`, `init_from`) on
+This continues training a version (`model.training.loop.train`, `init_from`) on
 the usual corpus plus, as `extra_examples`, the `tune` half of the judged
 event headlines (tests/fixtures/events/event_headlines.csv), labelled for
 the sentence and for the named company's span, with a loss weight; SEntFiN
@@ -27,7 +27,7 @@ from typing import Any
 import click
 
 from model.data.examples import EntitySentiment, Example
-from model.event_bench import (
+from model.reports.event_bench import (
     HEADLINES_FILE,
     PROJECT_ROOT,
     Event,
@@ -36,7 +36,7 @@ from model.event_bench import (
     load_event_headlines,
     load_events,
 )
-from model.labels import SENTIMENT_LABELS
+from model.network.labels import SENTIMENT_LABELS
 
 EVENTS_SOURCE = "event_headlines"
 
@@ -76,19 +76,21 @@ def upweight_negative_entities(examples: list[Example], weight: float) -> list[E
             for ex in examples]
 
 
-def finetune(registry_dir: Path, version: str, steps: int, weight: float, sentfin_negative_weight: float,
-             lr: float, max_minutes: float | None, repeat: int = 1, seed: int = 13) -> tuple[str, dict[str, Any]]:
+def finetune(registry_dir: Path, data_dir: Path, version: str, steps: int, weight: float,
+             sentfin_negative_weight: float, lr: float, max_minutes: float | None, repeat: int = 1,
+             seed: int = 13) -> tuple[str, dict[str, Any]]:
     """Train from `version` with the event examples; save the result unpromoted; return (new version, summary).
 
     `repeat` lists the event examples that many times: datasets are drawn with
     p ~ sqrt(size), so ~170 headlines would otherwise be a batch in 50.
     """
-    from model.registry import load_metadata, save_version
-    from model.training import load_training_corpus, profile_config, train
+    from model.serving.registry import load_metadata, save_version
+    from model.training.loop import load_training_corpus, profile_config, train
 
     events = {e.id: e for e in load_events()}
     extra = event_examples(load_event_headlines(), events, weight) * repeat
-    config = profile_config("quick", init_from=version, registry_dir=Path(registry_dir), max_steps=steps,
+    config = profile_config("quick", init_from=version, registry_dir=Path(registry_dir), data_dir=Path(data_dir),
+                            max_steps=steps,
                             steps_per_epoch=steps, lr=lr, max_minutes=max_minutes, seed=seed,
                             run_name="event-finetune", device="cpu")
     corpus = load_training_corpus(config)
@@ -105,21 +107,20 @@ def finetune(registry_dir: Path, version: str, steps: int, weight: float, sentfi
                 "parent_metrics": parent.get("metrics", {}),
                 "note": (f"{version} fine-tuned on the tune event headlines" if extra else
                          f"{version} trained on for the same steps without event headlines (control)")
-                + " (python -m model.event_finetune run)"}
+                + " (python -m model.training.event_finetune run)"}
     new_version = save_version(Path(registry_dir), result.model, result.tokenizer, metadata)
     return new_version, {**summary, "version": new_version, "dev_score": round(result.dev_score, 4),
                          "duration_s": round(result.duration_s, 1)}
 
 
-def dev_sentiment_metrics(registry_dir: Path, version: str,
+def dev_sentiment_metrics(registry_dir: Path, data_dir: Path, version: str,
                           names: tuple[str, ...] = ("phrasebank", "twitter_sentiment", "sentfin")) -> dict[str, Any]:
     """Accuracy / macro-F1 of a version on the full dev splits of the sentiment datasets (training's own carving)."""
     from model.data.splits import load_corpus
-    from model.evaluation import evaluate_examples
-    from model.registry import load_metadata, load_model
-    from monitor.settings import get_settings
+    from model.training.evaluation import evaluate_examples
+    from model.serving.registry import load_metadata, load_model
 
-    corpus = load_corpus(Path(get_settings().data_dir), names=list(names))
+    corpus = load_corpus(Path(data_dir), names=list(names))
     model, tokenizer = load_model(Path(registry_dir), version)
     threshold = (load_metadata(Path(registry_dir), version).get("decision") or {}).get("entity_negative_threshold")
     report: dict[str, Any] = {}
@@ -138,8 +139,8 @@ def entity_sentiment_probs(model, tokenizer, examples: list[Example], batch_size
     """(gold, (negative, neutral, positive) probabilities) of every gold entity span, as served (shared source row)."""
     import torch
 
-    from model.collate import collate, encode_example, length_buckets
-    from model.features import IGNORE_INDEX
+    from model.network.collate import collate, encode_example, length_buckets
+    from model.network.features import IGNORE_INDEX
 
     encoded = [encode_example(tokenizer, ex, 0, model.config.max_length) for ex in examples]
     gold: list[int] = []
@@ -156,16 +157,25 @@ def entity_sentiment_probs(model, tokenizer, examples: list[Example], batch_size
 
 
 def threshold_accuracy(gold: list[int], probs: list[list[float]], threshold: float | None) -> float:
-    """Accuracy of the served decision rule (model.predictor.decide_sentiment) on gold entity labels."""
-    from model.predictor import decide_sentiment
+    """Accuracy of the served decision rule (model.serving.predictor.decide_sentiment) on gold entity labels."""
+    from model.serving.predictor import decide_sentiment
 
     hits = sum(SENTIMENT_LABELS[g] == decide_sentiment(p, threshold) for g, p in zip(gold, probs))
     return round(hits / len(gold), 4) if gold else 0.0
 
 
 @click.group()
-def cli() -> None:
-    """Fine-tune on the event headlines, and compare versions on the sentiment dev splits."""
+@click.option("--registry-dir", type=click.Path(path_type=Path, file_okay=False), envvar="FINSENT_REGISTRY_DIR",
+              required=True, help="Model registry folder (env FINSENT_REGISTRY_DIR).")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="FINSENT_DATA_DIR",
+              required=True, help="Training datasets folder (env FINSENT_DATA_DIR).")
+@click.pass_context
+def cli(ctx: click.Context, registry_dir: Path, data_dir: Path) -> None:
+    """Fine-tune on the event headlines, and compare versions on the sentiment dev splits.
+
+    The folders are options (model/ reads no app settings); `finsent config` shows the app's values.
+    """
+    ctx.obj = {"registry_dir": registry_dir, "data_dir": data_dir}
 
 
 @cli.command("run")
@@ -177,34 +187,34 @@ def cli() -> None:
 @click.option("--sentfin-negative-weight", type=float, default=2.0, show_default=True)
 @click.option("--lr", type=float, default=5e-5, show_default=True)
 @click.option("--max-minutes", type=float, default=15.0, show_default=True)
-def run(model_spec: str, steps: int, weight: float, repeat: int, sentfin_negative_weight: float, lr: float,
+@click.pass_obj
+def run(obj: dict[str, Path], model_spec: str, steps: int, weight: float, repeat: int, sentfin_negative_weight: float, lr: float,
         max_minutes: float) -> None:
     """Fine-tune a version on the tune event headlines; print one JSON line with the new (unpromoted) version."""
-    from model.registry import RegistryError, resolve_version
-    from monitor.settings import get_settings
+    from model.serving.registry import RegistryError, resolve_version
 
-    registry_dir = Path(get_settings().registry_dir)
+    registry_dir = obj["registry_dir"]
     try:
         version = resolve_version(registry_dir, model_spec)
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
-    _, summary = finetune(registry_dir, version, steps, weight, sentfin_negative_weight, lr, max_minutes, repeat)
+    _, summary = finetune(registry_dir, obj["data_dir"], version, steps, weight, sentfin_negative_weight, lr, max_minutes, repeat)
     click.echo(json.dumps(summary))
 
 
 @cli.command("compare")
 @click.argument("versions", nargs=-1, required=True)
-def compare(versions: tuple[str, ...]) -> None:
+@click.pass_obj
+def compare(obj: dict[str, Path], versions: tuple[str, ...]) -> None:
     """PhraseBank, Twitter sentiment and SEntFiN dev accuracy of each version; one JSON line."""
-    from model.registry import RegistryError, resolve_version
-    from monitor.settings import get_settings
+    from model.serving.registry import RegistryError, resolve_version
 
-    registry_dir = Path(get_settings().registry_dir)
+    registry_dir = obj["registry_dir"]
     try:
         resolved = [resolve_version(registry_dir, v) for v in versions]
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(json.dumps({v: dev_sentiment_metrics(registry_dir, v) for v in resolved}))
+    click.echo(json.dumps({v: dev_sentiment_metrics(registry_dir, obj["data_dir"], v) for v in resolved}))
 
 
 if __name__ == "__main__":

@@ -10,17 +10,17 @@ folder::
         entity_sentiment.onnx      the entity-sentiment head (two small matmuls, kept fp32)
         export.json                opset, library versions, SHA-256 of the weights it came from
         parity.json                the serving check: per-task label agreement with torch on dev
-                                   samples (model.onnx_bench.prepare_serving), pass/fail at 0.97
+                                   samples (model.reports.onnx_bench.prepare_serving), pass/fail at 0.97
 
 The folder is built in a hidden temporary folder and renamed into place, so a
 reader never sees half an export; a stale export (weights changed) is rebuilt.
 Entity sentiment is a second, tiny graph because its input (the token mask of
 each decoded entity) only exists after the NER logits have been decoded.
 
-`OnnxJointModel` answers the same calls as `model.modeling.JointModel` does for
+`OnnxJointModel` answers the same calls as `model.network.modeling.JointModel` does for
 inference (`model(batch)` -> JointOutput, `.entity_tagger.decode`,
 `.entity_sentiment_head(...)`, `.config`), so `Predictor` and
-`model.evaluation.predict_labels` run on it unchanged:
+`model.training.evaluation.predict_labels` run on it unchanged:
 
     predictor = Predictor.load(settings.registry_dir, backend="onnx")
     finsent bench onnx --json          # parity with torch on the dev sets, and speed
@@ -47,8 +47,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from model.collate import Batch
-from model.modeling import EntityTagger, JointModel, JointOutput, ModelConfig, mean_pool
+from model.network.collate import Batch
+from model.network.modeling import EntityTagger, JointModel, JointOutput, ModelConfig, mean_pool
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class _EntityGraph(nn.Module):
 
 
 def weights_sha256(version_path: Path) -> str:
-    from model.registry import WEIGHTS_FILE
+    from model.serving.registry import WEIGHTS_FILE
 
     digest = hashlib.sha256()
     with (version_path / WEIGHTS_FILE).open("rb") as handle:
@@ -182,7 +182,7 @@ def export_onnx(model: JointModel, target_dir: Path) -> dict[str, Any]:
 
 def ensure_onnx_export(registry_dir: Path, version: str, model: JointModel | None = None) -> Path:
     """The version's `onnx/` folder, exported now if missing or stale; written atomically."""
-    from model.registry import load_model, version_dir
+    from model.serving.registry import load_model, version_dir
 
     path = version_dir(Path(registry_dir), version)
     onnx_dir = path / ONNX_DIR
@@ -338,7 +338,7 @@ class OnnxJointModel:
     @classmethod
     def load(cls, registry_dir: Path, version: str, threads: int = 1) -> "OnnxJointModel":
         """Export the version if needed, then open its sessions."""
-        from model.registry import load_model
+        from model.serving.registry import load_model
 
         model, _ = load_model(Path(registry_dir), version)
         onnx_dir = ensure_onnx_export(Path(registry_dir), version, model)

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from model.data.examples import Example
-from model.features import IGNORE_INDEX, PAD_SHAPE, bio_tag_ids, first_subtoken_mask, shape_ids, token_span
+from model.network.features import IGNORE_INDEX, PAD_SHAPE, bio_tag_ids, first_subtoken_mask, shape_ids, token_span
 
 MAX_LENGTH = 128  # news headlines and tweets fit; PhraseBank's longest sentences are cut
 
@@ -50,7 +50,7 @@ class Batch:
 
     input_ids: Tensor  # (B, T) long
     attention_mask: Tensor  # (B, T) long, 1 = real token
-    shape_ids: Tensor  # (B, T) long, see model.features
+    shape_ids: Tensor  # (B, T) long, see model.network.features
     source_ids: Tensor  # (B,) long, per-source sentiment calibration row (0 = shared)
     entity_token_mask: Tensor  # (B, E, T) float, 1 where token t belongs to entity e
     entity_mask: Tensor  # (B, E) bool, False for padding slots

@@ -19,13 +19,12 @@ from pathlib import Path
 
 import click
 
-from model.event_bench import events_command
-from model.experiments import loss_weighting_command, pseudo_label_command
-from model.linking_eval import linking
-from monitor.settings import get_settings
+from finsent.bench_commands import events_command, loss_weighting_command, pseudo_label_command
+from model.reports.linking_eval import linking
+from finsent.paths import PROJECT_ROOT
+from finsent.settings import get_settings
 from monitor.stream.bench import pipeline as bench_pipeline
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPORTS_DIR = PROJECT_ROOT / "reports"
 
 
@@ -43,8 +42,8 @@ def run_training(profile: str, data_dir: Path | None = None, seed: int | None = 
                  pseudo_labels: bool = False, promote_if_none_live: bool = True, max_steps: int | None = None,
                  loss_weighting: str | None = None, max_minutes: float | None = None) -> str:
     """Train a profile, save it as a registry version, promote it when nothing is live; return the version."""
-    from model import registry
-    from model.training import profile_config, train, train_with_pseudo_labels
+    from model.serving import registry
+    from model.training.loop import profile_config, train, train_with_pseudo_labels
 
     settings = get_settings()
     config = profile_config(profile, data_dir=data_dir or settings.data_dir, seed=seed, resume=resume,
@@ -106,7 +105,7 @@ def models() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def list_models(as_json: bool) -> None:
     """Every version, oldest first; * marks the live one."""
-    from model.registry import list_versions
+    from model.serving.registry import list_versions
 
     versions = list_versions(_registry_dir())
     if as_json:
@@ -123,7 +122,7 @@ def list_models(as_json: bool) -> None:
 @click.argument("version")
 def promote_model(version: str) -> None:
     """Make VERSION live (workers pick it up between batches)."""
-    from model.registry import RegistryError
+    from model.serving.registry import RegistryError
     from monitor.retrain.records import promote_live
 
     try:
@@ -136,7 +135,7 @@ def promote_model(version: str) -> None:
 @models.command("rollback")
 def rollback_model() -> None:
     """Make the previously live version live again."""
-    from model.registry import RegistryError
+    from model.serving.registry import RegistryError
     from monitor.retrain.records import rollback_live
 
     try:
@@ -177,7 +176,7 @@ def ensure_model() -> None:
     model_versions says so, and, when the worker would serve int8 ONNX on CPU, that the live version has its
     export and parity report."""
     from model.data.errors import DatasetMissingError
-    from model.registry import live_version
+    from model.serving.registry import live_version
     from monitor.retrain.records import sync_after_pointer_change
 
     settings = get_settings()
@@ -199,8 +198,8 @@ def ensure_model() -> None:
 def _prepare_serving(version: str) -> None:
     """Export + parity check of `version` when FINSENT_MODEL_BACKEND=auto would use them on this device
     (so the worker starts on the fast backend); a failure is a warning: the worker then serves torch."""
-    from model.onnx_backend import OnnxExportError, needs_parity_report
-    from model.onnx_bench import prepare_serving
+    from model.serving.onnx_backend import OnnxExportError, needs_parity_report
+    from model.reports.onnx_bench import prepare_serving
 
     settings = get_settings()
     if not needs_parity_report(settings.model_backend, settings.device, _registry_dir(), version):
@@ -221,9 +220,9 @@ def _prepare_serving(version: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
 def export_model(model_spec: str, limit: int | None, as_json: bool) -> None:
     """Export a version to int8 ONNX and write its parity report (what FINSENT_MODEL_BACKEND=auto reads)."""
-    from model.onnx_backend import OnnxExportError
-    from model.onnx_bench import PARITY_LIMIT, prepare_serving
-    from model.registry import RegistryError, resolve_version
+    from model.serving.onnx_backend import OnnxExportError
+    from model.reports.onnx_bench import PARITY_LIMIT, prepare_serving
+    from model.serving.registry import RegistryError, resolve_version
 
     settings = get_settings()
     try:
@@ -248,9 +247,9 @@ def evaluate(model_spec: str, task: str, data_format: str, path: Path, as_json: 
     """Score a registry version on a labelled file; writes a report and a confusion matrix under reports/."""
     from model.data.errors import DataFormatError
     from model.data.loaders import load
-    from model.evaluation import predict_labels, save_confusion_matrix, task_metrics, write_report
-    from model.predictor import resolve_device
-    from model.registry import RegistryError, load_model, resolve_version
+    from model.training.evaluation import predict_labels, save_confusion_matrix, task_metrics, write_report
+    from model.serving.predictor import resolve_device
+    from model.serving.registry import RegistryError, load_model, resolve_version
 
     registry_dir = _registry_dir()
     try:
@@ -286,10 +285,10 @@ def bench() -> None:
     """Benchmarks that print JSON and write reports/*.json."""
 
 
-bench.add_command(linking)  # `finsent bench linking`: entity-linking precision/recall (model.linking_eval)
+bench.add_command(linking)  # `finsent bench linking`: entity-linking precision/recall (model.reports.linking_eval)
 bench.add_command(bench_pipeline)  # `finsent bench pipeline`: Kafka -> worker -> PostgreSQL (monitor.stream.bench)
-bench.add_command(loss_weighting_command)  # `finsent bench loss-weighting` (model.experiments)
-bench.add_command(pseudo_label_command)  # `finsent bench pseudo-label` (model.experiments)
+bench.add_command(loss_weighting_command)  # `finsent bench loss-weighting` (finsent.bench_commands)
+bench.add_command(pseudo_label_command)  # `finsent bench pseudo-label` (finsent.bench_commands)
 bench.add_command(events_command)  # `finsent bench events`: negative recall on judged event headlines
 
 
@@ -303,9 +302,9 @@ bench.add_command(events_command)  # `finsent bench events`: negative recall on 
                    "version's parity report), torch, or the int8 ONNX Runtime export (CPU).")
 def bench_model_command(device: str, n: int, batch_size: int | None, backend: str, as_json: bool) -> None:
     """Joint model vs three single-task BERT-base models, sequences/s on real headlines."""
-    from model.bench import bench_model, write_bench_report
-    from model.onnx_backend import choose_backend
-    from model.registry import live_version
+    from model.reports.bench import bench_model, write_bench_report
+    from model.serving.onnx_backend import choose_backend
+    from model.serving.registry import live_version
 
     settings = get_settings()
     if backend == "auto":
@@ -330,7 +329,7 @@ def bench_model_command(device: str, n: int, batch_size: int | None, backend: st
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
 def bench_baselines_command(as_json: bool) -> None:
     """Lexicon, spaCy and TF-IDF baselines on our dev splits; writes reports/baselines.json."""
-    from model.baselines.report import DATASETS, run_baselines, summary, write_report
+    from model.reports.baselines.report import DATASETS, run_baselines, summary, write_report
     from model.data.errors import DataFormatError, DatasetMissingError
     from model.data.splits import available_datasets, load_corpus
 
@@ -367,10 +366,10 @@ def bench_onnx_command(model_spec: str, limit: int | None, n: int, batch_size: i
                        as_json: bool) -> None:
     """int8 ONNX Runtime vs torch: agreement on the dev sets and seq/s; writes reports/bench-onnx.json."""
     from model.data.errors import DataFormatError
-    from model.onnx_backend import OnnxExportError
-    from model.onnx_bench import bench_onnx, write_report
-    from model.predictor import available_cores
-    from model.registry import RegistryError
+    from model.serving.onnx_backend import OnnxExportError
+    from model.reports.onnx_bench import bench_onnx, write_report
+    from model.serving.predictor import available_cores
+    from model.serving.registry import RegistryError
 
     settings = get_settings()
     try:
@@ -396,8 +395,8 @@ def bench_onnx_command(model_spec: str, limit: int | None, n: int, batch_size: i
               default=PROJECT_ROOT / "docs" / "model-card.md", show_default=True)
 def model_card_command(model_spec: str, output: Path) -> None:
     """Write the model card of a version from its metadata.json and the reports/*.json benchmarks."""
-    from model.model_card import write_model_card
-    from model.registry import RegistryError
+    from model.reports.model_card import write_model_card
+    from model.serving.registry import RegistryError
 
     try:
         path = write_model_card(_registry_dir(), model_spec, REPORTS_DIR, output)

@@ -1,6 +1,6 @@
-"""Batched inference: texts in, `model.results.ArticleResult` out.
+"""Batched inference: texts in, `model.network.results.ArticleResult` out.
 
-    from model.predictor import Predictor
+    from model.serving.predictor import Predictor
     predictor = Predictor.load(settings.registry_dir)          # the live version
     results = predictor.predict(["Apple beats estimates while Intel misses"])
 
@@ -20,16 +20,16 @@ from typing import Protocol
 
 import torch
 
-from model.collate import Batch, EncodedText, collate, encode_text, length_buckets
-from model.features import bio_spans, token_span
-from model.labels import NER_TAGS, SENTIMENT_LABELS
-from model.results import ArticleResult, EntityResult
+from model.network.collate import Batch, EncodedText, collate, encode_text, length_buckets
+from model.network.features import bio_spans, token_span
+from model.network.labels import NER_TAGS, SENTIMENT_LABELS
+from model.network.results import ArticleResult, EntityResult
 
 log = logging.getLogger(__name__)
 
 
 class Linker(Protocol):
-    """What the Predictor needs from model.linking (a fake in unit tests)."""
+    """What the Predictor needs from model.network.linking (a fake in unit tests)."""
 
     def tickers(self, text: str) -> list[tuple[int, int, str]]: ...  # (start, end, symbol) of cashtags etc.
 
@@ -37,7 +37,7 @@ class Linker(Protocol):
 
 
 class NoLinker:
-    """Used when model.linking is unavailable: no tickers, nothing linked."""
+    """Used when model.network.linking is unavailable: no tickers, nothing linked."""
 
     def tickers(self, text: str) -> list[tuple[int, int, str]]:
         return []
@@ -47,10 +47,10 @@ class NoLinker:
 
 
 class GazetteerLinker:
-    """Adapter over model.linking (find_tickers + Gazetteer.default())."""
+    """Adapter over model.network.linking (find_tickers + Gazetteer.default())."""
 
     def __init__(self) -> None:
-        from model.linking import Gazetteer, find_tickers
+        from model.network.linking import Gazetteer, find_tickers
 
         self._find_tickers = find_tickers
         self._gazetteer = Gazetteer.default()
@@ -99,7 +99,7 @@ def decide_sentiment(probs: list[float], negative_threshold: float | None = None
     Without a threshold: the argmax. With one: negative iff p(negative) >=
     threshold, else the larger of neutral and positive. The threshold is a
     per-version decision rule for entity sentiment, calibrated on judged event
-    headlines (model.event_bench, issue #13) because the training sets call
+    headlines (model.reports.event_bench, issue #13) because the training sets call
     factual bad news neutral; the probabilities and scores are left alone.
     """
     if negative_threshold is None:
@@ -129,10 +129,10 @@ class Predictor:
         """Load a registry version (None or 'live' = the live one, 'latest' = newest).
 
         `backend="onnx"` runs the int8 ONNX Runtime export of the version on CPU
-        (exported and cached in the version folder on first use, see model.onnx_backend).
+        (exported and cached in the version folder on first use, see model.serving.onnx_backend).
         `threads` defaults to the available cores.
         """
-        from model.registry import load_metadata, load_model, resolve_version
+        from model.serving.registry import load_metadata, load_model, resolve_version
 
         if backend not in ("torch", "onnx"):
             raise ValueError(f"backend must be 'torch' or 'onnx', not {backend!r}")
@@ -142,9 +142,9 @@ class Predictor:
         if backend == "onnx":
             if device == "cuda":
                 raise ValueError("the ONNX backend runs on CPU only; use backend='torch' for CUDA")
-            from model.modeling import load_tokenizer
-            from model.onnx_backend import OnnxJointModel
-            from model.registry import version_dir
+            from model.network.modeling import load_tokenizer
+            from model.serving.onnx_backend import OnnxJointModel
+            from model.serving.registry import version_dir
 
             onnx_model = OnnxJointModel.load(Path(registry_dir), resolved, threads=threads)
             # torch is left with softmaxes and masks of a few hundred numbers: on one thread each is

@@ -16,10 +16,9 @@ from typing import Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ENV_PREFIX = "FINSENT_"
+from finsent.paths import PROJECT_ROOT
 
-# The repository root when running from a checkout (editable install).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "FINSENT_"
 
 
 

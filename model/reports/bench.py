@@ -25,12 +25,12 @@ import torch
 from torch import nn
 from transformers import BertConfig, BertModel
 
-from model.collate import length_buckets
-from model.labels import NER_TAGS, TOPIC_LABELS
-from model.predictor import Predictor, available_cores, resolve_device
-from monitor.reports import REPORTS_DIR, write_json_report
+from model.network.collate import length_buckets
+from model.network.labels import NER_TAGS, TOPIC_LABELS
+from model.serving.predictor import Predictor, available_cores, resolve_device
+from finsent.reports import REPORTS_DIR, write_json_report
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from finsent.paths import PROJECT_ROOT
 HEADLINES_FILE = Path("stream") / "financial_headlines_stream.csv"
 
 
@@ -89,11 +89,11 @@ def bench_model(registry_dir: Path, data_dir: Path, device: str = "cpu", n: int 
     torch.set_num_threads(threads)
     texts = read_headlines(data_dir, n)
     batch_size = batch_size or (256 if target.type == "cuda" else 32)
-    from model.registry import latest_version, live_version
+    from model.serving.registry import latest_version, live_version
 
     version = live_version(registry_dir) or latest_version(registry_dir)
     if version is None:  # timing does not depend on the weights: an untrained model is just as fast
-        from model.modeling import JointModel, ModelConfig, default_encoder_path, load_tokenizer
+        from model.network.modeling import JointModel, ModelConfig, default_encoder_path, load_tokenizer
 
         predictor = Predictor(JointModel(ModelConfig()), load_tokenizer(default_encoder_path()), "untrained", target)
     else:

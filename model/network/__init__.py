@@ -1,0 +1,1 @@
+"""The network: encoder + heads, batching, features, label sets, result types, ticker linking."""

@@ -1,0 +1,1 @@
+"""Reports: benchmarks, the model card, linking evaluation, baselines, ONNX and event benches."""

@@ -1,0 +1,1 @@
+"""Serving: versions on disk (registry), batched inference (predictor), the ONNX backend."""

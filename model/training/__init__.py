@@ -1,0 +1,1 @@
+"""Training: the loop, experiments, evaluation, learning-rate schedules, event fine-tuning."""
