@@ -8,13 +8,15 @@ on purpose with `FINSENT_UPDATE_SNAPSHOT=1 pytest tests/unit/test_cli_help.py`.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import click
-import pytest
 from click.testing import CliRunner
 
-SNAPSHOT = Path(__file__).resolve().parents[1] / "fixtures" / "cli_help.txt"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOT = PROJECT_ROOT / "tests" / "fixtures" / "cli_help.txt"
 WIDTH = 100
 
 
@@ -50,13 +52,19 @@ def render_help() -> str:
         assert result.exit_code == 0, f"{' '.join(path)} --help failed:\n{result.output}"
         chunks.append(f"=== {' '.join(path)}\n{result.output}")
     # Defaults under the checkout print as absolute paths; keep the snapshot portable.
-    root = str(Path(__file__).resolve().parents[2])
-    return "\n".join(chunks).replace(root, "<root>")
+    return "\n".join(chunks).replace(str(PROJECT_ROOT), "<root>")
 
 
-def test_help_of_every_command_matches_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", str(WIDTH))
-    text = render_help()
+def test_help_of_every_command_matches_snapshot() -> None:
+    # A fresh interpreter: click caches each command's help option on first use, so a
+    # subcommand another test invoked on its own would lose the group's `-h` here.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FINSENT_")}
+    env["COLUMNS"] = str(WIDTH)
+    code = "import sys; from tests.unit.test_cli_help import render_help; sys.stdout.write(render_help())"
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                          text=True, encoding="utf-8", check=False)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
     if os.environ.get("FINSENT_UPDATE_SNAPSHOT") == "1":
         SNAPSHOT.write_text(text, encoding="utf-8")
     expected = SNAPSHOT.read_text(encoding="utf-8")
