@@ -8,7 +8,7 @@ assigned by a hash of its normalised text, so the split does not depend on
 file order, Python's hash seed or the machine, and duplicate texts always land
 on the same side. Print the counts with:
 
-    python -m model.data.splits            # reads settings.data_dir
+    python -m model.data.splits DATA_DIR   # e.g. "$(finsent config --json | jq -r .data_dir)"
 """
 
 from __future__ import annotations

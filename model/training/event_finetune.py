@@ -3,6 +3,8 @@
     python -m model.training.event_finetune run --from live [--steps 400] [--weight 2] [--repeat 4]
     python -m model.training.event_finetune compare PARENT CHILD      # PhraseBank/Twitter/SEntFiN dev accuracy
 
+(the folders: `--registry-dir` / `--data-dir` before the subcommand, or FINSENT_REGISTRY_DIR / FINSENT_DATA_DIR)
+
 The sentence-sentiment training sets call factual bad news ("X collapses",
 "X files for bankruptcy") neutral far more often than a risk analyst would.
 This continues training a version (`model.training.loop.train`, `init_from`) on
