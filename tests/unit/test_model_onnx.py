@@ -177,7 +177,7 @@ def test_the_worker_hot_swaps_between_int8_versions(tmp_path: Path) -> None:
     model = LiveModel.from_registry(registry, "cpu", "auto", check_every_s=0)
     model.load_now()
     assert (model.version, model.backend) == (first, "onnx")
-    assert isinstance(model.serving.predictor.model, OnnxJointModel)
+    assert isinstance(model.predictor.model, OnnxJointModel)
     promote(registry, second)
 
     async def refresh() -> bool:
@@ -185,5 +185,6 @@ def test_the_worker_hot_swaps_between_int8_versions(tmp_path: Path) -> None:
             return await model.refresh(executor)
 
     assert asyncio.run(refresh())
-    assert (model.version, model.backend) == (second, "onnx") and isinstance(model.serving.predictor.model, OnnxJointModel)
-    assert [r.model_version for r in model.serving.predictor.predict(TEXTS)] == [second] * len(TEXTS)
+    assert (model.version, model.backend) == (second, "onnx")
+    assert isinstance(model.predictor.model, OnnxJointModel)
+    assert [r.model_version for r in model.predictor.predict(TEXTS)] == [second] * len(TEXTS)
