@@ -22,13 +22,14 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from finsent.paths import PROJECT_ROOT
 from model.network.collate import EncodedText, collate, encode_example, length_buckets
 from model.data.examples import EntitySpan, Example
 from model.training.evaluation import evaluate_examples, headline_score, predict_labels
@@ -38,20 +39,17 @@ from model.network.modeling import (
     JointModel,
     ModelConfig,
     default_encoder_path,
-    layerwise_parameter_groups,
     load_tokenizer,
-    warmup_linear_factor,
 )
+from model.training.schedules import layerwise_parameter_groups, warmup_linear_factor
 
 log = logging.getLogger(__name__)
-
-from finsent.paths import PROJECT_ROOT
 
 
 @dataclass
 class TrainConfig:
     profile: str = "quick"
-    data_dir: Path | None = None  # None: settings.data_dir
+    data_dir: Path | None = None  # the datasets folder (the app passes settings.data_dir)
     datasets: tuple[str, ...] | None = None  # dataset names of model.data.splits; None = all available
     seed: int = 13
     max_steps: int = 500
@@ -65,19 +63,18 @@ class TrainConfig:
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     temperature: float = 2.0  # T=1 would starve FiNER-ORD (3k) next to Twitter topic (17k); T=inf is uniform
-    loss_weighting: str = "uncertainty"  # or "equal", to measure what the learned weights buy
-    label_smoothing: float = 0.1
     dev_fraction: float = 0.1
     dev_cap: int | None = 300  # dev examples per dataset at each evaluation (None = all)
     threads: int | None = 2  # CPU threads; None = leave torch's default
     device: str = "auto"
-    encoder_path: str = ""  # "" = the bundled MiniLM
-    encoder_layers: int | None = None
+    # The network to build (encoder, loss weighting "uncertainty" or "equal", label smoothing...).
+    # With init_from the version's own config is used; fields set here must then agree with it.
+    model: ModelConfig = field(default_factory=ModelConfig)
     runs_dir: Path = PROJECT_ROOT / "runs"  # TensorBoard logs and resumable checkpoints
     run_name: str | None = None  # default: the profile name
     resume: bool = False
     init_from: str | None = None  # registry version to fine-tune from
-    registry_dir: Path | None = None  # where init_from lives; None: settings.registry_dir
+    registry_dir: Path | None = None  # where init_from lives (the app passes settings.registry_dir)
     progress: bool = True
     log_every: int = 25
 
@@ -124,7 +121,15 @@ def profile_config(profile: str, **overrides: Any) -> TrainConfig:
         values["max_steps"] = max(1, values["max_steps"] // 4)
         values["steps_per_epoch"] = max(1, values["steps_per_epoch"] // 4)
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return TrainConfig(profile=profile, **values)
+    return flat_train_config(profile, **values)
+
+
+def flat_train_config(profile: str, **values: Any) -> TrainConfig:
+    """A TrainConfig from flat keyword values: ModelConfig's fields (encoder_layers, loss_weighting...)
+    go to `config.model`, so callers need not know which object owns a knob."""
+    model_fields = {f.name for f in fields(ModelConfig)}
+    model_values = {k: values.pop(k) for k in list(values) if k in model_fields}
+    return TrainConfig(profile=profile, model=ModelConfig(**model_values), **values)
 
 
 @dataclass
@@ -198,11 +203,22 @@ def _initial_model(config: TrainConfig) -> tuple[JointModel, Any]:
 
         if config.registry_dir is None:
             raise ValueError("TrainConfig.registry_dir is not set: init_from needs the registry folder")
-        return load_model(Path(config.registry_dir), config.init_from)
-    model_config = ModelConfig(encoder_path=config.encoder_path, encoder_layers=config.encoder_layers,
-                               loss_weighting=config.loss_weighting, label_smoothing=config.label_smoothing)
-    model = JointModel(model_config)
-    return model, load_tokenizer(config.encoder_path or default_encoder_path())
+        model, tokenizer = load_model(Path(config.registry_dir), config.init_from)
+        _check_model_config(config.model, model.config, config.init_from)
+        return model, tokenizer
+    model = JointModel(config.model)
+    return model, load_tokenizer(config.model.encoder_path or default_encoder_path())
+
+
+def _check_model_config(requested: ModelConfig, loaded: ModelConfig, version: str) -> None:
+    """Fine-tuning keeps the version's network: a field asked for (not default) must agree with it."""
+    default = ModelConfig()
+    clashes = [f"{f.name}={getattr(requested, f.name)!r} (version has {getattr(loaded, f.name)!r})"
+               for f in fields(ModelConfig) if f.name != "encoder_config"
+               and getattr(requested, f.name) != getattr(default, f.name)
+               and getattr(requested, f.name) != getattr(loaded, f.name)]
+    if clashes:
+        raise ValueError(f"TrainConfig.model disagrees with init_from {version}: {', '.join(clashes)}")
 
 
 def evaluate_dev(model: JointModel, tokenizer, dev_sets: dict[str, list[Example]], device: torch.device,  # noqa: ANN001

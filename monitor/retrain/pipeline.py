@@ -94,7 +94,7 @@ class RetrainReport:
 
 def train_config(options: RetrainOptions, settings: Settings, init_from: str | None):  # noqa: ANN201
     """The model.training.loop.TrainConfig of a run (tiny: TINY_PROFILE unless the loop defines its own)."""
-    from model.training.loop import PROFILES, TrainConfig, profile_config
+    from model.training.loop import PROFILES, flat_train_config, profile_config
 
     overrides: dict[str, Any] = dict(data_dir=settings.data_dir, datasets=options.datasets,
                                      dev_fraction=options.dev_fraction, init_from=init_from,
@@ -107,7 +107,7 @@ def train_config(options: RetrainOptions, settings: Settings, init_from: str | N
         values = {**TINY_PROFILE, **{k: v for k, v in overrides.items() if v is not None}}
         if options.max_steps is not None:
             values["steps_per_epoch"] = max(1, options.max_steps)
-        return TrainConfig(profile="tiny", **values)
+        return flat_train_config("tiny", **values)
     return profile_config(options.profile, **overrides)
 
 

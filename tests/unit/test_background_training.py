@@ -16,6 +16,7 @@ import torch
 
 from model.data.examples import Example
 from model.data.splits import DatasetSplit
+from model.network.modeling import ModelConfig
 from model.training.loop import TrainConfig, TrainHooks, TrainingStopped, train
 from monitor.retrain import background
 from monitor.retrain.background import (
@@ -42,8 +43,8 @@ def small_corpus() -> dict[str, DatasetSplit]:
 
 
 def test_a_stop_request_saves_last_pt_and_resume_continues_from_there(tmp_path: Path) -> None:
-    config = TrainConfig(profile="test", max_steps=6, steps_per_epoch=2, batch_size=4, encoder_layers=1,
-                         runs_dir=tmp_path, progress=False, threads=None)
+    config = TrainConfig(profile="test", max_steps=6, steps_per_epoch=2, batch_size=4,
+                         model=ModelConfig(encoder_layers=1), runs_dir=tmp_path, progress=False, threads=None)
     seen: list[tuple[int, str]] = []
     hooks = TrainHooks(on_progress=lambda step, total, phase, best: seen.append((step, phase)),
                        should_stop=lambda: len([s for s in seen if s[1] == "train"]) >= 4)

@@ -19,11 +19,11 @@ from model.network.modeling import (
     TaskWeighting,
     bio_transition_mask,
     default_encoder_path,
-    layerwise_parameter_groups,
     load_tokenizer,
 )
 from model.serving.registry import load_model, save_version
 from model.training.loop import TrainConfig, sampling_probabilities, train
+from model.training.schedules import layerwise_parameter_groups
 
 EXAMPLES = [
     Example("Apple beats estimates while Intel misses", "sentfin",
@@ -151,8 +151,8 @@ def test_train_returns_best_checkpoint_and_resumes(tmp_path: Path) -> None:
         "phrasebank": DatasetSplit("phrasebank", frozenset({"sentiment"}), sentiment[:20], sentiment[20:], {"f": "0"}),
         "conll": DatasetSplit("conll", frozenset({"ner"}), ner, ner[:2], {"g": "1"}),
     }
-    config = TrainConfig(profile="test", max_steps=4, steps_per_epoch=2, batch_size=4, encoder_layers=1,
-                         runs_dir=tmp_path, progress=False, threads=None)
+    config = TrainConfig(profile="test", max_steps=4, steps_per_epoch=2, batch_size=4,
+                         model=ModelConfig(encoder_layers=1), runs_dir=tmp_path, progress=False, threads=None)
     result = train(config, corpus=corpus)
     assert result.steps == 4
     assert set(result.metrics) == {"phrasebank", "conll"}
@@ -163,3 +163,24 @@ def test_train_returns_best_checkpoint_and_resumes(tmp_path: Path) -> None:
     assert list((tmp_path / "test" / "tensorboard").iterdir())
     resumed = train(TrainConfig(**{**config.__dict__, "max_steps": 6, "resume": True}), corpus=corpus)
     assert [h["step"] for h in resumed.history] == [2, 4, 6]
+
+
+def test_network_options_live_in_the_nested_model_config() -> None:
+    from model.training.loop import profile_config
+
+    config = profile_config("quick", encoder_layers=1, loss_weighting="equal", lr=3e-4, device="cpu")
+
+    assert (config.model.encoder_layers, config.model.loss_weighting, config.lr) == (1, "equal", 3e-4)
+    assert not hasattr(config, "encoder_layers")
+
+
+def test_fine_tuning_refuses_network_options_the_version_does_not_have(tmp_path: Path) -> None:
+    from model.testing import make_tiny_model
+    from model.training.loop import _initial_model, flat_train_config
+
+    version = make_tiny_model(tmp_path, encoder_layers=1)
+
+    with pytest.raises(ValueError, match=r"encoder_layers=2 \(version has 1\)"):
+        _initial_model(flat_train_config("test", init_from=version, registry_dir=tmp_path, encoder_layers=2))
+    model, _ = _initial_model(flat_train_config("test", init_from=version, registry_dir=tmp_path, encoder_layers=1))
+    assert model.config.encoder_layers == 1
