@@ -1,7 +1,11 @@
 """The joint multi-task model: one shared encoder, heads for topic, sentiment,
 named entities (linked to tickers) and entity-level sentiment.
 
-Modules: ``data`` (dataset loaders, one normalised example type), ``modeling``
-(encoder + heads), ``training`` (the training loop), ``registry`` (versions on
-disk), ``predictor`` (batched inference), ``linking`` (entities -> tickers).
+A library: paths and options come in as arguments; it imports nothing from
+``monitor`` or ``dashboards`` and of ``finsent`` only ``paths`` and ``reports``
+(tests/unit/test_import_directions.py). By role: ``network`` (encoder + heads,
+batching, features, labels, result types, ticker linking), ``training`` (the
+loop, experiments, evaluation, schedules, event fine-tuning), ``serving``
+(registry, predictor, ONNX backend), ``reports`` (benchmarks, model card,
+baselines), ``data`` (dataset loaders, one normalised example type).
 """
