@@ -80,7 +80,8 @@ def loss_weighting_command(steps: int, threads: int, as_json: bool) -> None:
     from model.training.experiments import loss_weighting_ablation
 
     started = time.monotonic()
-    report = loss_weighting_ablation(steps, threads, Path(get_settings().data_dir)) | {"duration_s": round(time.monotonic() - started, 1)}
+    report = loss_weighting_ablation(steps, threads, Path(get_settings().data_dir)) | {
+        "duration_s": round(time.monotonic() - started, 1)}
     path = write_json_report(report, "loss-weighting.json")
     if not as_json:
         click.echo(f"report: {path}")

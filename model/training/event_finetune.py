@@ -190,7 +190,8 @@ def cli(ctx: click.Context, registry_dir: Path, data_dir: Path) -> None:
 @click.option("--lr", type=float, default=5e-5, show_default=True)
 @click.option("--max-minutes", type=float, default=15.0, show_default=True)
 @click.pass_obj
-def run(obj: dict[str, Path], model_spec: str, steps: int, weight: float, repeat: int, sentfin_negative_weight: float, lr: float,
+def run(obj: dict[str, Path], model_spec: str, steps: int, weight: float, repeat: int, sentfin_negative_weight: float,
+        lr: float,
         max_minutes: float) -> None:
     """Fine-tune a version on the tune event headlines; print one JSON line with the new (unpromoted) version."""
     from model.serving.registry import RegistryError, resolve_version
@@ -200,7 +201,8 @@ def run(obj: dict[str, Path], model_spec: str, steps: int, weight: float, repeat
         version = resolve_version(registry_dir, model_spec)
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
-    _, summary = finetune(registry_dir, obj["data_dir"], version, steps, weight, sentfin_negative_weight, lr, max_minutes, repeat)
+    _, summary = finetune(registry_dir, obj["data_dir"], version, steps, weight, sentfin_negative_weight, lr,
+                          max_minutes, repeat)
     click.echo(json.dumps(summary))
 
 
