@@ -191,8 +191,7 @@ def cli(ctx: click.Context, registry_dir: Path, data_dir: Path) -> None:
 @click.option("--max-minutes", type=float, default=15.0, show_default=True)
 @click.pass_obj
 def run(obj: dict[str, Path], model_spec: str, steps: int, weight: float, repeat: int, sentfin_negative_weight: float,
-        lr: float,
-        max_minutes: float) -> None:
+        lr: float, max_minutes: float) -> None:
     """Fine-tune a version on the tune event headlines; print one JSON line with the new (unpromoted) version."""
     from model.serving.registry import RegistryError, resolve_version
 
