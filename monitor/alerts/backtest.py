@@ -27,15 +27,20 @@ counted at the end of its window, when its evidence was surely complete.
 
 The report (also written to reports/alerts-backtest-<rules>.json) holds the
 totals and the per-event detail: the matching alerts, the first of them, and
-the lead time.
+the lead time. With a judged-headlines file (`--splits`, e.g.
+tests/fixtures/events/event_headlines.csv) it also splits recall and false
+alarms by whether a model was tuned on the event's headlines (split `tune`)
+or not (`eval`, or no judged headlines: `unseen`), since a model fine-tuned
+on an event's own headlines flatters its recall.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -175,6 +180,49 @@ def score_events(events: Sequence[CompanyEvent], fired: Sequence[ReplayEvent], s
         "lead_hours_at_window_end": {"median": round(statistics.median(late_leads), 2) if late_leads else None},
         "events": [o.as_dict() for o in outcomes],
     }
+
+
+def load_event_splits(path: Path) -> dict[str, str]:
+    """event_id -> split of a judged-headlines CSV (columns `event_id`, `split`; rows without an event skipped).
+
+    Why: the fine-tuned model saw the `tune` events' headlines, so their recall is not evidence about new
+    events; an event whose headlines sit in two splits would make that distinction meaningless (an error).
+    """
+    splits: dict[str, str] = {}
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"event_id", "split"} - set(reader.fieldnames or ())
+            if missing:
+                raise EventsFileError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+            for line, row in enumerate(reader, start=2):
+                event_id, split = (row["event_id"] or "").strip(), (row["split"] or "").strip()
+                if not event_id:
+                    continue
+                if splits.setdefault(event_id, split) != split:
+                    raise EventsFileError(f"{path}:{line}: event {event_id} is in splits "
+                                          f"{splits[event_id]!r} and {split!r}")
+    except OSError as error:
+        raise EventsFileError(f"{path}: cannot read splits file: {error}") from None
+    return splits
+
+
+def scores_by_split(report: Mapping[str, Any], splits: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Recall and false alarms of a `score_events` report per split: `tune` (headlines a model was tuned on)
+    and `unseen` (every other event: split `eval` or no judged headlines)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for event in report["events"]:
+        group = groups.setdefault("tune" if splits.get(event["id"]) == "tune" else "unseen",
+                                  {"negative_events": 0, "hits": 0, "positive_controls": 0, "false_alarms": 0})
+        if event["polarity"] == "negative":
+            group["negative_events"] += 1
+            group["hits"] += event["outcome"] == "hit"
+        else:
+            group["positive_controls"] += 1
+            group["false_alarms"] += event["outcome"] == "false_alarm"
+    for group in groups.values():
+        group["recall"] = round(group["hits"] / group["negative_events"], 3) if group["negative_events"] else None
+    return dict(sorted(groups.items()))
 
 
 def run_backtest(session: Session, rules: RulesFile, events: Sequence[CompanyEvent], start: datetime,

@@ -304,16 +304,20 @@ def replay(rules_path: Path | None, start: datetime, end: datetime, step: timede
 @click.option("--to", "end", type=TimeType(), default=None, help="ISO 8601 time with offset (default: the end of "
               "the last event window).")
 @click.option("--step", type=DurationType(), default="1h", show_default=True, help="Evaluation step.")
+@click.option("--splits", "splits_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Judged-headlines CSV (event_id, split), e.g. tests/fixtures/events/event_headlines.csv: "
+              "recall also for events a model was tuned on vs unseen.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 def backtest(rules_path: Path | None, events_path: Path, start: datetime | None, end: datetime | None,
-             step: timedelta, as_json: bool) -> None:
+             step: timedelta, splits_path: Path | None, as_json: bool) -> None:
     """Replay rules over stored history and score them against labelled company events."""
-    from monitor.alerts.backtest import EventsFileError, load_events, run_backtest
+    from monitor.alerts.backtest import EventsFileError, load_event_splits, load_events, run_backtest, scores_by_split
     from finsent.reports import write_json_report
 
     rules = _load(rules_path)
     try:
         events = load_events(events_path)
+        splits = load_event_splits(splits_path) if splits_path else None
     except EventsFileError as error:
         raise click.UsageError(str(error)) from None
     start = start or min(e.window.from_ for e in events) - timedelta(days=1)
@@ -324,6 +328,8 @@ def backtest(rules_path: Path | None, events_path: Path, start: datetime | None,
         except ValueError as error:
             raise click.UsageError(str(error)) from None
     report["events_file"] = str(events_path)
+    if splits is not None:
+        report["by_split"] = scores_by_split(report, splits)
     path = write_json_report(report, f"alerts-backtest-{Path(rules.source).stem}.json")
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -334,6 +340,8 @@ def backtest(rules_path: Path | None, events_path: Path, start: datetime | None,
                        f"lead {lead}")
         summary = {k: report[k] for k in ("recall", "hits", "negative_events", "false_alarms", "positive_controls",
                                           "alerts_per_day", "lead_hours", "seconds")}
+        if splits is not None:
+            summary["by_split"] = report["by_split"]
         click.echo(json.dumps(summary))
     click.echo(f"report: {path}", err=True)
 

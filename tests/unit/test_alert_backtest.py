@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.alerts.backtest import EventsFileError, load_events, score_events
+from monitor.alerts.backtest import EventsFileError, load_event_splits, load_events, score_events, scores_by_split
 from monitor.alerts.replay import ReplayEvent
 
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "events" / "sample_events.yaml"
@@ -62,3 +62,29 @@ def test_a_bad_events_file_names_the_field(tmp_path: Path) -> None:
                    "to: 2019-01-02T00:00:00Z}}\n")
     with pytest.raises(EventsFileError, match=r"events\[0\]\.polarity"):
         load_events(bad)
+
+
+def test_recall_is_split_by_whether_a_model_was_tuned_on_the_event(tmp_path: Path) -> None:
+    judged = tmp_path / "headlines.csv"
+    judged.write_text("headline,event_id,split\n"
+                      "Thomas Cook collapses,thomas-cook-collapse-2019,tune\n"
+                      "Thomas Cook customers stranded,thomas-cook-collapse-2019,tune\n"
+                      "Boohoo doubles sales,,tune\n"
+                      "Tesla beats,tesla-q4-beat-2020,eval\n")
+    splits = load_event_splits(judged)
+    assert splits == {"thomas-cook-collapse-2019": "tune", "tesla-q4-beat-2020": "eval"}
+    fired = [alert(datetime(2019, 9, 20, 6, tzinfo=UTC), "entity", "thomas cook"),
+             alert(datetime(2020, 1, 30, 1, tzinfo=UTC), "ticker", "TSLA")]
+    report = score_events(load_events(SAMPLE), fired, datetime(2018, 1, 1, tzinfo=UTC),
+                          datetime(2018, 1, 5, tzinfo=UTC))
+    # nvidia has no judged headlines: unseen, with the eval-split control
+    assert scores_by_split(report, splits) == {
+        "tune": {"negative_events": 1, "hits": 1, "recall": 1.0, "positive_controls": 0, "false_alarms": 0},
+        "unseen": {"negative_events": 1, "hits": 0, "recall": 0.0, "positive_controls": 1, "false_alarms": 1}}
+
+
+def test_an_event_in_two_splits_is_an_error(tmp_path: Path) -> None:
+    judged = tmp_path / "headlines.csv"
+    judged.write_text("event_id,split\na,tune\na,eval\n")
+    with pytest.raises(EventsFileError, match=r"headlines.csv:3: event a is in splits 'tune' and 'eval'"):
+        load_event_splits(judged)
