@@ -141,15 +141,26 @@ def registry_state(registry_dir: Path) -> tuple[str | None, str | None, list[str
 
 
 def _processes(matches: Callable[[list[str]], bool], own_pid: int | None = None) -> list[int]:
-    """Pids of other processes whose argv `matches` (Linux /proc; elsewhere none are found)."""
+    """Pids of other processes of this checkout whose argv `matches` (Linux /proc; elsewhere none are found).
+
+    Only processes working in the same directory count: another clone on the machine trains into its
+    own runs/ folder, so its trainer is no reason to skip ours.
+    """
+    here = Path.cwd().resolve()
     pids = []
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if int(entry.name) != (own_pid or os.getpid()) and matches(argv):
-            pids.append(int(entry.name))
+        if int(entry.name) == (own_pid or os.getpid()) or not matches(argv):
+            continue
+        try:
+            if (entry / "cwd").resolve() != here:
+                continue
+        except OSError:
+            pass  # cannot tell where it works: count it, as skipping a run is the safe mistake
+        pids.append(int(entry.name))
     return sorted(pids)
 
 

@@ -22,6 +22,7 @@ from monitor.retrain import background
 from monitor.retrain.background import (
     BackgroundProgress,
     StepRate,
+    other_background_runs,
     other_trainers,
     read_progress,
     registry_state,
@@ -122,6 +123,23 @@ def test_a_hand_started_full_training_is_seen() -> None:
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_trainer_of_another_checkout_is_not_ours(tmp_path: Path) -> None:
+    """Two clones on one machine each train into their own runs/: only this checkout's run blocks ours."""
+    command = [sys.executable, "-c", "import time; time.sleep(30)", "background-train"]
+    elsewhere = subprocess.Popen(command, cwd=tmp_path)
+    here = subprocess.Popen(command)
+    try:
+        deadline = time.monotonic() + 10
+        while here.pid not in other_background_runs() and time.monotonic() < deadline:
+            time.sleep(0.1)  # until the child has exec'd
+        assert here.pid in other_background_runs()
+        assert elsewhere.pid not in other_background_runs()
+    finally:
+        for child in (elsewhere, here):
+            child.kill()
+            child.wait()
 
 
 @pytest.fixture
