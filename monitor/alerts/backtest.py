@@ -9,7 +9,9 @@ matches their firing alerts to the events file (schema in docs/alerts.md):
 - an alert **matches** an event when its series names the company: a
   `ticker` series whose key equals the event's ticker, or an `entity` series
   whose key contains one of the event's aliases as whole words (`thomas cook`
-  matches the keys `thomas cook` and `thomas cook group`, not `cook`); and it
+  matches the keys `thomas cook` and `thomas cook group`, not `cook`; both
+  compared in the aggregates' key form, `monitor.storage.aggregates.entity_key`,
+  so the alias `moody's` names the key `moody`); and it
   fires inside the event's window [from, to).
 - a negative event with a matching alert is a **hit** (lead time: the first
   matching alert minus `first_headline_at`; negative = before it), else a
@@ -53,6 +55,7 @@ from sqlalchemy.orm import Session
 from monitor.alerts.evaluation import SectorLookup, no_sectors
 from monitor.alerts.replay import ReplayEvent, load_history, replay_history
 from monitor.alerts.rules_file import RulesFile
+from monitor.storage.aggregates import entity_key
 
 
 class EventWindow(BaseModel):
@@ -86,8 +89,11 @@ class CompanyEvent(BaseModel):
         if scope == "ticker":
             return self.ticker is not None and key.upper() == self.ticker.upper()
         if scope == "entity":
-            text = key.lower()
-            return any(re.search(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])", text) for alias in self.aliases)
+            # both sides in the aggregates' key form, so "moody's" names the key `moody` (and an older
+            # database's `moody's`); whole words, so `cook` is not Thomas Cook
+            text = entity_key(key) or ""
+            names = (entity_key(alias) for alias in self.aliases)
+            return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) for name in names if name)
         return False
 
     def covers(self, moment: datetime) -> bool:

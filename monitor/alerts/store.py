@@ -23,6 +23,7 @@ from monitor.alerts.notifications import AlertView, GroupState, NotificationPlan
 from monitor.alerts.payload import webhook_payload
 from monitor.alerts.rules_file import RulesFile, RuleSpec
 from monitor.alerts.series import Bucket, Observation, build_observations, load_range, query_range
+from monitor.storage.aggregates import entity_key
 from monitor.storage.models import Alert as AlertRow
 from monitor.storage.models import (
     AlertGroup,
@@ -96,8 +97,11 @@ def top_articles(session: Session, rule: RuleSpec, key: str, start: datetime, en
         mentioned = select(EntityMention.article_id).where(EntityMention.ticker == key)
         query = query.where(or_(Article.tickers.any(key), Article.id.in_(mentioned)))
     elif kind == "entity":
-        query = query.where(Article.id.in_(select(EntityMention.article_id)
-                                           .where(func.lower(EntityMention.text) == key.lower())))
+        # the key is entity_key(text) ("boeing" for "Boeing's"): candidates by substring, then the same rule
+        candidates = session.execute(select(EntityMention.article_id, EntityMention.text).where(
+            EntityMention.published_at >= start, EntityMention.published_at < end,
+            func.lower(EntityMention.text).contains(key, autoescape=True))).all()
+        query = query.where(Article.id.in_({m.article_id for m in candidates if entity_key(m.text) == key}))
     elif kind == "topic" and key.isdigit():
         query = query.where(ModelOutput.topic == int(key))
     elif kind == "source":

@@ -2,7 +2,7 @@
 
 Each scored story adds to one row per (scope, bucket size, bucket). Scopes:
 ``global`` (key ``all``), ``source``, ``topic`` (key = topic id), ``ticker``,
-``entity`` (lower-cased entity text) and ``sector``. Volumes count articles
+``entity`` (the entity text normalised by `entity_key`) and ``sector``. Volumes count articles
 and distinct stories; sentiment counts and score sums count each story once,
 so a headline syndicated by ten outlets does not look like ten negative events.
 
@@ -16,6 +16,8 @@ minimum of more than one outlet).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +35,32 @@ EntitySentiment = Literal["article", "entity"]
 # article's, none and 1.02/day, at the same recall (docs/alerts.md, Backtest). Tickers keep the
 # entity's sentiment ("X beats while Y misses").
 ENTITY_KEYS_SENTIMENT: EntitySentiment = "article"
+
+
+_EDGE_PUNCTUATION = " ,;:!?-&/'\"()[]{}*"  # never the first or last character of a name ('.' is: "co.")
+_POSSESSIVE = re.compile(r"'s?$")  # "boeing's"; also "apple'", a span the NER cut before its s
+_ARTICLE = re.compile(r"^the\s+")
+_NAME_CHARACTER = re.compile(r"\w")
+
+
+def entity_key(text: str) -> str | None:
+    """The `entity` scope key of an entity's text, or None when no name is left.
+
+    Why: the key is what a burst is counted on, so one company's mentions must land on one key. Spans
+    differ in form, not in meaning: "Boeing's", "BOEING", "the Boeing", "Boeing," and a span cut before
+    the possessive s ("Boeing'") are all `boeing`; a span of punctuation alone ("." "%" "-", which the
+    quick model emits thousands of times) names nothing and gets no key. Lower case, NFKC, curly quotes
+    made straight, inner whitespace collapsed; a leading "the", edge punctuation and a trailing
+    possessive are removed. Inner punctuation is kept ("at&t", "t-mobile", "u.s.").
+    """
+    key = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'").replace("\u2018", "'")
+    key = " ".join(key.split())
+    previous = None
+    while key != previous:
+        previous = key
+        key = _ARTICLE.sub("", _POSSESSIVE.sub("", key.strip(_EDGE_PUNCTUATION))).strip(_EDGE_PUNCTUATION)
+    key = key.lstrip("$")  # a cashtag "$nvda" is the name "nvda"
+    return key if _NAME_CHARACTER.search(key) else None
 
 
 def bucket_start(ts: datetime, seconds: int) -> datetime:
@@ -118,14 +146,17 @@ def article_scopes(
     which is what separates "X beats while Y misses". An `entity` scope key
     (the entity's text) counts with the article's sentiment by default
     (`entity_keys="entity"`: the entity-sentiment head's), see
-    ENTITY_KEYS_SENTIMENT.
+    ENTITY_KEYS_SENTIMENT. The key is `entity_key(text)`; a text that
+    names nothing (punctuation alone) counts toward no entity key.
     """
     scopes = [ScopeSentiment("global", "all", label, score), ScopeSentiment("source", source, label, score),
               ScopeSentiment("topic", str(topic), label, score)]
     per_ticker: dict[str, tuple[str, float]] = {ticker: (label, score) for ticker in tickers}
     per_entity: dict[str, tuple[str, float]] = {}
     for text, ticker, entity_label, entity_score in entities:
-        per_entity.setdefault(text.lower(), (entity_label, entity_score) if entity_keys == "entity" else (label, score))
+        key = entity_key(text)
+        if key is not None:
+            per_entity.setdefault(key, (entity_label, entity_score) if entity_keys == "entity" else (label, score))
         if ticker:
             per_ticker[ticker] = (entity_label, entity_score)
     scopes += [ScopeSentiment("ticker", t, lab, sc) for t, (lab, sc) in sorted(per_ticker.items())]

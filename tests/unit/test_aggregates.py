@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from monitor.storage.aggregates import AggregateDelta, accumulate, article_scopes, bucket_start
+import pytest
+
+from monitor.storage.aggregates import AggregateDelta, accumulate, article_scopes, bucket_start, entity_key
 
 
 def test_bucket_start_is_utc_and_aligned() -> None:
@@ -42,3 +44,19 @@ def test_entity_keys_count_with_the_articles_sentiment_by_default_and_tickers_wi
     by_scope = {(s.kind, s.key): (s.label, s.score) for s in scopes}
     assert by_scope[("entity", "apple")] == ("negative", -0.6)
     assert by_scope[("ticker", "AAPL")] == ("positive", 0.9)
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("Boeing", "boeing"), ("Boeing's", "boeing"), ("Boeing\u2019s", "boeing"), ("the Boeing", "boeing"),
+    ("BOEING,", "boeing"), ("Boeing'", "boeing"), ("  Thomas   Cook ", "thomas cook"), ("$NVDA", "nvda"),
+    ("marks &", "marks"), ("rolls-", "rolls"), ("AT&T", "at&t"), ("T-Mobile", "t-mobile"), ("co.", "co."),
+    ("Nestl\u00e9", "nestl\u00e9"), (".", None), ("%", None), ("-", None), ("'", None), ("$", None)])
+def test_entity_keys_are_one_form_per_name_and_none_for_punctuation(text: str, key: str | None) -> None:
+    assert entity_key(text) == key
+
+
+def test_spellings_of_one_entity_count_on_one_key_and_punctuation_on_none() -> None:
+    scopes = article_scopes("reuters", 5, "negative", -0.7, [],
+                            [("Boeing's", None, "negative", -0.7), ("the Boeing", None, "negative", -0.7),
+                             (".", None, "neutral", 0.0)])
+    assert [s.key for s in scopes if s.kind == "entity"] == ["boeing"]

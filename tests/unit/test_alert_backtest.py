@@ -30,6 +30,17 @@ def test_entity_keys_match_aliases_as_whole_words(scope: str, key: str, named: b
     assert load_events(SAMPLE)[0].names(scope, key) is named
 
 
+def test_aliases_and_keys_compare_in_the_aggregates_key_form(tmp_path: Path) -> None:
+    events = tmp_path / "events.yaml"
+    events.write_text("events:\n  - {id: m, company: Moody's, aliases: [\"moody's\", the boeing], polarity: negative,\n"
+                      "     first_headline_at: 2019-01-01T00:00:00Z, window: {from: 2019-01-01T00:00:00Z, "
+                      "to: 2019-01-02T00:00:00Z}}\n")
+    event = load_events(events)[0]
+    assert event.names("entity", "moody") and event.names("entity", "moody's")  # new and older databases
+    assert event.names("entity", "boeing") and not event.names("entity", "boeingair")
+    assert not event.names("entity", "moodys")
+
+
 def test_tickers_match_exactly() -> None:
     nvidia = load_events(SAMPLE)[1]
     assert nvidia.names("ticker", "NVDA") and not nvidia.names("ticker", "NVD")
