@@ -87,7 +87,7 @@ class DetectorSpec(_Strict):
     # count: the fewest counted stories (of the metric) that may fire, however surprising fewer would be.
     min_count: int = Field(3, ge=1)
     # count: fire only when the window's mean sentiment score (p(positive) - p(negative) per story) is
-    # below zero. An adverse event's coverage leans negative even where most headlines are labelled
+    # below zero and below the rest of the feed's over the baseline (series._judge_count). An adverse event's coverage leans negative even where most headlines are labelled
     # neutral; a burst of good news, which carries a few misread headlines too, does not.
     negative_lean: bool = True
 

@@ -258,12 +258,19 @@ def _judge_count(rule: RuleSpec, observation: Observation) -> Judgement:
     feed_now = observation.feed_current.stories if observation.feed_current else observation.current.stories
     feed_before = observation.feed_baseline.stories if observation.feed_baseline else 0
     current = observation.current
-    mean_score = current.score_sum / current.stories
-    if spec.negative_lean and mean_score >= 0:
-        return Judgement(None, f"mean sentiment {mean_score:+.2f} does not lean negative")
     # The rest of the feed is the exposure: a key's own burst must not raise what it is expected to be.
     others_now = max(feed_now - current.stories, 0)
     others_before = max(feed_before - baseline.stories, 0)
+    mean_score = current.score_sum / current.stories
+    # "Leans negative": below zero and below how the model scores the rest of the feed over the baseline.
+    # A model that labels more headlines negative (a fine-tune on adverse events) lowers every key's mean,
+    # and good news scored a little below zero is no adverse event. Never above zero: a feed that reads
+    # positive (the minute-precision outlets alone in hourly windows) must not make a burst easier.
+    others_score = (observation.feed_baseline.score_sum - baseline.score_sum) if observation.feed_baseline else 0.0
+    reference = min(0.0, others_score / others_before) if others_before else 0.0
+    if spec.negative_lean and mean_score >= reference:
+        return Judgement(None, f"mean sentiment {mean_score:+.2f} does not lean negative (the feed's "
+                               f"{reference:+.2f})")
     detection = count_surprise(current.count(spec.metric), baseline.count(spec.metric), others_before,
                                others_now, observation.prior or FALLBACK_PRIOR, threshold=spec.threshold,
                                min_count=spec.min_count)

@@ -71,6 +71,21 @@ def test_a_positive_burst_does_not_fire() -> None:
     assert "does not lean negative" in judgement.reason
 
 
+def test_the_negative_lean_is_relative_to_how_the_model_scores_the_rest_of_the_feed() -> None:
+    """A model that scores the whole feed at -0.3 a story: a burst at -0.1 is good news to it, one at -0.6 not."""
+    history = [Bucket(b.scope_key, b.bucket_start, b.article_count, b.story_count, b.negative_count,
+                      -0.3 * b.story_count if b.scope_key == "all" else b.score_sum, b.positive_count, b.sources)
+               for b in feed_and_pool()]
+    sources = ("reuters", "guardian")
+    mild = observe(history + [Bucket("zoom", MIDNIGHT, 30, 30, 22, -3.0, 2, sources),
+                              Bucket("all", MIDNIGHT, 30, 30, 22, -3.0, 2, sources)])
+    assert "does not lean negative (the feed's -0.30)" in judge(RULE, mild["zoom"]).reason
+    grave = observe(history + [Bucket("thomas cook", MIDNIGHT, 30, 30, 22, -18.0, 2, sources),
+                               Bucket("all", MIDNIGHT, 30, 30, 22, -18.0, 2, sources)])
+    judgement = judge(RULE, grave["thomas cook"])
+    assert judgement.detection is not None and judgement.detection.fired
+
+
 def test_one_outlet_alone_is_not_enough_evidence_when_the_feed_has_several() -> None:
     history = feed_and_pool()
     observations = observe(history + today("thomas cook", 30, 22, 2, ("reuters",))
