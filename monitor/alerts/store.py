@@ -242,7 +242,7 @@ def check_silence(matchers: Mapping[str, str], duration: timedelta, created_by: 
     for name, value in matchers.items():
         if not isinstance(value, str) or not value:
             raise SilenceError(f"matchers.{name}: expected a non-empty string, got {value!r}")
-    if not timedelta(0) < duration <= MAX_SILENCE:
+    if not timedelta(minutes=1) <= duration <= MAX_SILENCE:
         raise SilenceError(f"duration: expected between 1 minute and {MAX_SILENCE.days} days, got {duration}")
     author = created_by.strip()
     if not author:

@@ -197,7 +197,7 @@ def test_an_action_without_a_name_is_refused(app: AppTest, database_url: str) ->
     with session_factory(database_url).begin() as session:
         before = len(session.scalars(select(Silence)).all())
     next(b for b in app.button if b.label == "Silence").click().run()
-    assert "author: enter your name in the sidebar" in page_text(app)
+    assert "author: required" in page_text(app)
     with session_factory(database_url).begin() as session:
         assert len(session.scalars(select(Silence)).all()) == before
 
