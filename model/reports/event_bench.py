@@ -38,11 +38,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
+from model.data.events import CompanyEvent, EventsFileError
+from model.data.events import load_events as load_company_events
 from model.network.labels import SENTIMENT_LABELS
 from model.network.results import ArticleResult, EntityResult
 
@@ -53,30 +52,6 @@ HEADLINES_FILE = EVENTS_DIR / "event_headlines.csv"
 HEADLINE_COLUMNS = ("headline", "company", "label", "event_id", "timestamp", "source", "split")
 SPLITS = ("tune", "eval")
 THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05 .. 0.95
-
-
-class EventsFileError(ValueError):
-    """The events file or the judged-headlines file is malformed (message names file, row and field)."""
-
-
-class Window(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    start: datetime = Field(alias="from")
-    end: datetime = Field(alias="to")
-
-
-class Event(BaseModel):
-    """One judged company event of dev_events.yaml (schema in tests/fixtures/events/README.md)."""
-
-    model_config = ConfigDict(extra="forbid")
-    id: str
-    company: str
-    aliases: list[str]
-    ticker: str | None
-    polarity: Literal["negative", "positive"]
-    first_headline_at: datetime
-    window: Window
-    note: str
 
 
 @dataclass(frozen=True)
@@ -90,26 +65,9 @@ class JudgedHeadline:
     split: str  # tune | eval
 
 
-def load_events(path: Path = EVENTS_FILE) -> list[Event]:
-    """The events of a dev_events.yaml; EventsFileError names the event and field that is wrong."""
-    try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise EventsFileError(f"{path}: {error}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("events"), list):
-        raise EventsFileError(f"{path}: expected a mapping with an 'events' list")
-    events = []
-    for index, raw in enumerate(document["events"]):
-        try:
-            events.append(Event.model_validate(raw))
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
-            raise EventsFileError(f"{path}: events[{index}].{field}: {first['msg']}") from None
-    ids = [e.id for e in events]
-    if len(set(ids)) != len(ids):
-        raise EventsFileError(f"{path}: duplicate event ids")
-    return events
+def load_events(path: Path = EVENTS_FILE) -> list[CompanyEvent]:
+    """The events of a dev_events.yaml (the one schema: model.data.events)."""
+    return load_company_events(path)
 
 
 def load_event_headlines(path: Path = HEADLINES_FILE) -> list[JudgedHeadline]:
@@ -132,7 +90,7 @@ def load_event_headlines(path: Path = HEADLINES_FILE) -> list[JudgedHeadline]:
     return rows
 
 
-def expected_splits(rows: Sequence[JudgedHeadline], events: dict[str, Event]) -> dict[str, str]:
+def expected_splits(rows: Sequence[JudgedHeadline], events: dict[str, CompanyEvent]) -> dict[str, str]:
     """The rule `split` was made by: group -> tune/eval.
 
     A group is an event id, or `other:<company>` for news outside any event.
@@ -154,7 +112,7 @@ def group_of(row: JudgedHeadline) -> str:
     return row.event_id or "other:" + row.company.lower()
 
 
-def aliases_of(row: JudgedHeadline, events: dict[str, Event]) -> set[str]:
+def aliases_of(row: JudgedHeadline, events: dict[str, CompanyEvent]) -> set[str]:
     """Lower-case names of the row's company: the event's aliases when the row is about that event's company."""
     names = {row.company.lower()}
     event = events.get(row.event_id)
@@ -207,7 +165,7 @@ class Scored:
 
 
 def score_headlines(predictor, rows: Sequence[JudgedHeadline],  # noqa: ANN001
-                    events: dict[str, Event]) -> list[Scored]:
+                    events: dict[str, CompanyEvent]) -> list[Scored]:
     """One Predictor pass; keeps the probabilities so decision rules can be compared without rescoring."""
     results = predictor.predict([r.headline for r in rows])
     scored = []

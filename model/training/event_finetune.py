@@ -28,11 +28,11 @@ from typing import Any
 
 import click
 
+from model.data.events import CompanyEvent
 from model.data.examples import EntitySentiment, Example
 from model.reports.event_bench import (
     HEADLINES_FILE,
     PROJECT_ROOT,
-    Event,
     JudgedHeadline,
     aliases_of,
     load_event_headlines,
@@ -53,7 +53,7 @@ def company_span(headline: str, aliases: set[str]) -> tuple[int, int] | None:
     return best
 
 
-def event_examples(rows: list[JudgedHeadline], events: dict[str, Event], weight: float) -> list[Example]:
+def event_examples(rows: list[JudgedHeadline], events: dict[str, CompanyEvent], weight: float) -> list[Example]:
     """The tune rows as Examples: sentence label = the company label, plus the company span when found.
 
     The sentence label is the company's: nearly every headline here is about

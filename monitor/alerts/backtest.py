@@ -46,82 +46,28 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
+from model.data.events import CompanyEvent, EventsFileError, load_events
 from monitor.alerts.evaluation import SectorLookup, no_sectors
 from monitor.alerts.replay import ReplayEvent, load_history, replay_history
 from monitor.alerts.rules_file import RulesFile
 from monitor.storage.aggregates import entity_key
 
 
-class EventWindow(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    from_: datetime = Field(alias="from")
-    to: datetime
-
-
-class CompanyEvent(BaseModel):
-    """One labelled event: an adverse company event (negative) or a burst of good news (positive control)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    company: str
-    aliases: list[str] = Field(min_length=1)
-    ticker: str | None = None
-    polarity: Literal["negative", "positive"]
-    first_headline_at: datetime
-    window: EventWindow
-    note: str = ""
-
-    @field_validator("aliases")
-    @classmethod
-    def _lower(cls, value: list[str]) -> list[str]:
-        return [alias.strip().lower() for alias in value if alias.strip()]
-
-    def names(self, scope: str, key: str) -> bool:
-        """Whether a series (scope kind, key) is about this company (see the module docstring)."""
-        if scope == "ticker":
-            return self.ticker is not None and key.upper() == self.ticker.upper()
-        if scope == "entity":
-            # both sides in the aggregates' key form, so "moody's" names the key `moody` (and an older
-            # database's `moody's`); whole words, so `cook` is not Thomas Cook
-            text = entity_key(key) or ""
-            names = (entity_key(alias) for alias in self.aliases)
-            return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) for name in names if name)
-        return False
-
-    def covers(self, moment: datetime) -> bool:
-        return self.window.from_ <= moment < self.window.to
-
-
-class EventsFileError(ValueError):
-    """An events file that does not follow the schema; the message names the file and the field."""
-
-
-def load_events(path: Path) -> list[CompanyEvent]:
-    """The `events:` list of a YAML events file, validated."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise EventsFileError(f"{path}: cannot read events file: {error}") from None
-    items = data.get("events") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise EventsFileError(f"{path}: expected a top-level `events:` list")
-    events = []
-    for i, item in enumerate(items):
-        try:
-            events.append(CompanyEvent.model_validate(item))
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"])
-            raise EventsFileError(f"{path}: events[{i}].{field}: {first['msg']}") from None
-    return events
+def names_company(event: CompanyEvent, scope: str, key: str) -> bool:
+    """Whether a series (scope kind, key) is about the event's company (see the module docstring)."""
+    if scope == "ticker":
+        return event.ticker is not None and key.upper() == event.ticker.upper()
+    if scope == "entity":
+        # both sides in the aggregates' key form, so "moody's" names the key `moody` (and an older
+        # database's `moody's`); whole words, so `cook` is not Thomas Cook
+        text = entity_key(key) or ""
+        aliases = (entity_key(alias) for alias in event.aliases)
+        return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) for name in aliases if name)
+    return False
 
 
 @dataclass(frozen=True)
@@ -163,7 +109,7 @@ def score_events(events: Sequence[CompanyEvent], fired: Sequence[ReplayEvent], s
     """Recall, false alarms, alerts per day and lead times of firing alerts against labelled events (pure)."""
     firing = sorted((e for e in fired if e.event == "firing"), key=lambda e: e.at)
     outcomes = [EventOutcome(event, [a for a in firing if event.covers(a.at)
-                                     and event.names(a.labels.get("scope", ""), a.scope_key)])
+                                     and names_company(event, a.labels.get("scope", ""), a.scope_key)])
                 for event in events]
     negatives = [o for o in outcomes if o.event.polarity == "negative"]
     controls = [o for o in outcomes if o.event.polarity == "positive"]

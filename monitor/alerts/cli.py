@@ -311,7 +311,8 @@ def replay(rules_path: Path | None, start: datetime, end: datetime, step: timede
 def backtest(rules_path: Path | None, events_path: Path, start: datetime | None, end: datetime | None,
              step: timedelta, splits_path: Path | None, as_json: bool) -> None:
     """Replay rules over stored history and score them against labelled company events."""
-    from monitor.alerts.backtest import EventsFileError, load_event_splits, load_events, run_backtest, scores_by_split
+    from model.data.events import EventsFileError, load_events
+    from monitor.alerts.backtest import load_event_splits, run_backtest, scores_by_split
     from finsent.reports import write_json_report
 
     rules = _load(rules_path)
