@@ -41,6 +41,9 @@ _EDGE_PUNCTUATION = " ,;:!?-&/'\"()[]{}*"  # never the first or last character o
 _POSSESSIVE = re.compile(r"'s?$")  # "boeing's"; also "apple'", a span the NER cut before its s
 _ARTICLE = re.compile(r"^the\s+")
 _NAME_CHARACTER = re.compile(r"\w")
+# Reporting periods and bare numbers ("Q3", "FY2019", "H1", "2Q", "2019") are tagged as entities by the
+# model but name no company: as keys they burst every earnings season.
+_PERIOD_OR_NUMBER = re.compile(r"^(?:(?:q[1-4]|h[12]|fy)\s?'?(?:\d{2}|\d{4})?|[1-4][qh]|\d+(?:[.,]\d+)*)$")
 
 
 def entity_key(text: str) -> str | None:
@@ -49,7 +52,8 @@ def entity_key(text: str) -> str | None:
     Why: the key is what a burst is counted on, so one company's mentions must land on one key. Spans
     differ in form, not in meaning: "Boeing's", "BOEING", "the Boeing", "Boeing," and a span cut before
     the possessive s ("Boeing'") are all `boeing`; a span of punctuation alone ("." "%" "-", which the
-    quick model emits thousands of times) names nothing and gets no key. Lower case, NFKC, curly quotes
+    quick model emits thousands of times) names nothing and gets no key, nor does a reporting period or
+    a bare number ("Q3", "FY2019", "2019"). Lower case, NFKC, curly quotes
     made straight, inner whitespace collapsed; a leading "the", edge punctuation and a trailing
     possessive are removed. Inner punctuation is kept ("at&t", "t-mobile", "u.s.").
     """
@@ -60,7 +64,7 @@ def entity_key(text: str) -> str | None:
         previous = key
         key = _ARTICLE.sub("", _POSSESSIVE.sub("", key.strip(_EDGE_PUNCTUATION))).strip(_EDGE_PUNCTUATION)
     key = key.lstrip("$")  # a cashtag "$nvda" is the name "nvda"
-    return key if _NAME_CHARACTER.search(key) else None
+    return key if _NAME_CHARACTER.search(key) and not _PERIOD_OR_NUMBER.match(key) else None
 
 
 def bucket_start(ts: datetime, seconds: int) -> datetime:

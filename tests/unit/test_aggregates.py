@@ -50,7 +50,9 @@ def test_entity_keys_count_with_the_articles_sentiment_by_default_and_tickers_wi
     ("Boeing", "boeing"), ("Boeing's", "boeing"), ("Boeing\u2019s", "boeing"), ("the Boeing", "boeing"),
     ("BOEING,", "boeing"), ("Boeing'", "boeing"), ("  Thomas   Cook ", "thomas cook"), ("$NVDA", "nvda"),
     ("marks &", "marks"), ("rolls-", "rolls"), ("AT&T", "at&t"), ("T-Mobile", "t-mobile"), ("co.", "co."),
-    ("Nestl\u00e9", "nestl\u00e9"), (".", None), ("%", None), ("-", None), ("'", None), ("$", None)])
+    ("Nestl\u00e9", "nestl\u00e9"), (".", None), ("%", None), ("-", None), ("'", None), ("$", None),
+    ("Q3", None), ("Q4 2019", None), ("FY2019", None), ("H1", None), ("2Q", None), ("2019", None), ("1.5", None),
+    ("3M", "3m"), ("7-Eleven", "7-eleven"), ("H&M", "h&m")])
 def test_entity_keys_are_one_form_per_name_and_none_for_punctuation(text: str, key: str | None) -> None:
     assert entity_key(text) == key
 
