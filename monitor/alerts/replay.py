@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from monitor.alerts import store
 from monitor.alerts.detectors import FALLBACK_PRIOR, RatePrior, prior_from_sums
-from monitor.alerts.evaluation import SectorLookup, StoredState, evaluate, no_sectors
+from monitor.alerts.evaluation import SectorLookup, SeriesResult, StoredState, evaluate, no_sectors
 from monitor.alerts.rules_file import RulesFile, RuleSpec
 from monitor.alerts.series import Bucket, Observation, WindowStats, load_range, pool_range
 
@@ -230,6 +230,16 @@ def load_history(session: Session, rules: RulesFile, start: datetime, end: datet
     return histories
 
 
+def carry_states(states: dict[tuple[str, str], StoredState], results: Sequence[SeriesResult]) -> None:
+    """Keep the lifecycle state of each (rule, fingerprint) in memory, as the alerter keeps it in its table."""
+    for result in results:
+        key = (result.rule.name, result.fingerprint)
+        if result.state.state == "inactive":
+            states.pop(key, None)
+        else:
+            states[key] = StoredState(result.rule.name, result.fingerprint, result.scope_key, result.state)
+
+
 def replay_history(histories: dict[str, RuleHistory], rules: RulesFile, start: datetime, end: datetime,
                    step: timedelta, sector_of: SectorLookup = no_sectors) -> list[ReplayEvent]:
     """Firing and resolved events over [start, end] from loaded histories (pure: no database)."""
@@ -250,12 +260,8 @@ def replay_history(histories: dict[str, RuleHistory], rules: RulesFile, start: d
         if not any(observations.values()) and not states:
             continue
         evaluation = evaluate(rules, observations, states, now, sector_of)
+        carry_states(states, evaluation.results)
         for result in evaluation.results:
-            key = (result.rule.name, result.fingerprint)
-            if result.state.state == "inactive":
-                states.pop(key, None)
-            else:
-                states[key] = StoredState(result.rule.name, result.fingerprint, result.scope_key, result.state)
             if result.event in ("firing", "resolved"):
                 detection = result.judgement.detection
                 events.append(ReplayEvent(now, result.rule.name, result.scope_key, result.event,

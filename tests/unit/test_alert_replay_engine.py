@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from monitor.alerts.evaluation import StoredState, evaluate
-from monitor.alerts.replay import RuleHistory, replay_history
+from monitor.alerts.evaluation import evaluate
+from monitor.alerts.replay import RuleHistory, carry_states, replay_history
 from monitor.alerts.rules_file import parse_rules
 from monitor.alerts.series import Bucket, build_observations, load_range
 
@@ -91,12 +91,9 @@ def test_fast_replay_matches_stepping_the_alerter() -> None:
             observations[rule.name] = build_observations(
                 [b for b in rows if first <= b.bucket_start < last], rule, now,
                 [b for b in feed if first <= b.bucket_start < last])
-        for result in evaluate(rules, observations, states, now).results:
-            key = (result.rule.name, result.fingerprint)
-            if result.state.state == "inactive":
-                states.pop(key, None)
-            else:
-                states[key] = StoredState(result.rule.name, result.fingerprint, result.scope_key, result.state)
+        results = evaluate(rules, observations, states, now).results
+        carry_states(states, results)
+        for result in results:
             if result.event in ("firing", "resolved"):
                 d = result.judgement.detection
                 slow.append((now, result.rule.name, result.scope_key, result.event,
