@@ -9,16 +9,50 @@ SQLAlchemy with an unrelated-looking traceback.
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from finsent.paths import PROJECT_ROOT
 
 ENV_PREFIX = "FINSENT_"
+
+_DURATION = re.compile(r"^(\d+)\s*([smhdwy])$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400, "y": 365 * 86_400}
+FOREVER = ("forever", "never", "none")
+
+
+def parse_duration(value: object) -> timedelta | None:
+    """'90d', '12h', '2y' (365 days), '4w' -> timedelta; 'forever' -> None (kept for ever).
+
+    Why a suffix form: retention and look-ahead are set by people in env files, where
+    `FINSENT_RETENTION_ARTICLES=90d` reads better than a count of seconds.
+    """
+    if value is None or isinstance(value, timedelta):
+        return value
+    text = str(value).strip().lower()
+    if text in FOREVER:
+        return None
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError("expected a duration such as 90d, 12h, 4w, 2y (365 days) or 'forever'")
+    return timedelta(seconds=int(match[1]) * _DURATION_UNITS[match[2]])
+
+
+def _retention(value: object) -> timedelta | None:
+    duration = parse_duration(value)
+    if duration is not None and duration < timedelta(days=1):
+        raise ValueError("retention is at least 1d (data leaves a whole day partition at a time) or 'forever'")
+    return duration
+
+
+# A retention period: how long one kind of data is kept; None = for ever.
+Retention = Annotated[timedelta | None, BeforeValidator(_retention)]
 
 
 
@@ -95,6 +129,15 @@ class Settings(BaseSettings):
                           "model is not one, and promotes it through the retraining gate if it is better.")
     background_threads: int = Field(1, ge=1, le=256, description="CPU threads of the background training run.")
 
+    # --- Storage: partitions and retention (docs/storage.md) ---------------
+    partitions_ahead: Annotated[timedelta, BeforeValidator(parse_duration)] = Field(
+        "7d", description="How far ahead `finsent db partitions ensure` (worker start, retention) creates partitions.")
+    retention_articles: Retention = Field("90d", description="Articles and their model outputs.")
+    retention_mentions: Retention = Field("90d", description="Entity mentions.")
+    retention_minute_aggregates: Retention = Field("30d", description="Minute (60 s) aggregate buckets.")
+    retention_hourly_aggregates: Retention = Field("2y", description="Hourly aggregate buckets.")
+    retention_daily_aggregates: Retention = Field("forever", description="Daily aggregate buckets.")
+
     @field_validator("model_backend")
     @classmethod
     def _check_backend(cls, value: str, info: ValidationInfo) -> str:
@@ -116,6 +159,20 @@ class Settings(BaseSettings):
     def _check_database_url(cls, value: str) -> str:
         if not value.startswith(("postgresql://", "postgresql+psycopg2://")):
             raise ValueError("expected a PostgreSQL URL such as postgresql+psycopg2://user@host:5432/dbname")
+        return value
+
+    @field_validator("retention_hourly_aggregates", "retention_daily_aggregates")
+    @classmethod
+    def _coarser_kept_longer(cls, value: timedelta | None, info: ValidationInfo) -> timedelta | None:
+        """A coarser aggregate level is kept at least as long as a finer one: it is what remains."""
+        finer_name = {"retention_hourly_aggregates": "retention_minute_aggregates",
+                      "retention_daily_aggregates": "retention_hourly_aggregates"}[info.field_name or ""]
+        if finer_name not in info.data:  # the finer field was invalid: its own error says why
+            return value
+        finer = info.data[finer_name]
+        if value is not None and (finer is None or value < finer):
+            raise ValueError(f"must be at least {ENV_PREFIX}{finer_name.upper()} ({finer or 'forever'}): "
+                             "the coarser level is what is left when the finer one expires")
         return value
 
     @property
