@@ -3,6 +3,13 @@
 Migrations in `migrations/` are generated from these classes and edited by
 hand. Indexes follow the queries that the dashboard and the alert rules make:
 time ranges per ticker, topic, source, and per aggregate scope.
+
+articles, model_outputs and entity_mentions are range-partitioned by
+published_at, sentiment_aggregates by bucket size then bucket_start
+(monitor/storage/partitions.py, docs/storage.md). A partitioned table's keys
+must hold its partition key, so their primary keys include published_at and
+there are no foreign keys to articles: an article id is unique because
+writes.py looks it up before inserting, under a per-id lock.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so migrations can drop/alter them by name.
 NAMING_CONVENTION = {
@@ -46,7 +53,11 @@ class Base(DeclarativeBase):
 
 
 class Article(Base):
-    """One news item as received. `id` is stable across replays (see the message contract)."""
+    """One news item as received. `id` is stable across replays (see the message contract).
+
+    The key is (id, published_at), the partition key included; `id` alone is unique
+    too, kept so by store_scored_batch (a re-delivered id keeps its first published_at).
+    """
 
     __tablename__ = "articles"
 
@@ -54,7 +65,7 @@ class Article(Base):
     story_id: Mapped[str] = mapped_column(String(64), index=True)  # same normalised headline -> same story
     source: Mapped[str] = mapped_column(String(64))
     url: Mapped[str | None] = mapped_column(Text)
-    published_at: Mapped[datetime]
+    published_at: Mapped[datetime] = mapped_column(primary_key=True)  # the partition key
     # minute | day | month: how much of published_at is known (monitor/contract.py).
     published_precision: Mapped[str] = mapped_column(String(8), server_default="minute")
     received_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -64,13 +75,11 @@ class Article(Base):
     language: Mapped[str] = mapped_column(String(8), server_default="en")
     content_hash: Mapped[str] = mapped_column(String(64))
 
-    outputs: Mapped[list[ModelOutput]] = relationship(back_populates="article", cascade="all, delete-orphan")
-    mentions: Mapped[list[EntityMention]] = relationship(back_populates="article", cascade="all, delete-orphan")
-
     __table_args__ = (
         Index("ix_articles_published_at", "published_at"),
         Index("ix_articles_source_published_at", "source", "published_at"),
         Index("ix_articles_tickers", "tickers", postgresql_using="gin"),
+        {"postgresql_partition_by": "RANGE (published_at)"},
     )
 
 
@@ -79,9 +88,10 @@ class ModelOutput(Base):
 
     __tablename__ = "model_outputs"
 
-    article_id: Mapped[str] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
-    published_at: Mapped[datetime]  # copied from the article so time-range queries stay on one index
+    # Copied from the article: time-range queries stay on one index, and it is the partition key.
+    published_at: Mapped[datetime] = mapped_column(primary_key=True)
     topic: Mapped[int] = mapped_column(SmallInteger)
     topic_probs: Mapped[list[float]] = mapped_column(ARRAY(Float))
     sentiment_label: Mapped[str] = mapped_column(String(8))  # negative | neutral | positive
@@ -89,11 +99,10 @@ class ModelOutput(Base):
     sentiment_probs: Mapped[list[float]] = mapped_column(ARRAY(Float))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
-    article: Mapped[Article] = relationship(back_populates="outputs")
-
     __table_args__ = (
         Index("ix_model_outputs_topic_published_at", "topic", "published_at"),
         Index("ix_model_outputs_published_at", "published_at"),
+        {"postgresql_partition_by": "RANGE (published_at)"},
     )
 
 
@@ -103,9 +112,9 @@ class EntityMention(Base):
     __tablename__ = "entity_mentions"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    article_id: Mapped[str] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    article_id: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(64))
-    published_at: Mapped[datetime]
+    published_at: Mapped[datetime] = mapped_column(primary_key=True)  # the partition key
     start_char: Mapped[int] = mapped_column(Integer)
     end_char: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
@@ -114,12 +123,12 @@ class EntityMention(Base):
     sentiment_label: Mapped[str] = mapped_column(String(8))
     sentiment_score: Mapped[float] = mapped_column(Float)
 
-    article: Mapped[Article] = relationship(back_populates="mentions")
-
     __table_args__ = (
-        UniqueConstraint("article_id", "model_version", "start_char", "end_char"),
+        UniqueConstraint("article_id", "model_version", "start_char", "end_char", "published_at",
+                         name="uq_entity_mentions_article_span"),
         Index("ix_entity_mentions_ticker_published_at", "ticker", "published_at"),
         Index("ix_entity_mentions_text_published_at", "text", "published_at"),
+        {"postgresql_partition_by": "RANGE (published_at)"},
     )
 
 
@@ -147,7 +156,9 @@ class SentimentAggregate(Base):
     # Distinct sources of the bucket's articles: alert rules ask for more than one outlet.
     sources: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default="{}")
 
-    __table_args__ = (Index("ix_sentiment_aggregates_bucket", "bucket_seconds", "bucket_start"),)
+    __table_args__ = (Index("ix_sentiment_aggregates_bucket", "bucket_seconds", "bucket_start"),
+                      # one sub-table per bucket size, minute and hour ones by range (partitions.py)
+                      {"postgresql_partition_by": "LIST (bucket_seconds)"})
 
 
 class AlertRuleState(Base):
@@ -261,12 +272,16 @@ class ModelVersion(Base):
 
 
 class AnalystLabel(Base):
-    """An analyst's correction of an article's sentiment, topic or entities, for retraining."""
+    """An analyst's correction of an article's sentiment, topic or entities, for retraining.
+
+    No foreign key (articles is partitioned): retention keeps every labelled article
+    (monitor/storage/retention.py), so a label always finds its headline.
+    """
 
     __tablename__ = "analyst_labels"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    article_id: Mapped[str] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    article_id: Mapped[str] = mapped_column(String(64))
     task: Mapped[str] = mapped_column(String(24))  # sentiment | topic | entities | entity-sentiment
     label: Mapped[dict[str, Any]]
     author: Mapped[str] = mapped_column(String(128))

@@ -4,12 +4,20 @@ Everything is an idempotent upsert inside the caller's transaction, so the
 stream worker can commit Kafka offsets only after this commits, and a batch
 re-delivered after a crash changes nothing: an article already stored is
 neither stored again nor counted again in the aggregates.
+
+articles is partitioned by published_at, so its key is (id, published_at) and
+PostgreSQL cannot make `id` alone unique. The id is kept unique here: under a
+transaction lock per id, the ids already stored are looked up (in every
+partition) before the insert, and an item whose id is stored keeps the stored
+published_at for its outputs and mentions, even if a replay brings another
+(an RSS item's pubDate edited: same url, same id).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import literal_column, select, text
@@ -52,20 +60,23 @@ def store_scored_batch(
     # They insert into the Tables, not the ORM classes: the ORM's bulk insert splits a
     # batch into one statement per run of rows with the same non-NULL columns (a
     # mention without ticker next to one with: ~30 round trips per batch instead of 1).
+    stored_at = _stored_published_at(session, list(unique))
+    new_rows = [_article_row(item) for item, _ in unique.values() if item.id not in stored_at]
     inserted_ids = set(session.scalars(
-        insert(Article.__table__).on_conflict_do_nothing(index_elements=["id"]).returning(Article.id),
-        [_article_row(item) for item, _ in unique.values()],
-    ))
+        insert(Article.__table__).on_conflict_do_nothing(index_elements=["id", "published_at"]).returning(Article.id),
+        new_rows,
+    )) if new_rows else set()
     inserted = [unique[article_id] for article_id in unique if article_id in inserted_ids]
     new_story_ids = _new_story_ids(session, inserted)
 
-    output_rows = [_output_row(item, result) for item, result in unique.values()]
+    output_rows = [_output_row(item, result, stored_at.get(item.id or "", item.published_at))
+                   for item, result in unique.values()]
     written_outputs = session.scalars(
         insert(ModelOutput.__table__).on_conflict_do_nothing().returning(ModelOutput.article_id), output_rows
     ).all()
     scored_now = set(written_outputs)
     mention_rows = [
-        _mention_row(item, result, entity)
+        _mention_row(item, result, entity, stored_at.get(item.id or "", item.published_at))
         for item, result in unique.values()
         if item.id in scored_now
         for entity in result.entities
@@ -104,21 +115,41 @@ def _article_row(item: NewsItem) -> dict[str, object]:
     }
 
 
-def _output_row(item: NewsItem, result: ArticleResult) -> dict[str, object]:
+def _output_row(item: NewsItem, result: ArticleResult, published_at: datetime) -> dict[str, object]:
     return {
-        "article_id": item.id, "model_version": result.model_version, "published_at": item.published_at,
+        "article_id": item.id, "model_version": result.model_version, "published_at": published_at,
         "topic": result.topic, "topic_probs": result.topic_probs, "sentiment_label": result.sentiment_label,
         "sentiment_score": result.sentiment_score, "sentiment_probs": result.sentiment_probs,
     }
 
 
-def _mention_row(item: NewsItem, result: ArticleResult, entity) -> dict[str, object]:  # noqa: ANN001
+def _mention_row(item: NewsItem, result: ArticleResult, entity,  # noqa: ANN001
+                 published_at: datetime) -> dict[str, object]:
     return {
-        "article_id": item.id, "model_version": result.model_version, "published_at": item.published_at,
+        "article_id": item.id, "model_version": result.model_version, "published_at": published_at,
         "start_char": entity.start, "end_char": entity.end, "text": entity.text[:500],
         "entity_type": entity.entity_type, "ticker": entity.ticker,
         "sentiment_label": entity.sentiment_label, "sentiment_score": entity.sentiment_score,
     }
+
+
+ARTICLE_ID_LOCKS = 15  # the advisory-lock class of article ids (two-int keys: apart from the story locks)
+
+
+def _stored_published_at(session: Session, ids: list[str]) -> dict[str, datetime]:
+    """published_at of the ids already stored, looked up under a transaction lock per id.
+
+    The lock makes two workers storing one id at once take turns: the second
+    then sees the first's committed row (READ COMMITTED reads anew per statement).
+    Locks are taken in key order after none of the story locks, so they cannot deadlock.
+    """
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:lock_class, key) FROM "
+             "(SELECT DISTINCT hashtext(id) AS key FROM unnest(CAST(:ids AS text[])) AS t(id) ORDER BY 1) AS ordered"),
+        {"lock_class": ARTICLE_ID_LOCKS, "ids": ids},
+    )
+    rows = session.execute(select(Article.id, Article.published_at).where(Article.id.in_(ids)))
+    return {row.id: row.published_at for row in rows}
 
 
 def _new_story_ids(session: Session, inserted: list[ScoredPair]) -> set[str]:
