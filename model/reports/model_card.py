@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from model.network.encoders import DEFAULT_ENCODER, ENCODERS
+
 # The project's quality targets (dev numbers), per (dataset, task): the headline
 # score must reach the value (accuracy; entity-level F1 for ner).
 TARGETS: dict[tuple[str, str], float] = {
@@ -216,9 +218,15 @@ def _history_line(history: list[dict[str, Any]]) -> str | None:
     return line
 
 
+def _encoder_description(name: str) -> str:
+    spec = ENCODERS.get(name)
+    return spec.description if spec else "an encoder this code base does not know"
+
+
 def _model_section(inputs: CardInputs) -> list[str]:
     meta, config = inputs.metadata, inputs.model_config
     encoder = config.get("encoder_config", {})
+    encoder_name = config.get("encoder", DEFAULT_ENCODER)  # versions from before the choice were all MiniLM
     train_config = meta.get("train_config", {})
     max_steps = train_config.get("max_steps")
     steps = meta.get("steps")
@@ -231,7 +239,8 @@ def _model_section(inputs: CardInputs) -> list[str]:
         f"batch {train_config.get('batch_size', '?')}; lr {train_config.get('lr', '?')}.",
         f"- **Loss weighting**: `{config.get('loss_weighting', train_config.get('loss_weighting', '?'))}` "
         "(uncertainty = learned Kendall et al. 2018 task weights; equal = plain sum).",
-        f"- **Encoder**: all-MiniLM-L6-v2 (BERT, uncased) with {encoder.get('num_hidden_layers', '?')} layers, "
+        f"- **Encoder**: `{encoder_name}`, {_encoder_description(encoder_name)}, here with "
+        f"{encoder.get('num_hidden_layers', '?')} layers, "
         f"hidden {encoder.get('hidden_size', '?')}, plus word-shape (casing) embeddings; "
         f"max {config.get('max_length', '?')} "
         "word pieces. Heads: topic (20), sentence sentiment (3, per-source calibration offsets used only in training "

@@ -34,11 +34,12 @@ from model.network.collate import EncodedText, collate, encode_example, length_b
 from model.data.examples import EntitySpan, Example
 from model.training.evaluation import evaluate_examples, headline_score, predict_labels
 from model.network.features import bio_spans, first_subtoken_mask
+from model.network.encoders import DEFAULT_ENCODER, encoder_spec
 from model.network.labels import NER_TAGS
 from model.network.modeling import (
     JointModel,
     ModelConfig,
-    default_encoder_path,
+    encoder_source,
     load_tokenizer,
 )
 from model.training.schedules import layerwise_parameter_groups, warmup_linear_factor
@@ -110,11 +111,24 @@ def _save_atomic(state: Any, path: Path) -> None:
     tmp.replace(path)
 
 
+# Per-encoder defaults a profile takes unless the caller sets them: base-size encoders fine-tune best at
+# BERT-base's 2-5e-5, not MiniLM's 1e-4. MiniLM is absent: its values are the profile's own.
+ENCODER_DEFAULTS: dict[str, dict[str, Any]] = {"mpnet-base": dict(lr=5e-5)}
+
+
 def profile_config(profile: str, **overrides: Any) -> TrainConfig:
-    """A TrainConfig for a named profile; on CUDA batches are 4x larger and steps 4x fewer."""
+    """A TrainConfig for a named profile; on CUDA batches are 4x larger and steps 4x fewer.
+
+    A non-default encoder gets its ENCODER_DEFAULTS and its own run folder
+    (`<profile>-<encoder>`), so a teacher run never resumes a MiniLM checkpoint.
+    """
     if profile not in PROFILES:
         raise ValueError(f"unknown training profile {profile!r} (expected one of: {', '.join(PROFILES)})")
     values = dict(PROFILES[profile])
+    encoder = encoder_spec(overrides.get("encoder") or DEFAULT_ENCODER).name
+    if encoder != DEFAULT_ENCODER:
+        values.update(ENCODER_DEFAULTS.get(encoder, {}))
+        values["run_name"] = f"{profile}-{encoder}"
     device = overrides.get("device", "auto")
     if (device == "cuda" or (device == "auto" and torch.cuda.is_available())) and "batch_size" not in overrides:
         values["batch_size"] *= 4
@@ -146,7 +160,9 @@ class TrainResult:
 
     def metadata(self) -> dict[str, Any]:
         """What the registry stores about this run (metadata.json)."""
-        return {"profile": self.config.get("profile"), "metrics": self.metrics, "dev_score": self.dev_score,
+        encoder = (self.config.get("model") or {}).get("encoder", DEFAULT_ENCODER)
+        return {"profile": self.config.get("profile"), "encoder": encoder, "metrics": self.metrics,
+                "dev_score": self.dev_score,
                 "steps": self.steps, "duration_s": round(self.duration_s, 1), "data_sha256": self.data_hashes,
                 "train_config": self.config, "history": self.history}
 
@@ -207,7 +223,7 @@ def _initial_model(config: TrainConfig) -> tuple[JointModel, Any]:
         _check_model_config(config.model, model.config, config.init_from)
         return model, tokenizer
     model = JointModel(config.model)
-    return model, load_tokenizer(config.model.encoder_path or default_encoder_path())
+    return model, load_tokenizer(encoder_source(config.model))
 
 
 def _check_model_config(requested: ModelConfig, loaded: ModelConfig, version: str) -> None:
