@@ -89,9 +89,11 @@ def grant_role(role: str, password: str | None, print_only: bool, revoke: bool, 
               help="Database to (re)create on the configured server.")
 @click.option("--reuse", is_flag=True, help="Keep an existing seeded bench database instead of reseeding it.")
 @click.option("--repeats", type=int, default=5, show_default=True, help="Timed runs per query.")
+@click.option("--seed-only", is_flag=True, help="Seed (or keep, with --reuse) the database and stop before timing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
-def bench(articles: int, database_name: str, reuse: bool, repeats: int, as_json: bool) -> None:
+def bench(articles: int, database_name: str, reuse: bool, repeats: int, seed_only: bool, as_json: bool) -> None:
     """Seed a separate database with ARTICLES articles and time every page's queries and page loads."""
     from dashboards.bench import run_benchmark
 
-    run_benchmark(articles=articles, database_name=database_name, reuse=reuse, repeats=repeats, as_json=as_json)
+    run_benchmark(articles=articles, database_name=database_name, reuse=reuse, repeats=repeats, as_json=as_json,
+                  seed_only=seed_only)
