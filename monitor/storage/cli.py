@@ -1,4 +1,7 @@
-"""`finsent db upgrade | downgrade | current | rebuild-aggregates`: migrations and aggregate rebuilds."""
+"""`finsent db upgrade | downgrade | current | rebuild-aggregates | partitions | retention`.
+
+Migrations, aggregate rebuilds, time partitions and retention (docs/storage.md).
+"""
 
 from __future__ import annotations
 
@@ -53,3 +56,81 @@ def rebuild_aggregates(model_version: str | None, entity_sentiment: str, ignore_
         report = rebuild(session, model_version, entity_sentiment, ignore_precision)  # type: ignore[arg-type]
     click.echo(f"{report.articles} articles ({report.stories} stories) of {report.model_version}: "
                f"{report.rows} aggregate row updates in {time.perf_counter() - began:.0f} s")
+
+
+@db.group()
+def partitions() -> None:
+    """Time partitions of articles, outputs, mentions and aggregates (docs/storage.md)."""
+
+
+@partitions.command()
+@click.option("--ahead", default=None, metavar="DURATION",
+              help="How far ahead to create partitions, e.g. 7d (default: FINSENT_PARTITIONS_AHEAD).")
+def ensure(ahead: str | None) -> None:
+    """Create the missing partitions from yesterday to now + AHEAD (idempotent; the worker runs it at start)."""
+    from finsent.settings import get_settings, parse_duration
+    from monitor.storage.db import session_factory
+    from monitor.storage.partitions import ensure_partitions
+
+    try:
+        span = parse_duration(ahead) if ahead is not None else get_settings().partitions_ahead
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--ahead") from None
+    if span is None:
+        raise click.BadParameter("a partition look-ahead is a finite duration, e.g. 7d", param_hint="--ahead")
+    with session_factory().begin() as session:
+        created = ensure_partitions(session.connection(), ahead=span)
+    click.echo("\n".join(created) if created else "all partitions exist")
+
+
+@partitions.command("list")
+def list_() -> None:
+    """Print each partition: its range and its rows as of the last ANALYZE (-1: never analysed)."""
+    from monitor.storage.db import session_factory
+    from monitor.storage.partitions import RANGE_PARENTS, list_partitions
+
+    with session_factory().begin() as session:
+        for parent in RANGE_PARENTS:
+            for p in list_partitions(session.connection(), parent):
+                bounds = "DEFAULT" if p.is_default else f"{p.start:%Y-%m-%d} .. {p.end:%Y-%m-%d}"
+                click.echo(f"{parent.table:40} {p.name:55} {bounds:24} {p.rows_estimate:>10}")
+
+
+@db.command()
+@click.option("--dry-run", is_flag=True, help="Show what would go (partitions, rows) and change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan (and report) as JSON.")
+def retention(dry_run: bool, as_json: bool) -> None:
+    """Drop partitions older than the FINSENT_RETENTION_* settings, keeping coarser roll-ups and pinned articles."""
+    import json
+    from dataclasses import asdict
+
+    from finsent.settings import get_settings
+    from monitor.storage.db import session_factory
+    from monitor.storage.partitions import ensure_partitions
+    from monitor.storage.retention import RetentionPolicy, apply_retention, plan_retention
+
+    settings = get_settings()
+    factory = session_factory()
+    if not dry_run:
+        with factory.begin() as session:
+            ensure_partitions(session.connection(), ahead=settings.partitions_ahead)
+    with factory() as session:  # a dry run ends without commit: closing rolls back
+        plan = plan_retention(session.connection(), RetentionPolicy.from_settings(settings))
+        report = None
+        if not dry_run:
+            report = apply_retention(session.connection(), plan)
+            session.commit()
+    if as_json:
+        click.echo(json.dumps({"dry_run": dry_run, "plan": plan.as_dict(),
+                               "report": asdict(report) if report else None}, indent=2))
+        return
+    for table, cutoff in plan.cutoffs.items():
+        click.echo(f"{table}: {'kept for ever' if cutoff is None else 'rows before ' + cutoff + ' go'}")
+    for p in plan.partitions:
+        click.echo(f"  {'would drop' if dry_run else 'dropped'} {p.name} [{p.start:%Y-%m-%d}, {p.end:%Y-%m-%d}): "
+                   f"{'~' if p.rows_estimated else ''}{p.rows} rows")
+    for r in plan.row_deletes:
+        click.echo(f"  {'would delete' if dry_run else 'deleted'} {r.rows} rows of {r.table} before {r.before:%Y-%m-%d}")
+    click.echo(f"{plan.pinned_articles} labelled or cited articles are kept"
+               + (f"; {report.kept_pinned_rows} of their rows moved out of dropped partitions, "
+                  f"roll-ups made: {report.rolled_up}" if report else ""))
