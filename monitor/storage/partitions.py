@@ -63,6 +63,10 @@ HOUR_AGGREGATES = RangeParent(f"{SCHEMA}.sentiment_aggregates_3600", "bucket_sta
 DAY_AGGREGATES = f"{SCHEMA}.sentiment_aggregates_86400"  # not range-partitioned: one row per scope and day
 RANGE_PARENTS: tuple[RangeParent, ...] = (ARTICLES, MODEL_OUTPUTS, ENTITY_MENTIONS, MINUTE_AGGREGATES, HOUR_AGGREGATES)
 
+class PartitionsMissing(RuntimeError):
+    """The database is not partitioned yet: the code is newer than its schema."""
+
+
 _BOUND = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")
 
 
@@ -163,6 +167,9 @@ def ensure_partitions(connection: Connection, now: datetime | None = None,
     made by migration 0003), is left alone. The caller owns the transaction.
     """
     now = now or datetime.now(UTC)
+    if connection.execute(text("SELECT to_regclass(:name)"), {"name": ARTICLES.default}).scalar() is None:
+        raise PartitionsMissing("the database has no time partitions (it predates migration 0003): "
+                                "run `finsent db upgrade`")
     connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     created = []
     for parent in RANGE_PARENTS:
@@ -173,3 +180,22 @@ def ensure_partitions(connection: Connection, now: datetime | None = None,
     if created:
         log.info("created %d partitions: %s .. %s", len(created), created[0], created[-1])
     return created
+
+
+def ensure_ahead(url: str | None = None, ahead: timedelta | None = None) -> list[str]:
+    """ensure_partitions in a transaction of its own, for long-running processes (the worker).
+
+    A failure (a parent locked past LOCK_TIMEOUT, the database away) is logged, not
+    raised: until the next try, rows of a missing range wait in the DEFAULT partition.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from finsent.settings import get_settings
+    from monitor.storage.db import session_factory
+
+    try:
+        with session_factory(url).begin() as session:
+            return ensure_partitions(session.connection(), ahead=ahead or get_settings().partitions_ahead)
+    except SQLAlchemyError as error:
+        log.warning("could not create partitions ahead (rows go to the DEFAULT partitions meanwhile): %s", error)
+        return []

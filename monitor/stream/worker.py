@@ -31,12 +31,14 @@ import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from finsent.settings import get_settings
+from monitor.storage.partitions import ensure_ahead
 from monitor.stream import metrics
 from monitor.stream.pipeline import BatchPipeline, RunControl
 from monitor.wire import DeadLetter, ScoredPair, scored_message
 
 log = logging.getLogger(__name__)
 settings = get_settings()
+PARTITIONS_EVERY_S = 3600.0  # how often a running worker makes sure the partitions ahead exist
 
 # --- topology ------------------------------------------------------------------
 app = faust.App(
@@ -163,6 +165,12 @@ async def report_consumer_lag() -> None:
             metrics.CONSUMER_LAG.labels(partition=str(tp.partition)).set(max(0, high - done))
 
 
+@app.timer(interval=PARTITIONS_EVERY_S)
+async def create_partitions_ahead() -> None:
+    """A worker that runs for weeks keeps FINSENT_PARTITIONS_AHEAD of partitions in front of it."""
+    await asyncio.to_thread(ensure_ahead)
+
+
 # --- health and metrics (FINSENT_METRICS_PORT) -------------------------------------
 @app.page("/healthz")
 async def healthz(web: Any, request: Any) -> Any:
@@ -231,6 +239,7 @@ def run_worker(max_messages: int | None = None, timeout_s: float | None = None, 
 
     global runtime
     ensure_topics(settings, news_topics(settings))
+    ensure_ahead()  # partitions for the days ahead: never created on the write path (docs/storage.md)
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
     runtime = build_runtime(max_messages, timeout_s, max_batch, batch_within_s)
     worker = DrainingWorker(app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False)
