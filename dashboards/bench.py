@@ -162,6 +162,7 @@ def _article_count(url: str) -> int | None:
 def seed(server_url: str, url: str, database_name: str, articles: int) -> dict[str, float]:
     """Recreate the bench database, migrate it, and fill it inside PostgreSQL; returns seconds per phase."""
     from monitor.storage import migrate
+    from monitor.storage.partitions import ensure_partitions
 
     timings: dict[str, float] = {}
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
@@ -171,6 +172,10 @@ def seed(server_url: str, url: str, database_name: str, articles: int) -> dict[s
     admin.dispose()
     migrate.upgrade("head", url=url)
     end_at = datetime.now(UTC).replace(second=0, microsecond=0)
+    engine = create_engine(url)
+    with engine.begin() as connection:  # the partitions a monitor running for SPAN would have made day by day
+        ensure_partitions(connection, now=end_at - SPAN, ahead=SPAN + timedelta(days=2))
+    engine.dispose()
     params = {"n": articles, "n_sources": N_SOURCES, "n_tickers": N_TICKERS, "span_s": SPAN.total_seconds(),
               "end_at": end_at}
     engine = create_engine(url)
