@@ -42,6 +42,11 @@ def normalise_headline(headline: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", folded))
 
 
+def model_text(headline: str, body: str | None) -> str:
+    """What the model scores for a headline and body; stored entity offsets index into it."""
+    return headline if not body else f"{headline}. {body[:2000]}"
+
+
 class NewsItem(BaseModel):
     """One news item as it travels on the news topic."""
 
@@ -96,4 +101,4 @@ class NewsItem(BaseModel):
     @property
     def text_for_model(self) -> str:
         """What the model scores: the headline, plus the body's start when there is one."""
-        return self.headline if not self.body else f"{self.headline}. {self.body[:2000]}"
+        return model_text(self.headline, self.body)

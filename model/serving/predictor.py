@@ -24,6 +24,7 @@ from model.network.collate import Batch, EncodedText, collate, encode_text, leng
 from model.network.features import bio_spans, token_span
 from model.network.labels import NER_TAGS, SENTIMENT_LABELS
 from model.network.results import ArticleResult, EntityResult
+from model.network.spans import complete_names
 
 log = logging.getLogger(__name__)
 
@@ -205,13 +206,19 @@ class Predictor:
         """Decode BIO over first sub-tokens, map back to characters, link, add rule-found tickers."""
         positions = [i for i, first in enumerate(item.label_positions) if first]
         tags = [NER_TAGS[t] for t in self.model.entity_tagger.decode(ner_logits[positions])]
-        found: list[_Entity] = []
+        tagged: list[tuple[int, int, str]] = []
         for first, last, entity_type in bio_spans(tags):
             # the span ends at the last sub-token of its last word
             last_word = item.word_ids[positions[last - 1]]
             end_token = max(i for i, w in enumerate(item.word_ids) if w == last_word)
-            start, end = item.offsets[positions[first]][0], item.offsets[end_token][1]
-            found.append(_Entity(start, end, entity_type, self.linker.link(item.text, start, end, entity_type)))
+            tagged.append((item.offsets[positions[first]][0], item.offsets[end_token][1], entity_type))
+        # the tagger cuts names short ("Kraft" of "Kraft Heinz"): one company, one key (model/network/spans.py)
+        completed = complete_names(item.text, [(start, end) for start, end, _ in tagged])
+        found: list[_Entity] = []
+        for span, (_, _, entity_type) in zip(completed, tagged):
+            if span is not None:
+                start, end = span
+                found.append(_Entity(start, end, entity_type, self.linker.link(item.text, start, end, entity_type)))
         for start, end, symbol in self.linker.tickers(item.text):
             if not any(e.start < end and start < e.end and e.ticker == symbol for e in found):
                 found.append(_Entity(start, end, "TICKER", symbol))

@@ -44,7 +44,7 @@ import statistics
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,19 @@ class EventOutcome:
         return (self.alerts[0].at - self.event.first_headline_at).total_seconds() / 3600
 
     @property
+    def headline_precision(self) -> str:
+        """`day` when the first headline is stamped at midnight UTC (the corpus's date-only rows), else `minute`."""
+        at = self.event.first_headline_at.astimezone(UTC)
+        return "day" if (at.hour, at.minute, at.second) == (0, 0, 0) else "minute"
+
+    @property
+    def lead_days(self) -> int | None:
+        """Calendar days (UTC) from the first headline's date to the first alert's: a date-only lead's resolution."""
+        if not self.alerts:
+            return None
+        return (self.alerts[0].at.astimezone(UTC).date() - self.event.first_headline_at.astimezone(UTC).date()).days
+
+    @property
     def lead_hours_at_window_end(self) -> float | None:
         """The pessimistic lead: the first alert counted when its window closes (see the module docstring)."""
         ends = [a.window_end or a.at for a in self.alerts]
@@ -95,13 +108,30 @@ class EventOutcome:
         return {"id": self.event.id, "polarity": self.event.polarity, "outcome": verdict,
                 "first_headline_at": self.event.first_headline_at.isoformat(),
                 "first_alert_at": self.alerts[0].at.isoformat() if self.alerts else None,
+                "first_headline_precision": self.headline_precision,
                 "lead_hours": None if self.lead_hours is None else round(self.lead_hours, 2),
+                "lead_days": self.lead_days,
                 "lead_hours_at_window_end": None if self.lead_hours_at_window_end is None
                 else round(self.lead_hours_at_window_end, 2),
                 "alerts": [{"at": a.at.isoformat(), "rule": a.rule, "key": a.scope_key,
                             "value": a.value, "baseline": None if a.baseline is None else round(a.baseline, 3),
                             "zscore": None if a.zscore is None else round(a.zscore, 2)} for a in self.alerts[:5]],
                 "matching_alerts": len(self.alerts)}
+
+
+def lead_by_precision(hits: Sequence[EventOutcome]) -> dict[str, dict[str, Any]]:
+    """Median lead of the hits whose first headline has a time (hours) and of those with a date only (days).
+
+    Why: a date-only first headline says the burst began some time that day, so its lead is only known
+    to the day: an alert on the same UTC date is "0 days", one the next day "1 day", whatever the hours
+    between midnight stamps say. Hours are reported only where both times are real.
+    """
+    timed = [o.lead_hours for o in hits if o.headline_precision == "minute" and o.lead_hours is not None]
+    dated = [o.lead_days for o in hits if o.headline_precision == "day" and o.lead_days is not None]
+    return {"minute": {"hits": len(timed), "median_lead_hours": round(statistics.median(timed), 2) if timed else None},
+            "day": {"hits": len(dated), "median_lead_days": statistics.median(dated) if dated else None,
+                    "same_day": sum(d <= 0 for d in dated), "next_day": sum(d == 1 for d in dated),
+                    "later": sum(d > 1 for d in dated)}}
 
 
 def score_events(events: Sequence[CompanyEvent], fired: Sequence[ReplayEvent], start: datetime,
@@ -130,6 +160,7 @@ def score_events(events: Sequence[CompanyEvent], fired: Sequence[ReplayEvent], s
         "lead_hours": {"median": round(statistics.median(leads), 2) if leads else None,
                        "min": round(min(leads), 2) if leads else None, "max": round(max(leads), 2) if leads else None},
         "lead_hours_at_window_end": {"median": round(statistics.median(late_leads), 2) if late_leads else None},
+        "lead_by_precision": lead_by_precision(hits),
         "events": [o.as_dict() for o in outcomes],
     }
 

@@ -17,12 +17,15 @@ article in publication order, as in the worker.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from model.network.spans import complete_names
+from monitor.contract import model_text
 from monitor.storage.aggregates import (
     ENTITY_KEYS_SENTIMENT,
     AggregateDelta,
@@ -55,13 +58,30 @@ def newest_complete_version(session: Session) -> str:
 
 def _articles(session: Session, version: str, chunk: int) -> Iterator[list[tuple]]:
     query = (select(Article.id, Article.story_id, Article.source, Article.published_at, Article.published_precision,
-                    Article.tickers, ModelOutput.topic, ModelOutput.sentiment_label, ModelOutput.sentiment_score)
+                    Article.tickers, Article.headline, Article.body, ModelOutput.topic, ModelOutput.sentiment_label, ModelOutput.sentiment_score)
              .join(ModelOutput, ModelOutput.article_id == Article.id)
              .where(ModelOutput.model_version == version)
              .order_by(Article.published_at, Article.id))
     rows = session.execute(query.execution_options(yield_per=chunk))
     while batch := rows.fetchmany(chunk):
         yield list(batch)
+
+
+def _completed_mentions(text: str, mentions: Sequence[Any]) -> list[tuple[str, str | None, str, float]]:
+    """Stored mentions with their names completed as the predictor now completes them (model/network/spans.py).
+
+    Why: mentions stored by an older predictor hold cut names ("Kraft" of "Kraft Heinz"); a rebuild
+    counts them on the keys a new worker would. Cashtag/ticker mentions are kept as they are.
+    """
+    named = [m for m in mentions if m.entity_type != "TICKER" and m.end_char <= len(text)]
+    completed = dict(zip((id(m) for m in named), complete_names(text, [(m.start_char, m.end_char) for m in named])))
+    result = []
+    for m in mentions:
+        if id(m) not in completed:
+            result.append((m.text, m.ticker, m.sentiment_label, m.sentiment_score))
+        elif (span := completed[id(m)]) is not None:
+            result.append((text[span[0]:span[1]], m.ticker, m.sentiment_label, m.sentiment_score))
+    return result
 
 
 def rebuild_aggregates(session: Session, model_version: str | None = None,
@@ -74,16 +94,18 @@ def rebuild_aggregates(session: Session, model_version: str | None = None,
     articles = rows = 0
     for batch in _articles(session, version, chunk):
         ids = [row.id for row in batch]
-        mentions: dict[str, list[tuple[str, str | None, str, float]]] = defaultdict(list)
+        stored: dict[str, list[Any]] = defaultdict(list)
         for m in session.execute(select(EntityMention.article_id, EntityMention.text, EntityMention.ticker,
-                                        EntityMention.sentiment_label, EntityMention.sentiment_score)
+                                        EntityMention.sentiment_label, EntityMention.sentiment_score,
+                                        EntityMention.start_char, EntityMention.end_char, EntityMention.entity_type)
                                  .where(EntityMention.article_id.in_(ids), EntityMention.model_version == version)
                                  .order_by(EntityMention.article_id, EntityMention.start_char)):
-            mentions[m.article_id].append((m.text, m.ticker, m.sentiment_label, m.sentiment_score))
+            stored[m.article_id].append(m)
         deltas: dict[AggregateKey, AggregateDelta] = {}
         for row in batch:
+            mentions = _completed_mentions(model_text(row.headline, row.body), stored.get(row.id, []))
             scopes = article_scopes(row.source, row.topic, row.sentiment_label, row.sentiment_score, row.tickers,
-                                    mentions.get(row.id, []), sector_of, entity_keys=entity_sentiment)
+                                    mentions, sector_of, entity_keys=entity_sentiment)
             new_story = row.story_id not in seen_stories
             seen_stories.add(row.story_id)
             accumulate(deltas, row.published_at, scopes, new_story=new_story,

@@ -92,3 +92,18 @@ def test_an_event_in_two_splits_is_an_error(tmp_path: Path) -> None:
     judged.write_text("event_id,split\na,tune\na,eval\n")
     with pytest.raises(EventsFileError, match=r"headlines.csv:3: event a is in splits 'tune' and 'eval'"):
         load_event_splits(judged)
+
+
+def test_a_date_only_first_headline_gets_its_lead_in_days_a_timed_one_in_hours() -> None:
+    thomas_cook, nvidia, _ = load_events(SAMPLE)  # first headlines: 2019-09-20 (a date) and 2018-11-15 21:20
+    fired = [alert(datetime(2019, 9, 21, 0, tzinfo=UTC), "entity", "thomas cook"),  # the next UTC day
+             alert(datetime(2018, 11, 15, 23, 20, tzinfo=UTC), "ticker", "NVDA")]   # two hours after
+    report = score_events([thomas_cook, nvidia], fired, datetime(2018, 1, 1, tzinfo=UTC),
+                          datetime(2020, 1, 1, tzinfo=UTC))
+    by_event = {e["id"]: e for e in report["events"]}
+    assert by_event["thomas-cook-collapse-2019"]["first_headline_precision"] == "day"
+    assert by_event["thomas-cook-collapse-2019"]["lead_days"] == 1
+    assert by_event["nvidia-guidance-cut-2018"]["first_headline_precision"] == "minute"
+    assert report["lead_by_precision"]["minute"] == {"hits": 1, "median_lead_hours": 2.0}
+    assert report["lead_by_precision"]["day"]["median_lead_days"] == 1
+    assert report["lead_by_precision"]["day"]["next_day"] == 1

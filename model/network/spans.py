@@ -1,0 +1,111 @@
+"""Complete the company names that the tagger cuts short.
+
+The joint model's entity tagger finds the head of a name far more often than its exact extent: in the
+replay corpus "Kraft Heinz" comes out as `Kraft`, "House of Fraser" as `Fraser`, "Danske Bank" as
+`Danske`, "Johnson & Johnson" as `Johnson`, "Patisserie Valerie" as `Patisserie`, and "Apple CFO" or
+"Fraser rescue" carry a word that is not part of the name. Alert rules count bursts per entity key, so a
+cut name splits one company's burst over several keys (or lumps it with another "Johnson"), and the
+burst stays below the threshold on each (docs/alerts.md, Backtest).
+
+`complete_name` repairs a span from the text around it, in the way a copy editor reads a sentence-case
+headline: a name goes on through the capitalised words that follow it ("Kraft" + "Heinz", "Johnson" +
+"& Johnson") and back through a capitalised "X of" before it ("House of" + "Fraser"); it ends before
+lower-case words and role words ("CFO", "board"). In a headline written in title case every word is
+capitalised, so nothing is extended there (only trimmed). The rules are deliberately few; they are
+measured with `finsent alerts backtest` and unit tests in tests/unit/test_spans.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+# Words that follow or precede a company name without being part of it (compared lower case).
+ROLE_WORDS = frozenset({
+    "ceo", "cfo", "coo", "cto", "chief", "chairman", "chairwoman", "chair", "boss", "founder", "president",
+    "board", "directors", "shareholders", "investors", "shares", "share", "stock", "stocks", "bonds",
+    "executive", "executives", "head", "owner", "owners", "staff", "workers", "unit", "units",
+})
+_TITLE_WORD = re.compile(r"[A-Z][a-z][\w'\u2019.-]*")  # "Heinz", "Valerie's"; not "SEC", "Q3", "eBay"
+_JOINER = re.compile(r"(\s+&\s+|\s+|-)")  # what may sit between two words of one name
+_OF_BEFORE = re.compile(r"((?:[A-Z][a-z][\w'\u2019-]*\s+)+)of\s+$")  # "House of " right before the span
+_WORD = re.compile(r"\S+")
+_MAX_EXTRA_WORDS = 3
+_TITLE_CASE_SHARE = 0.6  # share of the longer words that are capitalised above which a text is title case
+
+
+def is_title_case(text: str) -> bool:
+    """Whether most longer words of the text's first sentence are capitalised ("Kraft Heinz Tops Estimates")."""
+    words = [w for w in _WORD.findall(text.split(". ")[0]) if len(w) > 3 and w[0].isalpha()]
+    return bool(words) and sum(w[0].isupper() for w in words) / len(words) >= _TITLE_CASE_SHARE
+
+
+def _is_name_word(word: str) -> bool:
+    return bool(_TITLE_WORD.fullmatch(word)) and word.lower().rstrip("'\u2019s") not in ROLE_WORDS \
+        and word.lower() not in ROLE_WORDS
+
+
+def _extend_right(text: str, end: int) -> int:
+    for _ in range(_MAX_EXTRA_WORDS):
+        joiner = _JOINER.match(text, end)
+        if joiner is None:
+            break
+        word = _WORD.match(text, joiner.end())
+        if word is None:
+            break
+        token = word.group().rstrip(",;:!?)\"")
+        if not _is_name_word(token):
+            break
+        end = word.start() + len(token)
+    return end
+
+
+def _extend_left(text: str, start: int) -> int:
+    before = _OF_BEFORE.search(text[max(0, start - 80):start])
+    if before is None:
+        return start
+    words = before.group(1).split()
+    if any(w.lower() in ROLE_WORDS for w in words):
+        return start
+    return start - len(before.group(0))
+
+
+def _trim_right(text: str, start: int, end: int) -> int:
+    """Drop trailing words with no capital letter ("Fraser rescue") and role words ("Apple CFO")."""
+    while True:
+        span = text[start:end]
+        cut = span.rstrip().rfind(" ")
+        if cut <= 0:
+            return end
+        last = span[cut + 1:].strip()
+        lower_case = not any(c.isupper() for c in last) and last not in ("&", "of", "and")
+        if not (lower_case or last.lower() in ROLE_WORDS):
+            return end
+        end = start + cut
+
+
+def complete_name(text: str, start: int, end: int) -> tuple[int, int]:
+    """The [start, end) of the whole name around a tagged span (see the module docstring); never empty."""
+    if not 0 <= start < end <= len(text):
+        return start, end
+    trimmed = _trim_right(text, start, end)
+    end = trimmed if trimmed > start else end
+    if is_title_case(text):
+        return start, end
+    return _extend_left(text, start), _extend_right(text, end)
+
+
+def complete_names(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int] | None]:
+    """`complete_name` for each span of one text, None for a span inside another's completed name.
+
+    "Johnson & Johnson" is often tagged as two spans `Johnson`; completed, the first covers the second,
+    which must not count the story a second time under the key `johnson`.
+    """
+    completed = [complete_name(text, start, end) for start, end in spans]
+    result: list[tuple[int, int] | None] = []
+    for index, (start, end) in enumerate(completed):
+        covered = any(other != index and o_start <= start and end <= o_end and (o_end - o_start) > (end - start)
+                      for other, (o_start, o_end) in enumerate(completed))
+        duplicate = (start, end) in completed[:index]
+        result.append(None if covered or duplicate else (start, end))
+    return result

@@ -1,0 +1,61 @@
+"""Name completion (model/network/spans.py): the tagger's cut names become the whole company name."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.network.spans import complete_name, complete_names, is_title_case
+
+
+def _complete(text: str, tagged: str) -> str:
+    start = text.index(tagged)
+    first, last = complete_name(text, start, start + len(tagged))
+    return text[first:last]
+
+
+@pytest.mark.parametrize(("text", "tagged", "name"), [
+    ("Kraft Heinz tops estimates with higher pricing , shares surge", "Kraft", "Kraft Heinz"),
+    ("UK's House of Fraser to shut 31 stores , 6 , 000 jobs at risk", "Fraser", "House of Fraser"),
+    ("U . S . closely following Danske Bank money laundering case : paper", "Danske", "Danske Bank"),
+    ("Patisserie Valerie boss quits as accounts probe widens", "Patisserie", "Patisserie Valerie"),
+    ("Indian panel wants Johnson & Johnson to pay compensation", "Johnson", "Johnson & Johnson"),
+])
+def test_a_cut_name_is_completed_from_the_capitalised_words_around_it(text: str, tagged: str, name: str) -> None:
+    assert _complete(text, tagged) == name
+
+
+@pytest.mark.parametrize(("text", "tagged", "name"), [
+    ("Apple CFO says demand for the iPhone is strong", "Apple CFO", "Apple"),
+    ("PG&E board to step down after wildfire bankruptcy", "PG&E board", "PG&E"),
+    ("House of Fraser rescue deal faces delay", "Fraser rescue", "House of Fraser"),
+])
+def test_role_words_and_lower_case_words_are_not_part_of_the_name(text: str, tagged: str, name: str) -> None:
+    assert _complete(text, tagged) == name
+
+
+@pytest.mark.parametrize(("text", "tagged"), [
+    ("Boris Johnson wastes day visiting country", "Johnson"),  # a lower-case word follows
+    ("Tesla SEC fraud suit filed in New York", "Tesla"),  # an acronym is not a name word
+    ("Shares of Tesla fell on Monday", "Tesla"),  # "Shares of" is no "House of"
+    ("Geron Shares Remain Elevated With Some Attributing Upside To Johnson Job Posting", "Johnson"),  # title case
+])
+def test_names_are_not_extended_into_words_that_are_not_part_of_them(text: str, tagged: str) -> None:
+    assert _complete(text, tagged) == tagged
+
+
+def test_title_case_is_told_from_sentence_case() -> None:
+    assert is_title_case("Geron Shares Remain Elevated, Up 28.3% With Some Attributing Upside")
+    assert not is_title_case("House of Fraser to close more than half its UK stores")
+
+
+def test_a_span_inside_another_completed_name_is_dropped() -> None:
+    text = "Investors ready to resuscitate Johnson & Johnson's ailing stock"
+    first = text.index("Johnson")
+    second = text.index("Johnson", first + 1)
+    completed = complete_names(text, [(first, first + 7), (second, second + 7)])
+    assert completed[1] is None
+    assert completed[0] is not None and text[completed[0][0]:completed[0][1]].startswith("Johnson & Johnson")
+
+
+def test_a_span_outside_the_text_is_returned_unchanged() -> None:
+    assert complete_name("Apple", 3, 10) == (3, 10)
