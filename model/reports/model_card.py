@@ -62,6 +62,8 @@ class CardInputs:
     loss_weighting: dict[str, Any] | None = None  # reports/loss-weighting.json (finsent bench loss-weighting)
     bench_model_onnx: dict[str, Any] | None = None  # reports/bench-model-onnx.json (bench model --backend onnx)
     pseudo_label: dict[str, Any] | None = None  # reports/pseudo-label.json (finsent bench pseudo-label)
+    # role (teacher / student / gold-only) -> (version, metadata) from the registry, None where not run
+    distillation: dict[str, tuple[str, dict[str, Any]] | None] | None = None
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -86,7 +88,37 @@ def gather_inputs(registry_dir: Path, version_spec: str, reports_dir: Path) -> C
         loss_weighting=_read_json(reports_dir / "loss-weighting.json"),
         bench_model_onnx=_read_json(reports_dir / "bench-model-onnx.json"),
         pseudo_label=_read_json(reports_dir / "pseudo-label.json"),
+        distillation=distillation_versions(Path(registry_dir)),
     )
+
+
+DISTILLATION_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("phrasebank", "sentiment", "PhraseBank"), ("twitter_sentiment", "sentiment", "Twitter sentiment"),
+    ("twitter_topic", "topic", "Twitter topic"), ("conll", "ner", "CoNLL"),
+)
+
+
+def distillation_versions(registry_dir: Path) -> dict[str, tuple[str, dict[str, Any]] | None]:
+    """The newest teacher (mpnet-base), the newest distilled MiniLM student, and a gold-only MiniLM trained
+    with the student's profile, steps and seed (the fair comparison); None for a role nobody trained."""
+    from model.serving.registry import list_versions, load_metadata
+
+    versions = [(info.version, load_metadata(registry_dir, info.version)) for info in list_versions(registry_dir)]
+    trained = [(v, m) for v, m in versions if not m.get("init_from") and m.get("train_config")]
+
+    def encoder(meta: dict[str, Any]) -> str:
+        return meta.get("encoder") or (meta["train_config"].get("model") or {}).get("encoder") or DEFAULT_ENCODER
+
+    def plan(meta: dict[str, Any]) -> tuple:
+        config = meta["train_config"]
+        return meta.get("profile"), config.get("max_steps"), config.get("seed")
+
+    teachers = [(v, m) for v, m in trained if encoder(m) == "mpnet-base"]
+    students = [(v, m) for v, m in trained if encoder(m) == DEFAULT_ENCODER and m["train_config"].get("distil_from")]
+    student = students[-1] if students else None
+    gold = [(v, m) for v, m in trained if encoder(m) == DEFAULT_ENCODER and not m["train_config"].get("distil_from")
+            and student is not None and plan(m) == plan(student[1])]
+    return {"teacher": teachers[-1] if teachers else None, "student": student, "gold-only": gold[-1] if gold else None}
 
 
 def _headline(task: str, metrics: dict[str, Any] | None) -> float | None:
@@ -258,6 +290,29 @@ def _model_section(inputs: CardInputs) -> list[str]:
         lines.append(f"- The model's dev numbers were computed on at most {dev_cap} examples per dataset "
                      "(the profile's cap, a seeded sample); the baselines use the full dev splits. "
                      "Compare the n in each cell.")
+    return lines
+
+
+def _distillation_section(rows: dict[str, tuple[str, dict[str, Any]] | None] | None) -> list[str]:
+    """Teacher, student and gold-only MiniLM on the same dev sets; "not run" where no such version exists."""
+    head = ("| role | version | encoder | steps | seed | "
+            + " | ".join(title for _, _, title in DISTILLATION_COLUMNS) + " |")
+    lines = ["Teacher: `finsent train --encoder mpnet-base`; student: MiniLM with `--distil-from TEACHER` "
+             "(gold labels plus the teacher's soft labels, KL at temperature T scaled by T², mixed by alpha); "
+             "gold-only: MiniLM with the student's profile, steps and seed. Dev headline scores.", "", head,
+             "|" + "---|" * (5 + len(DISTILLATION_COLUMNS))]
+    for role in ("teacher", "student", "gold-only"):
+        found = (rows or {}).get(role)
+        if found is None:
+            lines.append(f"| {role} | not run | | | | " + " | ".join("not run" for _ in DISTILLATION_COLUMNS) + " |")
+            continue
+        version, meta = found
+        config = meta.get("train_config", {})
+        encoder = meta.get("encoder") or (config.get("model") or {}).get("encoder") or DEFAULT_ENCODER
+        scores = [_headline(task, meta.get("metrics", {}).get(dataset, {}).get(task))
+                  for dataset, task, _ in DISTILLATION_COLUMNS]
+        lines.append(f"| {role} | `{version}` | {encoder} | {meta.get('steps', '?')} | {config.get('seed', '?')} | "
+                     + " | ".join("-" if score is None else f"{score:.4f}" for score in scores) + " |")
     return lines
 
 
@@ -433,6 +488,7 @@ def render_model_card(inputs: CardInputs, generated_at: datetime | None = None) 
             "only PER/LOC/ORG, so MISC predictions count as false positives for every system.", ""]
     out += ["## Speed", "", *_speed_section(inputs), "", "## Entity linking", "", *_linking_section(inputs.linking), "",
             "## Pseudo-labels", "", *_pseudo_label_section(inputs.metadata), "",
+            "## Teacher and student", "", *_distillation_section(inputs.distillation), "",
             "## Ablations", "", *_ablation_section(inputs), "",
             "## Training data and licences", "", *_data_section(inputs.metadata), "",
             "## Limitations", "",
