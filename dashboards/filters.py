@@ -15,15 +15,17 @@ import streamlit as st
 from dashboards import queries
 from monitor.storage.aggregates import bucket_start
 
-# label -> (width, bucket size): one-minute buckets up to six hours, hourly up to 30 days, daily
-# for the year, so no chart draws more than ~720 points per series. Date-only articles (no time
-# of day, e.g. most replayed Reuters and Guardian history) count only in daily buckets.
+# label -> (width, bucket size): one-minute buckets up to six hours, hourly up to 7 days, daily
+# for 30 days and the year, so no chart draws more than ~720 points per series and no range reads
+# more than 720 buckets per scope key (issue #15: a 30-day range of hourly buckets summed ~216,000
+# ticker rows for the entity picker alone, ~0.5 s whatever the article count). Date-only articles
+# (no time of day, e.g. most replayed Reuters and Guardian history) count only in daily buckets.
 RANGES: dict[str, tuple[timedelta, int]] = {
     "Last hour": (timedelta(hours=1), 60),
     "Last 6 hours": (timedelta(hours=6), 60),
     "Last 24 hours": (timedelta(hours=24), 3600),
     "Last 7 days": (timedelta(days=7), 3600),
-    "Last 30 days": (timedelta(days=30), 3600),
+    "Last 30 days": (timedelta(days=30), 86_400),
     "Last 365 days": (timedelta(days=365), 86_400),
 }
 DEFAULT_RANGE = "Last 24 hours"
@@ -55,6 +57,22 @@ class TimeRange:
     def hourly_until(self) -> datetime:
         """until rounded up to the hour: hourly queries keyed on it stay cached for the hour."""
         return ceil_to_bucket(self.until, 3600)
+
+    @property
+    def rollup_seconds(self) -> int:
+        """The bucket size top movers read: the range's own, but at least an hour (a week of
+        one-minute baseline rows per ticker would be ~10,000 rows each)."""
+        return max(self.bucket_seconds, 3600)
+
+    @property
+    def rollup_since(self) -> datetime:
+        """since on a rollup_seconds boundary (it already is one for hourly and daily ranges)."""
+        return self.hourly_since if self.rollup_seconds == 3600 else self.since
+
+    @property
+    def rollup_until(self) -> datetime:
+        """until on a rollup_seconds boundary (it already is one for hourly and daily ranges)."""
+        return self.hourly_until if self.rollup_seconds == 3600 else self.until
 
 
 def ceil_to_bucket(ts: datetime, bucket_seconds: int) -> datetime:

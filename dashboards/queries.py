@@ -1,11 +1,15 @@
 """Cached, parameterised reads for the dashboard pages.
 
-Time-series charts and totals read only `sentiment_aggregates`, through its
-primary key (scope_kind, scope_key, bucket_seconds, bucket_start) or its
-(bucket_seconds, bucket_start) index. Lists of articles, alerts and labels,
-and the entity page's co-mention and source bars (no aggregate scope holds
-those), touch raw rows, always bounded by an indexed key and time range and
-a LIMIT (the newest 2,000 articles for the bars).
+Time-series charts, figures and pickers read only `sentiment_aggregates`,
+through its primary key (scope_kind, scope_key, bucket_seconds, bucket_start)
+or its (bucket_seconds, bucket_start) index, at the range's bucket size: hourly
+up to 7 days, daily for 30 days and the year, so no chart or total reads more
+than ~720 buckets per scope key however many articles the range holds. Lists
+of articles, alerts and labels, and the entity page's co-mention and source
+bars (no aggregate scope holds those), touch raw rows, always bounded by an
+indexed key and time range and a LIMIT (the newest 2,000 articles for the
+bars); article lists are paged by keyset (`PageCursor`: the (published_at, id)
+of the last row shown), never by OFFSET, so page 50 costs what page 1 does.
 
 Every query takes the database URL first so cache entries never mix two
 databases, and runs on the pooled engine from `engine_for`. The undecorated
@@ -19,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import streamlit as st
@@ -47,6 +51,20 @@ def precisions_for(bucket_seconds: int) -> tuple[str, ...]:
     range filter on them, so a list shows exactly what the range's figures and charts count."""
     return tuple(precision for precision, narrowest in PRECISION_SECONDS.items()
                  if narrowest is not None and narrowest <= bucket_seconds)
+
+
+class PageCursor(NamedTuple):
+    """Where the next page of a newest-first article list starts: strictly after this row."""
+
+    published_at: datetime
+    id: str
+
+
+def cursor_params(cursor: PageCursor | None, until: datetime) -> dict[str, Any]:
+    """Bind values for the lists' keyset condition: without a cursor the page starts at `until`."""
+    if cursor is None:
+        return {"before_at": until, "before_id": ""}
+    return {"before_at": cursor.published_at, "before_id": cursor.id}
 
 
 AGGREGATE_COUNTS = ("article_count", "story_count", "negative_count", "neutral_count", "positive_count",
@@ -150,7 +168,7 @@ TOP_MOVERS_SQL = text("""
            coalesce(sum(score_sum) FILTER (WHERE bucket_start < :since), 0) AS baseline_score_sum,
            coalesce(sum(score_sq_sum) FILTER (WHERE bucket_start < :since), 0) AS baseline_score_sq_sum
     FROM sentiment_aggregates
-    WHERE scope_kind = 'ticker' AND bucket_seconds = 3600
+    WHERE scope_kind = 'ticker' AND bucket_seconds = :bucket_seconds
       AND bucket_start >= :baseline_since AND bucket_start < :until
     GROUP BY scope_key
     HAVING coalesce(sum(story_count) FILTER (WHERE bucket_start >= :since), 0) >= :min_stories
@@ -164,15 +182,18 @@ MIN_BASELINE_STD = 0.15
 
 @st.cache_data(ttl=SLOW_TTL_S, show_spinner=False)  # hourly buckets: a few minutes stale is fine
 def top_movers(database_url: str, since: datetime, until: datetime, baseline_since: datetime,
-               min_stories: int = 3, limit: int = 10) -> pd.DataFrame:
+               min_stories: int = 3, limit: int = 10, bucket_seconds: int = 3600) -> pd.DataFrame:
     """Tickers whose mean sentiment in [since, until) moved most from their [baseline_since, since) mean.
+
+    Reads `bucket_seconds` buckets: hourly for ranges up to 7 days, daily for longer ones (their ends
+    lie on days), so a 30-day range with its 7-day baseline reads ~37 rows per ticker, not ~900.
 
     `shift` is the difference of means; `z` divides it by the baseline's
     standard error for the recent story count, so "moved a lot on many
     stories" ranks above "moved a lot on three".
     """
     frame = _frame(database_url, TOP_MOVERS_SQL, {"since": since, "until": until, "baseline_since": baseline_since,
-                                                  "min_stories": min_stories})
+                                                  "min_stories": min_stories, "bucket_seconds": bucket_seconds})
     if frame.empty:
         return frame.assign(recent_mean=[], baseline_mean=[], shift=[], z=[])
     frame = frame.astype({c: float for c in frame.columns if c != "ticker"})
@@ -270,8 +291,10 @@ ARTICLE_COLUMNS = """
     a.id, a.source, a.url, a.published_at, a.headline, a.body, a.tickers,
     o.model_version, o.topic, o.sentiment_label, o.sentiment_score
 """
+# Tables partitioned by published_at (migration 0003) find a row by id in one partition only when
+# published_at is given too: every join below carries it, else each lookup probes every partition.
 LATEST_OUTPUT_JOIN = """
-    LEFT JOIN LATERAL (SELECT * FROM model_outputs m WHERE m.article_id = a.id
+    LEFT JOIN LATERAL (SELECT * FROM model_outputs m WHERE m.article_id = a.id AND m.published_at = a.published_at
                        ORDER BY m.created_at DESC LIMIT 1) o ON true
 """
 
@@ -280,32 +303,41 @@ ARTICLES_BY_ID_SQL = text(f"""
     WHERE a.id = ANY(:ids) ORDER BY a.published_at DESC
 """)
 
+# Keyset paging: rows strictly before the cursor (published_at, id), newest first. The
+# `published_at <= :before_at` half is what the published_at indexes bound; the OR breaks ties.
+BEFORE_CURSOR = "{t}published_at <= :before_at AND ({t}published_at < :before_at OR {t}{id} < :before_id)"
+
 # Each branch takes only its newest :limit rows (index scans backward on published_at),
 # so a ticker with 50,000 articles in the range costs as little as one with 50.
 TICKER_ARTICLES_SQL = text(f"""
     WITH newest AS (
         (SELECT id, published_at FROM articles
          WHERE tickers @> ARRAY[CAST(:ticker AS varchar)] AND published_at >= :since AND published_at < :until
+           AND {BEFORE_CURSOR.format(t="", id="id")}
            AND published_precision = ANY(:precisions)
-         ORDER BY published_at DESC LIMIT :limit)
+         ORDER BY published_at DESC, id DESC LIMIT :limit)
         UNION
-        (SELECT m.article_id, m.published_at FROM entity_mentions m JOIN articles p ON p.id = m.article_id
+        (SELECT m.article_id, m.published_at FROM entity_mentions m
+         JOIN articles p ON p.id = m.article_id AND p.published_at = m.published_at
          WHERE m.ticker = :ticker AND m.published_at >= :since AND m.published_at < :until
+           AND {BEFORE_CURSOR.format(t="m.", id="article_id")}
            AND p.published_precision = ANY(:precisions)
-         ORDER BY m.published_at DESC LIMIT :limit)
+         ORDER BY m.published_at DESC, m.article_id DESC LIMIT :limit)
     )
     SELECT {ARTICLE_COLUMNS}
     FROM articles a {LATEST_OUTPUT_JOIN}
-    WHERE a.id IN (SELECT id FROM newest ORDER BY published_at DESC LIMIT :limit)
-    ORDER BY a.published_at DESC
+    WHERE (a.id, a.published_at) IN (SELECT id, published_at FROM newest ORDER BY published_at DESC, id DESC
+                                     LIMIT :limit)
+    ORDER BY a.published_at DESC, a.id DESC
 """)
 
 SEARCH_ARTICLES_SQL = text(f"""
     SELECT {ARTICLE_COLUMNS}
     FROM articles a {LATEST_OUTPUT_JOIN}
     WHERE a.published_at >= :since AND a.published_at < :until
+      AND {BEFORE_CURSOR.format(t="a.", id="id")}
       AND (CAST(:pattern AS text) IS NULL OR a.headline ILIKE :pattern)
-    ORDER BY a.published_at DESC
+    ORDER BY a.published_at DESC, a.id DESC
     LIMIT :limit
 """)
 
@@ -318,10 +350,12 @@ def articles_by_id(database_url: str, article_ids: tuple[str, ...]) -> pd.DataFr
 
 @st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
 def ticker_articles(database_url: str, ticker: str, since: datetime, until: datetime, limit: int = 30,
-                    precisions: tuple[str, ...] = ("minute",)) -> pd.DataFrame:
-    """Newest articles of the given time precisions that list the ticker or mention an entity linked to it."""
+                    precisions: tuple[str, ...] = ("minute",), cursor: PageCursor | None = None) -> pd.DataFrame:
+    """Newest articles of the given time precisions that list the ticker or mention an entity linked to it;
+    with a cursor, the `limit` next older ones after it."""
     return _frame(database_url, TICKER_ARTICLES_SQL,
-                  {"ticker": ticker, "since": since, "until": until, "limit": limit, "precisions": list(precisions)})
+                  {"ticker": ticker, "since": since, "until": until, "limit": limit, "precisions": list(precisions),
+                   **cursor_params(cursor, until)})
 
 
 def like_pattern(search: str) -> str | None:
@@ -334,39 +368,49 @@ def like_pattern(search: str) -> str | None:
 
 
 @st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
-def search_articles(database_url: str, search: str, since: datetime, until: datetime, limit: int = 50) -> pd.DataFrame:
-    """Newest articles in the range whose headline contains `search` (all of them when empty)."""
+def search_articles(database_url: str, search: str, since: datetime, until: datetime, limit: int = 50,
+                    cursor: PageCursor | None = None) -> pd.DataFrame:
+    """Newest articles in the range whose headline contains `search` (all of them when empty); with a
+    cursor, the `limit` next older ones after it."""
     return _frame(database_url, SEARCH_ARTICLES_SQL,
-                  {"pattern": like_pattern(search), "since": since, "until": until, "limit": limit})
+                  {"pattern": like_pattern(search), "since": since, "until": until, "limit": limit,
+                   **cursor_params(cursor, until)})
 
 
 MENTIONS_SQL = text("""
     SELECT article_id, model_version, start_char, end_char, text, entity_type, ticker,
            sentiment_label, sentiment_score
-    FROM entity_mentions WHERE article_id = ANY(:ids) ORDER BY article_id, start_char
+    FROM entity_mentions
+    WHERE article_id = ANY(:ids)
+      AND (CAST(:published AS timestamptz[]) IS NULL OR published_at = ANY(CAST(:published AS timestamptz[])))
+    ORDER BY article_id, start_char
 """)
 
 
 @st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
-def entity_mentions(database_url: str, article_ids: tuple[str, ...]) -> pd.DataFrame:
-    """Entities found in the given articles (every model version; pages keep the article's own)."""
-    return _frame(database_url, MENTIONS_SQL, {"ids": list(article_ids)})
+def entity_mentions(database_url: str, article_ids: tuple[str, ...],
+                    published: tuple[datetime, ...] | None = None) -> pd.DataFrame:
+    """Entities found in the given articles (every model version; pages keep the article's own).
+    `published`, the articles' published_at when known, lets PostgreSQL read only their partitions."""
+    return _frame(database_url, MENTIONS_SQL,
+                  {"ids": list(article_ids), "published": None if published is None else list(published)})
 
 
 # Co-mentions are counted over the ticker's newest :sample articles in the range: enough
 # to show who it is named with, and bounded however busy the ticker is.
 CO_MENTIONS_SQL = text("""
     WITH about AS (
-        SELECT DISTINCT article_id FROM (
-            SELECT m.article_id FROM entity_mentions m JOIN articles p ON p.id = m.article_id
+        SELECT DISTINCT article_id, published_at FROM (
+            SELECT m.article_id, m.published_at FROM entity_mentions m
+            JOIN articles p ON p.id = m.article_id AND p.published_at = m.published_at
             WHERE m.ticker = :ticker AND m.published_at >= :since AND m.published_at < :until
               AND p.published_precision = ANY(:precisions)
             ORDER BY m.published_at DESC LIMIT :sample) AS newest
     )
     SELECT coalesce(m.ticker, m.text) AS entity, m.ticker, min(m.entity_type) AS entity_type,
            count(DISTINCT m.article_id) AS articles, avg(m.sentiment_score) AS mean_score
-    FROM entity_mentions m JOIN about USING (article_id)
-    WHERE m.ticker IS DISTINCT FROM :ticker
+    FROM entity_mentions m JOIN about USING (article_id, published_at)
+    WHERE m.ticker IS DISTINCT FROM :ticker AND m.published_at >= :since AND m.published_at < :until
     GROUP BY coalesce(m.ticker, m.text), m.ticker
     ORDER BY articles DESC, entity
     LIMIT :limit
@@ -426,10 +470,12 @@ def latest_output(database_url: str) -> dict[str, Any] | None:
 # articles.received_at is set by PostgreSQL on insert: when the worker stored the article,
 # whatever its published_at (a replay stores years of news in minutes). now() is the
 # database's clock too, so the window does not depend on the dashboard host's clock.
+# Two scalar subqueries, each of which an index on articles(received_at) answers by a short
+# range scan; one FILTER aggregate over the table would read every row whatever the indexes.
 STORED_SQL = text("""
-    SELECT count(*) FILTER (WHERE received_at >= now() - make_interval(mins => :window_minutes)) AS stored,
-           max(received_at) AS newest_received_at, now() AS measured_at
-    FROM articles
+    SELECT (SELECT count(*) FROM articles
+            WHERE received_at >= now() - make_interval(mins => :window_minutes)) AS stored,
+           (SELECT max(received_at) FROM articles) AS newest_received_at, now() AS measured_at
 """)
 
 

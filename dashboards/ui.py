@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from dashboards import filters
+from dashboards import filters, queries
 from model.network.labels import TOPIC_LABELS
 
 SENTIMENT_COLOURS = {"negative": "#fadbd8", "neutral": "#eaeded", "positive": "#d5f5e3"}
@@ -197,6 +198,40 @@ def mentions_of(mentions_frame: Any, article: dict[str, Any]) -> list[dict[str, 
     rows = mentions_frame[(mentions_frame["article_id"] == article["id"])
                           & (mentions_frame["model_version"] == article.get("model_version"))]
     return records(rows)
+
+
+def page_cursor(key: str, context: tuple[Any, ...]) -> queries.PageCursor | None:
+    """Where the list `key` starts on this run: None (the newest rows) unless the analyst paged on,
+    and the list still shows the same thing (same ticker, search, range) it was paged on."""
+    saved = st.session_state.get(f"{key}_cursor")
+    if saved is None or saved[0] != context:
+        st.session_state.pop(f"{key}_cursor", None)
+        return None
+    return saved[1]
+
+
+def pager(key: str, context: tuple[Any, ...], shown: Any, limit: int) -> None:
+    """'Newest' and 'Older' buttons under a keyset-paged, newest-first list of articles.
+
+    Why keyset: the next page is "the `limit` rows before the last one shown", one bounded index
+    range scan whatever page the analyst is on; an OFFSET would read and skip every earlier row.
+    A full page (`limit` rows) offers Older; a shorter one is the end of the range.
+    """
+    paged = page_cursor(key, context) is not None
+    newest_column, older_column, _ = st.columns([1, 1, 4])
+    if paged and newest_column.button("Newest", key=f"{key}_newest", icon=":material/first_page:"):
+        st.session_state.pop(f"{key}_cursor", None)
+        st.rerun()
+    if len(shown) >= limit and older_column.button("Older", key=f"{key}_older", icon=":material/chevron_right:"):
+        last = shown.iloc[-1]
+        cursor = queries.PageCursor(pd.Timestamp(last["published_at"]).to_pydatetime(), str(last["id"]))
+        st.session_state[f"{key}_cursor"] = (context, cursor)
+        st.rerun()
+
+
+def published_times(articles: Any) -> tuple[datetime, ...]:
+    """The articles' published_at as plain datetimes: what `queries.entity_mentions` prunes partitions by."""
+    return tuple(pd.Timestamp(value).to_pydatetime() for value in articles["published_at"])
 
 
 def records(frame: Any) -> list[dict[str, Any]]:

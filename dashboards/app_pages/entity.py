@@ -8,6 +8,7 @@ from dashboards import charts, filters, queries, ui
 
 range_ = ui.page_header("Entity", "How the news treats one company: trend, alerts, articles and why.")
 url = ui.database_url()
+ARTICLES_PER_PAGE = 30
 precisions = queries.precisions_for(range_.bucket_seconds)  # the lists show what the figures count
 
 
@@ -55,20 +56,28 @@ if not alerts.empty:
 articles_column, context_column = st.columns([3, 2], gap="large")
 with articles_column:
     st.subheader("Recent articles")
-    articles = queries.ticker_articles(url, ticker, range_.since, range_.until, precisions=precisions)
+    list_context = (ticker, range_.since, range_.until)  # paging starts again when any of these changes
+    cursor = ui.page_cursor("entity_articles", list_context)
+    articles = queries.ticker_articles(url, ticker, range_.since, range_.until, limit=ARTICLES_PER_PAGE,
+                                       precisions=precisions, cursor=cursor)
     undated = date_only_articles(ticker)
     if undated > 0:
         st.caption(f"Besides these, {undated:,} date-only articles (no time of day) about {ticker} on these days "
-                   "count in daily buckets only: choose the 365-day range to see them.")
+                   "count in daily buckets only: choose the 30- or 365-day range to see them.")
     if articles.empty:
-        ui.empty_state("No articles about this ticker in the range.")
+        ui.empty_state("No articles about this ticker in the range." if cursor is None
+                       else "No older articles about this ticker in the range.")
     else:
-        if len(articles) < totals["articles"]:
+        if cursor is not None:
+            st.caption(f"Articles published before {cursor.published_at:%Y-%m-%d %H:%M} UTC, "
+                       f"{ARTICLES_PER_PAGE} per page, of {totals['articles']:,.0f} in the range.")
+        elif len(articles) < totals["articles"]:
             st.caption(f"The newest {len(articles)} of {totals['articles']:,.0f} articles in the range.")
-        mentions = queries.entity_mentions(url, tuple(articles["id"]))
+        mentions = queries.entity_mentions(url, tuple(articles["id"]), ui.published_times(articles))
         cards = [ui.article_card(article, ui.mentions_of(mentions, article))
                  for article in ui.records(articles)]
         st.markdown("".join(cards), unsafe_allow_html=True)
+    ui.pager("entity_articles", list_context, articles, ARTICLES_PER_PAGE)
 with context_column:
     st.subheader("Mentioned alongside")
     co = queries.co_mentions(url, ticker, range_.since, range_.until, precisions=precisions)

@@ -20,17 +20,24 @@ range_ = ui.page_header("Labelling", "Correct what the model got wrong; correcti
 url = ui.database_url()
 author = filters.analyst_name()
 
+ARTICLES_PER_PAGE = 50
 search = st.text_input("Search headlines", key="label_search", placeholder="e.g. guidance")
-articles = queries.search_articles(url, search, range_.since, range_.until)
+list_context = (search, range_.since, range_.until)  # paging starts again when any of these changes
+cursor = ui.page_cursor("label_articles", list_context)
+articles = queries.search_articles(url, search, range_.since, range_.until, limit=ARTICLES_PER_PAGE, cursor=cursor)
 if articles.empty:
-    ui.empty_state("No articles match in this time range." if search else ui.NO_DATA)
+    ui.empty_state("No older articles match in this time range." if cursor is not None
+                   else "No articles match in this time range." if search else ui.NO_DATA)
+    ui.pager("label_articles", list_context, articles, ARTICLES_PER_PAGE)
     st.stop()
 
 by_id = {row["id"]: row for row in ui.records(articles)}
 article_id = st.selectbox("Article", list(by_id), key="label_article", format_func=lambda i: (
     f"{by_id[i]['published_at']:%m-%d %H:%M} · {by_id[i]['source']} · {by_id[i]['headline'][:110]}"))
 article = by_id[article_id]
-mentions = ui.mentions_of(queries.entity_mentions(url, (article_id,)), article)
+ui.pager("label_articles", list_context, articles, ARTICLES_PER_PAGE)
+mentions = ui.mentions_of(queries.entity_mentions(
+    url, (article_id,), ui.published_times(articles[articles["id"] == article_id])), article)
 st.markdown(ui.article_card(article, mentions), unsafe_allow_html=True)
 if not author:
     st.warning("Enter your name in the sidebar: corrections are stored with who made them.", icon=":material/person:")

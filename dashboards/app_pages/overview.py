@@ -77,8 +77,8 @@ else:
     with right:
         st.subheader("Top movers")
         st.caption("Tickers whose sentiment moved most against their previous 7 days.")
-        movers = queries.top_movers(url, range_.hourly_since, range_.hourly_until,
-                                    range_.hourly_since - filters.BASELINE)
+        movers = queries.top_movers(url, range_.rollup_since, range_.rollup_until,
+                                    range_.rollup_since - filters.BASELINE, bucket_seconds=range_.rollup_seconds)
         if movers.empty:
             ui.empty_state("Not enough history yet: movers need 3 stories in the range and in the 7 days before.")
         else:

@@ -56,7 +56,8 @@ def test_both_ends_lie_on_bucket_boundaries(label: str, latest: datetime | None)
 
 
 @pytest.mark.parametrize(("label", "bucket_seconds"), [("Last hour", 60), ("Last 6 hours", 60),
-                                                       ("Last 24 hours", 3600), ("Last 30 days", 3600)])
+                                                       ("Last 24 hours", 3600), ("Last 7 days", 3600),
+                                                       ("Last 30 days", 86_400), ("Last 365 days", 86_400)])
 def test_no_chart_draws_more_than_720_buckets(label: str, bucket_seconds: int) -> None:
     range_ = make_time_range(label, False, None, now=NOW)
     assert range_.bucket_seconds == bucket_seconds
