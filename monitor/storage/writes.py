@@ -6,18 +6,21 @@ re-delivered after a crash changes nothing: an article already stored is
 neither stored again nor counted again in the aggregates.
 
 articles is partitioned by published_at, so its key is (id, published_at) and
-PostgreSQL cannot make `id` alone unique. The id is kept unique here: under a
-transaction lock per id, the ids already stored are looked up (in every
-partition) before the insert, and an item whose id is stored keeps the stored
-published_at for its outputs and mentions, even if a replay brings another
-(an RSS item's pubDate edited: same url, same id).
+PostgreSQL cannot make `id` alone unique. A re-delivered message has the same
+id and published_at, so the key alone makes re-delivery idempotent. Beyond
+that, under a transaction lock per id, the ids already stored within
+DEDUPE_WINDOW of the batch's times are looked up before the insert: an item
+whose id is stored there (an RSS item whose pubDate was edited: same url, same
+id) is a duplicate and keeps the stored published_at for its outputs and
+mentions. The window bounds the lookup to the partitions near the batch
+(docs/storage.md, Keys and exactly-once).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import literal_column, select, text
@@ -60,7 +63,7 @@ def store_scored_batch(
     # They insert into the Tables, not the ORM classes: the ORM's bulk insert splits a
     # batch into one statement per run of rows with the same non-NULL columns (a
     # mention without ticker next to one with: ~30 round trips per batch instead of 1).
-    stored_at = _stored_published_at(session, list(unique))
+    stored_at = _stored_published_at(session, [item for item, _ in unique.values()])
     new_rows = [_article_row(item) for item, _ in unique.values() if item.id not in stored_at]
     inserted_ids = set(session.scalars(
         insert(Article.__table__).on_conflict_do_nothing(index_elements=["id", "published_at"]).returning(Article.id),
@@ -134,21 +137,28 @@ def _mention_row(item: NewsItem, result: ArticleResult, entity,  # noqa: ANN001
 
 
 ARTICLE_ID_LOCKS = 15  # the advisory-lock class of article ids (two-int keys: apart from the story locks)
+# How far from the batch's times a stored copy of an id is looked for: ~15 day partitions instead of
+# all of them (the look-up's cost grows with the partitions it visits; docs/storage.md has figures).
+DEDUPE_WINDOW = timedelta(days=7)
 
 
-def _stored_published_at(session: Session, ids: list[str]) -> dict[str, datetime]:
-    """published_at of the ids already stored, looked up under a transaction lock per id.
+def _stored_published_at(session: Session, items: list[NewsItem]) -> dict[str, datetime]:
+    """published_at of the items' ids already stored near their times, looked up under a lock per id.
 
     The lock makes two workers storing one id at once take turns: the second
     then sees the first's committed row (READ COMMITTED reads anew per statement).
-    Locks are taken in key order after none of the story locks, so they cannot deadlock.
+    Locks are taken in key order before any story lock, so they cannot deadlock.
     """
+    ids = [item.id or "" for item in items]
+    earliest = min(item.published_at for item in items) - DEDUPE_WINDOW
+    latest = max(item.published_at for item in items) + DEDUPE_WINDOW
     session.execute(
         text("SELECT pg_advisory_xact_lock(:lock_class, key) FROM "
              "(SELECT DISTINCT hashtext(id) AS key FROM unnest(CAST(:ids AS text[])) AS t(id) ORDER BY 1) AS ordered"),
         {"lock_class": ARTICLE_ID_LOCKS, "ids": ids},
     )
-    rows = session.execute(select(Article.id, Article.published_at).where(Article.id.in_(ids)))
+    rows = session.execute(select(Article.id, Article.published_at).where(
+        Article.id.in_(ids), Article.published_at >= earliest, Article.published_at <= latest))
     return {row.id: row.published_at for row in rows}
 
 
