@@ -49,7 +49,8 @@ PARTITIONED_KEYS = {
 # ... and before it (0001).
 PLAIN_KEYS = {
     "articles": ["ALTER TABLE articles ADD CONSTRAINT pk_articles PRIMARY KEY (id)"],
-    "model_outputs": ["ALTER TABLE model_outputs ADD CONSTRAINT pk_model_outputs PRIMARY KEY (article_id, model_version)"],
+    "model_outputs": ["ALTER TABLE model_outputs ADD CONSTRAINT pk_model_outputs "
+                      "PRIMARY KEY (article_id, model_version)"],
     "entity_mentions": ["ALTER TABLE entity_mentions ADD CONSTRAINT pk_entity_mentions PRIMARY KEY (id)",
                         "ALTER TABLE entity_mentions ADD CONSTRAINT "
                         "uq_entity_mentions_article_id_model_version_start_char_end_char "
@@ -64,7 +65,8 @@ INDEXES = {
     "model_outputs": ["CREATE INDEX ix_model_outputs_published_at ON model_outputs (published_at)",
                       "CREATE INDEX ix_model_outputs_topic_published_at ON model_outputs (topic, published_at)"],
     "entity_mentions": ["CREATE INDEX ix_entity_mentions_text_published_at ON entity_mentions (text, published_at)",
-                        "CREATE INDEX ix_entity_mentions_ticker_published_at ON entity_mentions (ticker, published_at)"],
+                        "CREATE INDEX ix_entity_mentions_ticker_published_at "
+                        "ON entity_mentions (ticker, published_at)"],
     "sentiment_aggregates": ["CREATE INDEX ix_sentiment_aggregates_bucket "
                              "ON sentiment_aggregates (bucket_seconds, bucket_start)"],
 }

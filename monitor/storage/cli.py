@@ -130,7 +130,8 @@ def retention(dry_run: bool, as_json: bool) -> None:
         click.echo(f"  {'would drop' if dry_run else 'dropped'} {p.name} [{p.start:%Y-%m-%d}, {p.end:%Y-%m-%d}): "
                    f"{'~' if p.rows_estimated else ''}{p.rows} rows")
     for r in plan.row_deletes:
-        click.echo(f"  {'would delete' if dry_run else 'deleted'} {r.rows} rows of {r.table} before {r.before:%Y-%m-%d}")
+        click.echo(f"  {'would delete' if dry_run else 'deleted'} {r.rows} rows of {r.table} "
+                   f"before {r.before:%Y-%m-%d}")
     click.echo(f"{plan.pinned_articles} labelled or cited articles are kept"
                + (f"; {report.kept_pinned_rows} of their rows moved out of dropped partitions, "
                   f"roll-ups made: {report.rolled_up}" if report else ""))

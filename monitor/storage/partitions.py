@@ -143,7 +143,8 @@ def create_partition(connection: Connection, parent: RangeParent, start: datetim
     bounds = f"FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
     in_range = f"{parent.key} >= :start AND {parent.key} < :end"
     params = {"start": start, "end": end}
-    stray = connection.execute(text(f"SELECT EXISTS (SELECT 1 FROM {parent.default} WHERE {in_range})"), params).scalar()
+    stray = connection.execute(text(f"SELECT EXISTS (SELECT 1 FROM {parent.default} WHERE {in_range})"),
+                               params).scalar()
     if not stray:
         connection.execute(text(f"CREATE TABLE {name} PARTITION OF {parent.table} FOR VALUES {bounds}"))
         return name

@@ -43,8 +43,9 @@ def scored(headline: str, published_at: datetime, url: str | None = None) -> tup
 
 
 def partition_of(session, table: str, article_id: str) -> str:  # noqa: ANN001
-    return session.execute(text(f"SELECT tableoid::regclass::text FROM {table} WHERE "
-                                f"{'id' if table == 'articles' else 'article_id'} = :id"), {"id": article_id}).scalar_one()
+    column = "id" if table == "articles" else "article_id"
+    return session.execute(text(f"SELECT tableoid::regclass::text FROM {table} WHERE {column} = :id"),
+                           {"id": article_id}).scalar_one()
 
 
 def test_migration_and_ensure_create_partitions_ahead(own_database_url: str) -> None:
@@ -86,7 +87,8 @@ def test_late_timestamp_lands_in_default_then_moves_to_its_partition(own_databas
         minute_rows = session.execute(text(
             f"SELECT count(*) FROM partitions.sentiment_aggregates_60_p{when:%Y%m%d}")).scalar_one()
         assert minute_rows > 0
-        assert session.execute(text("SELECT count(*) FROM partitions.sentiment_aggregates_60_default")).scalar_one() == 0
+        in_default = session.execute(text("SELECT count(*) FROM partitions.sentiment_aggregates_60_default"))
+        assert in_default.scalar_one() == 0
 
 
 def test_an_id_stays_unique_across_partitions(own_database_url: str) -> None:

@@ -40,7 +40,8 @@ COUNTS = "sum(article_count), sum(story_count), sum(negative_count), sum(score_s
 
 def scored(n: int, published_at: datetime) -> tuple[NewsItem, ArticleResult]:
     item = NewsItem(source=("reuters", "cnbc")[n % 2], url=f"https://x/{published_at:%Y%m%d}/{n}",
-                    published_at=published_at + timedelta(minutes=7 * n), headline=f"Boeing story {n} {published_at:%x}")
+                    published_at=published_at + timedelta(minutes=7 * n),
+                    headline=f"Boeing story {n} {published_at:%x}")
     result = ArticleResult(topic=3, topic_probs=[0.05] * 20, sentiment_label="negative", sentiment_score=-0.5,
                            sentiment_probs=[0.7, 0.2, 0.1], entities=[], model_version="v-test")
     return item, result
@@ -65,9 +66,11 @@ def seeded_url(database_server_url: str) -> Iterator[str]:
                 "story_count, negative_count, score_sum, score_sq_sum, sources) VALUES "
                 "('source', 'legacy', 60, :a, 2, 2, 1, -0.5, 0.25, '{a}'), "
                 "('source', 'legacy', 60, :b, 3, 1, 1, -0.25, 0.0625, '{b}')"),
-                {"a": MINUTE_OLD_DAY + timedelta(hours=5, minutes=1), "b": MINUTE_OLD_DAY + timedelta(hours=5, minutes=30)})
+                {"a": MINUTE_OLD_DAY + timedelta(hours=5, minutes=1),
+                 "b": MINUTE_OLD_DAY + timedelta(hours=5, minutes=30)})
             ids = [row.id for row in session.execute(text(
-                "SELECT id FROM articles WHERE published_at < :t ORDER BY published_at LIMIT 2"), {"t": OLD_DAY + timedelta(days=1)})]
+                "SELECT id FROM articles WHERE published_at < :t ORDER BY published_at LIMIT 2"),
+                {"t": OLD_DAY + timedelta(days=1)})]
             session.add(AnalystLabel(article_id=ids[0], task="sentiment", label={"sentiment": "neutral"}, author="ana"))
             session.add(Alert(fingerprint="f1", rule_name="burst", status="resolved", severity="warning", labels={},
                               annotations={}, starts_at=OLD_DAY, evidence={"top_articles": [
