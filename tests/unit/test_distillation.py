@@ -231,3 +231,28 @@ def test_chunks_are_plain_gzip_jsonl(tokenizer, teacher, tmp_path) -> None:
         record = json.loads(handle.readline())
     assert set(record) == {"text", "topic", "sentiment", "word_starts", "ner", "entities", "entity_sentiment"}
     assert json.loads((folder / "manifest.json").read_text())["teacher"] == "vT"
+
+
+def test_model_card_rows_pair_the_student_with_a_gold_only_run(teacher, tokenizer, tmp_path) -> None:
+    from model.reports.model_card import _distillation_section, distillation_versions
+    from model.serving.registry import save_version
+
+    def metadata(encoder: str, distil_from: str | None, seed: int, score: float) -> dict:
+        return {"profile": "full", "encoder": encoder, "steps": 5000,
+                "train_config": {"max_steps": 5000, "seed": seed, "distil_from": distil_from,
+                                 "model": {"encoder": encoder}},
+                "metrics": {"phrasebank": {"sentiment": {"accuracy": score}}}}
+
+    assert distillation_versions(tmp_path) == {"teacher": None, "student": None, "gold-only": None}
+    versions = {}
+    for name, meta in [("gold-seed-7", metadata("minilm-l6", None, 7, 0.80)),
+                       ("gold-seed-13", metadata("minilm-l6", None, 13, 0.84)),
+                       ("teacher", metadata("mpnet-base", None, 13, 0.88)),
+                       ("student", metadata("minilm-l6", "vT", 13, 0.86))]:
+        versions[name] = save_version(tmp_path, teacher, tokenizer, meta, version=f"v2026010{len(versions)}-000000-{name}")
+    rows = distillation_versions(tmp_path)
+    assert {role: found[0] for role, found in rows.items()} == {
+        "teacher": versions["teacher"], "student": versions["student"], "gold-only": versions["gold-seed-13"]}
+    table = "\n".join(_distillation_section(rows))
+    assert f"| student | `{versions['student']}` | minilm-l6 | 5000 | 13 | 0.8600 | - | - | - |" in table
+    assert "not run" in "\n".join(_distillation_section({"teacher": None, "student": None, "gold-only": None}))
