@@ -16,6 +16,7 @@ import click
 
 from finsent.reports import write_json_report
 from finsent.settings import get_settings
+from monitor.stream.scaleout_bench import scaleout as scaleout_command  # `finsent bench scaleout`
 
 
 @click.command("events")
