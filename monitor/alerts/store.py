@@ -91,7 +91,8 @@ def top_articles(session: Session, rule: RuleSpec, key: str, start: datetime, en
     query = (select(Article.id, Article.headline, Article.source, Article.published_at, Article.tickers, score)
              .join(ModelOutput, ModelOutput.article_id == Article.id)
              .where(Article.published_at >= start, Article.published_at < end)
-             .group_by(Article.id).order_by(score, Article.published_at.desc()))
+             .group_by(Article.id, Article.published_at)  # the key of the partitioned table (docs/storage.md)
+             .order_by(score, Article.published_at.desc()))
     kind = rule.scope.kind
     if kind == "ticker":
         mentioned = select(EntityMention.article_id).where(EntityMention.ticker == key)
