@@ -57,7 +57,8 @@ UNLABELLED_SOURCE = "stream"  # the dataset name the stream headlines train unde
 
 # --- the loss ----------------------------------------------------------------------------------------
 
-def distillation_loss(student_logits: Tensor, teacher_logits: Tensor, mask: Tensor, temperature: float) -> Tensor | None:
+def distillation_loss(student_logits: Tensor, teacher_logits: Tensor, mask: Tensor,
+                      temperature: float) -> Tensor | None:
     """T^2 * KL(softmax(teacher/T) || softmax(student/T)), mean over positions where `mask` is True; None if none.
 
     student_logits, teacher_logits: (..., C); mask: (...) bool. The T^2 factor
@@ -477,7 +478,8 @@ def unlabelled_examples(soft_labels: dict[str, SoftLabel], train_sets: dict[str,
             if text not in known and normalise_text(text) not in dev]
 
 
-__all__ = ["DISTIL_TASKS", "DistilBatches", "ensure_soft_labels", "load_soft_labels", "SoftLabel", "SoftTargets", "align_soft_targets",
+__all__ = ["DISTIL_TASKS", "DistilBatches", "ensure_soft_labels", "load_soft_labels", "SoftLabel", "SoftTargets",
+           "align_soft_targets",
            "distillation_examples", "distillation_loss", "encode_for_distillation", "mix_losses",
            "read_soft_labels", "resolve_soft_labels", "soft_labels_complete", "soft_losses", "teacher_records",
            "unlabelled_examples", "write_soft_labels"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -38,7 +37,8 @@ EXAMPLES = [
     Example("Operating profit rose to EUR 13.1 mn", "phrasebank", sentiment=2),
     Example("Net sales fell by 5 %", "phrasebank", sentiment=0),
     Example("Fed holds rates steady", "twitter_topic", topic=1),
-    Example("Peter Blackburn visits Frankfurt", "conll", entities=[EntitySpan(0, 15, "PER"), EntitySpan(23, 32, "LOC")]),
+    Example("Peter Blackburn visits Frankfurt", "conll",
+            entities=[EntitySpan(0, 15, "PER"), EntitySpan(23, 32, "LOC")]),
 ]
 
 
@@ -249,7 +249,8 @@ def test_model_card_rows_pair_the_student_with_a_gold_only_run(teacher, tokenize
                        ("gold-seed-13", metadata("minilm-l6", None, 13, 0.84)),
                        ("teacher", metadata("mpnet-base", None, 13, 0.88)),
                        ("student", metadata("minilm-l6", "vT", 13, 0.86))]:
-        versions[name] = save_version(tmp_path, teacher, tokenizer, meta, version=f"v2026010{len(versions)}-000000-{name}")
+        version_id = f"v2026010{len(versions)}-000000-{name}"  # ids sort in the order saved
+        versions[name] = save_version(tmp_path, teacher, tokenizer, meta, version=version_id)
     rows = distillation_versions(tmp_path)
     assert {role: found[0] for role, found in rows.items()} == {
         "teacher": versions["teacher"], "student": versions["student"], "gold-only": versions["gold-seed-13"]}

@@ -35,7 +35,8 @@ EXAMPLES = [
             entity_sentiments=[EntitySentiment(0, 5, 2), EntitySentiment(28, 33, 0)]),
     Example("Operating profit rose to EUR 13.1 mn", "phrasebank", sentiment=2),
     Example("Fed holds rates steady", "twitter_topic", topic=1),
-    Example("Peter Blackburn visits Frankfurt", "conll", entities=[EntitySpan(0, 15, "PER"), EntitySpan(23, 32, "LOC")]),
+    Example("Peter Blackburn visits Frankfurt", "conll",
+            entities=[EntitySpan(0, 15, "PER"), EntitySpan(23, 32, "LOC")]),
 ]
 
 
