@@ -277,7 +277,7 @@ def _page_queries(url: str, range_: TimeRange) -> dict[str, dict[str, Callable[[
             "ticker_articles": lambda: raw["ticker_articles"](url, ticker, since, until, 30, precisions),
             "ticker_articles_older": lambda: raw["ticker_articles"](url, ticker, since, until, 30, precisions, older),
             "entity_mentions": lambda: raw["entity_mentions"](url, article_ids, published),
-            "co_mentions": lambda: raw["co_mentions"](url, ticker, since, until, 15, 2000, precisions),
+            "co_mentions": lambda: raw["co_mentions"](url, ticker, since, until, precisions=precisions),
             "ticker_sources": lambda: raw["ticker_sources"](url, ticker, since, until, 2000, precisions),
         },
         "topics": {
