@@ -9,11 +9,13 @@ which entities an article shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from dashboards import queries
 from model.network.labels import TOPIC_LABELS
@@ -21,12 +23,21 @@ from model.network.results import ArticleResult, EntityResult
 from monitor.contract import NewsItem
 from monitor.storage.db import session_factory
 from monitor.storage.writes import store_scored_batch
+from tests.databases import scratch_database
 
 pytestmark = pytest.mark.integration
 
 TICKER = "PGNT"
 SOURCE = "paging-test"
-N_ARTICLES = 11
+N_ARTICLES = 35  # more than the Entity page's 30 per page
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+
+
+@pytest.fixture(scope="module")
+def database_url(database_server_url: str) -> Iterator[str]:
+    """A database of its own: these articles must not change what other dashboard tests count."""
+    with scratch_database(database_server_url, "finsent_test_dash_paging") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +108,29 @@ def test_mentions_read_by_partition_are_the_same_mentions(database_url: str,
     unpruned = queries.entity_mentions.__wrapped__(database_url, ids)
     assert len(pruned) == N_ARTICLES
     pd.testing.assert_frame_equal(pruned, unpruned)
+
+
+def cards(app: AppTest) -> list[str]:
+    """The article cards the Entity page drew, in order (their markdown)."""
+    return [str(m.value) for m in app.markdown if 'class="fs-article"' in str(m.value)]
+
+
+def test_entity_page_pages_older_and_back_to_newest(database_url: str, paged_articles: tuple[datetime, datetime],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FINSENT_DATABASE_URL", database_url)
+    monkeypatch.delenv("FINSENT_DASHBOARD_PASSWORD_HASH", raising=False)
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    app.switch_page("app_pages/entity.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.selectbox(key="entity_ticker").value == TICKER
+    first = "".join(cards(app))
+    assert first.count('class="fs-article"') == 30
+    app.button(key="entity_articles_older").click().run()
+    older = "".join(cards(app))
+    assert older.count('class="fs-article"') == N_ARTICLES - 30
+    assert "Articles published before" in "".join(str(c.value) for c in app.caption)
+    assert not any(f"story {i}:" in first for i in range(N_ARTICLES) if f"story {i}:" in older)  # no repeats
+    assert not any(b.key == "entity_articles_older" for b in app.button)  # a short page is the end
+    app.button(key="entity_articles_newest").click().run()
+    assert "".join(cards(app)) == first
