@@ -79,6 +79,7 @@ class Article(Base):
         Index("ix_articles_published_at", "published_at"),
         Index("ix_articles_source_published_at", "source", "published_at"),
         Index("ix_articles_tickers", "tickers", postgresql_using="gin"),
+        Index("ix_articles_received_at", "received_at"),  # the dashboard's stored throughput
         {"postgresql_partition_by": "RANGE (published_at)"},
     )
 
