@@ -99,8 +99,34 @@ def list_() -> None:
 @db.command()
 @click.option("--dry-run", is_flag=True, help="Show what would go (partitions, rows) and change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan (and report) as JSON.")
-def retention(dry_run: bool, as_json: bool) -> None:
+@click.option("--every", default=None, metavar="DURATION",
+              help="Run again every DURATION (e.g. 1h) until stopped: the deployment's retention job.")
+def retention(dry_run: bool, as_json: bool, every: str | None) -> None:
     """Drop partitions older than the FINSENT_RETENTION_* settings, keeping coarser roll-ups and pinned articles."""
+    import signal
+    import threading
+
+    from finsent.settings import parse_duration
+
+    try:
+        interval = parse_duration(every) if every is not None else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--every") from None
+    if every is not None and (interval is None or interval.total_seconds() < 60):
+        raise click.BadParameter("the interval is a finite duration of at least 1m, e.g. 1h", param_hint="--every")
+    if interval is None:
+        _retention_once(dry_run, as_json)
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set():  # one run, then wait; a stop signal ends the wait, never a run
+        _retention_once(dry_run, as_json)
+        stop.wait(interval.total_seconds())
+
+
+def _retention_once(dry_run: bool, as_json: bool) -> None:
+    """One retention pass: partitions made ahead, then the plan, applied in one transaction unless a dry run."""
     import json
     from dataclasses import asdict
 

@@ -63,3 +63,15 @@ def test_wanted_ranges_run_from_the_day_before_to_ahead() -> None:
     assert floor_to(datetime(2026, 3, 1, 0, 30, tzinfo=UTC) + timedelta(hours=-1), "month") == \
         datetime(2026, 2, 1, tzinfo=UTC)
     assert partition_name(HOUR_AGGREGATES, months[1][0], "month") == "partitions.sentiment_aggregates_3600_p202612"
+
+
+@pytest.mark.parametrize(("every", "message"), [("10s", "at least 1m"), ("forever", "at least 1m"),
+                                                ("soon", "--every")])
+def test_a_retention_job_interval_is_checked_before_the_database_is_touched(every: str, message: str) -> None:
+    from click.testing import CliRunner
+
+    from monitor.storage.cli import db
+
+    result = CliRunner().invoke(db, ["retention", "--every", every])
+    assert result.exit_code == 2
+    assert message in result.output
