@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from model.data.examples import EntitySentiment, EntitySpan, Example
+from model.data.examples import Example
 from model.data.splits import DatasetSplit
 from model.network.encoders import encoder_folder
 from model.network.features import IGNORE_INDEX, first_subtoken_mask
@@ -30,16 +30,9 @@ from model.training.distillation import (
     write_soft_labels,
 )
 from model.training.loop import TrainConfig, train
+from tests.tiny_examples import TINY_EXAMPLES
 
-EXAMPLES = [
-    Example("Apple beats estimates while Intel misses", "sentfin",
-            entity_sentiments=[EntitySentiment(0, 5, 2), EntitySentiment(28, 33, 0)]),
-    Example("Operating profit rose to EUR 13.1 mn", "phrasebank", sentiment=2),
-    Example("Net sales fell by 5 %", "phrasebank", sentiment=0),
-    Example("Fed holds rates steady", "twitter_topic", topic=1),
-    Example("Peter Blackburn visits Frankfurt", "conll",
-            entities=[EntitySpan(0, 15, "PER"), EntitySpan(23, 32, "LOC")]),
-]
+EXAMPLES = TINY_EXAMPLES
 
 
 @pytest.fixture(scope="module")

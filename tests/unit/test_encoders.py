@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from model.data.examples import EntitySentiment, EntitySpan, Example
 from model.network import encoders
 from model.network.collate import collate, encode_example
 from model.network.encoders import (
@@ -29,15 +28,9 @@ from model.network.encoders import (
 from model.network.labels import NER_TAGS
 from model.network.modeling import JointModel, ModelConfig, load_tokenizer
 from model.serving.registry import load_model, save_version
+from tests.tiny_examples import TINY_EXAMPLES
 
-EXAMPLES = [
-    Example("Apple beats estimates while Intel misses", "sentfin",
-            entity_sentiments=[EntitySentiment(0, 5, 2), EntitySentiment(28, 33, 0)]),
-    Example("Operating profit rose to EUR 13.1 mn", "phrasebank", sentiment=2),
-    Example("Fed holds rates steady", "twitter_topic", topic=1),
-    Example("Peter Blackburn visits Frankfurt", "conll",
-            entities=[EntitySpan(0, 15, "PER"), EntitySpan(23, 32, "LOC")]),
-]
+EXAMPLES = TINY_EXAMPLES
 
 
 def _mpnet_installed() -> str | None:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from model.network.collate import collate, encode_example
-from model.data.examples import EntitySentiment, EntitySpan, Example
+from model.data.examples import EntitySpan, Example
 from model.data.splits import DatasetSplit
 from model.network.labels import NER_TAGS
 from model.network.modeling import (
@@ -24,16 +24,9 @@ from model.network.modeling import (
 from model.serving.registry import load_model, save_version
 from model.training.loop import TrainConfig, sampling_probabilities, train
 from model.training.schedules import layerwise_parameter_groups
+from tests.tiny_examples import TINY_EXAMPLES
 
-EXAMPLES = [
-    Example("Apple beats estimates while Intel misses", "sentfin",
-            entity_sentiments=[EntitySentiment(0, 5, 2), EntitySentiment(28, 33, 0)]),
-    Example("Operating profit rose to EUR 13.1 mn", "phrasebank", sentiment=2),
-    Example("Net sales fell by 5 %", "phrasebank", sentiment=0),
-    Example("Fed holds rates steady", "twitter_topic", topic=1),
-    Example("Peter Blackburn visits Frankfurt", "conll",
-            entities=[EntitySpan(0, 15, "PER"), EntitySpan(23, 32, "LOC")]),
-]
+EXAMPLES = TINY_EXAMPLES
 
 
 @pytest.fixture(scope="module")
