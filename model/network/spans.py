@@ -40,9 +40,11 @@ def is_title_case(text: str) -> bool:
     return bool(words) and sum(w[0].isupper() for w in words) / len(words) >= _TITLE_CASE_SHARE
 
 
+_POSSESSIVE = re.compile(r"['\u2019]s?$")
+
+
 def _is_name_word(word: str) -> bool:
-    return bool(_TITLE_WORD.fullmatch(word)) and word.lower().rstrip("'\u2019s") not in ROLE_WORDS \
-        and word.lower() not in ROLE_WORDS
+    return bool(_TITLE_WORD.fullmatch(word)) and _POSSESSIVE.sub("", word.lower()) not in ROLE_WORDS
 
 
 def _extend_right(text: str, end: int) -> int:
