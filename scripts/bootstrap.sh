@@ -58,7 +58,8 @@ if [ ! -f "$wheels/.complete-$locks_hash" ]; then
   echo "bootstrap: filling the wheel cache $wheels from the package index (the first time fetches torch, several GB)"
   if ! "$python" -m pip download -q --progress-bar off -d "$wheels" -r requirements.lock -r requirements-build.lock; then
     echo "bootstrap: could not download the packages of requirements.lock into $wheels." >&2
-    echo "  The package index must be reachable once to fill the cache (or copy a filled cache into FINSENT_CACHE_DIR)." >&2
+    echo "  The package index must be reachable once to fill the cache (or copy a filled cache into FINSENT_CACHE_DIR);" >&2
+    echo "  the cache takes about 3.5 GB ($(df -Ph "$wheels" | awk 'NR == 2 { print $4 }') free under $wheels now)." >&2
     exit 1
   fi
   for sdist in "$wheels"/*.tar.gz "$wheels"/*.zip; do
@@ -85,18 +86,50 @@ lock_hash="$(sha256sum requirements.lock | cut -c1-16)"
 if [ "${FINSENT_FRESH_ENV:-0}" = 1 ]; then
   venv="$root/.venv-deps"
   rm -rf "$venv"
-  echo "bootstrap: building a fresh Python environment in $venv from the wheel cache (FINSENT_FRESH_ENV=1, nothing reused)"
 else
   venv="$cache/venvs/py$pyver"
 fi
+# The disk must hold the unpacked wheels (torch's CUDA build: several GB) before pip starts:
+# a disk that fills half-way leaves a broken environment. Short of space, a fresh build
+# (CI) falls back to the environment already built from this same lock, and says so.
+gib() { awk -v b="$1" 'BEGIN { printf "%.1f GiB", b / 2^30 }'; }
 if [ "$(cat "$venv/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
-  [ "${FINSENT_FRESH_ENV:-0}" = 1 ] || echo "bootstrap: installing requirements.lock into $venv from the wheel cache"
+  mkdir -p "$(dirname "$venv")"
+  need=$(( $("$python" scripts/env_space.py requirements.lock "$wheels") * 11 / 10 + 2**29 ))
+  free=$(df -PB1 "$(dirname "$venv")" | awk 'NR == 2 { print $4 }')
+  if [ "$free" -lt "$need" ]; then
+    shared="$cache/venvs/py$pyver"
+    if [ "${FINSENT_FRESH_ENV:-0}" = 1 ] && [ "$(cat "$shared/.lock-hash" 2>/dev/null)" = "$lock_hash" ]; then
+      echo "bootstrap: $(gib "$free") free under $(dirname "$venv"), a fresh environment needs $(gib "$need");" \
+           "using $shared, built earlier from this same lock and wheel cache, instead" >&2
+      rm -rf "$venv"; venv="$shared"
+    else
+      echo "bootstrap: $(gib "$free") free under $(dirname "$venv"), the Python environment needs $(gib "$need")" \
+           "(torch's wheels unpack to several GB); free some space, or point FINSENT_CACHE_DIR at a larger disk" >&2
+      exit 1
+    fi
+  fi
+fi
+if [ "$(cat "$venv/.lock-hash" 2>/dev/null)" != "$lock_hash" ]; then
+  if [ "${FINSENT_FRESH_ENV:-0}" = 1 ]; then
+    echo "bootstrap: building a fresh Python environment in $venv from the wheel cache (FINSENT_FRESH_ENV=1, nothing reused)"
+  else
+    echo "bootstrap: installing requirements.lock into $venv from the wheel cache"
+  fi
   [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
   started=$SECONDS
+  log="$cache/pip-install.log"
   if ! "$venv/bin/pip" install -q --progress-bar off --no-index --only-binary=:all: \
-       --find-links "$wheels" -r requirements.lock; then
-    echo "bootstrap: the wheel cache $wheels lacks a wheel for the package named above;" >&2
-    echo "  remove $wheels/.complete-* to refill it from the package index" >&2
+       --find-links "$wheels" -r requirements.lock >"$log" 2>&1; then
+    tail -20 "$log" >&2
+    if grep -q "No space left on device" "$log"; then
+      echo "bootstrap: the disk under $venv filled up during the install ($(gib "$(df -PB1 "$venv" | awk 'NR == 2 { print $4 }')") free now);" >&2
+      echo "  free some space, or point FINSENT_CACHE_DIR at a larger disk (log: $log)" >&2
+    else
+      echo "bootstrap: pip could not install requirements.lock from the wheel cache $wheels (log: $log);" >&2
+      echo "  if it names a missing package, remove $wheels/.complete-* to refill the cache from the package index" >&2
+    fi
+    rm -rf "$venv"
     exit 1
   fi
   "$venv/bin/pip" check
