@@ -10,7 +10,8 @@ burst stays below the threshold on each (docs/alerts.md, Backtest).
 `complete_name` repairs a span from the text around it, in the way a copy editor reads a sentence-case
 headline: a name goes on through the capitalised words that follow it ("Kraft" + "Heinz", "Johnson" +
 "& Johnson") and back through a capitalised "X of" before it ("House of" + "Fraser"); it ends before
-lower-case words and role words ("CFO", "board"). In a headline written in title case every word is
+lower-case words and role words ("CFO", "board"), and it starts at its first capitalised word
+("lender Wonga" is `Wonga`). In a headline written in title case every word is
 capitalised, so nothing is extended there (only trimmed). The rules are deliberately few; they are
 measured with `finsent alerts backtest` and unit tests in tests/unit/test_spans.py.
 """
@@ -86,12 +87,31 @@ def _trim_right(text: str, start: int, end: int) -> int:
         end = start + cut
 
 
+def _trim_left(text: str, start: int, end: int) -> int:
+    """Drop leading words with no capital letter ("lender Wonga", "sues Tesla", the "s" of "Musk's Tesla").
+
+    A name never starts with an all-lower-case word ("eBay" and "iRobot" keep theirs: they hold a
+    capital), nor with punctuation (", Ford"); the tagger often takes the word before a name with it.
+    """
+    while True:
+        span = text[start:end]
+        word = _WORD.match(span)
+        if word is None or word.end() >= len(span.rstrip()):
+            return start
+        lead = word.group()
+        if any(c.isupper() for c in lead) and any(c.isalnum() for c in lead):
+            return start
+        rest = _WORD.search(span, word.end())
+        start += rest.start()
+
+
 def complete_name(text: str, start: int, end: int) -> tuple[int, int]:
     """The [start, end) of the whole name around a tagged span (see the module docstring); never empty."""
     if not 0 <= start < end <= len(text):
         return start, end
     trimmed = _trim_right(text, start, end)
     end = trimmed if trimmed > start else end
+    start = _trim_left(text, start, end)
     if is_title_case(text):
         return start, end
     return _extend_left(text, start), _extend_right(text, end)

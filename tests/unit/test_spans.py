@@ -28,6 +28,10 @@ def test_a_cut_name_is_completed_from_the_capitalised_words_around_it(text: str,
     ("Apple CFO says demand for the iPhone is strong", "Apple CFO", "Apple"),
     ("PG&E board to step down after wildfire bankruptcy", "PG&E board", "PG&E"),
     ("House of Fraser rescue deal faces delay", "Fraser rescue", "House of Fraser"),
+    ("What does payday lender Wonga's collapse mean for customers?", "lender Wonga's", "Wonga's"),
+    ("Elon Musk's Tesla announces biggest quarterly loss ever", "s Tesla", "Tesla"),
+    ("Nissan , Ford , FCA lead European car sales decline", ", Ford", "Ford"),
+    ("Shares of eBay fall after outlook", "eBay", "eBay"),  # a lower-case start with a capital stays
 ])
 def test_role_words_and_lower_case_words_are_not_part_of_the_name(text: str, tagged: str, name: str) -> None:
     assert _complete(text, tagged) == name
