@@ -19,13 +19,13 @@ matches their firing alerts to the events file (schema in docs/alerts.md):
 - alerts per day: every firing alert of every rule over the whole range,
   divided by its length in days.
 
-Lead times are measured at the evaluation step that fired. A replay sees a
-window's stored buckets whole, so at 21:00 an hourly window already holds
-the stories of 21:00-21:59, and at midnight a daily window holds the whole
-day: date-only stories are stamped at midnight by the corpus, so that is
-their convention, but minute-precision stories are seen early.
-`lead_hours_at_window_end` bounds this from the other side: the first alert
-counted at the end of its window, when its evidence was surely complete.
+Lead times are measured at the evaluation step that fired, and a step sees
+only the stories published before it (monitor/alerts/replay.py): with hourly
+steps an hourly rule fires at the end of the hour that completes its
+evidence, a daily rule at the first hour after it. Date-only stories have no
+time and count from the start of their day (their sources' convention), so
+a burst of them fires at 01:00 at the earliest. `lead_hours_at_window_end`
+is the pessimistic bound: the first alert counted at the end of its window.
 
 The report (also written to reports/alerts-backtest-<rules>.json) holds the
 totals and the per-event detail: the matching alerts, the first of them, and

@@ -11,11 +11,22 @@ window holds at least `min_stories` of its stories (at every other step it
 could not fire, and a series with a state and no observation resolves as in
 the alerter); the pooled prior of count rules is refitted once a day from
 running sums over a sliding pool period (`PoolTracker`).
+
+No look-ahead: a step at `now` sees only the stories published before it, as
+the alerter did at that moment. Its current window is the one that ends at
+or after `now` (at a bucket boundary, the window that has just closed), and
+the stories of that window published at or after `now` are taken out, found
+in the next finer buckets (`FINER`: hourly rows for a daily rule, minute rows
+for an hourly one). Date-only stories have no time: they count from the start
+of their day, their sources' own convention. So with hourly steps an hourly
+rule fires at the end of the hour its evidence completes, a daily rule at the
+first hour after its evidence came.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +43,9 @@ from monitor.alerts.rules_file import RulesFile, RuleSpec
 from monitor.alerts.series import Bucket, Observation, WindowStats, load_range, pool_range
 
 COLUMNS = ("article_count", "story_count", "negative_count", "positive_count", "score_sum")
+# The bucket width that says when, inside one of a rule's buckets, each timed story came.
+FINER = {86_400: 3600, 3600: 60}
+AS_OF = timedelta(seconds=1)  # a step at `now` is judged as of just before it: a window ending at `now` is whole
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,34 @@ class KeySeries:
                            sources=sources)
 
 
+def _without(stats: WindowStats, later: WindowStats, sources: set[str] | None) -> WindowStats:
+    """stats less the stories of `later` (published at or after the step); `sources` replaces its sources.
+
+    Stories are distinct per bucket, so a story in two finer buckets can be taken out twice: floored at 0.
+    """
+    return WindowStats(start=stats.start, articles=max(stats.articles - later.articles, 0),
+                       stories=max(stats.stories - later.stories, 0), negative=max(stats.negative - later.negative, 0),
+                       score_sum=stats.score_sum - later.score_sum, positive=max(stats.positive - later.positive, 0),
+                       sources=stats.sources if sources is None else sources)
+
+
+def _before(full: WindowStats, timed: KeySeries | None, start: int, as_of: int, end: int,
+            with_sources: bool) -> WindowStats:
+    """A window's stats as of `as_of` < end: less its timed stories published since (see the module docstring).
+
+    Sources come from the timed stories before `as_of`; when the window also holds date-only stories
+    (more stories than its timed ones), their sources are not known apart, so the window's are kept.
+    """
+    if timed is None:
+        return full
+    later = timed.window(as_of, end)
+    sources = None
+    if with_sources:
+        earlier = timed.window(start, as_of, with_sources=True)
+        sources = full.sources if full.stories > earlier.stories + later.stories else earlier.sources
+    return _without(full, later, sources)
+
+
 def _stats(row: np.ndarray, start: int) -> WindowStats:
     articles, stories, negative, positive, score_sum = row
     return WindowStats(start=_moment(start), articles=int(articles), stories=int(stories), negative=int(negative),
@@ -148,13 +190,14 @@ class PoolTracker:
 class RuleHistory:
     """One rule's buckets over a replay range: its observation of any key at any time, and when to look."""
 
-    def __init__(self, rule: RuleSpec, buckets: Sequence[Bucket], feed: Sequence[Bucket] = ()) -> None:
+    def __init__(self, rule: RuleSpec, buckets: Sequence[Bucket], feed: Sequence[Bucket] = (),
+                 timed: Sequence[Bucket] = (), timed_feed: Sequence[Bucket] = ()) -> None:
+        """timed, timed_feed: the same rows at the FINER width, which say when each timed story came."""
         self.rule = rule
-        by_key: dict[str, list[Bucket]] = defaultdict(list)
-        for bucket in buckets:
-            by_key[bucket.scope_key].append(bucket)
-        self.series = {key: KeySeries(rows) for key, rows in by_key.items()}
+        self.series = _by_key(buckets)
         self.feed = KeySeries(feed) if feed else None
+        self.timed = _by_key(timed)
+        self.timed_feed = KeySeries(timed_feed) if timed_feed else None
         self.pool = PoolTracker(rule, buckets, self.feed) if rule.detector.type == "count" else None
         self.window_s = int(rule.window.total_seconds())
         self.n_baseline = rule.detector.baseline // rule.window
@@ -162,8 +205,9 @@ class RuleHistory:
         self.cached_end = -1
 
     def window_ends(self, times: Sequence[datetime]) -> np.ndarray:
+        """The end of each step's current window: the first bucket boundary at or after the step."""
         seconds = self.rule.bucket_seconds
-        epochs = np.array([_epoch(t) for t in times], dtype=np.int64)
+        epochs = np.array([_epoch(t - AS_OF) for t in times], dtype=np.int64)
         return epochs - epochs % seconds + seconds
 
     def candidates(self, ends: np.ndarray) -> dict[int, list[str]]:
@@ -182,12 +226,21 @@ class RuleHistory:
         return out
 
     def observation(self, key: str, end: int, now: datetime) -> Observation:
-        """The key's observation for the window ending at `end` (the same for every step inside one window)."""
+        """The key's observation at `now` of the window ending at `end`, without what came at or after `now`."""
         if end != self.cached_end:
             self.cached, self.cached_end = {}, end
         if key not in self.cached:
-            self.cached[key] = self._observe(key, end, now)
-        return self.cached[key]
+            self.cached[key] = self._observe(key, end, now - AS_OF)
+        whole = self.cached[key]
+        as_of = _epoch(now)
+        if as_of >= end:
+            return whole
+        start, with_sources = end - self.window_s, self.rule.min_sources > 1
+        current = _before(whole.current, self.timed.get(key), start, as_of, end, with_sources)
+        feed_current = whole.feed_current
+        if feed_current is not None:
+            feed_current = _before(feed_current, self.timed_feed, start, as_of, end, with_sources)
+        return dataclasses.replace(whole, current=current, feed_current=feed_current)
 
     def _observe(self, key: str, end: int, now: datetime) -> Observation:
         rule, series = self.rule, self.series[key]
@@ -211,6 +264,13 @@ class RuleHistory:
         return observation
 
 
+def _by_key(buckets: Sequence[Bucket]) -> dict[str, KeySeries]:
+    by_key: dict[str, list[Bucket]] = defaultdict(list)
+    for bucket in buckets:
+        by_key[bucket.scope_key].append(bucket)
+    return {key: KeySeries(rows) for key, rows in by_key.items()}
+
+
 def _times(start: datetime, end: datetime, step: timedelta) -> Iterator[datetime]:
     moment = start
     while moment <= end:
@@ -226,7 +286,14 @@ def load_history(session: Session, rules: RulesFile, start: datetime, end: datet
         _, last = load_range(rule, end)
         needs_feed = rule.detector.type == "count" or rule.min_sources > 1
         feed = store.load_buckets(session, rule, first, last, feed=True) if needs_feed else []
-        histories[rule.name] = RuleHistory(rule, store.load_buckets(session, rule, first, last), feed)
+        timed: list[Bucket] = []
+        timed_feed: list[Bucket] = []
+        if (finer := FINER.get(rule.bucket_seconds)) is not None:  # only the current windows need them
+            timed = store.load_buckets(session, rule, start - rule.window, last, width=finer)
+            if needs_feed:
+                timed_feed = store.load_buckets(session, rule, start - rule.window, last, feed=True, width=finer)
+        histories[rule.name] = RuleHistory(rule, store.load_buckets(session, rule, first, last), feed,
+                                           timed, timed_feed)
     return histories
 
 

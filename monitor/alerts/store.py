@@ -47,15 +47,17 @@ def try_evaluator_lock(session: Session) -> bool:
 
 # --- reading ------------------------------------------------------------------
 
-def load_buckets(session: Session, rule: RuleSpec, start: datetime, end: datetime, feed: bool = False) -> list[Bucket]:
+def load_buckets(session: Session, rule: RuleSpec, start: datetime, end: datetime, feed: bool = False,
+                 width: int | None = None) -> list[Bucket]:
     """The rule's aggregate rows in [start, end); feed=True: the whole feed's (`global`) rows of the same width.
 
     A count rule pools its prior over every key of the scope, so its rows are not filtered by `keys`.
+    width: another bucket width than the rule's (the replay reads finer rows to know when stories came).
     """
     agg = SentimentAggregate
     query = select(agg.scope_key, agg.bucket_start, agg.article_count, agg.story_count, agg.negative_count,
                    agg.score_sum, agg.positive_count, agg.sources).where(
-        agg.scope_kind == ("global" if feed else rule.scope.aggregate_kind), agg.bucket_seconds == rule.bucket_seconds,
+        agg.scope_kind == ("global" if feed else rule.scope.aggregate_kind), agg.bucket_seconds == (width or rule.bucket_seconds),
         agg.bucket_start >= start, agg.bucket_start < end)
     if rule.scope.keys != "*" and not feed and rule.detector.type != "count":
         query = query.where(agg.scope_key.in_(rule.scope.keys))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -68,15 +69,36 @@ def random_history(seed: int = 3) -> dict[int, list[Bucket]]:
     return out
 
 
-def test_fast_replay_matches_stepping_the_alerter() -> None:
+def as_of(history: dict[int, list[Bucket]], width: int, now: datetime) -> list[Bucket]:
+    """The buckets of one width that the alerter had at `now`: none after it, the bucket in progress filled
+    only with the stories before `now` (every story here has a time, so hourly rows say which)."""
+    complete = [b for b in history[width] if b.bucket_start + timedelta(seconds=width) <= now]
+    if width == 3600:
+        return complete
+    day = (now - timedelta(seconds=1)).replace(hour=0, minute=0, second=0)
+    partial: dict[str, list[Bucket]] = {}
+    for b in history[3600]:
+        if day <= b.bucket_start < now:
+            partial.setdefault(b.scope_key, []).append(b)
+    return complete + [Bucket(k, day, sum(x.article_count for x in bs), sum(x.story_count for x in bs),
+                              sum(x.negative_count for x in bs), sum(x.score_sum for x in bs),
+                              sum(x.positive_count for x in bs), tuple(sorted({s for x in bs for s in x.sources})))
+                       for k, bs in partial.items() if day + timedelta(days=1) > now]
+
+
+def test_fast_replay_matches_stepping_the_alerter_on_what_it_had_then() -> None:
+    """Each step of the replay sees what the alerter saw at that moment: no story published after it."""
     rules = parse_rules(RULES)
     history = random_history()
     begin, end, step = START + timedelta(days=11), START + timedelta(days=19), timedelta(hours=1)
-    by_rule = {}
+
+    def split(rows: list[Bucket]) -> tuple[list[Bucket], list[Bucket]]:
+        return [b for b in rows if b.scope_key != "all"], [b for b in rows if b.scope_key == "all"]
+
+    histories = {}
     for rule in rules.rules:
-        rows = history[rule.bucket_seconds]
-        by_rule[rule.name] = ([b for b in rows if b.scope_key != "all"], [b for b in rows if b.scope_key == "all"])
-    histories = {name: RuleHistory(rules.rule(name), rows, feed) for name, (rows, feed) in by_rule.items()}
+        timed = split(history[3600]) if rule.bucket_seconds == 86_400 else ([], [])
+        histories[rule.name] = RuleHistory(rule, *split(history[rule.bucket_seconds]), *timed)
     fast = [(e.at, e.rule, e.scope_key, e.event, round(e.value or 0, 9), round(e.zscore or 0, 6))
             for e in replay_history(histories, rules, begin, end, step)]
 
@@ -86,10 +108,11 @@ def test_fast_replay_matches_stepping_the_alerter() -> None:
     while now <= end:
         observations = {}
         for rule in rules.rules:
-            first, last = load_range(rule, now)
-            rows, feed = by_rule[rule.name]
+            judged_at = now - timedelta(seconds=1)  # a window that ends at `now` has just closed: it is whole
+            first, last = load_range(rule, judged_at)
+            rows, feed = split(as_of(history, rule.bucket_seconds, now))
             observations[rule.name] = build_observations(
-                [b for b in rows if first <= b.bucket_start < last], rule, now,
+                [b for b in rows if first <= b.bucket_start < last], rule, judged_at,
                 [b for b in feed if first <= b.bucket_start < last])
         results = evaluate(rules, observations, states, now).results
         carry_states(states, results)
@@ -101,3 +124,33 @@ def test_fast_replay_matches_stepping_the_alerter() -> None:
         now += step
     assert fast == slow
     assert any(e[1] == "entity-burst-1h" and e[2] == "e7" and e[3] == "firing" for e in fast)
+    assert any(e[1] == "entity-burst-1d" and e[3] == "firing" for e in fast)
+
+
+DAILY_RULE = """
+rules:
+  - name: entity-burst-1d
+    scope: entity
+    window: 1d
+    detector: {type: count, metric: negative_stories, threshold: 3, baseline: 10d, min_count: 3}
+    min_stories: 3
+route: {receiver: r}
+receivers: [{name: r, webhook: {url: "http://127.0.0.1:9/x"}}]
+"""
+
+
+def test_a_step_never_sees_a_story_published_after_it() -> None:
+    """A daily window at 10:00 holds the day's stories before 10:00 only: the burst of 15:00 fires at 16:00."""
+    rules = parse_rules(DAILY_RULE)
+    day = START + timedelta(days=12)
+    quiet = [Bucket("e1", START + timedelta(days=d, hours=9), 1, 1, 0, 0.0, 0, ("reuters",)) for d in range(12)]
+    hourly = [*quiet, Bucket("e1", day + timedelta(hours=15), 6, 6, 6, -3.0, 0, ("cnbc", "reuters"))]
+    hourly_feed = [dataclasses.replace(b, scope_key="all", article_count=40, story_count=40) for b in hourly]
+
+    def days(rows: list[Bucket]) -> list[Bucket]:
+        return [dataclasses.replace(b, bucket_start=b.bucket_start.replace(hour=0)) for b in rows]
+
+    rule = rules.rule("entity-burst-1d")
+    history = RuleHistory(rule, days(hourly), days(hourly_feed), hourly, hourly_feed)
+    events = replay_history({rule.name: history}, rules, day, day + timedelta(hours=23), timedelta(hours=1))
+    assert [(e.at, e.event) for e in events] == [(day + timedelta(hours=16), "firing")]
