@@ -127,21 +127,9 @@ def test_fast_replay_matches_stepping_the_alerter_on_what_it_had_then() -> None:
     assert any(e[1] == "entity-burst-1d" and e[3] == "firing" for e in fast)
 
 
-DAILY_RULE = """
-rules:
-  - name: entity-burst-1d
-    scope: entity
-    window: 1d
-    detector: {type: count, metric: negative_stories, threshold: 3, baseline: 10d, min_count: 3}
-    min_stories: 3
-route: {receiver: r}
-receivers: [{name: r, webhook: {url: "http://127.0.0.1:9/x"}}]
-"""
-
-
 def test_a_step_never_sees_a_story_published_after_it() -> None:
     """A daily window at 10:00 holds the day's stories before 10:00 only: the burst of 15:00 fires at 16:00."""
-    rules = parse_rules(DAILY_RULE)
+    rules = parse_rules(RULES)
     day = START + timedelta(days=12)
     quiet = [Bucket("e1", START + timedelta(days=d, hours=9), 1, 1, 0, 0.0, 0, ("reuters",)) for d in range(12)]
     hourly = [*quiet, Bucket("e1", day + timedelta(hours=15), 6, 6, 6, -3.0, 0, ("cnbc", "reuters"))]
@@ -150,7 +138,8 @@ def test_a_step_never_sees_a_story_published_after_it() -> None:
     def days(rows: list[Bucket]) -> list[Bucket]:
         return [dataclasses.replace(b, bucket_start=b.bucket_start.replace(hour=0)) for b in rows]
 
-    rule = rules.rule("entity-burst-1d")
-    history = RuleHistory(rule, days(hourly), days(hourly_feed), hourly, hourly_feed)
-    events = replay_history({rule.name: history}, rules, day, day + timedelta(hours=23), timedelta(hours=1))
-    assert [(e.at, e.event) for e in events] == [(day + timedelta(hours=16), "firing")]
+    histories = {rule.name: RuleHistory(rule, []) for rule in rules.rules}  # only the daily rule has data
+    histories["entity-burst-1d"] = RuleHistory(rules.rule("entity-burst-1d"), days(hourly), days(hourly_feed),
+                                               hourly, hourly_feed)
+    events = replay_history(histories, rules, day, day + timedelta(hours=23), timedelta(hours=1))
+    assert [(e.at, e.rule, e.event) for e in events] == [(day + timedelta(hours=16), "entity-burst-1d", "firing")]
