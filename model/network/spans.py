@@ -27,11 +27,21 @@ ROLE_WORDS = frozenset({
     "board", "directors", "shareholders", "investors", "shares", "share", "stock", "stocks", "bonds",
     "executive", "executives", "head", "owner", "owners", "staff", "workers", "unit", "units",
 })
+# Capitalised words that end a name rather than continue it ("China June exports", "Apple Monday");
+# "May" is left out: it ends "Theresa May".
+CALENDAR_WORDS = frozenset({
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
+    "march", "april", "june", "july", "august", "september", "october", "november", "december",
+})
+_NOT_NAME_WORDS = ROLE_WORDS | CALENDAR_WORDS
 _TITLE_WORD = re.compile(r"[A-Z][a-z][\w'\u2019.-]*")  # "Heinz", "Valerie's"; not "SEC", "Q3", "eBay"
 _JOINER = re.compile(r"(\s+&\s+|\s+|-)")  # what may sit between two words of one name
 _OF_BEFORE = re.compile(r"((?:[A-Z][a-z][\w'\u2019-]*\s+)+)of\s+$")  # "House of " right before the span
 _WORD = re.compile(r"\S+")
+_NAME_PART = re.compile(r"[^\s\-\u2013]+")  # the parts of "US-China" that the tagger tags one by one
 _MAX_EXTRA_WORDS = 3
+# Tagger types of places and nationalities ("China", "U . S", "German"): not who a story is about.
+PLACE_TYPES = frozenset({"LOC", "MISC"})
 _TITLE_CASE_SHARE = 0.6  # share of the longer words that are capitalised above which a text is title case
 
 
@@ -45,7 +55,7 @@ _POSSESSIVE = re.compile(r"['\u2019]s?$")
 
 
 def _is_name_word(word: str) -> bool:
-    return bool(_TITLE_WORD.fullmatch(word)) and _POSSESSIVE.sub("", word.lower()) not in ROLE_WORDS
+    return bool(_TITLE_WORD.fullmatch(word)) and _POSSESSIVE.sub("", word.lower()) not in _NOT_NAME_WORDS
 
 
 def _extend_right(text: str, end: int) -> int:
@@ -82,7 +92,7 @@ def _trim_right(text: str, start: int, end: int) -> int:
             return end
         last = span[cut + 1:].strip()
         lower_case = not any(c.isupper() for c in last) and last not in ("&", "of", "and")
-        if not (lower_case or last.lower() in ROLE_WORDS):
+        if not (lower_case or last.lower() in _NOT_NAME_WORDS):
             return end
         end = start + cut
 
@@ -131,3 +141,28 @@ def complete_names(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[in
         duplicate = (start, end) in completed[:index]
         result.append(None if covered or duplicate else (start, end))
     return result
+
+
+def completed_types(text: str, tagged: Sequence[tuple[int, int, str]],
+                    completed: Sequence[tuple[int, int] | None]) -> list[str | None]:
+    """The entity type of each completed name (None where the name was dropped).
+
+    Why: the tagger types the first word of many company names as a place or a nationality ("British" of
+    "British Steel", "U.S." of "U.S. Steel"); once the name is completed, a name that runs on past the
+    place words the tagger found is a name of its own, typed ORG. A name made only of tagged place words
+    ("Hong Kong", "South" + "Africa", "US" + "China" of "US-China") keeps its place type. A place the tagger
+    found only in part ("South" of "South Korea") becomes ORG too: nothing in the headline tells it from
+    "British Steel".
+    """
+    places = [(start, end) for start, end, entity_type in tagged if entity_type in PLACE_TYPES]
+    types: list[str | None] = []
+    for (_, _, entity_type), span in zip(tagged, completed, strict=True):
+        if span is None:
+            types.append(None)
+            continue
+        if entity_type in PLACE_TYPES:
+            words = (m for m in _NAME_PART.finditer(text, span[0], span[1]) if any(c.isalnum() for c in m.group()))
+            outside = any(not any(s <= w.start() and w.end() <= e for s, e in places) for w in words)
+            entity_type = "ORG" if outside else entity_type
+        types.append(entity_type)
+    return types

@@ -24,7 +24,7 @@ from model.network.collate import Batch, EncodedText, collate, encode_text, leng
 from model.network.features import bio_spans, token_span
 from model.network.labels import NER_TAGS, SENTIMENT_LABELS
 from model.network.results import ArticleResult, EntityResult
-from model.network.spans import complete_names
+from model.network.spans import complete_names, completed_types
 
 log = logging.getLogger(__name__)
 
@@ -215,8 +215,8 @@ class Predictor:
         # the tagger cuts names short ("Kraft" of "Kraft Heinz"): one company, one key (model/network/spans.py)
         completed = complete_names(item.text, [(start, end) for start, end, _ in tagged])
         found: list[_Entity] = []
-        for span, (_, _, entity_type) in zip(completed, tagged):
-            if span is not None:
+        for span, entity_type in zip(completed, completed_types(item.text, tagged, completed), strict=True):
+            if span is not None and entity_type is not None:
                 start, end = span
                 found.append(_Entity(start, end, entity_type, self.linker.link(item.text, start, end, entity_type)))
         for start, end, symbol in self.linker.tickers(item.text):

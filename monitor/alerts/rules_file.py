@@ -25,10 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from monitor.alerts.durations import Duration, format_duration
 
-ScopeKind = Literal["ticker", "entity", "topic", "sector", "source", "all"]
+ScopeKind = Literal["ticker", "entity", "place", "topic", "sector", "source", "all"]
 # The scope kind of a rule -> scope_kind in sentiment_aggregates.
 AGGREGATE_SCOPE_KIND: dict[str, str] = {
-    "ticker": "ticker", "entity": "entity", "topic": "topic", "sector": "sector", "source": "source", "all": "global",
+    "ticker": "ticker", "entity": "entity", "place": "place", "topic": "topic", "sector": "sector", "source": "source",
+    "all": "global",
 }
 COUNT_METRICS = frozenset({"negative_stories", "stories"})
 LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"

@@ -99,7 +99,7 @@ def top_articles(session: Session, rule: RuleSpec, key: str, start: datetime, en
     if kind == "ticker":
         mentioned = select(EntityMention.article_id).where(EntityMention.ticker == key)
         query = query.where(or_(Article.tickers.any(key), Article.id.in_(mentioned)))
-    elif kind == "entity":
+    elif kind in ("entity", "place"):
         # the key is entity_key(text) ("boeing" for "Boeing's"): candidates by substring, then the same rule
         candidates = session.execute(select(EntityMention.article_id, EntityMention.text).where(
             EntityMention.published_at >= start, EntityMention.published_at < end,

@@ -2,7 +2,11 @@
 
 Each scored story adds to one row per (scope, bucket size, bucket). Scopes:
 ``global`` (key ``all``), ``source``, ``topic`` (key = topic id), ``ticker``,
-``entity`` (the entity text normalised by `entity_key`) and ``sector``. Volumes count articles
+``entity`` (the entity text normalised by `entity_key`: organisations and people), ``place``
+(the same for places and nationalities, the tagger's LOC and MISC) and ``sector``. Places have a
+scope of their own because the company rules watch ``entity``: "china" or "u . s" bursting with bad
+news is macro news, and was a quarter of those rules' alerts on the 2018-2020 history when it
+counted there (docs/alerts.md, "Places are not companies"). Volumes count articles
 and distinct stories; sentiment counts and score sums count each story once,
 so a headline syndicated by ten outlets does not look like ten negative events.
 
@@ -21,12 +25,13 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
+from model.network.spans import PLACE_TYPES
 from monitor.contract import PRECISION_SECONDS
 
 BUCKET_SECONDS: tuple[int, ...] = (60, 3600, 86_400)
-SCOPE_KINDS: tuple[str, ...] = ("global", "source", "topic", "ticker", "entity", "sector")
+SCOPE_KINDS: tuple[str, ...] = ("global", "source", "topic", "ticker", "entity", "place", "sector")
 ENTITY_KEY_CHARS = 128
 EntitySentiment = Literal["article", "entity"]
 # Which sentiment an `entity` scope key counts with. Measured with `finsent alerts backtest` on the dev
@@ -71,6 +76,16 @@ def bucket_start(ts: datetime, seconds: int) -> datetime:
     """The start of the `seconds`-wide bucket holding ts, in UTC."""
     epoch = int(ts.astimezone(UTC).timestamp())
     return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
+
+
+class MentionSentiment(NamedTuple):
+    """One entity mention as the aggregates count it."""
+
+    text: str
+    ticker: str | None
+    label: str  # the entity-sentiment head's: negative | neutral | positive
+    score: float
+    entity_type: str  # ORG, PER, LOC, MISC (the tagger's) or TICKER (a cashtag or symbol found by rule)
 
 
 @dataclass(frozen=True)
@@ -139,32 +154,34 @@ def article_scopes(
     label: str,
     score: float,
     tickers: Iterable[str],
-    entities: Iterable[tuple[str, str | None, str, float]],
+    entities: Iterable[MentionSentiment],
     sector_of: Callable[[str], str | None] | None = None,
     entity_keys: EntitySentiment = ENTITY_KEYS_SENTIMENT,
 ) -> list[ScopeSentiment]:
     """Every scope one article counts toward.
 
-    entities are (text, ticker, sentiment_label, sentiment_score); a linked
-    entity counts toward its ticker with the sentiment toward that entity,
-    which is what separates "X beats while Y misses". An `entity` scope key
-    (the entity's text) counts with the article's sentiment by default
-    (`entity_keys="entity"`: the entity-sentiment head's), see
+    A linked entity counts toward its ticker with the sentiment toward that
+    entity, which is what separates "X beats while Y misses". An `entity`
+    scope key (the entity's text) counts with the article's sentiment by
+    default (`entity_keys="entity"`: the entity-sentiment head's), see
     ENTITY_KEYS_SENTIMENT. The key is `entity_key(text)`; a text that
-    names nothing (punctuation alone) counts toward no entity key.
+    names nothing (punctuation alone) counts toward no entity key. Places
+    and nationalities count under `place` instead of `entity`.
     """
     scopes = [ScopeSentiment("global", "all", label, score), ScopeSentiment("source", source, label, score),
               ScopeSentiment("topic", str(topic), label, score)]
     per_ticker: dict[str, tuple[str, float]] = {ticker: (label, score) for ticker in tickers}
-    per_entity: dict[str, tuple[str, float]] = {}
-    for text, ticker, entity_label, entity_score in entities:
+    per_name: dict[tuple[str, str], tuple[str, float]] = {}  # (entity | place, key) -> sentiment
+    for text, ticker, entity_label, entity_score, entity_type in entities:
         key = entity_key(text)
         if key is not None:
-            per_entity.setdefault(key, (entity_label, entity_score) if entity_keys == "entity" else (label, score))
+            kind = "place" if entity_type in PLACE_TYPES else "entity"
+            sentiment = (entity_label, entity_score) if entity_keys == "entity" else (label, score)
+            per_name.setdefault((kind, key), sentiment)
         if ticker:
             per_ticker[ticker] = (entity_label, entity_score)
     scopes += [ScopeSentiment("ticker", t, lab, sc) for t, (lab, sc) in sorted(per_ticker.items())]
-    scopes += [ScopeSentiment("entity", e, lab, sc) for e, (lab, sc) in sorted(per_entity.items())]
+    scopes += [ScopeSentiment(kind, key, lab, sc) for (kind, key), (lab, sc) in sorted(per_name.items())]
     if sector_of is not None:
         sectors: dict[str, tuple[str, float]] = {}
         for ticker, (ticker_label, ticker_score) in per_ticker.items():

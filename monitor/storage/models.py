@@ -136,7 +136,7 @@ class EntityMention(Base):
 class SentimentAggregate(Base):
     """Counts and score sums per scope and time bucket: what charts and alert rules read.
 
-    scope_kind is one of global, ticker, entity, topic, source, sector. Buckets
+    scope_kind is one of global, ticker, entity, place, topic, source, sector. Buckets
     are 60 s, 3600 s and 86400 s wide; a day-precision article counts only in
     the daily bucket (its time of day is unknown).
     """

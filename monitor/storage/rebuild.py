@@ -24,13 +24,14 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from model.network.spans import complete_names
+from model.network.spans import complete_names, completed_types
 from monitor.contract import model_text
 from monitor.storage.aggregates import (
     ENTITY_KEYS_SENTIMENT,
     AggregateDelta,
     AggregateKey,
     EntitySentiment,
+    MentionSentiment,
     accumulate,
     article_scopes,
 )
@@ -67,20 +68,25 @@ def _articles(session: Session, version: str, chunk: int) -> Iterator[list[tuple
         yield list(batch)
 
 
-def _completed_mentions(text: str, mentions: Sequence[Any]) -> list[tuple[str, str | None, str, float]]:
-    """Stored mentions with their names completed as the predictor now completes them (model/network/spans.py).
+def _completed_mentions(text: str, mentions: Sequence[Any]) -> list[MentionSentiment]:
+    """Stored mentions with their names (and types) completed as the predictor now completes them.
 
-    Why: mentions stored by an older predictor hold cut names ("Kraft" of "Kraft Heinz"); a rebuild
-    counts them on the keys a new worker would. Cashtag/ticker mentions are kept as they are.
+    Why: mentions stored by an older predictor hold cut names ("Kraft" of "Kraft Heinz") and the place
+    type of a name's first word ("British" of "British Steel"); a rebuild counts them on the keys and
+    scopes a new worker would (model/network/spans.py). Cashtag/ticker mentions are kept as they are.
     """
     named = [m for m in mentions if m.entity_type != "TICKER" and m.end_char <= len(text)]
-    completed = dict(zip((id(m) for m in named), complete_names(text, [(m.start_char, m.end_char) for m in named])))
+    tagged = [(m.start_char, m.end_char, m.entity_type) for m in named]
+    spans = complete_names(text, [(start, end) for start, end, _ in tagged])
+    completed = dict(zip((id(m) for m in named), zip(spans, completed_types(text, tagged, spans), strict=True),
+                         strict=True))
     result = []
     for m in mentions:
         if id(m) not in completed:
-            result.append((m.text, m.ticker, m.sentiment_label, m.sentiment_score))
-        elif (span := completed[id(m)]) is not None:
-            result.append((text[span[0]:span[1]], m.ticker, m.sentiment_label, m.sentiment_score))
+            result.append(MentionSentiment(m.text, m.ticker, m.sentiment_label, m.sentiment_score, m.entity_type))
+        elif (span := completed[id(m)][0]) is not None:
+            result.append(MentionSentiment(text[span[0]:span[1]], m.ticker, m.sentiment_label, m.sentiment_score,
+                                           completed[id(m)][1] or m.entity_type))
     return result
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from model.network.results import ArticleResult
 from monitor.contract import NewsItem
-from monitor.storage.aggregates import AggregateDelta, AggregateKey, accumulate, article_scopes
+from monitor.storage.aggregates import AggregateDelta, AggregateKey, MentionSentiment, accumulate, article_scopes
 from monitor.storage.models import Article, EntityMention, ModelOutput, SentimentAggregate
 
 if TYPE_CHECKING:  # only a type here: storage needs no Kafka client at run time
@@ -94,7 +94,8 @@ def store_scored_batch(
     for item, result in inserted:
         scopes = article_scopes(
             item.source, result.topic, result.sentiment_label, result.sentiment_score, item.tickers,
-            [(e.text, e.ticker, e.sentiment_label, e.sentiment_score) for e in result.entities], sector_of,
+            [MentionSentiment(e.text, e.ticker, e.sentiment_label, e.sentiment_score, e.entity_type)
+             for e in result.entities], sector_of,
         )
         accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids,
                    precision=item.published_precision, source=item.source)

@@ -17,7 +17,7 @@ def test_bucket_start_is_utc_and_aligned() -> None:
 
 def test_entity_sentiment_overrides_article_sentiment_for_its_ticker() -> None:
     scopes = article_scopes("reuters", 5, "neutral", 0.0, ["AAPL", "MSFT"],
-                            [("Apple", "AAPL", "positive", 0.9), ("Fed", None, "negative", -0.5)],
+                            [("Apple", "AAPL", "positive", 0.9, "ORG"), ("Fed", None, "negative", -0.5, "ORG")],
                             sector_of={"AAPL": "Technology", "MSFT": "Technology"}.get, entity_keys="entity")
     by_scope = {(s.kind, s.key): (s.label, s.score) for s in scopes}
     assert by_scope[("ticker", "AAPL")] == ("positive", 0.9)
@@ -40,7 +40,7 @@ def test_copies_add_volume_but_not_sentiment() -> None:
 
 def test_entity_keys_count_with_the_articles_sentiment_by_default_and_tickers_with_the_entitys() -> None:
     """The default measured best on the dev events (monitor.storage.aggregates.ENTITY_KEYS_SENTIMENT)."""
-    scopes = article_scopes("reuters", 5, "negative", -0.6, [], [("Apple", "AAPL", "positive", 0.9)])
+    scopes = article_scopes("reuters", 5, "negative", -0.6, [], [("Apple", "AAPL", "positive", 0.9, "ORG")])
     by_scope = {(s.kind, s.key): (s.label, s.score) for s in scopes}
     assert by_scope[("entity", "apple")] == ("negative", -0.6)
     assert by_scope[("ticker", "AAPL")] == ("positive", 0.9)
@@ -59,6 +59,15 @@ def test_entity_keys_are_one_form_per_name_and_none_for_punctuation(text: str, k
 
 def test_spellings_of_one_entity_count_on_one_key_and_punctuation_on_none() -> None:
     scopes = article_scopes("reuters", 5, "negative", -0.7, [],
-                            [("Boeing's", None, "negative", -0.7), ("the Boeing", None, "negative", -0.7),
-                             (".", None, "neutral", 0.0)])
+                            [("Boeing's", None, "negative", -0.7, "ORG"), ("the Boeing", None, "negative", -0.7, "ORG"),
+                             (".", None, "neutral", 0.0, "MISC")])
     assert [s.key for s in scopes if s.kind == "entity"] == ["boeing"]
+
+
+def test_places_and_nationalities_count_under_place_not_entity() -> None:
+    """The company rules watch `entity`; "China" bursting with bad news is macro news (docs/alerts.md)."""
+    scopes = article_scopes("reuters", 5, "negative", -0.7, [],
+                            [("China", None, "negative", -0.7, "LOC"), ("German", None, "negative", -0.7, "MISC"),
+                             ("Huawei", None, "negative", -0.7, "ORG"), ("Thomas Cook", None, "negative", -0.7, "PER")])
+    assert sorted(s.key for s in scopes if s.kind == "entity") == ["huawei", "thomas cook"]
+    assert sorted(s.key for s in scopes if s.kind == "place") == ["china", "german"]

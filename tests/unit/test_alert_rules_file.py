@@ -70,8 +70,8 @@ def test_a_minimal_file_gets_the_documented_defaults() -> None:
     ("window: 15m", "window: 90s",
      "rules.yaml:4: rules[0].window: expected a whole number of minutes (aggregates are per minute), got 0:01:30"),
     ("scope: ticker", "scope: company",
-     "rules.yaml:3: rules[0].scope.kind: input should be 'ticker', 'entity', 'topic', 'sector', 'source' or 'all', "
-     "got 'company'"),
+     "rules.yaml:3: rules[0].scope.kind: input should be 'ticker', 'entity', 'place', 'topic', 'sector', 'source' "
+     "or 'all', got 'company'"),
     ("      type: zscore", "      type: prophet",
      "rules.yaml:6: rules[0].detector.type: input should be 'zscore', 'ewma', 'cusum' or 'count', got 'prophet'"),
     ("      baseline: 1d", "      baseline: 1h",
@@ -109,8 +109,8 @@ def test_duplicate_rule_names_point_at_the_second_one() -> None:
 def test_every_problem_is_reported_not_just_the_first() -> None:
     text = VALID.replace("window: 15m", "window: soon").replace("scope: ticker", "scope: company")
     assert error_of(text).splitlines() == [
-        "rules.yaml:3: rules[0].scope.kind: input should be 'ticker', 'entity', 'topic', 'sector', 'source' or "
-        "'all', got 'company'",
+        "rules.yaml:3: rules[0].scope.kind: input should be 'ticker', 'entity', 'place', 'topic', 'sector', "
+        "'source' or 'all', got 'company'",
         "rules.yaml:4: rules[0].window: expected a duration like 15m, got 'soon'",
     ]
 
@@ -140,3 +140,9 @@ def test_missing_secret_variable_is_reported_at_start() -> None:
 def test_unreadable_file(tmp_path) -> None:
     with pytest.raises(RulesFileError, match="cannot read rules file"):
         load_rules(tmp_path / "absent.yaml")
+
+
+def test_a_place_scope_reads_the_place_aggregates() -> None:
+    """Places and nationalities have their own scope (monitor/storage/aggregates.py); rules may watch it."""
+    rule = parse_rules(VALID.replace("scope: ticker", "scope: {kind: place, keys: [china]}")).rules[0]
+    assert (rule.scope.kind, rule.scope.aggregate_kind, rule.scope.keys) == ("place", "place", ["china"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.network.spans import complete_name, complete_names, is_title_case
+from model.network.spans import complete_name, complete_names, completed_types, is_title_case
 
 
 def _complete(text: str, tagged: str) -> str:
@@ -63,3 +63,31 @@ def test_a_span_inside_another_completed_name_is_dropped() -> None:
 
 def test_a_span_outside_the_text_is_returned_unchanged() -> None:
     assert complete_name("Apple", 3, 10) == (3, 10)
+
+
+def _types(text: str, tagged: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(completed name, its type) for each (tagged word, tagger type), in the predictor's order of calls."""
+    spans = [(text.index(word), text.index(word) + len(word), kind) for word, kind in tagged]
+    completed = complete_names(text, [(start, end) for start, end, _ in spans])
+    types = completed_types(text, spans, completed)
+    return [(text[span[0]:span[1]], kind) for span, kind in zip(completed, types, strict=True) if span and kind]
+
+
+@pytest.mark.parametrize(("text", "tagged", "named"), [
+    # a nationality that heads a longer name is the first word of a company's name
+    ("British Steel enters insolvency after rescue talks with government fail", [("British", "MISC")],
+     [("British Steel", "ORG")]),
+    ("Sadness and fear in Scunthorpe after British Steel liquidation", [("Scunthorpe", "LOC"), ("British", "MISC")],
+     [("Scunthorpe", "LOC"), ("British Steel", "ORG")]),
+    # names made only of place words stay places, whether tagged as one span or two
+    ("Protests in Hong Kong hit retailers", [("Hong Kong", "LOC")], [("Hong Kong", "LOC")]),
+    ("Rand slides as South Africa loses its last investment grade", [("South", "LOC"), ("Africa", "LOC")],
+     [("South Africa", "LOC")]),
+    ("Yuan firms as US-China talks resume", [("US", "LOC"), ("China", "LOC")], [("US-China", "LOC")]),
+    ("China June exports beat forecasts", [("China", "LOC")], [("China", "LOC")]),  # a month is no name word
+    # other types are the tagger's
+    ("Thomas Cook collapses", [("Thomas Cook", "PER")], [("Thomas Cook", "PER")]),
+])
+def test_a_place_word_that_heads_a_longer_name_makes_it_an_organisation(
+        text: str, tagged: list[tuple[str, str]], named: list[tuple[str, str]]) -> None:
+    assert _types(text, tagged) == named

@@ -41,7 +41,7 @@ def test_precision_without_the_column_follows_the_timestamp(timestamp: str, decl
 def test_day_precision_counts_only_in_the_daily_bucket() -> None:
     deltas: dict = {}
     midnight = datetime(2019, 9, 23, tzinfo=UTC)
-    scopes = article_scopes("reuters", 5, "negative", -0.8, [], [("Thomas Cook", None, "negative", -0.9)])
+    scopes = article_scopes("reuters", 5, "negative", -0.8, [], [("Thomas Cook", None, "negative", -0.9, "ORG")])
     accumulate(deltas, midnight, scopes, new_story=True, precision="day", source="reuters")
     assert {seconds for (_, _, seconds, _) in deltas} == {86_400}
     accumulate(deltas, datetime(2019, 9, 23, 7, 5, tzinfo=UTC), scopes, new_story=True, precision="minute",
