@@ -12,8 +12,10 @@ headline: a name goes on through the capitalised words that follow it ("Kraft" +
 "& Johnson") and back through a capitalised "X of" before it ("House of" + "Fraser"); it ends before
 lower-case words and role words ("CFO", "board"), and it starts at its first capitalised word
 ("lender Wonga" is `Wonga`). In a headline written in title case every word is
-capitalised, so nothing is extended there (only trimmed). The rules are deliberately few; they are
-measured with `finsent alerts backtest` and unit tests in tests/unit/test_spans.py.
+capitalised, so nothing is extended there (only trimmed). Short parts around a bare '&' are one name in
+any case ("PG&E", "AT&T", "J&J"), and a span with no capital letter ("plunge", "on") is no name. The
+rules are deliberately few; they are measured with `finsent alerts backtest` and unit tests in
+tests/unit/test_spans.py.
 """
 
 from __future__ import annotations
@@ -115,6 +117,24 @@ def _trim_left(text: str, start: int, end: int) -> int:
         start += rest.start()
 
 
+_AMPERSAND_RIGHT = re.compile(r"&[A-Z][A-Za-z]{0,3}\b")  # the "&E" of "PG&E"
+_AMPERSAND_LEFT = re.compile(r"\b[A-Z][A-Za-z]{0,3}&$")  # the "PG&" before a tagged "E"
+
+
+def _join_ampersand(text: str, start: int, end: int) -> tuple[int, int]:
+    """Names written with a bare '&' ("PG&E", "AT&T", "J&J", "S&P"), which the tagger cuts at the '&'.
+
+    Whatever the case of the headline: the parts are one token to a reader, and short capitalised parts
+    on both sides of a bare '&' are one name ("PG" and "E" would be two keys, and `e` names nothing).
+    """
+    right = _AMPERSAND_RIGHT.match(text, end - 1 if text[end - 1] == "&" else end)
+    if right is not None:
+        end = right.end()
+    if start > 0 and text[start - 1] == "&" and (left := _AMPERSAND_LEFT.search(text, max(0, start - 5), start)):
+        start = left.start()
+    return start, end
+
+
 def complete_name(text: str, start: int, end: int) -> tuple[int, int]:
     """The [start, end) of the whole name around a tagged span (see the module docstring); never empty."""
     if not 0 <= start < end <= len(text):
@@ -122,6 +142,7 @@ def complete_name(text: str, start: int, end: int) -> tuple[int, int]:
     trimmed = _trim_right(text, start, end)
     end = trimmed if trimmed > start else end
     start = _trim_left(text, start, end)
+    start, end = _join_ampersand(text, start, end)
     if is_title_case(text):
         return start, end
     return _extend_left(text, start), _extend_right(text, end)
@@ -131,15 +152,20 @@ def complete_names(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[in
     """`complete_name` for each span of one text, None for a span inside another's completed name.
 
     "Johnson & Johnson" is often tagged as two spans `Johnson`; completed, the first covers the second,
-    which must not count the story a second time under the key `johnson`.
+    which must not count the story a second time under the key `johnson`. A span without a capital letter
+    in a text that has them ("plunge", "on" and "bankruptcy" in "PG&E shares and bonds plunge on
+    bankruptcy worries") names nothing and is dropped too; in a text written all in lower case, the
+    tagger's spans are kept.
     """
     completed = [complete_name(text, start, end) for start, end in spans]
+    cased = any(c.isupper() for c in text)
     result: list[tuple[int, int] | None] = []
     for index, (start, end) in enumerate(completed):
         covered = any(other != index and o_start <= start and end <= o_end and (o_end - o_start) > (end - start)
                       for other, (o_start, o_end) in enumerate(completed))
         duplicate = (start, end) in completed[:index]
-        result.append(None if covered or duplicate else (start, end))
+        uncapitalised = cased and not any(c.isupper() for c in text[start:end])
+        result.append(None if covered or duplicate or uncapitalised else (start, end))
     return result
 
 

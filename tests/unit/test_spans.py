@@ -91,3 +91,30 @@ def _types(text: str, tagged: list[tuple[str, str]]) -> list[tuple[str, str]]:
 def test_a_place_word_that_heads_a_longer_name_makes_it_an_organisation(
         text: str, tagged: list[tuple[str, str]], named: list[tuple[str, str]]) -> None:
     assert _types(text, tagged) == named
+
+
+def _names(text: str, tagged: list[str]) -> list[str | None]:
+    spans, position = [], 0
+    for word in tagged:
+        start = text.index(word, position)
+        spans.append((start, start + len(word)))
+        position = start + len(word)
+    return [text[span[0]:span[1]] if span else None for span in complete_names(text, spans)]
+
+
+@pytest.mark.parametrize(("text", "tagged", "names"), [
+    ("PG&E falls further after S&P cuts credit rating to junk", ["PG", "E", "S&"], ["PG&E", None, "S&P"]),
+    ("Moody's lowers PG&E's credit rating to junk", ["PG&", "E"], ["PG&E", None]),
+    ("Wall St . tumbles on global growth worries , J&J decline", ["J", "J"], ["J&J", None]),
+    ("AT&T Sees Q4 Sales Above Estimates", ["AT"], ["AT&T"]),  # title case too
+    ("Marks & Spencer to close stores", ["Marks"], ["Marks & Spencer"]),  # spaced: completed as before
+])
+def test_a_name_written_with_a_bare_ampersand_is_one_name(text: str, tagged: list[str],
+                                                           names: list[str | None]) -> None:
+    assert _names(text, tagged) == names
+
+
+def test_a_span_without_a_capital_names_nothing_unless_the_whole_text_is_lower_case() -> None:
+    text = "PG&E shares and bonds plunge on bankruptcy worries"
+    assert _names(text, ["PG&E", "plunge", "on", "bankruptcy"]) == ["PG&E", None, None, None]
+    assert _names("pg&e shares plunge", ["pg&e"]) == ["pg&e"]
