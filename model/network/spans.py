@@ -169,9 +169,8 @@ def complete_names(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[in
     return result
 
 
-def completed_types(text: str, tagged: Sequence[tuple[int, int, str]],
-                    completed: Sequence[tuple[int, int] | None]) -> list[str | None]:
-    """The entity type of each completed name (None where the name was dropped).
+def complete_tagged(text: str, tagged: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str] | None]:
+    """`complete_names` for the tagger's (start, end, type) spans, each with the type of its completed name.
 
     Why: the tagger types the first word of many company names as a place or a nationality ("British" of
     "British Steel", "U.S." of "U.S. Steel"); once the name is completed, a name that runs on past the
@@ -180,15 +179,17 @@ def completed_types(text: str, tagged: Sequence[tuple[int, int, str]],
     found only in part ("South" of "South Korea") becomes ORG too: nothing in the headline tells it from
     "British Steel".
     """
+    completed = complete_names(text, [(start, end) for start, end, _ in tagged])
     places = [(start, end) for start, end, entity_type in tagged if entity_type in PLACE_TYPES]
-    types: list[str | None] = []
+    result: list[tuple[int, int, str] | None] = []
     for (_, _, entity_type), span in zip(tagged, completed, strict=True):
         if span is None:
-            types.append(None)
+            result.append(None)
             continue
+        start, end = span
         if entity_type in PLACE_TYPES:
-            words = (m for m in _NAME_PART.finditer(text, span[0], span[1]) if any(c.isalnum() for c in m.group()))
-            outside = any(not any(s <= w.start() and w.end() <= e for s, e in places) for w in words)
-            entity_type = "ORG" if outside else entity_type
-        types.append(entity_type)
-    return types
+            words = (m for m in _NAME_PART.finditer(text, start, end) if any(c.isalnum() for c in m.group()))
+            if any(not any(s <= w.start() and w.end() <= e for s, e in places) for w in words):
+                entity_type = "ORG"
+        result.append((start, end, entity_type))
+    return result

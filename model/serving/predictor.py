@@ -24,7 +24,7 @@ from model.network.collate import Batch, EncodedText, collate, encode_text, leng
 from model.network.features import bio_spans, token_span
 from model.network.labels import NER_TAGS, SENTIMENT_LABELS
 from model.network.results import ArticleResult, EntityResult
-from model.network.spans import complete_names, completed_types
+from model.network.spans import complete_tagged
 
 log = logging.getLogger(__name__)
 
@@ -213,11 +213,10 @@ class Predictor:
             end_token = max(i for i, w in enumerate(item.word_ids) if w == last_word)
             tagged.append((item.offsets[positions[first]][0], item.offsets[end_token][1], entity_type))
         # the tagger cuts names short ("Kraft" of "Kraft Heinz"): one company, one key (model/network/spans.py)
-        completed = complete_names(item.text, [(start, end) for start, end, _ in tagged])
         found: list[_Entity] = []
-        for span, entity_type in zip(completed, completed_types(item.text, tagged, completed), strict=True):
-            if span is not None and entity_type is not None:
-                start, end = span
+        for name in complete_tagged(item.text, tagged):
+            if name is not None:
+                start, end, entity_type = name
                 found.append(_Entity(start, end, entity_type, self.linker.link(item.text, start, end, entity_type)))
         for start, end, symbol in self.linker.tickers(item.text):
             if not any(e.start < end and start < e.end and e.ticker == symbol for e in found):

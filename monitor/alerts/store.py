@@ -57,8 +57,8 @@ def load_buckets(session: Session, rule: RuleSpec, start: datetime, end: datetim
     agg = SentimentAggregate
     query = select(agg.scope_key, agg.bucket_start, agg.article_count, agg.story_count, agg.negative_count,
                    agg.score_sum, agg.positive_count, agg.sources).where(
-        agg.scope_kind == ("global" if feed else rule.scope.aggregate_kind), agg.bucket_seconds == (width or rule.bucket_seconds),
-        agg.bucket_start >= start, agg.bucket_start < end)
+        agg.scope_kind == ("global" if feed else rule.scope.aggregate_kind),
+        agg.bucket_seconds == (width or rule.bucket_seconds), agg.bucket_start >= start, agg.bucket_start < end)
     if rule.scope.keys != "*" and not feed and rule.detector.type != "count":
         query = query.where(agg.scope_key.in_(rule.scope.keys))
     return [Bucket(*row[:-1], tuple(row[-1] or ())) for row in session.execute(query)]

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from model.network.spans import complete_names, completed_types
+from model.network.spans import complete_tagged
 from monitor.contract import model_text
 from monitor.storage.aggregates import (
     ENTITY_KEYS_SENTIMENT,
@@ -76,17 +76,16 @@ def _completed_mentions(text: str, mentions: Sequence[Any]) -> list[MentionSenti
     scopes a new worker would (model/network/spans.py). Cashtag/ticker mentions are kept as they are.
     """
     named = [m for m in mentions if m.entity_type != "TICKER" and m.end_char <= len(text)]
-    tagged = [(m.start_char, m.end_char, m.entity_type) for m in named]
-    spans = complete_names(text, [(start, end) for start, end, _ in tagged])
-    completed = dict(zip((id(m) for m in named), zip(spans, completed_types(text, tagged, spans), strict=True),
-                         strict=True))
+    names = complete_tagged(text, [(m.start_char, m.end_char, m.entity_type) for m in named])
+    completed = dict(zip((id(m) for m in named), names, strict=True))
     result = []
     for m in mentions:
         if id(m) not in completed:
             result.append(MentionSentiment(m.text, m.ticker, m.sentiment_label, m.sentiment_score, m.entity_type))
-        elif (span := completed[id(m)][0]) is not None:
-            result.append(MentionSentiment(text[span[0]:span[1]], m.ticker, m.sentiment_label, m.sentiment_score,
-                                           completed[id(m)][1] or m.entity_type))
+        elif (name := completed[id(m)]) is not None:
+            start, end, entity_type = name
+            result.append(MentionSentiment(text[start:end], m.ticker, m.sentiment_label, m.sentiment_score,
+                                           entity_type))
     return result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.network.spans import complete_name, complete_names, completed_types, is_title_case
+from model.network.spans import complete_name, complete_names, complete_tagged, is_title_case
 
 
 def _complete(text: str, tagged: str) -> str:
@@ -66,11 +66,9 @@ def test_a_span_outside_the_text_is_returned_unchanged() -> None:
 
 
 def _types(text: str, tagged: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(completed name, its type) for each (tagged word, tagger type), in the predictor's order of calls."""
+    """(completed name, its type) for each (tagged word, tagger type) that is not dropped."""
     spans = [(text.index(word), text.index(word) + len(word), kind) for word, kind in tagged]
-    completed = complete_names(text, [(start, end) for start, end, _ in spans])
-    types = completed_types(text, spans, completed)
-    return [(text[span[0]:span[1]], kind) for span, kind in zip(completed, types, strict=True) if span and kind]
+    return [(text[name[0]:name[1]], name[2]) for name in complete_tagged(text, spans) if name]
 
 
 @pytest.mark.parametrize(("text", "tagged", "named"), [
