@@ -47,14 +47,14 @@ if grep -Eq '^[^#]*secret_env:[[:space:]]*FINSENT_WEBHOOK_SECRET' "$rules"; then
 "$finsent" alerts receiver --port 9095 --log "$state/logs/receiver.log" "${verify[@]}" \
   >"$state/logs/receiver-stdout.log" 2>&1 & pids+=($!)
 # The reference corpus: 70k real headlines (2009-2020) in time order, as fast as
-# the worker takes them (FINSENT_REPLAY_SPEED=60x paces them), without the live
-# segment's headlines; then, once the worker has caught up, the live segment
-# (NVIDIA's guidance cut, Nov 2018) published from now on, 250x compressed, so
+# the worker takes them (FINSENT_REPLAY_SPEED=60x paces them); then, once the
+# worker has caught up, the live segment (NVIDIA's guidance cut, Nov 2018, also
+# in the history at its own dates) published from now on, 250x compressed, so
 # the default rules fire within about ten minutes (FINSENT_LIVE_SEGMENT=0: off).
 (
   child=""
   trap 'kill -TERM ${child:-} 2>/dev/null; exit 143' TERM INT
-  "$finsent" ingest replay --speed "${FINSENT_REPLAY_SPEED:-max}" --without-live-segment & child=$!; wait "$child"
+  "$finsent" ingest replay --speed "${FINSENT_REPLAY_SPEED:-max}" & child=$!; wait "$child"
   "$finsent" ingest live-segment & child=$!; wait "$child"
 ) >"$state/logs/replay.log" 2>&1 & pids+=($!)
 # The full-profile model, resumed from runs/full/last.pt, at the lowest priority on

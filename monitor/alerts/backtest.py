@@ -34,6 +34,15 @@ tests/fixtures/events/event_headlines.csv) it also splits recall and false
 alarms by whether a model was tuned on the event's headlines (split `tune`)
 or not (`eval`, or no judged headlines: `unseen`), since a model fine-tuned
 on an event's own headlines flatters its recall.
+
+Each event also gets `first_day_stories`: the most stories that one of its
+own series (an entity key naming it, its ticker) held on the UTC date of its
+first headline, as the rules' buckets hold them. Where that is under the
+company rules' smallest `min_stories`, no rule could alert on the first day
+without alerting on fewer stories than it requires, so a lead of a day or
+more is the data's, not the rules'. `same_day_reachable` counts the negative
+events that had enough; the median lead of the hits can be under a day only
+if most hits are among them.
 """
 
 from __future__ import annotations
@@ -52,7 +61,7 @@ from sqlalchemy.orm import Session
 
 from model.data.events import CompanyEvent, EventsFileError, load_events
 from monitor.alerts.evaluation import SectorLookup, no_sectors
-from monitor.alerts.replay import ReplayEvent, load_history, replay_history
+from monitor.alerts.replay import ReplayEvent, RuleHistory, load_history, replay_history
 from monitor.alerts.rules_file import RulesFile
 from monitor.storage.aggregates import entity_key
 
@@ -74,6 +83,7 @@ def names_company(event: CompanyEvent, scope: str, key: str) -> bool:
 class EventOutcome:
     event: CompanyEvent
     alerts: list[ReplayEvent]
+    first_day_stories: int | None = None  # see the module docstring; None: not measured
 
     @property
     def lead_hours(self) -> float | None:
@@ -113,6 +123,7 @@ class EventOutcome:
                 "lead_days": self.lead_days,
                 "lead_hours_at_window_end": None if self.lead_hours_at_window_end is None
                 else round(self.lead_hours_at_window_end, 2),
+                "first_day_stories": self.first_day_stories,
                 "alerts": [{"at": a.at.isoformat(), "rule": a.rule, "key": a.scope_key,
                             "value": a.value, "baseline": None if a.baseline is None else round(a.baseline, 3),
                             "zscore": None if a.zscore is None else round(a.zscore, 2)} for a in self.alerts[:5]],
@@ -134,12 +145,33 @@ def lead_by_precision(hits: Sequence[EventOutcome]) -> dict[str, dict[str, Any]]
                     "later": sum(d > 1 for d in dated)}}
 
 
+def same_day_reachable(outcomes: Sequence[EventOutcome], min_stories: int | None) -> dict[str, Any] | None:
+    """How many negative events had, on their first headline's date, the stories a company rule needs.
+
+    Why: with most bursts opening on one or two stories, a long lead can be the data's and not the
+    rules'; this says which, without guessing (None when the first-day counts were not measured).
+    """
+    measured = {o.event.id: o for o in outcomes if o.event.polarity == "negative" and o.first_day_stories is not None}
+    if min_stories is None or not measured:
+        return None
+    reachable = [o for o in measured.values() if (o.first_day_stories or 0) >= min_stories]
+    return {"min_stories": min_stories, "negative_events": len(measured), "reachable": len(reachable),
+            "hits_reachable": sum(bool(o.alerts) for o in reachable)}
+
+
 def score_events(events: Sequence[CompanyEvent], fired: Sequence[ReplayEvent], start: datetime,
-                 end: datetime) -> dict[str, Any]:
-    """Recall, false alarms, alerts per day and lead times of firing alerts against labelled events (pure)."""
+                 end: datetime, first_day_stories: Mapping[str, int] | None = None,
+                 min_stories: int | None = None) -> dict[str, Any]:
+    """Recall, false alarms, alerts per day and lead times of firing alerts against labelled events (pure).
+
+    first_day_stories: event id -> stories on its own series on its first headline's date
+    (`first_day_evidence`); min_stories: the company rules' smallest, for `same_day_reachable`.
+    """
     firing = sorted((e for e in fired if e.event == "firing"), key=lambda e: e.at)
+    day_one = first_day_stories or {}
     outcomes = [EventOutcome(event, [a for a in firing if event.covers(a.at)
-                                     and names_company(event, a.labels.get("scope", ""), a.scope_key)])
+                                     and names_company(event, a.labels.get("scope", ""), a.scope_key)],
+                             day_one.get(event.id))
                 for event in events]
     negatives = [o for o in outcomes if o.event.polarity == "negative"]
     controls = [o for o in outcomes if o.event.polarity == "positive"]
@@ -161,6 +193,7 @@ def score_events(events: Sequence[CompanyEvent], fired: Sequence[ReplayEvent], s
                        "min": round(min(leads), 2) if leads else None, "max": round(max(leads), 2) if leads else None},
         "lead_hours_at_window_end": {"median": round(statistics.median(late_leads), 2) if late_leads else None},
         "lead_by_precision": lead_by_precision(hits),
+        "same_day_reachable": same_day_reachable(outcomes, min_stories),
         "events": [o.as_dict() for o in outcomes],
     }
 
@@ -208,6 +241,31 @@ def scores_by_split(report: Mapping[str, Any], splits: Mapping[str, str]) -> dic
     return dict(sorted(groups.items()))
 
 
+COMPANY_SCOPES = ("entity", "ticker")
+
+
+def first_day_evidence(events: Sequence[CompanyEvent], histories: Mapping[str, RuleHistory]) -> dict[str, int]:
+    """event id -> the most stories one of its own series held on its first headline's UTC date.
+
+    Read from the loaded rules' buckets (entity and ticker rules), so it counts what the rules could see:
+    the daily rows hold date-only stories, the hourly ones only timed stories.
+    """
+    counts: dict[str, int] = {}
+    for event in events:
+        day = datetime.combine(event.first_headline_at.astimezone(UTC).date(), datetime.min.time(), UTC)
+        start, end = int(day.timestamp()), int((day + timedelta(days=1)).timestamp())
+        counts[event.id] = max((series.window(start, end).stories
+                                for history in histories.values() if history.rule.scope.kind in COMPANY_SCOPES
+                                for key, series in history.series.items()
+                                if names_company(event, history.rule.scope.kind, key)), default=0)
+    return counts
+
+
+def company_min_stories(rules: RulesFile) -> int | None:
+    """The fewest stories any entity or ticker rule fires on: below it, no company alert is possible."""
+    return min((rule.min_stories for rule in rules.rules if rule.scope.kind in COMPANY_SCOPES), default=None)
+
+
 def run_backtest(session: Session, rules: RulesFile, events: Sequence[CompanyEvent], start: datetime,
                  end: datetime, step: timedelta = timedelta(hours=1),
                  sector_of: SectorLookup = no_sectors) -> dict[str, Any]:
@@ -217,7 +275,8 @@ def run_backtest(session: Session, rules: RulesFile, events: Sequence[CompanyEve
     loaded = time.perf_counter()
     fired = replay_history(histories, rules, start, end, step, sector_of)
     replayed = time.perf_counter()
-    report = score_events(events, fired, start, end)
+    report = score_events(events, fired, start, end, first_day_evidence(events, histories),
+                          company_min_stories(rules))
     report["rules"] = rules.source
     report["step"] = str(step)
     report["seconds"] = {"load": round(loaded - began, 2), "replay": round(replayed - loaded, 2),

@@ -84,7 +84,8 @@ def default_corpus(settings: Settings) -> Path:
 @click.option("--from", "start", help="Only items published at or after this ISO 8601 time (no offset: UTC).")
 @click.option("--to", "end", help="Only items published before this ISO 8601 time.")
 @click.option("--without-live-segment", is_flag=True,
-              help="Leave out the live segment's items, so `finsent ingest live-segment` is news later.")
+              help="Leave out the live segment's items. Not needed for the live segment to be news when it "
+                   "comes: a copy more than a week from the others is a new story.")
 @click.option("--rebase-to-now", is_flag=True,
               help="Publish the items from now on, their spacing divided by --speed, with new ids: old news "
                    "inside the alerter's current windows.")

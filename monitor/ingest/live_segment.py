@@ -13,11 +13,12 @@ into about 8.5 minutes and published from now on (monitor.ingest.replay.rebased)
 so the burst lands in the alerter's current windows about three minutes in.
 Day-stamped rows (Reuters, Guardian) are left out: they sit at midnight.
 
-The history replay leaves these items out (`finsent ingest replay
---without-live-segment`): a headline opens a story once, and only a story's
-first article counts in the sentiment aggregates the rules read, so the
-segment must be news when it arrives. For the same reason it fires on a
-database that has not stored it yet: replaying it again repeats known stories.
+The history replay keeps these items at their own dates, so a backtest over
+2018 sees the event. Only a story's first copy counts in the sentiment
+aggregates the rules read, and a copy more than a week (STORY_WINDOW,
+monitor/storage/writes.py) from the story's other copies opens it anew, so the
+segment is news when it arrives years after its history. Replayed again
+within a week, it repeats known stories and does not fire.
 
 The replay waits until the worker has caught up with the history first
 (consumer-group lag at most `max_lag`), so "now" is when the worker scores it.

@@ -10,8 +10,9 @@ backtest` on the same scored history: `--entity-sentiment entity|article`
 chooses which sentiment `entity` scope keys count with (tickers always count
 with the entity's; the worker's choice is aggregates.ENTITY_KEYS_SENTIMENT),
 `--ignore-precision` puts every article in minute and hour buckets (the old
-behaviour: date-only stories at midnight). A story counts once, at its first
-article in publication order, as in the worker.
+behaviour: date-only stories at midnight). A story counts at its first
+article in publication order and again only after STORY_WINDOW without a
+copy, as in the worker (monitor/storage/writes.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -36,7 +38,7 @@ from monitor.storage.aggregates import (
     article_scopes,
 )
 from monitor.storage.models import Article, EntityMention, ModelOutput, SentimentAggregate
-from monitor.storage.writes import upsert_aggregates
+from monitor.storage.writes import STORY_WINDOW, upsert_aggregates
 
 
 
@@ -59,7 +61,8 @@ def newest_complete_version(session: Session) -> str:
 
 def _articles(session: Session, version: str, chunk: int) -> Iterator[list[tuple]]:
     query = (select(Article.id, Article.story_id, Article.source, Article.published_at, Article.published_precision,
-                    Article.tickers, Article.headline, Article.body, ModelOutput.topic, ModelOutput.sentiment_label, ModelOutput.sentiment_score)
+                    Article.tickers, Article.headline, Article.body, ModelOutput.topic, ModelOutput.sentiment_label,
+                    ModelOutput.sentiment_score)
              .join(ModelOutput, ModelOutput.article_id == Article.id)
              .where(ModelOutput.model_version == version)
              .order_by(Article.published_at, Article.id))
@@ -95,8 +98,8 @@ def rebuild_aggregates(session: Session, model_version: str | None = None,
     """Delete and recompute every aggregate row from one model version's outputs (caller owns the transaction)."""
     version = model_version or newest_complete_version(session)
     session.execute(delete(SentimentAggregate))
-    seen_stories: set[str] = set()
-    articles = rows = 0
+    last_copy: dict[str, datetime] = {}  # story -> its latest copy so far (articles come in time order)
+    articles = rows = stories = 0
     for batch in _articles(session, version, chunk):
         ids = [row.id for row in batch]
         stored: dict[str, list[Any]] = defaultdict(list)
@@ -111,11 +114,13 @@ def rebuild_aggregates(session: Session, model_version: str | None = None,
             mentions = _completed_mentions(model_text(row.headline, row.body), stored.get(row.id, []))
             scopes = article_scopes(row.source, row.topic, row.sentiment_label, row.sentiment_score, row.tickers,
                                     mentions, sector_of, entity_keys=entity_sentiment)
-            new_story = row.story_id not in seen_stories
-            seen_stories.add(row.story_id)
+            previous = last_copy.get(row.story_id)
+            new_story = previous is None or row.published_at - previous >= STORY_WINDOW
+            last_copy[row.story_id] = row.published_at
+            stories += new_story
             accumulate(deltas, row.published_at, scopes, new_story=new_story,
                        precision="minute" if ignore_precision else row.published_precision, source=row.source)
         upsert_aggregates(session, deltas)
         articles += len(batch)
         rows += len(deltas)
-    return RebuildReport(model_version=version, articles=articles, stories=len(seen_stories), rows=rows)
+    return RebuildReport(model_version=version, articles=articles, stories=stories, rows=rows)

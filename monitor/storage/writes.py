@@ -14,6 +14,13 @@ whose id is stored there (an RSS item whose pubDate was edited: same url, same
 id) is a duplicate and keeps the stored published_at for its outputs and
 mentions. The window bounds the lookup to the partitions near the batch
 (docs/storage.md, Keys and exactly-once).
+
+A story (the same normalised headline from any source) counts once in the
+aggregates, at its first stored copy; a copy counts again only when no other
+copy is stored within STORY_WINDOW of it. Syndicated copies come within hours
+or days, while the same words weeks later are news again: "Boeing shares fall"
+in March and in October, or a slice of history replayed as live years after it
+was stored (`finsent ingest live-segment`).
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ if TYPE_CHECKING:  # only a type here: storage needs no Kafka client at run time
 class StoreReport:
     inserted_articles: int  # new article rows
     duplicate_articles: int  # already stored (re-delivery, replay) or repeated in the batch
-    new_stories: int  # articles whose normalised headline was not seen before
+    new_stories: int  # articles that open a story: no copy of their headline within STORY_WINDOW
     outputs: int  # model output rows written
     mentions: int  # entity mention rows written
 
@@ -141,6 +148,8 @@ ARTICLE_ID_LOCKS = 15  # the advisory-lock class of article ids (two-int keys: a
 # How far from the batch's times a stored copy of an id is looked for: ~15 day partitions instead of
 # all of them (the look-up's cost grows with the partitions it visits; docs/storage.md has figures).
 DEDUPE_WINDOW = timedelta(days=7)
+# How close two copies of a headline must be to be one story (module docstring).
+STORY_WINDOW = timedelta(days=7)
 
 
 def _stored_published_at(session: Session, items: list[NewsItem]) -> dict[str, datetime]:
@@ -164,7 +173,7 @@ def _stored_published_at(session: Session, items: list[NewsItem]) -> dict[str, d
 
 
 def _new_story_ids(session: Session, inserted: list[ScoredPair]) -> set[str]:
-    """Ids of inserted articles that open a story: no earlier article shares their headline.
+    """Ids of inserted articles that open a story: no other copy of their headline within STORY_WINDOW.
 
     Serialised per story with a transaction-scoped advisory lock, so two
     workers storing copies of one story at once cannot both count it.
@@ -179,14 +188,20 @@ def _new_story_ids(session: Session, inserted: list[ScoredPair]) -> set[str]:
         {"story_ids": story_ids},
     )
     inserted_ids = [item.id for item, _ in inserted]
-    seen_before = set(session.scalars(
-        select(Article.story_id).where(Article.story_id.in_(story_ids), Article.id.not_in(inserted_ids)).distinct()
-    ))
+    earliest = min(item.published_at for item, _ in inserted) - STORY_WINDOW
+    latest = max(item.published_at for item, _ in inserted) + STORY_WINDOW
+    copies: dict[str, list[datetime]] = {}
+    for story_id, published_at in session.execute(
+            select(Article.story_id, Article.published_at).where(
+                Article.story_id.in_(story_ids), Article.id.not_in(inserted_ids),
+                Article.published_at >= earliest, Article.published_at <= latest)):
+        copies.setdefault(story_id, []).append(published_at)
     opening: set[str] = set()
     for item, _ in inserted:
-        if item.story_id not in seen_before:
-            seen_before.add(item.story_id)
+        near = copies.setdefault(item.story_id, [])
+        if not any(abs(item.published_at - other) < STORY_WINDOW for other in near):
             opening.add(item.id or "")
+        near.append(item.published_at)
     return opening
 
 

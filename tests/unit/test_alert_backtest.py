@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from model.data.events import EventsFileError, load_events
-from monitor.alerts.backtest import load_event_splits, names_company, score_events, scores_by_split
-from monitor.alerts.replay import ReplayEvent
+from monitor.alerts.backtest import (company_min_stories, first_day_evidence, load_event_splits, names_company,
+                                     score_events, scores_by_split)
+from monitor.alerts.replay import ReplayEvent, RuleHistory
+from monitor.alerts.rules_file import parse_rules
+from monitor.alerts.series import Bucket
 
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "events" / "sample_events.yaml"
 
@@ -107,3 +110,61 @@ def test_a_date_only_first_headline_gets_its_lead_in_days_a_timed_one_in_hours()
     assert report["lead_by_precision"]["minute"] == {"hits": 1, "median_lead_hours": 2.0}
     assert report["lead_by_precision"]["day"]["median_lead_days"] == 1
     assert report["lead_by_precision"]["day"]["next_day"] == 1
+
+
+DAY_ONE_RULES = """
+rules:
+  - name: entity-burst-1d
+    scope: entity
+    window: 1d
+    detector: {type: count, metric: stories, threshold: 3, baseline: 10d, min_count: 3}
+    min_stories: 3
+  - name: ticker-burst-1h
+    scope: ticker
+    window: 1h
+    detector: {type: count, metric: stories, threshold: 4, baseline: 2d, min_count: 3}
+    min_stories: 4
+  - name: topic-drop
+    scope: topic
+    window: 1h
+    detector: {type: ewma, metric: mean_score, alpha: 0.1, threshold: 3.0, baseline: 1d}
+    min_stories: 1
+route: {receiver: r}
+receivers: [{name: r, webhook: {url: "http://127.0.0.1:9/x"}}]
+"""
+
+
+def test_first_day_evidence_counts_the_events_own_series_on_its_first_headlines_date() -> None:
+    thomas_cook, nvidia, _ = load_events(SAMPLE)  # first headlines: 2019-09-20 (a date), 2018-11-15 21:20 UTC
+    rules = parse_rules(DAY_ONE_RULES)
+    daily, hourly = rules.rules[0], rules.rules[1]
+    day = datetime(2019, 9, 20, tzinfo=UTC)
+    histories = {
+        daily.name: RuleHistory(daily, [
+            Bucket("thomas cook", day, 2, 2, 1, -0.5), Bucket("thomas cook group", day, 1, 1, 1, -0.9),
+            Bucket("cook", day, 7, 7, 7, -5.0),  # not the company: `cook` is not Thomas Cook
+            Bucket("thomas cook", day + timedelta(days=1), 23, 23, 20, -15.0)]),  # the next day does not count
+        hourly.name: RuleHistory(hourly, [
+            Bucket("NVDA", datetime(2018, 11, 15, 21, tzinfo=UTC), 3, 3, 2, -1.0),
+            Bucket("NVDA", datetime(2018, 11, 15, 22, tzinfo=UTC), 2, 2, 2, -1.5),
+            Bucket("NVDA", datetime(2018, 11, 16, 0, tzinfo=UTC), 9, 9, 9, -6.0)]),
+    }
+    assert first_day_evidence([thomas_cook, nvidia], histories) == {"thomas-cook-collapse-2019": 2,
+                                                                    "nvidia-guidance-cut-2018": 5}
+    assert company_min_stories(rules) == 3  # the topic rule's 1 is not a company rule's
+
+
+def test_same_day_reachable_says_how_many_events_had_a_rules_evidence_on_day_one() -> None:
+    thomas_cook, nvidia, tesla = load_events(SAMPLE)
+    fired = [alert(datetime(2019, 9, 21, 1, tzinfo=UTC), "entity", "thomas cook"),
+             alert(datetime(2018, 11, 15, 22, tzinfo=UTC), "ticker", "NVDA")]
+    report = score_events([thomas_cook, nvidia, tesla], fired, datetime(2018, 1, 1, tzinfo=UTC),
+                          datetime(2020, 1, 1, tzinfo=UTC),
+                          {"thomas-cook-collapse-2019": 2, "nvidia-guidance-cut-2018": 5, "tesla-q4-beat-2020": 9},
+                          min_stories=3)
+    # Thomas Cook's first day held 2 stories: no rule needing 3 could alert that day; controls do not count
+    assert report["same_day_reachable"] == {"min_stories": 3, "negative_events": 2, "reachable": 1,
+                                            "hits_reachable": 1}
+    assert {e["id"]: e["first_day_stories"] for e in report["events"]}["thomas-cook-collapse-2019"] == 2
+    assert score_events([thomas_cook], fired, datetime(2018, 1, 1, tzinfo=UTC),
+                        datetime(2020, 1, 1, tzinfo=UTC))["same_day_reachable"] is None  # not measured
