@@ -151,10 +151,10 @@ def same_day_reachable(outcomes: Sequence[EventOutcome], min_stories: int | None
     Why: with most bursts opening on one or two stories, a long lead can be the data's and not the
     rules'; this says which, without guessing (None when the first-day counts were not measured).
     """
-    measured = {o.event.id: o for o in outcomes if o.event.polarity == "negative" and o.first_day_stories is not None}
+    measured = [o for o in outcomes if o.event.polarity == "negative" and o.first_day_stories is not None]
     if min_stories is None or not measured:
         return None
-    reachable = [o for o in measured.values() if (o.first_day_stories or 0) >= min_stories]
+    reachable = [o for o in measured if (o.first_day_stories or 0) >= min_stories]
     return {"min_stories": min_stories, "negative_events": len(measured), "reachable": len(reachable),
             "hits_reachable": sum(bool(o.alerts) for o in reachable)}
 
