@@ -16,6 +16,10 @@ training headlines with a negative entity get a higher weight too. The
 measures the result there, and the version's metadata keeps the dev metrics
 so PhraseBank/Twitter accuracy can be compared with the parent's.
 The new version is saved unpromoted.
+
+The same recipe (`with_event_headlines`) is part of every training profile,
+so `make run`'s quick model and the retraining job's candidates see adverse
+events from the start; this command remains for versions trained before it.
 """
 
 from __future__ import annotations
@@ -78,6 +82,30 @@ def upweight_negative_entities(examples: list[Example], weight: float) -> list[E
             for ex in examples]
 
 
+# The recipe the fine-tuning measured (docs/model.md, "Adverse company events"): every training profile
+# (model.training.loop.PROFILES) trains with it from scratch too, so no model the monitor serves has to
+# wait for a fine-tuning to see adverse events.
+EVENT_WEIGHT = 2.0
+EVENT_REPEAT = 4
+
+
+def with_event_headlines(train_sets: dict[str, list[Example]], sentfin_negative_weight: float,
+                         weight: float = EVENT_WEIGHT, repeat: int = EVENT_REPEAT,
+                         headlines_file: Path = HEADLINES_FILE) -> dict[str, list[Example]]:
+    """Training sets plus the tune event headlines (as `event_headlines`), SEntFiN's negative entities reweighted.
+
+    Only the `tune` split is read, so `finsent bench events` on `eval` stays a
+    measurement of headlines no model was trained on. The headlines train the
+    shared sentiment row (no calibration row of their own): the one serving uses.
+    """
+    events = {e.id: e for e in load_events()}
+    out = dict(train_sets)
+    out[EVENTS_SOURCE] = event_examples(load_event_headlines(headlines_file), events, weight) * repeat
+    if "sentfin" in out and sentfin_negative_weight != 1.0:
+        out["sentfin"] = upweight_negative_entities(out["sentfin"], sentfin_negative_weight)
+    return out
+
+
 def finetune(registry_dir: Path, data_dir: Path, version: str, steps: int, weight: float,
              sentfin_negative_weight: float, lr: float, max_minutes: float | None, repeat: int = 1,
              seed: int = 13) -> tuple[str, dict[str, Any]]:
@@ -94,7 +122,7 @@ def finetune(registry_dir: Path, data_dir: Path, version: str, steps: int, weigh
     config = profile_config("quick", init_from=version, registry_dir=Path(registry_dir), data_dir=Path(data_dir),
                             max_steps=steps,
                             steps_per_epoch=steps, lr=lr, max_minutes=max_minutes, seed=seed,
-                            run_name="event-finetune", device="cpu")
+                            run_name="event-finetune", device="cpu", event_headlines=False)  # its own, below
     corpus = load_training_corpus(config)
     if "sentfin" in corpus and sentfin_negative_weight != 1.0:
         corpus["sentfin"] = replace(corpus["sentfin"],
@@ -183,8 +211,9 @@ def cli(ctx: click.Context, registry_dir: Path, data_dir: Path) -> None:
 @cli.command("run")
 @click.option("--from", "model_spec", default="live", show_default=True, help="live, latest or a version id.")
 @click.option("--steps", type=int, default=400, show_default=True)
-@click.option("--weight", type=float, default=2.0, show_default=True, help="Loss weight of the event headlines.")
-@click.option("--repeat", type=int, default=4, show_default=True,
+@click.option("--weight", type=float, default=EVENT_WEIGHT, show_default=True,
+              help="Loss weight of the event headlines.")
+@click.option("--repeat", type=int, default=EVENT_REPEAT, show_default=True,
               help="Times the event headlines are listed (0: none, a control run with the same steps).")
 @click.option("--sentfin-negative-weight", type=float, default=2.0, show_default=True)
 @click.option("--lr", type=float, default=5e-5, show_default=True)

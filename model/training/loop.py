@@ -17,6 +17,7 @@ predictions in between.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import random
@@ -83,13 +84,21 @@ class TrainConfig:
     distil_from: str | None = None
     distil_alpha: float = 0.5  # (1 - alpha) * gold loss + alpha * soft loss
     distil_temperature: float = 2.0  # softens teacher and student alike; the soft loss is scaled by T^2
+    # The judged adverse-event headlines (tests/fixtures/events, tune split) as one more dataset, and SEntFiN's
+    # negative entities weighted `sentfin_negative_weight` (model.training.event_finetune.with_event_headlines):
+    # the sentence datasets call factual bad news neutral. On in the quick and full profiles.
+    event_headlines: bool = False
+    sentfin_negative_weight: float = 1.0
 
 
+ADVERSE_EVENTS: dict[str, Any] = dict(event_headlines=True, sentfin_negative_weight=2.0)
 PROFILES: dict[str, dict[str, Any]] = {
     # 2 CPU cores: ~0.5 s a step at batch 32 -> ~5 min of steps + 2 capped evaluations.
-    "quick": dict(max_steps=500, steps_per_epoch=250, dev_cap=200, max_minutes=7.0, batch_size=32),
+    "quick": dict(max_steps=500, steps_per_epoch=250, dev_cap=200, max_minutes=7.0, batch_size=32,
+                  **ADVERSE_EVENTS),
     # ~1 h on 2 CPU cores; on a GPU the same number of examples takes minutes.
-    "full": dict(max_steps=5000, steps_per_epoch=1000, dev_cap=None, max_minutes=None, batch_size=32, patience=3),
+    "full": dict(max_steps=5000, steps_per_epoch=1000, dev_cap=None, max_minutes=None, batch_size=32, patience=3,
+                 **ADVERSE_EVENTS),
 }
 
 
@@ -259,6 +268,17 @@ def evaluate_dev(model: JointModel, tokenizer, dev_sets: dict[str, list[Example]
     return metrics, (sum(scores) / len(scores) if scores else 0.0)
 
 
+def _data_hashes(corpus: dict, config: TrainConfig) -> dict[str, dict[str, str]]:
+    """SHA-256 of every file a run read, per dataset: what a version's metadata says it was trained on."""
+    hashes = {name: dict(getattr(split, "file_sha256", {})) for name, split in corpus.items()}
+    if config.event_headlines:
+        from model.reports.event_bench import HEADLINES_FILE
+
+        hashes["event_headlines"] = {str(HEADLINES_FILE.relative_to(PROJECT_ROOT)):
+                                     hashlib.sha256(HEADLINES_FILE.read_bytes()).hexdigest()}
+    return hashes
+
+
 def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[Example] | None = None,
           initial_model: JointModel | None = None, tokenizer=None,  # noqa: ANN001
           hooks: TrainHooks | None = None) -> TrainResult:
@@ -282,6 +302,10 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
         model = initial_model
     model.to(device)
     train_sets = {name: split.train for name, split in corpus.items() if split.train}
+    if config.event_headlines:
+        from model.training.event_finetune import with_event_headlines
+
+        train_sets = with_event_headlines(train_sets, config.sentfin_negative_weight)
     if extra_examples:
         train_sets["extra"] = list(extra_examples)
     if not train_sets:
@@ -432,7 +456,7 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
     return TrainResult(
         model=model, tokenizer=tokenizer, metrics=best_metrics, dev_score=best_score, steps=step,
         duration_s=time.monotonic() - started,
-        data_hashes={name: dict(getattr(split, "file_sha256", {})) for name, split in corpus.items()},
+        data_hashes=_data_hashes(corpus, config),
         history=history,
         config={k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
     )

@@ -228,3 +228,27 @@ def test_event_examples_use_tune_rows_only_with_the_company_span() -> None:
     base = [Example("A falls", "sentfin", entity_sentiments=[EntitySentiment(0, 1, 0)]),
             Example("B rises", "sentfin", entity_sentiments=[EntitySentiment(0, 1, 2)])]
     assert [e.weight for e in upweight_negative_entities(base, 2.0)] == [2.0, 1.0]
+
+
+def test_the_training_profiles_train_on_the_tune_event_headlines(tmp_path: Path) -> None:
+    from model.data.examples import EntitySentiment, Example
+    from model.data.splits import DatasetSplit
+    from model.network.modeling import ModelConfig
+    from model.training.event_finetune import EVENT_REPEAT, EVENTS_SOURCE, with_event_headlines
+    from model.training.loop import TrainConfig, profile_config, train
+
+    assert all(profile_config(p, device="cpu").event_headlines for p in ("quick", "full"))
+    assert not TrainConfig().event_headlines  # tests and ablations opt in
+    sentfin = [Example("A falls", "sentfin", entity_sentiments=[EntitySentiment(0, 1, 0)]),
+               Example("B rises", "sentfin", entity_sentiments=[EntitySentiment(0, 1, 2)])]
+    sets = with_event_headlines({"sentfin": sentfin}, sentfin_negative_weight=2.0)
+    tune = [r.headline for r in load_event_headlines() if r.split == "tune"]
+    assert [e.text for e in sets[EVENTS_SOURCE]] == tune * EVENT_REPEAT  # never an eval headline
+    assert [e.weight for e in sets["sentfin"]] == [2.0, 1.0]
+
+    corpus = {"sentfin": DatasetSplit("sentfin", frozenset({"entity-sentiment"}), sentfin, sentfin, {"f": "0"})}
+    config = TrainConfig(profile="test", max_steps=2, steps_per_epoch=2, batch_size=4, event_headlines=True,
+                         model=ModelConfig(encoder_layers=1), runs_dir=tmp_path, progress=False, threads=None)
+    result = train(config, corpus=corpus)
+    assert result.metadata()["data_sha256"]["event_headlines"]  # the version says what it was trained on
+    assert set(result.metrics) == {"sentfin"}  # no dev set of its own: the eval split stays unseen
