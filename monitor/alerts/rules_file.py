@@ -91,6 +91,9 @@ class DetectorSpec(_Strict):
     # below zero and below the rest of the feed's over the baseline (series._judge_count). An adverse event's coverage leans negative even where most headlines are labelled
     # neutral; a burst of good news, which carries a few misread headlines too, does not.
     negative_lean: bool = True
+    # count, with negative_lean: how far below that reference the window's mean score must be. A burst of
+    # neutral stories a hair under the feed's mean (-0.05 against 0) is no adverse event.
+    lean_margin: float = Field(0.0, ge=0, le=1)
 
     @property
     def rising_is_bad(self) -> bool:

@@ -268,8 +268,9 @@ def _judge_count(rule: RuleSpec, observation: Observation) -> Judgement:
     # positive (the minute-precision outlets alone in hourly windows) must not make a burst easier.
     others_score = (observation.feed_baseline.score_sum - baseline.score_sum) if observation.feed_baseline else 0.0
     reference = min(0.0, others_score / others_before) if others_before else 0.0
-    if spec.negative_lean and mean_score >= reference:
-        return Judgement(None, f"mean sentiment {mean_score:+.2f} does not lean negative (the feed's "
+    if spec.negative_lean and mean_score >= reference - spec.lean_margin:
+        margin = f" by {spec.lean_margin:.2f}" if spec.lean_margin else ""
+        return Judgement(None, f"mean sentiment {mean_score:+.2f} does not lean negative{margin} (the feed's "
                                f"{reference:+.2f})")
     detection = count_surprise(current.count(spec.metric), baseline.count(spec.metric), others_before,
                                others_now, observation.prior or FALLBACK_PRIOR, threshold=spec.threshold,

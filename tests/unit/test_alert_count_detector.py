@@ -86,6 +86,19 @@ def test_the_negative_lean_is_relative_to_how_the_model_scores_the_rest_of_the_f
     assert judgement.detection is not None and judgement.detection.fired
 
 
+def test_a_lean_margin_asks_more_than_a_hair_under_the_feed() -> None:
+    """30 stories at -0.05 each, the feed at 0: under the feed, but by less than a margin of 0.1."""
+    sources = ("reuters", "guardian")
+    hair = observe(feed_and_pool() + [Bucket("sky", MIDNIGHT, 30, 30, 22, -1.5, 2, sources),
+                                      Bucket("all", MIDNIGHT, 30, 30, 22, 0.0, 2, sources)])
+    assert judge(RULE, hair["sky"]).detection.fired
+    strict = RULE.model_copy(update={"detector": RULE.detector.model_copy(update={"lean_margin": 0.1})})
+    judgement = judge(strict, hair["sky"])
+    assert judgement.detection is None and "does not lean negative by 0.10" in judgement.reason
+    grave = observe(feed_and_pool() + today("thomas cook", 30, 22, 2, sources))
+    assert judge(strict, grave["thomas cook"]).detection.fired
+
+
 def test_one_outlet_alone_is_not_enough_evidence_when_the_feed_has_several() -> None:
     history = feed_and_pool()
     observations = observe(history + today("thomas cook", 30, 22, 2, ("reuters",))

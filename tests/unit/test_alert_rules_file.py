@@ -42,7 +42,7 @@ def test_the_example_rules_file_loads() -> None:
     # A daily window (sparse history, date-only sources) and hourly ones (a dense live feed).
     assert {(r.scope.kind, r.bucket_seconds) for r in bursts} == {("entity", 86_400), ("entity", 3600),
                                                                    ("ticker", 3600)}
-    assert all(r.detector.negative_lean for r in bursts)
+    assert all(r.detector.negative_lean and r.detector.lean_margin > 0 for r in bursts)
     spike = rules.rule("ticker-negative-spike")
     assert spike.window == timedelta(minutes=15)
     assert spike.for_ == timedelta(minutes=2)
@@ -79,7 +79,8 @@ def test_a_minimal_file_gets_the_documented_defaults() -> None:
      "min_baseline_windows=12"),
     ("      baseline: 1d", "      baseline: 1d\n      treshold: 3",
      "rules.yaml:8: rules[0].detector.treshold: unknown field (expected one of: alpha, baseline, direction, h, k, "
-     "metric, min_baseline_windows, min_count, min_deviation, negative_lean, seasonality, threshold, type)"),
+     "lean_margin, metric, min_baseline_windows, min_count, min_deviation, negative_lean, seasonality, threshold, "
+     "type)"),
     ("    window: 15m\n", "", "rules.yaml:2: rules[0].window: missing required field"),
     ("    window: 15m\n", "    window: 15m\n    window: 30m\n", "rules.yaml:5: rules[0].window: duplicate key"),
     ("  receiver: hook", "  receiver: pager", "rules.yaml:9: route.receiver: unknown receiver 'pager' (defined: hook)"),

@@ -62,6 +62,21 @@ def test_export_is_cached_and_rebuilt_when_stale(exported: tuple[Path, str]) -> 
     assert (folder / MODEL_FILE).stat().st_mtime_ns != before
 
 
+def test_the_quantiser_says_nothing_at_info_level(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """onnxruntime logs every tensor it does not quantise on the root logger; `make run` showed them all."""
+    import logging
+
+    from model.serving.onnx_backend import export_onnx
+
+    torch.manual_seed(0)
+    model, _ = load_model(tmp_path, make_tiny_model(tmp_path, encoder_layers=1))
+    with caplog.at_level(logging.INFO):
+        export_onnx(model, tmp_path / "onnx")
+    assert (tmp_path / "onnx" / MODEL_FILE).is_file()
+    assert not [r.getMessage() for r in caplog.records if "onnxruntime" in r.pathname and r.levelno < logging.WARNING]
+    assert not logging.getLogger().filters  # the filter is gone once the export is done
+
+
 @pytest.mark.parametrize("texts", [TEXTS[:1], TEXTS], ids=["batch-1", "batch-3-mixed-lengths"])
 def test_int8_outputs_match_torch_on_dynamic_shapes(both_models, texts: list[str]) -> None:  # noqa: ANN001
     model, onnx_model, tokenizer = both_models
