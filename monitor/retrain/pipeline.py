@@ -103,6 +103,8 @@ def train_config(options: RetrainOptions, settings: Settings, init_from: str | N
                                      run_name=f"retrain-{options.profile}")
     if options.runs_dir is not None:
         overrides["runs_dir"] = options.runs_dir
+    if options.shuffle_labels:  # the negative control learns from noise alone, not from the event headlines
+        overrides["event_headlines"] = False
     if options.profile == "tiny" and "tiny" not in PROFILES:
         values = {**TINY_PROFILE, **{k: v for k, v in overrides.items() if v is not None}}
         if options.max_steps is not None:

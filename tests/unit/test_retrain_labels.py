@@ -96,3 +96,12 @@ def test_shuffled_keeps_the_label_counts_and_the_texts() -> None:
     assert [ex.text for ex in mixed] == [ex.text for ex in examples]
     assert sorted(ex.sentiment for ex in mixed) == sorted(ex.sentiment for ex in examples)
     assert [ex.sentiment for ex in mixed] != [ex.sentiment for ex in examples]
+
+
+def test_the_shuffled_labels_control_trains_without_the_event_headlines(tmp_path) -> None:  # noqa: ANN001
+    from finsent.settings import Settings
+    from monitor.retrain.pipeline import RetrainOptions, train_config
+
+    settings = Settings(data_dir=tmp_path, registry_dir=tmp_path)
+    assert train_config(RetrainOptions(profile="quick"), settings, None).event_headlines
+    assert not train_config(RetrainOptions(profile="quick", shuffle_labels=True), settings, None).event_headlines
