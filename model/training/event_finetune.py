@@ -89,9 +89,8 @@ EVENT_WEIGHT = 2.0
 EVENT_REPEAT = 4
 
 
-def with_event_headlines(train_sets: dict[str, list[Example]], sentfin_negative_weight: float,
-                         weight: float = EVENT_WEIGHT, repeat: int = EVENT_REPEAT,
-                         headlines_file: Path = HEADLINES_FILE) -> dict[str, list[Example]]:
+def with_event_headlines(train_sets: dict[str, list[Example]],
+                         sentfin_negative_weight: float) -> dict[str, list[Example]]:
     """Training sets plus the tune event headlines (as `event_headlines`), SEntFiN's negative entities reweighted.
 
     Only the `tune` split is read, so `finsent bench events` on `eval` stays a
@@ -100,7 +99,7 @@ def with_event_headlines(train_sets: dict[str, list[Example]], sentfin_negative_
     """
     events = {e.id: e for e in load_events()}
     out = dict(train_sets)
-    out[EVENTS_SOURCE] = event_examples(load_event_headlines(headlines_file), events, weight) * repeat
+    out[EVENTS_SOURCE] = event_examples(load_event_headlines(), events, EVENT_WEIGHT) * EVENT_REPEAT
     if "sentfin" in out and sentfin_negative_weight != 1.0:
         out["sentfin"] = upweight_negative_entities(out["sentfin"], sentfin_negative_weight)
     return out
