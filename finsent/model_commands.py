@@ -74,7 +74,8 @@ def run_training(profile: str, data_dir: Path | None = None, seed: int | None = 
     metadata = result.metadata()
     if pseudo_report is not None:
         metadata["pseudo_labels"] = pseudo_report
-    version = registry.save_version(settings.registry_dir, result.model, result.tokenizer, metadata)
+    version = registry.save_version(settings.registry_dir, result.model, result.tokenizer, metadata,
+                                    lower_case_words=result.lower_case_words)
     promoted = promote_if_none_live and registry.live_version(settings.registry_dir) is None
     if promoted:
         from monitor.retrain.records import promote_live

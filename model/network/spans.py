@@ -12,7 +12,9 @@ headline: a name goes on through the capitalised words that follow it ("Kraft" +
 "& Johnson") and back through a capitalised "X of" before it ("House of" + "Fraser"); it ends before
 lower-case words and role words ("CFO", "board"), and it starts at its first capitalised word
 ("lender Wonga" is `Wonga`). In a headline written in title case every word is
-capitalised, so nothing is extended there (only trimmed). Short parts around a bare '&' are one name in
+capitalised, so nothing is extended there (only trimmed), and a span made only of words that running text
+writes in lower case ("Lowers", "Price Target": the version's table, model/data/casing.py) is no name there.
+Short parts around a bare '&' are one name in
 any case ("PG&E", "AT&T", "J&J"), and a span with no capital letter ("plunge", "on") is no name. The
 rules are deliberately few; they are measured with `finsent alerts backtest` and unit tests in
 tests/unit/test_spans.py.
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+
+from model.data.casing import is_title_case, only_lower_case_words
 
 # Words that follow or precede a company name without being part of it (compared lower case).
 ROLE_WORDS = frozenset({
@@ -44,13 +48,6 @@ _NAME_PART = re.compile(r"[^\s\-\u2013]+")  # the parts of "US-China" that the t
 _MAX_EXTRA_WORDS = 3
 # Tagger types of places and nationalities ("China", "U . S", "German"): not who a story is about.
 PLACE_TYPES = frozenset({"LOC", "MISC"})
-_TITLE_CASE_SHARE = 0.6  # share of the longer words that are capitalised above which a text is title case
-
-
-def is_title_case(text: str) -> bool:
-    """Whether most longer words of the text's first sentence are capitalised ("Kraft Heinz Tops Estimates")."""
-    words = [w for w in _WORD.findall(text.split(". ")[0]) if len(w) > 3 and w[0].isalpha()]
-    return bool(words) and sum(w[0].isupper() for w in words) / len(words) >= _TITLE_CASE_SHARE
 
 
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
@@ -148,28 +145,33 @@ def complete_name(text: str, start: int, end: int) -> tuple[int, int]:
     return _extend_left(text, start), _extend_right(text, end)
 
 
-def complete_names(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int] | None]:
+def complete_names(text: str, spans: Sequence[tuple[int, int]],
+                   lower_case_words: frozenset[str] = frozenset()) -> list[tuple[int, int] | None]:
     """`complete_name` for each span of one text, None for a span inside another's completed name.
 
     "Johnson & Johnson" is often tagged as two spans `Johnson`; completed, the first covers the second,
     which must not count the story a second time under the key `johnson`. A span without a capital letter
     in a text that has them ("plunge", "on" and "bankruptcy" in "PG&E shares and bonds plunge on
     bankruptcy worries") names nothing and is dropped too; in a text written all in lower case, the
-    tagger's spans are kept.
+    tagger's spans are kept. In a title-case text, where every word has a capital, a span made only of
+    `lower_case_words` (model/data/casing.py: "Lowers", "Price Target") is dropped in the same way.
     """
     completed = [complete_name(text, start, end) for start, end in spans]
     cased = any(c.isupper() for c in text)
+    title_case = bool(lower_case_words) and is_title_case(text)
     result: list[tuple[int, int] | None] = []
     for index, (start, end) in enumerate(completed):
         covered = any(other != index and o_start <= start and end <= o_end and (o_end - o_start) > (end - start)
                       for other, (o_start, o_end) in enumerate(completed))
         duplicate = (start, end) in completed[:index]
         uncapitalised = cased and not any(c.isupper() for c in text[start:end])
-        result.append(None if covered or duplicate or uncapitalised else (start, end))
+        common_words = title_case and only_lower_case_words(text[start:end], lower_case_words)
+        result.append(None if covered or duplicate or uncapitalised or common_words else (start, end))
     return result
 
 
-def complete_tagged(text: str, tagged: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str] | None]:
+def complete_tagged(text: str, tagged: Sequence[tuple[int, int, str]],
+                    lower_case_words: frozenset[str] = frozenset()) -> list[tuple[int, int, str] | None]:
     """`complete_names` for the tagger's (start, end, type) spans, each with the type of its completed name.
 
     Why: the tagger types the first word of many company names as a place or a nationality ("British" of
@@ -179,7 +181,7 @@ def complete_tagged(text: str, tagged: Sequence[tuple[int, int, str]]) -> list[t
     found only in part ("South" of "South Korea") becomes ORG too: nothing in the headline tells it from
     "British Steel".
     """
-    completed = complete_names(text, [(start, end) for start, end, _ in tagged])
+    completed = complete_names(text, [(start, end) for start, end, _ in tagged], lower_case_words)
     places = [(start, end) for start, end, entity_type in tagged if entity_type in PLACE_TYPES]
     result: list[tuple[int, int, str] | None] = []
     for (_, _, entity_type), span in zip(tagged, completed, strict=True):

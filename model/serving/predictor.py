@@ -113,7 +113,8 @@ def decide_sentiment(probs: list[float], negative_threshold: float | None = None
 class Predictor:
     def __init__(self, model, tokenizer, version: str, device: torch.device,  # noqa: ANN001
                  linker: Linker | None = None, batch_size: int | None = None,
-                 entity_negative_threshold: float | None = None) -> None:
+                 entity_negative_threshold: float | None = None,
+                 lower_case_words: frozenset[str] = frozenset()) -> None:
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
         self.version = version
@@ -123,6 +124,8 @@ class Predictor:
         self.max_length = model.config.max_length
         # metadata.json "decision": {"entity_negative_threshold": t} of the version; None = argmax
         self.entity_negative_threshold = entity_negative_threshold
+        # the version's casing.json: spans of only such words in a title-case headline are no names
+        self.lower_case_words = lower_case_words
 
     @classmethod
     def load(cls, registry_dir: Path, version: str | None = None, device: str = "auto",
@@ -133,13 +136,14 @@ class Predictor:
         (exported and cached in the version folder on first use, see model.serving.onnx_backend).
         `threads` defaults to the available cores.
         """
-        from model.serving.registry import load_metadata, load_model, resolve_version
+        from model.serving.registry import load_lower_case_words, load_metadata, load_model, resolve_version
 
         if backend not in ("torch", "onnx"):
             raise ValueError(f"backend must be 'torch' or 'onnx', not {backend!r}")
         resolved = resolve_version(Path(registry_dir), version)
         threads = threads or available_cores()
         threshold = (load_metadata(Path(registry_dir), resolved).get("decision") or {}).get("entity_negative_threshold")
+        casing = load_lower_case_words(Path(registry_dir), resolved)
         if backend == "onnx":
             if device == "cuda":
                 raise ValueError("the ONNX backend runs on CPU only; use backend='torch' for CUDA")
@@ -153,12 +157,13 @@ class Predictor:
             torch.set_num_threads(1)
             tokenizer = load_tokenizer(version_dir(Path(registry_dir), resolved))
             return cls(onnx_model, tokenizer, resolved, torch.device("cpu"), linker=linker,
-                       entity_negative_threshold=threshold)
+                       entity_negative_threshold=threshold, lower_case_words=casing)
         target = resolve_device(device)
         if target.type == "cpu":
             torch.set_num_threads(threads)
         model, tokenizer = load_model(Path(registry_dir), resolved)
-        return cls(model, tokenizer, resolved, target, linker=linker, entity_negative_threshold=threshold)
+        return cls(model, tokenizer, resolved, target, linker=linker, entity_negative_threshold=threshold,
+                   lower_case_words=casing)
 
     def predict(self, texts: list[str], batch_size: int | None = None) -> list[ArticleResult]:
         encoded = [encode_text(self.tokenizer, text, self.max_length) for text in texts]
@@ -214,7 +219,7 @@ class Predictor:
             tagged.append((item.offsets[positions[first]][0], item.offsets[end_token][1], entity_type))
         # the tagger cuts names short ("Kraft" of "Kraft Heinz"): one company, one key (model/network/spans.py)
         found: list[_Entity] = []
-        for name in complete_tagged(item.text, tagged):
+        for name in complete_tagged(item.text, tagged, self.lower_case_words):
             if name is not None:
                 start, end, entity_type = name
                 found.append(_Entity(start, end, entity_type, self.linker.link(item.text, start, end, entity_type)))

@@ -8,6 +8,7 @@ Layout::
             config.json             model.network.modeling.ModelConfig (incl. the encoder's BertConfig)
             tokenizer.json, ...     the tokenizer (a copy: a version loads without the encoder folder)
             metadata.json           metrics, data hashes, training profile, duration, created_at
+            casing.json             the words its training texts write in lower case (model/data/casing.py)
         LIVE                        the promoted version id (one line)
         LIVE.history                every promotion, oldest first (rollback walks it back)
 
@@ -32,6 +33,7 @@ HISTORY_FILE = "LIVE.history"
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
+CASING_FILE = "casing.json"
 
 
 class RegistryError(Exception):
@@ -68,8 +70,12 @@ def version_dir(registry_dir: Path, version: str) -> Path:
 
 
 def save_version(registry_dir: Path, model, tokenizer, metadata: dict[str, Any],  # noqa: ANN001
-                 version: str | None = None) -> str:
-    """Write a JointModel, its tokenizer and metadata as a new version; return its id."""
+                 version: str | None = None, lower_case_words: frozenset[str] | None = None) -> str:
+    """Write a JointModel, its tokenizer and metadata as a new version; return its id.
+
+    `lower_case_words` (TrainResult.lower_case_words) goes to casing.json; a version without it reads
+    title-case headlines as it did before that table existed.
+    """
     from safetensors.torch import save_file
 
     registry_dir = Path(registry_dir)
@@ -83,10 +89,21 @@ def save_version(registry_dir: Path, model, tokenizer, metadata: dict[str, Any],
     save_file(state, str(tmp / WEIGHTS_FILE))
     (tmp / CONFIG_FILE).write_text(json.dumps(model.config.to_dict(), indent=2), encoding="utf-8")
     tokenizer.save_pretrained(str(tmp))
+    if lower_case_words is not None:
+        (tmp / CASING_FILE).write_text(json.dumps({"lower_case_words": sorted(lower_case_words)}, indent=0),
+                                       encoding="utf-8")
     full_metadata = {"version": version, "created_at": datetime.now(timezone.utc).isoformat(), **metadata}
     (tmp / METADATA_FILE).write_text(json.dumps(full_metadata, indent=2, default=str), encoding="utf-8")
     os.rename(tmp, registry_dir / version)
     return version
+
+
+def load_lower_case_words(registry_dir: Path, version: str) -> frozenset[str]:
+    """The version's casing table (model/data/casing.py); empty for a version saved without one."""
+    path = version_dir(registry_dir, version) / CASING_FILE
+    if not path.is_file():
+        return frozenset()
+    return frozenset(json.loads(path.read_text(encoding="utf-8"))["lower_case_words"])
 
 
 def load_metadata(registry_dir: Path, version: str) -> dict[str, Any]:

@@ -137,7 +137,8 @@ def finetune(registry_dir: Path, data_dir: Path, version: str, steps: int, weigh
                 "note": (f"{version} fine-tuned on the tune event headlines" if extra else
                          f"{version} trained on for the same steps without event headlines (control)")
                 + " (python -m model.training.event_finetune run)"}
-    new_version = save_version(Path(registry_dir), result.model, result.tokenizer, metadata)
+    new_version = save_version(Path(registry_dir), result.model, result.tokenizer, metadata,
+                               lower_case_words=result.lower_case_words)
     return new_version, {**summary, "version": new_version, "dev_score": round(result.dev_score, 4),
                          "duration_s": round(result.duration_s, 1)}
 

@@ -32,6 +32,7 @@ import torch
 
 from finsent.paths import PROJECT_ROOT
 from model.network.collate import EncodedText, collate, encode_example, length_buckets
+from model.data.casing import lower_case_words
 from model.data.examples import EntitySpan, Example
 from model.training.evaluation import evaluate_examples, headline_score, predict_labels
 from model.network.features import bio_spans, first_subtoken_mask
@@ -174,6 +175,8 @@ class TrainResult:
     data_hashes: dict[str, dict[str, str]]
     history: list[dict[str, Any]] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
+    # the words its training texts write in lower case (model/data/casing.py), saved with the version
+    lower_case_words: frozenset[str] = frozenset()
 
     def metadata(self) -> dict[str, Any]:
         """What the registry stores about this run (metadata.json)."""
@@ -459,6 +462,7 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
         data_hashes=_data_hashes(corpus, config),
         history=history,
         config={k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+        lower_case_words=lower_case_words(example.text for examples in train_sets.values() for example in examples),
     )
 
 

@@ -215,7 +215,8 @@ def gate_candidate(result: Any, corpus: dict[str, Any], dev_cap: int | None, set
               "live_metrics": live_metrics, "gate_sets": {n: len(e) for n, e in evaluation.sets.items()},
               "gate_overlaps_selection": evaluation.overlaps_selection, "background": True}
     metadata = {**result.metadata(), "profile": PROFILE, "metrics": candidate_metrics, "retrain": record}
-    version = save_version(registry_dir, result.model, result.tokenizer, metadata)
+    version = save_version(registry_dir, result.model, result.tokenizer, metadata,
+                           lower_case_words=result.lower_case_words)
     say(f"gate: {decision.reason}")
     try:
         with session_factory(settings.database_url).begin() as session:

@@ -223,7 +223,8 @@ def run_retraining(options: RetrainOptions, settings: Settings, sessions: sessio
     }
     metadata = {**result.metadata(), "profile": config.profile, "metrics": report.candidate_metrics,
                 "data_sha256": data_hashes, "init_from": init_from, "retrain": decision_record}
-    version = save_version(registry_dir, result.model, result.tokenizer, metadata)
+    version = save_version(registry_dir, result.model, result.tokenizer, metadata,
+                           lower_case_words=result.lower_case_words)
     report.candidate_version = version
     if decision.promote:  # registry pointer + model_versions, the one path every promotion takes
         promote_live(registry_dir, version, reason=f"replaced by {version}", sessions=sessions)

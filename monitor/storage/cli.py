@@ -48,12 +48,22 @@ def rebuild_aggregates(model_version: str | None, entity_sentiment: str, ignore_
     """Recompute sentiment_aggregates from stored articles, outputs and mentions (replaces all rows)."""
     import time
 
+    from finsent.settings import get_settings
+    from model.serving.registry import RegistryError, load_lower_case_words
     from monitor.storage.db import session_factory
+    from monitor.storage.rebuild import newest_complete_version
     from monitor.storage.rebuild import rebuild_aggregates as rebuild
 
     began = time.perf_counter()
     with session_factory().begin() as session:
-        report = rebuild(session, model_version, entity_sentiment, ignore_precision)  # type: ignore[arg-type]
+        version = model_version or newest_complete_version(session)
+        try:  # names in title-case headlines are read with the version's casing table, as its worker did
+            casing = load_lower_case_words(get_settings().registry_dir, version)
+        except RegistryError:
+            casing = frozenset()
+            click.echo(f"{version} is not in the model registry: names completed without its casing table", err=True)
+        report = rebuild(session, version, entity_sentiment, ignore_precision,  # type: ignore[arg-type]
+                         lower_case_words=casing)
     click.echo(f"{report.articles} articles ({report.stories} stories) of {report.model_version}: "
                f"{report.rows} aggregate row updates in {time.perf_counter() - began:.0f} s")
 

@@ -71,7 +71,8 @@ def _articles(session: Session, version: str, chunk: int) -> Iterator[list[tuple
         yield list(batch)
 
 
-def _completed_mentions(text: str, mentions: Sequence[Any]) -> list[MentionSentiment]:
+def _completed_mentions(text: str, mentions: Sequence[Any],
+                        lower_case_words: frozenset[str] = frozenset()) -> list[MentionSentiment]:
     """Stored mentions with their names (and types) completed as the predictor now completes them.
 
     Why: mentions stored by an older predictor hold cut names ("Kraft" of "Kraft Heinz") and the place
@@ -79,7 +80,7 @@ def _completed_mentions(text: str, mentions: Sequence[Any]) -> list[MentionSenti
     scopes a new worker would (model/network/spans.py). Cashtag/ticker mentions are kept as they are.
     """
     named = [m for m in mentions if m.entity_type != "TICKER" and m.end_char <= len(text)]
-    names = complete_tagged(text, [(m.start_char, m.end_char, m.entity_type) for m in named])
+    names = complete_tagged(text, [(m.start_char, m.end_char, m.entity_type) for m in named], lower_case_words)
     completed = dict(zip((id(m) for m in named), names, strict=True))
     result = []
     for m in mentions:
@@ -94,8 +95,13 @@ def _completed_mentions(text: str, mentions: Sequence[Any]) -> list[MentionSenti
 
 def rebuild_aggregates(session: Session, model_version: str | None = None,
                        entity_sentiment: EntitySentiment = ENTITY_KEYS_SENTIMENT, ignore_precision: bool = False,
-                       sector_of: Callable[[str], str | None] | None = None, chunk: int = 5000) -> RebuildReport:
-    """Delete and recompute every aggregate row from one model version's outputs (caller owns the transaction)."""
+                       sector_of: Callable[[str], str | None] | None = None, chunk: int = 5000,
+                       lower_case_words: frozenset[str] = frozenset()) -> RebuildReport:
+    """Delete and recompute every aggregate row from one model version's outputs (caller owns the transaction).
+
+    `lower_case_words` is the version's casing table (registry.load_lower_case_words), as its predictor
+    used it on title-case headlines.
+    """
     version = model_version or newest_complete_version(session)
     session.execute(delete(SentimentAggregate))
     last_copy: dict[str, datetime] = {}  # story -> its latest copy so far (articles come in time order)
@@ -111,7 +117,8 @@ def rebuild_aggregates(session: Session, model_version: str | None = None,
             stored[m.article_id].append(m)
         deltas: dict[AggregateKey, AggregateDelta] = {}
         for row in batch:
-            mentions = _completed_mentions(model_text(row.headline, row.body), stored.get(row.id, []))
+            mentions = _completed_mentions(model_text(row.headline, row.body), stored.get(row.id, []),
+                                           lower_case_words)
             scopes = article_scopes(row.source, row.topic, row.sentiment_label, row.sentiment_score, row.tickers,
                                     mentions, sector_of, entity_keys=entity_sentiment)
             previous = last_copy.get(row.story_id)

@@ -152,6 +152,8 @@ def test_train_returns_best_checkpoint_and_resumes(tmp_path: Path) -> None:
     assert 0.0 <= result.metrics["phrasebank"]["sentiment"]["accuracy"] <= 1.0
     assert "f1" in result.metrics["conll"]["ner"]
     assert [h["step"] for h in result.history] == [2, 4]
+    # the casing table saved with the version: the training texts' lower-case words, no names
+    assert result.lower_case_words == frozenset(words)
     assert (tmp_path / "test" / "last.pt").is_file()
     assert list((tmp_path / "test" / "tensorboard").iterdir())
     resumed = train(TrainConfig(**{**config.__dict__, "max_steps": 6, "resume": True}), corpus=corpus)
