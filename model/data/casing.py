@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 # a word of a name or of running text: "Lowers", "Equal-Weight", "Valerie's", "U.S."
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019.-]*")
@@ -74,7 +74,7 @@ def lower_case_words(texts: Iterable[str], min_count: int = MIN_LOWER_COUNT,
                      if count >= min_count and count / (count + capitalised[word]) >= min_share)
 
 
-def only_lower_case_words(phrase: str, words: frozenset[str] | Sequence[str]) -> bool:
+def only_lower_case_words(phrase: str, words: frozenset[str]) -> bool:
     """Whether every word of `phrase` is one that running text writes in lower case ("Price Target")."""
     keys = [word_key(word) for word in text_words(phrase)]
     return bool(keys) and all(key in words for key in keys)

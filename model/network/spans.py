@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from model.data.casing import is_title_case, only_lower_case_words
+from model.data.casing import is_title_case, only_lower_case_words, word_key
 
 # Words that follow or precede a company name without being part of it (compared lower case).
 ROLE_WORDS = frozenset({
@@ -50,11 +50,8 @@ _MAX_EXTRA_WORDS = 3
 PLACE_TYPES = frozenset({"LOC", "MISC"})
 
 
-_POSSESSIVE = re.compile(r"['\u2019]s?$")
-
-
 def _is_name_word(word: str) -> bool:
-    return bool(_TITLE_WORD.fullmatch(word)) and _POSSESSIVE.sub("", word.lower()) not in _NOT_NAME_WORDS
+    return bool(_TITLE_WORD.fullmatch(word)) and word_key(word) not in _NOT_NAME_WORDS
 
 
 def _extend_right(text: str, end: int) -> int:
