@@ -44,7 +44,10 @@ def current() -> None:
                    "(the worker's choice; tickers always use the entity's).")
 @click.option("--ignore-precision", is_flag=True,
               help="Put date-only articles in minute and hour buckets too (the behaviour before migration 0002).")
-def rebuild_aggregates(model_version: str | None, entity_sentiment: str, ignore_precision: bool) -> None:
+@click.option("--without-known-names", is_flag=True,
+              help="Count only the names the tagger found, not known names it missed (monitor/storage/known_names.py).")
+def rebuild_aggregates(model_version: str | None, entity_sentiment: str, ignore_precision: bool,
+                       without_known_names: bool) -> None:
     """Recompute sentiment_aggregates from stored articles, outputs and mentions (replaces all rows)."""
     import time
 
@@ -63,7 +66,7 @@ def rebuild_aggregates(model_version: str | None, entity_sentiment: str, ignore_
             casing = frozenset()
             click.echo(f"{version} is not in the model registry: names completed without its casing table", err=True)
         report = rebuild(session, version, entity_sentiment, ignore_precision,  # type: ignore[arg-type]
-                         lower_case_words=casing)
+                         lower_case_words=casing, known_names=not without_known_names)
     click.echo(f"{report.articles} articles ({report.stories} stories) of {report.model_version}: "
                f"{report.rows} aggregate row updates in {time.perf_counter() - began:.0f} s")
 

@@ -37,6 +37,7 @@ from monitor.storage.aggregates import (
     accumulate,
     article_scopes,
 )
+from monitor.storage.known_names import KnownNames
 from monitor.storage.models import Article, EntityMention, ModelOutput, SentimentAggregate
 from monitor.storage.writes import STORY_WINDOW, upsert_aggregates
 
@@ -96,15 +97,18 @@ def _completed_mentions(text: str, mentions: Sequence[Any],
 def rebuild_aggregates(session: Session, model_version: str | None = None,
                        entity_sentiment: EntitySentiment = ENTITY_KEYS_SENTIMENT, ignore_precision: bool = False,
                        sector_of: Callable[[str], str | None] | None = None, chunk: int = 5000,
-                       lower_case_words: frozenset[str] = frozenset()) -> RebuildReport:
+                       lower_case_words: frozenset[str] = frozenset(), known_names: bool = True) -> RebuildReport:
     """Delete and recompute every aggregate row from one model version's outputs (caller owns the transaction).
 
     `lower_case_words` is the version's casing table (registry.load_lower_case_words), as its predictor
-    used it on title-case headlines.
+    used it on title-case headlines. `known_names` also counts each article toward the names the tagger
+    found in the articles before it (monitor/storage/known_names.py), as the worker does; the worker
+    learns a batch at a time, the rebuild an article at a time.
     """
     version = model_version or newest_complete_version(session)
     session.execute(delete(SentimentAggregate))
     last_copy: dict[str, datetime] = {}  # story -> its latest copy so far (articles come in time order)
+    names = KnownNames() if known_names else None
     articles = rows = stories = 0
     for batch in _articles(session, version, chunk):
         ids = [row.id for row in batch]
@@ -119,6 +123,10 @@ def rebuild_aggregates(session: Session, model_version: str | None = None,
         for row in batch:
             mentions = _completed_mentions(model_text(row.headline, row.body), stored.get(row.id, []),
                                            lower_case_words)
+            if names is not None:
+                recalled = names.recall(row.headline, mentions, row.sentiment_label, row.sentiment_score)
+                names.observe(row.headline, [(m.text, m.entity_type) for m in mentions])
+                mentions += recalled
             scopes = article_scopes(row.source, row.topic, row.sentiment_label, row.sentiment_score, row.tickers,
                                     mentions, sector_of, entity_keys=entity_sentiment)
             previous = last_copy.get(row.story_id)

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from model.network.results import ArticleResult
 from monitor.contract import NewsItem
 from monitor.storage.aggregates import AggregateDelta, AggregateKey, MentionSentiment, accumulate, article_scopes
+from monitor.storage.known_names import KnownNames
 from monitor.storage.models import Article, EntityMention, ModelOutput, SentimentAggregate
 
 if TYPE_CHECKING:  # only a type here: storage needs no Kafka client at run time
@@ -50,14 +51,22 @@ class StoreReport:
     new_stories: int  # articles that open a story: no copy of their headline within STORY_WINDOW
     outputs: int  # model output rows written
     mentions: int  # entity mention rows written
+    # (headline, the tagger's (text, type) names) of each inserted article in publication order, for
+    # KnownNames.observe once the transaction has committed
+    inserted_names: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 def store_scored_batch(
     session: Session,
     items: Sequence[ScoredPair],
     sector_of: Callable[[str], str | None] | None = None,
+    known_names: KnownNames | None = None,
 ) -> StoreReport:
-    """Upsert one scored batch; the caller owns the transaction (`with factory.begin()`)."""
+    """Upsert one scored batch; the caller owns the transaction (`with factory.begin()`).
+
+    With `known_names`, an inserted article also counts toward the known names its tagger missed
+    (monitor/storage/known_names.py); the caller teaches it the batch after the commit.
+    """
     unique: dict[str, ScoredPair] = {}
     # Sorted by id: concurrent workers touch rows in one order, so they cannot deadlock.
     for pair in sorted(items, key=lambda pair: pair[0].id or ""):
@@ -99,14 +108,16 @@ def store_scored_batch(
 
     deltas: dict[AggregateKey, AggregateDelta] = {}
     for item, result in inserted:
-        scopes = article_scopes(
-            item.source, result.topic, result.sentiment_label, result.sentiment_score, item.tickers,
-            [MentionSentiment(e.text, e.ticker, e.sentiment_label, e.sentiment_score, e.entity_type)
-             for e in result.entities], sector_of,
-        )
+        mentions = [MentionSentiment(e.text, e.ticker, e.sentiment_label, e.sentiment_score, e.entity_type)
+                    for e in result.entities]
+        if known_names is not None:
+            mentions += known_names.recall(item.headline, mentions, result.sentiment_label, result.sentiment_score)
+        scopes = article_scopes(item.source, result.topic, result.sentiment_label, result.sentiment_score,
+                                item.tickers, mentions, sector_of)
         accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids,
                    precision=item.published_precision, source=item.source)
     upsert_aggregates(session, deltas)
+    in_order = sorted(inserted, key=lambda pair: (pair[0].published_at, pair[0].id or ""))
 
     return StoreReport(
         inserted_articles=len(inserted),
@@ -114,6 +125,8 @@ def store_scored_batch(
         new_stories=len(new_story_ids),
         outputs=len(written_outputs),
         mentions=mentions,
+        inserted_names=tuple((item.headline, tuple((e.text, e.entity_type) for e in result.entities))
+                             for item, result in in_order),
     )
 
 

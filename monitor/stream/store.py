@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.storage.db import make_engine
+from monitor.storage.known_names import KnownNames
 from monitor.storage.writes import StoreReport, store_scored_batch
 from monitor.stream import metrics
 from monitor.wire import DeadLetter, ScoredPair, rejected_item
@@ -34,10 +35,19 @@ def worker_engine(url: str) -> Engine:
         "keepalives_count": 3})
 
 
-def store_once(factory: sessionmaker[Session], pairs: Sequence[ScoredPair]) -> StoreReport:
-    """One transaction: commit or roll back the whole batch."""
+def store_once(factory: sessionmaker[Session], pairs: Sequence[ScoredPair],
+               known_names: KnownNames | None = None) -> StoreReport:
+    """One transaction: commit or roll back the whole batch.
+
+    `known_names` learns the batch's tagged names only after the commit: a batch rolled back and
+    re-delivered is learned once.
+    """
     with factory.begin() as session:
-        return store_scored_batch(session, pairs)
+        report = store_scored_batch(session, pairs, known_names=known_names)
+    if known_names is not None:
+        for headline, names in report.inserted_names:
+            known_names.observe(headline, names)
+    return report
 
 
 def is_transient(error: Exception) -> bool:

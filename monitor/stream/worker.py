@@ -25,6 +25,7 @@ import signal
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import faust
@@ -212,7 +213,8 @@ def build_runtime(max_messages: int | None, timeout_s: float | None, max_batch: 
 
     from monitor.retrain.records import repair_at_start
     from monitor.stream.live_model import LiveModel
-    from monitor.stream.store import StoreRetry, worker_engine
+    from monitor.storage.known_names import known_names_from_store
+    from monitor.stream.store import StoreRetry, store_once, worker_engine
 
     control = RunControl(max_messages, timeout_s)
     model = LiveModel.from_registry(settings.registry_dir, settings.device, settings.model_backend)
@@ -221,8 +223,11 @@ def build_runtime(max_messages: int | None, timeout_s: float | None, max_batch: 
              settings.registry_dir, model.backend, settings.model_backend)
     repair_at_start(settings.registry_dir, settings.database_url)  # model_versions follows the registry
     factory = sessionmaker(worker_engine(settings.database_url), expire_on_commit=False)
+    with factory() as session:  # names the tagger found in the stored history (monitor/storage/known_names.py)
+        known_names = known_names_from_store(session)
+    log.info("%d names known from the stored history", sum(map(known_names.is_known, known_names.tagged)))
     store = StoreRetry(factory, ThreadPoolExecutor(1, thread_name_prefix="store"),
-                       should_give_up=lambda: control.give_up)
+                       should_give_up=lambda: control.give_up, store=partial(store_once, known_names=known_names))
 
     async def not_bound(events: Sequence[Any]) -> None:  # replaced by the agent with its stream's ack
         raise RuntimeError("ack used before the agent started")

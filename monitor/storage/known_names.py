@@ -1,0 +1,145 @@
+"""Names the tagger has found before, counted again in the headlines where it misses them.
+
+The tagger reads an uncased encoder's view of a headline, so a company name that opens a sentence-case
+headline is often not tagged at all: on Carillion's first crisis day (15 January 2018) it found the name
+in none of four Guardian headlines ("Carillion in crisis as outsourcing operation crumbles under debt"),
+though it had tagged `Carillion` in other headlines before; "WeWork delays IPO after frosty investor
+response" and "Wirecard scrambles to find missing USD 2.1 billion" went the same way. Alert rules count
+stories per entity key, so the first day of a burst looked like one story, and the alert came a day or
+more later (docs/alerts.md, "Names the tagger found before").
+
+`KnownNames` keeps, from the stream itself, how often each entity key was tagged and how often its words
+stood capitalised in a headline at all. In a sentence-case headline (where capitals mark names) a run
+of capitalised words whose key was tagged at least MIN_TAGGED times, in at least MIN_SHARE of the
+headlines that held it, counts as a mention of that name. This is the label-consistency idea of
+two-stage NER (Krishnan and Manning, "An effective two-stage model for exploiting non-local
+dependencies in named entity recognition", ACL 2006), with the corpus's earlier tags as the first stage.
+It only ever learns from the past: a headline is read with the names known before it, and what the
+tagger found in it is learned after its batch is stored.
+
+Recalled names count in the aggregates (the alert rules' series) only; they are not stored as entity
+mentions, so the dashboard's mention lists show what the model found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from model.data.casing import is_title_case
+from model.network.spans import CALENDAR_WORDS, PLACE_TYPES, ROLE_WORDS
+from monitor.storage.aggregates import MentionSentiment, entity_key
+from monitor.storage.models import Article, EntityMention
+
+MIN_TAGGED = 2  # headlines in which the tagger found the name before it is trusted elsewhere
+MIN_SHARE = 0.3  # of the headlines that held its words capitalised: "Business" (of "Business live") is not
+MAX_WORDS = 4  # the longest run of capitalised words looked up
+LOOKBACK = timedelta(days=90)  # the stored history a worker learns from at start (from its newest article)
+MAX_KEYS = 200_000  # past this many keys, those tagged too rarely to be known are forgotten (a bounded worker)
+
+_CAPITALISED = re.compile(r"[A-Z][\w&'\u2019.-]*")  # "Carillion", "WeWork", "PG&E", "Valerie's"
+_TOKEN = re.compile(r"\S+")
+_TRAILING = ",;:!?)\""  # punctuation that ends a run of name words
+
+
+def capitalised_runs(headline: str) -> list[tuple[int, int]]:
+    """(start, end) of every run of one to MAX_WORDS capitalised words, punctuation ending a run."""
+    tokens = [(m.start(), m.group()) for m in _TOKEN.finditer(headline)]
+    runs: list[tuple[int, int]] = []
+    for first in range(len(tokens)):
+        for start, token in tokens[first:first + MAX_WORDS]:
+            word = token.rstrip(_TRAILING)
+            if not _CAPITALISED.fullmatch(word):
+                break
+            runs.append((tokens[first][0], start + len(word)))
+            if word != token:
+                break
+    return runs
+
+
+@dataclass
+class KnownNames:
+    """Per entity key: headlines where the tagger found it, headlines where its words stood capitalised,
+    and the types it was tagged with."""
+
+    tagged: Counter[str] = field(default_factory=Counter)
+    seen: Counter[str] = field(default_factory=Counter)
+    types: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def is_known(self, key: str) -> bool:
+        tagged = self.tagged[key]
+        return tagged >= MIN_TAGGED and tagged >= MIN_SHARE * max(self.seen[key], tagged)
+
+    def recall(self, headline: str, mentions: Sequence[MentionSentiment], label: str,
+               score: float) -> list[MentionSentiment]:
+        """Known names in `headline` that `mentions` lack, each with the article's sentiment.
+
+        Only in sentence case: in a title-case or all-capitals headline every word is capitalised, and
+        "Target", "Next" or "Neutral" would be names. Longest runs first; a run that overlaps a tagged
+        name, names a place (by the type it was tagged with most) or is a role or calendar word is skipped.
+        """
+        if is_title_case(headline) or not any(c.islower() for c in headline):
+            return []
+        taken = [(start, start + len(m.text)) for m in mentions if (start := headline.find(m.text)) >= 0]
+        keys = {entity_key(m.text) for m in mentions}
+        found: list[MentionSentiment] = []
+        for start, end in sorted(capitalised_runs(headline), key=lambda run: run[0] - run[1]):
+            key = entity_key(headline[start:end])
+            if (key is None or key in keys or len(key) < 2 or key in ROLE_WORDS or key in CALENDAR_WORDS
+                    or not self.is_known(key) or any(start < t_end and t_start < end for t_start, t_end in taken)):
+                continue
+            entity_type = self.types[key].most_common(1)[0][0]
+            if entity_type in PLACE_TYPES:
+                continue
+            taken.append((start, end))
+            keys.add(key)
+            found.append(MentionSentiment(headline[start:end], None, label, score, entity_type))
+        return found
+
+    def observe(self, headline: str, names: Iterable[tuple[str, str]]) -> None:
+        """Learn from one stored article: the (text, type) of the names the tagger found in it."""
+        tagged: set[str] = set()
+        for text, entity_type in names:
+            if entity_type != "TICKER" and (key := entity_key(text)) is not None:
+                tagged.add(key)
+                self.types[key][entity_type] += 1
+        self.tagged.update(tagged)
+        if len(self.tagged) > MAX_KEYS:
+            self._forget_rare()
+        self.seen.update({key for start, end in capitalised_runs(headline)
+                          if (key := entity_key(headline[start:end])) is not None and key in self.tagged})
+
+    def _forget_rare(self) -> None:
+        rare = [key for key, count in self.tagged.items() if count < MIN_TAGGED]
+        for key in rare:
+            del self.tagged[key], self.types[key]
+            self.seen.pop(key, None)
+
+
+def known_names_from_store(session: Session, lookback: timedelta = LOOKBACK) -> KnownNames:
+    """What a worker knows at start: the stored articles of the `lookback` before the newest, in order.
+
+    Why from the store: the counts follow what was committed, so a restarted worker, or one of several,
+    knows what the stored history taught, and a batch rolled back taught nothing.
+    """
+    names = KnownNames()
+    newest: datetime | None = session.scalar(select(func.max(Article.published_at)))
+    if newest is None:
+        return names
+    since = newest - lookback
+    found: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)  # article -> (text, type), any version
+    for article_id, text, entity_type in session.execute(
+            select(EntityMention.article_id, EntityMention.text, EntityMention.entity_type)
+            .where(EntityMention.published_at >= since)):
+        found[article_id].add((text, entity_type))
+    for article_id, headline in session.execute(
+            select(Article.id, Article.headline).where(Article.published_at >= since)
+            .order_by(Article.published_at, Article.id)):
+        names.observe(headline, sorted(found.get(article_id, ())))
+    return names
