@@ -24,6 +24,7 @@ from monitor.alerts.payload import webhook_payload
 from monitor.alerts.rules_file import RulesFile, RuleSpec
 from monitor.alerts.series import Bucket, Observation, build_observations, load_range, query_range
 from monitor.storage.aggregates import entity_key
+from monitor.storage.known_names import names_in
 from monitor.storage.models import Alert as AlertRow
 from monitor.storage.models import (
     AlertGroup,
@@ -104,7 +105,12 @@ def top_articles(session: Session, rule: RuleSpec, key: str, start: datetime, en
         candidates = session.execute(select(EntityMention.article_id, EntityMention.text).where(
             EntityMention.published_at >= start, EntityMention.published_at < end,
             func.lower(EntityMention.text).contains(key, autoescape=True))).all()
-        query = query.where(Article.id.in_({m.article_id for m in candidates if entity_key(m.text) == key}))
+        named = {m.article_id for m in candidates if entity_key(m.text) == key}
+        if kind == "entity":  # and the headlines counted on a known name the tagger missed (known_names.py)
+            named |= {a.id for a in session.execute(select(Article.id, Article.headline).where(
+                Article.published_at >= start, Article.published_at < end,
+                func.lower(Article.headline).contains(key, autoescape=True))) if key in names_in(a.headline)}
+        query = query.where(Article.id.in_(named))
     elif kind == "topic" and key.isdigit():
         query = query.where(ModelOutput.topic == int(key))
     elif kind == "source":

@@ -18,7 +18,8 @@ It only ever learns from the past: a headline is read with the names known befor
 tagger found in it is learned after its batch is stored.
 
 Recalled names count in the aggregates (the alert rules' series) only; they are not stored as entity
-mentions, so the dashboard's mention lists show what the model found.
+mentions, so the dashboard's mention lists show what the model found. An alert's top articles
+(monitor/alerts/store.py) look for its key in the window's headlines with `names_in` as well.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ def capitalised_runs(headline: str) -> list[tuple[int, int]]:
             if word != token:
                 break
     return runs
+
+
+def names_in(headline: str) -> set[str]:
+    """The entity keys of every run of capitalised words: all the names a headline could be counted on."""
+    return {key for start, end in capitalised_runs(headline) if (key := entity_key(headline[start:end])) is not None}
 
 
 @dataclass
@@ -112,8 +118,7 @@ class KnownNames:
         self.tagged.update(tagged)
         if len(self.tagged) > MAX_KEYS:
             self._forget_rare()
-        self.seen.update({key for start, end in capitalised_runs(headline)
-                          if (key := entity_key(headline[start:end])) is not None and key in self.tagged})
+        self.seen.update(key for key in names_in(headline) if key in self.tagged)
 
     def _forget_rare(self) -> None:
         rare = [key for key, count in self.tagged.items() if count < MIN_TAGGED]

@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from model.network.results import ArticleResult, EntityResult
 from monitor.contract import NewsItem
+from monitor.alerts.rules_file import load_rules
+from monitor.alerts.store import top_articles
 from monitor.storage.db import session_factory
 from monitor.storage.known_names import known_names_from_store
 from monitor.storage.models import SentimentAggregate
@@ -58,9 +60,13 @@ def test_a_missed_name_counts_once_known_from_the_store_and_in_a_rebuild(own_dat
     store_once(factory, day_one, known_names=names)
     store_once(factory, day_one, known_names=names)  # re-delivered: neither counted nor learned again
     assert names.tagged["carillion"] == 2
+    daily_rule = next(r for r in load_rules("monitor/alerts/rules.example.yaml").rules
+                      if r.scope.kind == "entity" and r.window == timedelta(days=1))
     with factory() as session:
         assert carillion_daily(session)[DAY] == 2  # the tagger found neither
+        evidence = top_articles(session, daily_rule, "carillion", DAY, DAY + timedelta(days=1), lambda _: None)
         restarted = known_names_from_store(session)
+    assert sorted(a["headline"] for a in evidence) == sorted(item.headline for item, _ in day_one)  # an alert's top
     assert (restarted.tagged["carillion"], restarted.is_known("carillion")) == (2, True)
 
     with factory.begin() as session:
