@@ -100,20 +100,22 @@ def store_scored_batch(
         if item.id in scored_now
         for entity in result.entities
     ]
-    mentions = 0
+    mention_count = 0
     if mention_rows:
-        mentions = len(session.scalars(
+        mention_count = len(session.scalars(
             insert(EntityMention.__table__).on_conflict_do_nothing().returning(EntityMention.id), mention_rows
         ).all())
 
     deltas: dict[AggregateKey, AggregateDelta] = {}
     for item, result in inserted:
-        mentions = [MentionSentiment(e.text, e.ticker, e.sentiment_label, e.sentiment_score, e.entity_type)
-                    for e in result.entities]
+        article_mentions = [MentionSentiment(e.text, e.ticker, e.sentiment_label, e.sentiment_score, e.entity_type)
+                            for e in result.entities]
         if known_names is not None:
-            mentions += known_names.recall(item.headline, mentions, result.sentiment_label, result.sentiment_score)
+            article_mentions += known_names.recall(
+                item.headline, article_mentions, result.sentiment_label, result.sentiment_score
+            )
         scopes = article_scopes(item.source, result.topic, result.sentiment_label, result.sentiment_score,
-                                item.tickers, mentions, sector_of)
+                                item.tickers, article_mentions, sector_of)
         accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids,
                    precision=item.published_precision, source=item.source)
     upsert_aggregates(session, deltas)
@@ -124,7 +126,7 @@ def store_scored_batch(
         duplicate_articles=len(items) - len(inserted),
         new_stories=len(new_story_ids),
         outputs=len(written_outputs),
-        mentions=mentions,
+        mentions=mention_count,
         inserted_names=tuple((item.headline, tuple((e.text, e.entity_type) for e in result.entities))
                              for item, result in in_order),
     )
