@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from finsent.paths import PROJECT_ROOT
@@ -77,9 +77,10 @@ class Settings(BaseSettings):
     )
 
     # --- Kafka -----------------------------------------------------------
+    # Unset: the local broker's listener (kafka_port), so moving the broker moves its clients too.
     kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:19092",
-        description="Comma-separated host:port list of Kafka brokers.",
+        "",
+        description="Comma-separated host:port list of Kafka brokers (default: 127.0.0.1:<kafka_port>).",
     )
     kafka_port: int = Field(19092, ge=1, le=65535, description="Port of the local broker's client listener.")
     kafka_controller_port: int = Field(19093, ge=1, le=65535, description="Port of the local KRaft controller.")
@@ -95,9 +96,10 @@ class Settings(BaseSettings):
                               description="Kafka consumer group shared by all stream workers (scale out by adding workers).")
 
     # --- PostgreSQL -------------------------------------------------------
+    # Unset: the local server's database (postgres_port), so moving the server moves its clients too.
     database_url: str = Field(
-        "postgresql+psycopg2://finsent@127.0.0.1:55432/finsent",
-        description="SQLAlchemy URL of the PostgreSQL database.",
+        "",
+        description="SQLAlchemy URL of the PostgreSQL database (default: the local server on postgres_port).",
     )
     postgres_port: int = Field(55432, ge=1, le=65535, description="Port of the local PostgreSQL started by `stack up`.")
 
@@ -148,6 +150,8 @@ class Settings(BaseSettings):
     @field_validator("kafka_bootstrap_servers")
     @classmethod
     def _check_bootstrap(cls, value: str) -> str:
+        if not value:  # unset: the local broker (_local_services_follow_their_ports)
+            return value
         for server in value.split(","):
             host, sep, port = server.strip().rpartition(":")
             if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -157,9 +161,25 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
+        if not value:  # unset: the local server (_local_services_follow_their_ports)
+            return value
         if not value.startswith(("postgresql://", "postgresql+psycopg2://")):
             raise ValueError("expected a PostgreSQL URL such as postgresql+psycopg2://user@host:5432/dbname")
         return value
+
+    @model_validator(mode="after")
+    def _local_services_follow_their_ports(self) -> Settings:
+        """Clients left unset connect to the local services at their configured ports.
+
+        Why: `FINSENT_KAFKA_PORT=29092` alone used to move the broker `stack up` starts while every
+        client still dialled 19092 (and the same for PostgreSQL), which reached another checkout's
+        services where one ran, or nothing. An explicit URL or server list still wins.
+        """
+        if not self.kafka_bootstrap_servers:
+            self.kafka_bootstrap_servers = f"127.0.0.1:{self.kafka_port}"
+        if not self.database_url:
+            self.database_url = f"postgresql+psycopg2://finsent@127.0.0.1:{self.postgres_port}/finsent"
+        return self
 
     @field_validator("retention_hourly_aggregates", "retention_daily_aggregates")
     @classmethod

@@ -25,6 +25,22 @@ def test_env_var_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.device == "cpu"
 
 
+def test_clients_follow_the_local_services_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("FINSENT_KAFKA_BOOTSTRAP_SERVERS", "FINSENT_DATABASE_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("FINSENT_KAFKA_PORT", "29092")
+    monkeypatch.setenv("FINSENT_POSTGRES_PORT", "56432")
+    moved = load_settings()
+    assert moved.kafka_servers == ["127.0.0.1:29092"]
+    assert moved.database_url == "postgresql+psycopg2://finsent@127.0.0.1:56432/finsent"
+
+    monkeypatch.setenv("FINSENT_KAFKA_BOOTSTRAP_SERVERS", "broker:9092")
+    monkeypatch.setenv("FINSENT_DATABASE_URL", "postgresql://analyst@db:5432/news")
+    explicit = load_settings()  # a named server wins over the local one's port
+    assert explicit.kafka_servers == ["broker:9092"]
+    assert explicit.database_url == "postgresql://analyst@db:5432/news"
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
