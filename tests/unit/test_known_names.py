@@ -40,12 +40,25 @@ def test_a_name_needs_enough_tags_before_it_is_known() -> None:
     assert recalled(names, "Carillion in crisis as outsourcing operation crumbles under debt") == []
 
 
-def test_a_name_mostly_left_untagged_is_not_known() -> None:
-    # "Business live ..." once tagged, many times not: capitals there do not mark a company
+def test_a_common_word_mostly_left_untagged_is_not_known() -> None:
+    # "Business live ..." tagged now and then: capitals there do not mark a company, and the stream writes
+    # "business" in lower case elsewhere
     names = taught(*[("Business live: markets fall", [("Business", "ORG")])] * 2,
-                   *[("Business live: oil rises", [])] * 8)
+                   *[("Business live: oil rises", [])] * 8,
+                   *[("UK business confidence falls", [])] * 3)
     assert not names.is_known("business")
     assert recalled(names, "Business live: shares slide") == []
+
+
+def test_a_name_never_written_in_lower_case_is_known_from_fewer_tags() -> None:
+    # a weaker tagger finds "Facebook" in one headline of five; the stream never writes it in lower case
+    names = taught(*[("Investors punish Facebook over data breach", [("Facebook", "ORG")])] * 2,
+                   *[("Lawmakers summon Facebook over data breach", [])] * 8)
+    assert names.is_known("facebook")
+    assert recalled(names, "UK investigates Facebook over data breach") == ["Facebook"]
+    rarely = taught(*[("Investors punish Facebook over data breach", [("Facebook", "ORG")])] * 2,
+                    *[("Lawmakers summon Facebook over data breach", [])] * 28)
+    assert not rarely.is_known("facebook")  # under MIN_SHARE_CASED
 
 
 def test_nothing_is_recalled_in_title_case_or_capitals() -> None:
