@@ -47,7 +47,7 @@ MIN_SHARE = 0.3  # of the headlines that held its words capitalised: "Business" 
 MIN_SHARE_CASED = 0.1
 MAX_WORDS = 4  # the longest run of capitalised words looked up
 LOOKBACK = timedelta(days=90)  # the stored history a worker learns from at start (from its newest article)
-MAX_KEYS = 200_000  # past this many keys, those tagged too rarely to be known are forgotten (a bounded worker)
+MAX_KEYS = 200_000  # past this many keys (or words) the rarest are forgotten (a bounded worker)
 
 _CAPITALISED = re.compile(r"[A-Z][\w&'\u2019.-]*")  # "Carillion", "WeWork", "PG&E", "Valerie's"
 _TOKEN = re.compile(r"\S+")
@@ -140,11 +140,23 @@ class KnownNames:
         if _case_marks_names(headline):
             for word in text_words(headline)[1:]:
                 (self.capitalised_words if word[0].isupper() else self.lower_words)[word_key(word)] += 1
+            if len(self.lower_words) + len(self.capitalised_words) > MAX_KEYS:
+                self._forget_rare_words()
+
+    def _forget_rare_words(self) -> None:
+        """Keep the words seen most often, half the cap in all: a bounded worker that trims seldom."""
+        for counts in (self.lower_words, self.capitalised_words):
+            kept = dict(counts.most_common(MAX_KEYS // 4))
+            counts.clear()
+            counts.update(kept)
 
     def _forget_rare(self) -> None:
-        rare = [key for key, count in self.tagged.items() if count < MIN_TAGGED]
-        for key in rare:
-            del self.tagged[key], self.types[key]
+        """Keep the half of the cap's keys tagged most often (the rarest cannot be known yet), so a worker
+        past the cap trims once in a long while, not at every headline."""
+        kept = {key for key, _ in self.tagged.most_common(MAX_KEYS // 2)}
+        for key in [key for key in self.tagged if key not in kept]:
+            del self.tagged[key]
+            self.types.pop(key, None)
             self.seen.pop(key, None)
 
 

@@ -89,3 +89,4 @@ def test_a_long_running_worker_forgets_rare_keys_past_the_cap(monkeypatch) -> No
     names = taught(*CARILLION_TAGGED, ("Acme Widgets files for bankruptcy", [("Acme Widgets", "ORG")]),
                    ("Beta Corp cuts jobs", [("Beta Corp", "ORG")]), ("Gamma plc warns", [("Gamma", "ORG")]))
     assert set(names.tagged) == {"carillion"} and names.is_known("carillion")
+    assert len(names.lower_words) + len(names.capitalised_words) <= known_names.MAX_KEYS
