@@ -47,7 +47,7 @@ def text_words(text: str) -> list[str]:
     return [match.group() for match in _WORD.finditer(text)]
 
 
-def _says_by_case(text: str) -> bool:
+def case_marks_names(text: str) -> bool:
     """Whether a text's capitals mark names: it has lower-case letters and is not written in title case."""
     return any(c.islower() for c in text) and not is_title_case(text)
 
@@ -59,7 +59,7 @@ def lower_case_words(texts: Iterable[str], min_count: int = MIN_LOWER_COUNT,
     lower: Counter[str] = Counter()
     capitalised: Counter[str] = Counter()
     for text in texts:
-        if not _says_by_case(text):
+        if not case_marks_names(text):
             continue
         for index, match in enumerate(_WORD.finditer(text)):
             before = text[:match.start()].rstrip()

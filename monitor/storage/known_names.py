@@ -13,8 +13,8 @@ stood capitalised in a headline at all. In a sentence-case headline (where capit
 of capitalised words whose key was tagged at least MIN_TAGGED times, in at least MIN_SHARE of the
 headlines that held it, counts as a mention of that name; a weaker tagger finds a name less often
 ("Facebook" in 18% of its headlines), so MIN_SHARE_CASED is enough for a name with a word that the stream's
-own sentence-case headlines never write in lower case (the casing statistics of model/data/casing.py,
-kept as the stream goes). This is the label-consistency idea of
+own sentence-case headlines do not mostly write in lower case (the casing statistics of
+model/data/casing.py, kept as the stream goes). This is the label-consistency idea of
 two-stage NER (Krishnan and Manning, "An effective two-stage model for exploiting non-local
 dependencies in named entity recognition", ACL 2006), with the corpus's earlier tags as the first stage.
 It only ever learns from the past: a headline is read with the names known before it, and what the
@@ -36,14 +36,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from model.data.casing import MIN_LOWER_COUNT, MIN_LOWER_SHARE, is_title_case, text_words, word_key
+from model.data.casing import MIN_LOWER_COUNT, MIN_LOWER_SHARE, case_marks_names, text_words, word_key
 from model.network.spans import CALENDAR_WORDS, PLACE_TYPES, ROLE_WORDS
 from monitor.storage.aggregates import MentionSentiment, entity_key
 from monitor.storage.models import Article, EntityMention
 
 MIN_TAGGED = 2  # headlines in which the tagger found the name before it is trusted elsewhere
 MIN_SHARE = 0.3  # of the headlines that held its words capitalised: "Business" (of "Business live") is not
-# ... or this share, for a name with a word the stream never writes in lower case ("Facebook", not "Business")
+# ... or this share, for a name with a word the stream does not mostly write in lower case ("Facebook")
 MIN_SHARE_CASED = 0.1
 MAX_WORDS = 4  # the longest run of capitalised words looked up
 LOOKBACK = timedelta(days=90)  # the stored history a worker learns from at start (from its newest article)
@@ -108,7 +108,7 @@ class KnownNames:
         "Target", "Next" or "Neutral" would be names. Longest runs first; a run that overlaps a tagged
         name, names a place (by the type it was tagged with most) or is a role or calendar word is skipped.
         """
-        if not _case_marks_names(headline):
+        if not case_marks_names(headline):
             return []
         taken = [(start, start + len(m.text)) for m in mentions if (start := headline.find(m.text)) >= 0]
         keys = {entity_key(m.text) for m in mentions}
@@ -137,7 +137,7 @@ class KnownNames:
         if len(self.tagged) > MAX_KEYS:
             self._forget_rare()
         self.seen.update(key for key in names_in(headline) if key in self.tagged)
-        if _case_marks_names(headline):
+        if case_marks_names(headline):
             for word in text_words(headline)[1:]:
                 (self.capitalised_words if word[0].isupper() else self.lower_words)[word_key(word)] += 1
             if len(self.lower_words) + len(self.capitalised_words) > MAX_KEYS:
@@ -158,11 +158,6 @@ class KnownNames:
             del self.tagged[key]
             self.types.pop(key, None)
             self.seen.pop(key, None)
-
-
-def _case_marks_names(headline: str) -> bool:
-    """Sentence case: not title case, not all capitals. Elsewhere "Target", "Next" or "Neutral" look like names."""
-    return any(c.islower() for c in headline) and not is_title_case(headline)
 
 
 def known_names_from_store(session: Session, lookback: timedelta = LOOKBACK) -> KnownNames:
