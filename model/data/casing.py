@@ -52,26 +52,34 @@ def case_marks_names(text: str) -> bool:
     return any(c.islower() for c in text) and not is_title_case(text)
 
 
+def count_word_cases(text: str, lower: Counter[str], capitalised: Counter[str]) -> None:
+    """Add the words of one text, as written, to `lower` or `capitalised` (in `word_key` form): only in a text
+    whose case means something, and never a sentence's first word, whose capital says nothing."""
+    if not case_marks_names(text):
+        return
+    for index, match in enumerate(_WORD.finditer(text)):
+        before = text[:match.start()].rstrip()
+        if index == 0 or (before and before[-1] in _SENTENCE_END):
+            continue
+        (lower if match.group()[0].islower() else capitalised)[word_key(match.group())] += 1
+
+
+def mostly_lower_case(word: str, lower: Counter[str], capitalised: Counter[str],
+                      min_count: int = MIN_LOWER_COUNT, min_share: float = MIN_LOWER_SHARE) -> bool:
+    """Whether `word` was written lower case at least `min_count` times and in `min_share` of its uses."""
+    count = lower[word]
+    return count >= min_count and count >= min_share * (count + capitalised[word])
+
+
 def lower_case_words(texts: Iterable[str], min_count: int = MIN_LOWER_COUNT,
                      min_share: float = MIN_LOWER_SHARE) -> frozenset[str]:
-    """The words (in `word_key` form) written lower case at least `min_count` times and in `min_share` of
-    their occurrences, counted in the texts whose case means something and never at a sentence's start."""
+    """The words (in `word_key` form) that the texts mostly write in lower case (`mostly_lower_case`), counted
+    by `count_word_cases`."""
     lower: Counter[str] = Counter()
     capitalised: Counter[str] = Counter()
     for text in texts:
-        if not case_marks_names(text):
-            continue
-        for index, match in enumerate(_WORD.finditer(text)):
-            before = text[:match.start()].rstrip()
-            if index == 0 or (before and before[-1] in _SENTENCE_END):
-                continue
-            key = word_key(match.group())
-            if match.group()[0].islower():
-                lower[key] += 1
-            else:
-                capitalised[key] += 1
-    return frozenset(word for word, count in lower.items()
-                     if count >= min_count and count / (count + capitalised[word]) >= min_share)
+        count_word_cases(text, lower, capitalised)
+    return frozenset(word for word in lower if mostly_lower_case(word, lower, capitalised, min_count, min_share))
 
 
 def only_lower_case_words(phrase: str, words: frozenset[str]) -> bool:

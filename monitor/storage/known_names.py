@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from model.data.casing import MIN_LOWER_COUNT, MIN_LOWER_SHARE, case_marks_names, text_words, word_key
+from model.data.casing import case_marks_names, count_word_cases, mostly_lower_case, text_words, word_key
 from model.network.spans import CALENDAR_WORDS, PLACE_TYPES, ROLE_WORDS
 from monitor.storage.aggregates import MentionSentiment, entity_key
 from monitor.storage.models import Article, EntityMention
@@ -82,7 +82,7 @@ class KnownNames:
     tagged: Counter[str] = field(default_factory=Counter)
     seen: Counter[str] = field(default_factory=Counter)
     types: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    # words (word_key form) after a headline's first, in headlines whose capitals mark names: as written
+    # the stream's own casing statistics (model.data.casing.count_word_cases)
     lower_words: Counter[str] = field(default_factory=Counter)
     capitalised_words: Counter[str] = field(default_factory=Counter)
 
@@ -95,10 +95,8 @@ class KnownNames:
 
     def _common_words_only(self, key: str) -> bool:
         """Whether every word of `key` is one the stream mostly writes in lower case ("business live")."""
-        words = [word_key(word) for word in text_words(key)]
-        return all(self.lower_words[w] >= MIN_LOWER_COUNT
-                   and self.lower_words[w] >= MIN_LOWER_SHARE * (self.lower_words[w] + self.capitalised_words[w])
-                   for w in words)
+        return all(mostly_lower_case(word_key(word), self.lower_words, self.capitalised_words)
+                   for word in text_words(key))
 
     def recall(self, headline: str, mentions: Sequence[MentionSentiment], label: str,
                score: float) -> list[MentionSentiment]:
@@ -137,11 +135,9 @@ class KnownNames:
         if len(self.tagged) > MAX_KEYS:
             self._forget_rare()
         self.seen.update(key for key in names_in(headline) if key in self.tagged)
-        if case_marks_names(headline):
-            for word in text_words(headline)[1:]:
-                (self.capitalised_words if word[0].isupper() else self.lower_words)[word_key(word)] += 1
-            if len(self.lower_words) + len(self.capitalised_words) > MAX_KEYS:
-                self._forget_rare_words()
+        count_word_cases(headline, self.lower_words, self.capitalised_words)
+        if len(self.lower_words) + len(self.capitalised_words) > MAX_KEYS:
+            self._forget_rare_words()
 
     def _forget_rare_words(self) -> None:
         """Keep the words seen most often, half the cap in all: a bounded worker that trims seldom."""
