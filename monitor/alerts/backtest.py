@@ -42,7 +42,12 @@ company rules' smallest `min_stories`, no rule could alert on the first day
 without alerting on fewer stories than it requires, so a lead of a day or
 more is the data's, not the rules'. `same_day_reachable` counts the negative
 events that had enough; the median lead of the hits can be under a day only
-if most hits are among them.
+if most hits are among them. `first_day_headlines` asks the same of the
+stored headlines, whatever the tagger made of them: the distinct stories
+published on that date whose headline names the company (an alias as whole
+words, any case) or that carry its ticker. Where even that is under
+`min_stories`, the first day held too little news for any company rule, and
+`same_day_reachable.reachable_by_headlines` counts the events where it did not.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from model.data.events import CompanyEvent, EventsFileError, load_events
@@ -64,6 +70,7 @@ from monitor.alerts.evaluation import SectorLookup, no_sectors
 from monitor.alerts.replay import ReplayEvent, RuleHistory, load_history, replay_history
 from monitor.alerts.rules_file import RulesFile
 from monitor.storage.aggregates import entity_key
+from monitor.storage.models import Article
 
 
 def names_company(event: CompanyEvent, scope: str, key: str) -> bool:
@@ -84,6 +91,7 @@ class EventOutcome:
     event: CompanyEvent
     alerts: list[ReplayEvent]
     first_day_stories: int | None = None  # see the module docstring; None: not measured
+    first_day_headlines: int | None = None
 
     @property
     def lead_hours(self) -> float | None:
@@ -124,6 +132,7 @@ class EventOutcome:
                 "lead_hours_at_window_end": None if self.lead_hours_at_window_end is None
                 else round(self.lead_hours_at_window_end, 2),
                 "first_day_stories": self.first_day_stories,
+                "first_day_headlines": self.first_day_headlines,
                 "alerts": [{"at": a.at.isoformat(), "rule": a.rule, "key": a.scope_key,
                             "value": a.value, "baseline": None if a.baseline is None else round(a.baseline, 3),
                             "zscore": None if a.zscore is None else round(a.zscore, 2)} for a in self.alerts[:5]],
@@ -155,23 +164,31 @@ def same_day_reachable(outcomes: Sequence[EventOutcome], min_stories: int | None
     if min_stories is None or not measured:
         return None
     reachable = [o for o in measured if (o.first_day_stories or 0) >= min_stories]
-    return {"min_stories": min_stories, "negative_events": len(measured), "reachable": len(reachable),
-            "hits_reachable": sum(bool(o.alerts) for o in reachable)}
+    report: dict[str, Any] = {"min_stories": min_stories, "negative_events": len(measured),
+                              "reachable": len(reachable), "hits_reachable": sum(bool(o.alerts) for o in reachable)}
+    if all(o.first_day_headlines is not None for o in measured):
+        by_headlines = [o for o in measured if (o.first_day_headlines or 0) >= min_stories]
+        report["reachable_by_headlines"] = len(by_headlines)
+        report["hits_reachable_by_headlines"] = sum(bool(o.alerts) for o in by_headlines)
+    return report
 
 
 def score_events(events: Sequence[CompanyEvent], fired: Sequence[ReplayEvent], start: datetime,
                  end: datetime, first_day_stories: Mapping[str, int] | None = None,
-                 min_stories: int | None = None) -> dict[str, Any]:
+                 min_stories: int | None = None,
+                 first_day_headlines: Mapping[str, int] | None = None) -> dict[str, Any]:
     """Recall, false alarms, alerts per day and lead times of firing alerts against labelled events (pure).
 
     first_day_stories: event id -> stories on its own series on its first headline's date
-    (`first_day_evidence`); min_stories: the company rules' smallest, for `same_day_reachable`.
+    (`first_day_evidence`); min_stories: the company rules' smallest, for `same_day_reachable`;
+    first_day_headlines: event id -> stories whose headline names it that day (`count_first_day_headlines`).
     """
     firing = sorted((e for e in fired if e.event == "firing"), key=lambda e: e.at)
     day_one = first_day_stories or {}
+    named = first_day_headlines or {}
     outcomes = [EventOutcome(event, [a for a in firing if event.covers(a.at)
                                      and names_company(event, a.labels.get("scope", ""), a.scope_key)],
-                             day_one.get(event.id))
+                             day_one.get(event.id), named.get(event.id))
                 for event in events]
     negatives = [o for o in outcomes if o.event.polarity == "negative"]
     controls = [o for o in outcomes if o.event.polarity == "positive"]
@@ -252,13 +269,54 @@ def first_day_evidence(events: Sequence[CompanyEvent], histories: Mapping[str, R
     """
     counts: dict[str, int] = {}
     for event in events:
-        day = datetime.combine(event.first_headline_at.astimezone(UTC).date(), datetime.min.time(), UTC)
-        start, end = int(day.timestamp()), int((day + timedelta(days=1)).timestamp())
+        day, next_day = first_headline_day(event)
+        start, end = int(day.timestamp()), int(next_day.timestamp())
         counts[event.id] = max((series.window(start, end).stories
                                 for history in histories.values() if history.rule.scope.kind in COMPANY_SCOPES
                                 for key, series in history.series.items()
                                 if names_company(event, history.rule.scope.kind, key)), default=0)
     return counts
+
+
+def first_headline_day(event: CompanyEvent) -> tuple[datetime, datetime]:
+    """[start, end) of the UTC date of the event's first headline."""
+    day = datetime.combine(event.first_headline_at.astimezone(UTC).date(), datetime.min.time(), UTC)
+    return day, day + timedelta(days=1)
+
+
+def headline_names_company(event: CompanyEvent, headline: str, tickers: Sequence[str]) -> bool:
+    """Whether a headline is about the event's company by its words (an alias, any case) or its ticker."""
+    if event.ticker is not None and event.ticker.upper() in (t.upper() for t in tickers):
+        return True
+    return any(re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", headline, re.IGNORECASE) for alias in event.aliases)
+
+
+def count_first_day_headlines(events: Sequence[CompanyEvent],
+                              articles: Sequence[tuple[datetime, str, str, Sequence[str]]]) -> dict[str, int]:
+    """event id -> distinct stories published on its first headline's UTC date that name the company (pure).
+
+    articles: (published_at, story_id, headline, tickers). Why: `first_day_stories` counts what the tagger
+    put in the event's series; this counts what the feed held, so a short first day can be told apart from
+    a name the tagger missed.
+    """
+    counts: dict[str, int] = {}
+    for event in events:
+        start, end = first_headline_day(event)
+        counts[event.id] = len({story for at, story, headline, tickers in articles
+                                if start <= at < end and headline_names_company(event, headline, tickers)})
+    return counts
+
+
+def load_first_day_articles(session: Session,
+                            events: Sequence[CompanyEvent]) -> list[tuple[datetime, str, str, Sequence[str]]]:
+    """The stored articles published on any event's first headline date (the input of count_first_day_headlines)."""
+    days = {first_headline_day(event) for event in events}
+    if not days:
+        return []
+    query = (select(Article.published_at, Article.story_id, Article.headline, Article.tickers)
+             .where(or_(*(and_(Article.published_at >= start, Article.published_at < end)
+                          for start, end in sorted(days)))))
+    return [(row.published_at, row.story_id, row.headline, row.tickers or []) for row in session.execute(query)]
 
 
 def company_min_stories(rules: RulesFile) -> int | None:
@@ -276,7 +334,8 @@ def run_backtest(session: Session, rules: RulesFile, events: Sequence[CompanyEve
     fired = replay_history(histories, rules, start, end, step, sector_of)
     replayed = time.perf_counter()
     report = score_events(events, fired, start, end, first_day_evidence(events, histories),
-                          company_min_stories(rules))
+                          company_min_stories(rules),
+                          count_first_day_headlines(events, load_first_day_articles(session, events)))
     report["rules"] = rules.source
     report["step"] = str(step)
     report["seconds"] = {"load": round(loaded - began, 2), "replay": round(replayed - loaded, 2),

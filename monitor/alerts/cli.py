@@ -338,9 +338,11 @@ def backtest(rules_path: Path | None, events_path: Path, start: datetime | None,
         for event in report["events"]:
             lead = "-" if event["lead_hours"] is None else f"{event['lead_hours']:+.1f}h"
             click.echo(f"{event['outcome']:<12} {event['id']:<45} first alert {event['first_alert_at'] or '-'} "
-                       f"lead {lead} (first day: {event['first_day_stories']} stories)")
+                       f"lead {lead} (first day: stories in its series {event['first_day_stories']}, "
+                       f"headlines naming it {event['first_day_headlines']})")
         summary = {k: report[k] for k in ("recall", "hits", "negative_events", "false_alarms", "positive_controls",
-                                          "alerts_per_day", "lead_hours", "same_day_reachable", "seconds")}
+                                          "alerts_per_day", "lead_hours", "lead_by_precision", "same_day_reachable",
+                                          "seconds")}
         if splits is not None:
             summary["by_split"] = report["by_split"]
         click.echo(json.dumps(summary))

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from model.data.events import CompanyEvent
 from model.network.results import ArticleResult, EntityResult
+from monitor.alerts.backtest import count_first_day_headlines, load_first_day_articles
 from monitor.contract import NewsItem
 from monitor.storage.db import session_factory
 from monitor.storage.models import Article, SentimentAggregate
@@ -97,3 +99,23 @@ def test_a_headline_a_week_from_its_other_copies_is_news_again_in_the_worker_and
     with factory.begin() as session:
         assert rows(session) == stored
     assert (report.articles, report.stories) == (3, 2)
+
+
+def test_the_backtest_finds_an_events_date_only_headlines_on_its_first_day(own_database_url: str) -> None:
+    """first_day_headlines reads the stored articles of the first headline's UTC date, copies counted once."""
+    factory = session_factory(own_database_url)
+    with factory.begin() as session:
+        store_scored_batch(session, [scored("Thomas Cook collapses", "reuters", "day"),
+                                     scored("Thomas Cook collapses", "guardian", "day"),  # the same story
+                                     scored("Thomas Cook customers stranded", "guardian", "day"),
+                                     scored("Thomas Cook shares halted", "cnbc", "minute", hour=23)])
+    with factory.begin() as session:
+        store_scored_batch(session, [scored("Thomas Cook: the inquiry", "reuters", "day",
+                                            at=MIDNIGHT + timedelta(days=1))])  # the next day
+    event = CompanyEvent(id="thomas-cook", company="Thomas Cook", aliases=["thomas cook"], polarity="negative",
+                         first_headline_at=MIDNIGHT,
+                         window={"from": MIDNIGHT - timedelta(days=1), "to": MIDNIGHT + timedelta(days=7)})
+    with factory.begin() as session:
+        articles = load_first_day_articles(session, [event])
+    assert len(articles) == 4
+    assert count_first_day_headlines([event], articles) == {"thomas-cook": 3}
