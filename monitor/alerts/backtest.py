@@ -56,7 +56,7 @@ import csv
 import re
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,10 +80,13 @@ def names_company(event: CompanyEvent, scope: str, key: str) -> bool:
     if scope == "entity":
         # both sides in the aggregates' key form, so "moody's" names the key `moody` (and an older
         # database's `moody's`); whole words, so `cook` is not Thomas Cook
-        text = entity_key(key) or ""
-        aliases = (entity_key(alias) for alias in event.aliases)
-        return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) for name in aliases if name)
+        return holds_whole_words(entity_key(key) or "", (entity_key(alias) or "" for alias in event.aliases))
     return False
+
+
+def holds_whole_words(text: str, names: Iterable[str], flags: int = 0) -> bool:
+    """Whether one of `names` (non-empty ones) stands in `text` as whole words: `cook` is not in `cookery`."""
+    return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, flags) for name in names if name)
 
 
 @dataclass(frozen=True)
@@ -288,7 +291,7 @@ def headline_names_company(event: CompanyEvent, headline: str, tickers: Sequence
     """Whether a headline is about the event's company by its words (an alias, any case) or its ticker."""
     if event.ticker is not None and event.ticker.upper() in (t.upper() for t in tickers):
         return True
-    return any(re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", headline, re.IGNORECASE) for alias in event.aliases)
+    return holds_whole_words(headline, event.aliases, re.IGNORECASE)
 
 
 def count_first_day_headlines(events: Sequence[CompanyEvent],
