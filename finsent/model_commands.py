@@ -21,6 +21,7 @@ import click
 
 from finsent.bench_commands import events_command, loss_weighting_command, pseudo_label_command, scaleout_command
 from model.reports.linking_eval import linking
+from model.network.tasks import TASK_SLUGS
 from finsent.paths import PROJECT_ROOT
 from finsent.settings import get_settings
 from monitor.stream.bench import pipeline as bench_pipeline
@@ -318,7 +319,7 @@ def soft_labels_command(teacher: str, output: Path | None, train_limit: int | No
 
 @click.command("evaluate")
 @click.option("--model", "model_spec", default="live", show_default=True, help="live, latest or a version id.")
-@click.option("--task", type=click.Choice(["topic", "sentiment", "ner", "entity-sentiment"]), required=True)
+@click.option("--task", type=click.Choice(list(TASK_SLUGS)), required=True)
 @click.option("--format", "data_format", required=True,
               help="Dataset format: twitter-sentiment, twitter-topic, phrasebank, conll, finer-ord, sentfin, csv.")
 @click.option("--path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)

@@ -15,8 +15,9 @@ from pathlib import Path
 import yaml
 
 from model.data.errors import DatasetMissingError
+from model.network.tasks import TASK_SLUGS
 
-TASKS: tuple[str, ...] = ("topic", "sentiment", "ner", "entity-sentiment")
+TASKS: tuple[str, ...] = TASK_SLUGS  # what a dataset may label (Dataset.tasks)
 CHECKSUMS_FILE = Path(__file__).with_name("checksums.yaml")
 
 

@@ -33,5 +33,8 @@ class Example:
     topic: int | None = None  # index into TOPIC_LABELS
     entities: list[EntitySpan] | None = None  # None: not NER-labelled; []: labelled, no entity
     entity_sentiments: list[EntitySentiment] | None = None
+    # financial events: event type -> polarity for its subject (-1, 0, 1); None: not event-labelled,
+    # {}: labelled, no event (every type absent). Labels come from model/events (parser and patterns).
+    events: dict[str, int] | None = None
     weight: float = 1.0  # per-example loss weight (e.g. analysts' labels outrank base data)
     meta: dict[str, object] = field(default_factory=dict)

@@ -18,6 +18,7 @@ from torch import Tensor
 
 from model.data.examples import Example
 from model.network.features import IGNORE_INDEX, PAD_SHAPE, bio_tag_ids, first_subtoken_mask, shape_ids, token_span
+from model.network.tasks import EVENT_STATES, EVENT_TYPE_NAMES
 
 MAX_LENGTH = 128  # news headlines and tweets fit; PhraseBank's longest sentences are cut
 
@@ -37,6 +38,7 @@ class EncodedText:
     ner_tags: list[int] | None = None  # (T,) BIO ids; None when the example is not NER-labelled
     entity_spans: list[tuple[int, int]] = field(default_factory=list)  # token [start, end)
     entity_sentiments: list[int] = field(default_factory=list)  # one per entity_spans; may be IGNORE_INDEX
+    events: list[int] | None = None  # (n_event_types,) EVENT_STATES ids; None when not event-labelled
     weight: float = 1.0
 
     @property
@@ -67,10 +69,23 @@ class Labels:
     sentiment: Tensor  # (B,)
     ner: Tensor  # (B, T)
     entity_sentiment: Tensor  # (B, E)
+    events: Tensor  # (B, n_event_types) EVENT_STATES ids
     weight: Tensor  # (B,) float, per-example loss weight
 
     def to(self, device: torch.device | str) -> "Labels":
         return Labels(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
+    def target(self, task_name: str) -> Tensor:
+        """The targets of a task of model.network.tasks.TASKS (a field named after it)."""
+        return getattr(self, task_name)
+
+
+def event_state_ids(events: dict[str, int], event_types: tuple[str, ...] = EVENT_TYPE_NAMES) -> list[int]:
+    """Event labels (type -> polarity -1/0/1) as one EVENT_STATES id per type slot: absent unless labelled."""
+    unknown = set(events) - set(event_types)
+    if unknown:
+        raise ValueError(f"unknown event types {sorted(unknown)}; known: {', '.join(event_types)}")
+    return [EVENT_STATES.index("absent") if name not in events else 2 + events[name] for name in event_types]
 
 
 def encode_text(tokenizer, text: str, max_length: int = MAX_LENGTH) -> EncodedText:  # noqa: ANN001
@@ -96,6 +111,8 @@ def encode_example(tokenizer, example: Example, source_id: int = 0, max_length: 
         encoded.topic = example.topic
     if example.sentiment is not None:
         encoded.sentiment = example.sentiment
+    if example.events is not None:
+        encoded.events = event_state_ids(example.events)
     if example.entities is not None:
         encoded.ner_tags = bio_tag_ids(encoded.offsets, encoded.word_ids,
                                        [(e.start, e.end, e.label) for e in example.entities])
@@ -119,6 +136,7 @@ def collate(items: Sequence[EncodedText], pad_id: int = 0) -> tuple[Batch, Label
     entity_token_mask = torch.zeros((batch_size, n_entities, length))
     entity_mask = torch.zeros((batch_size, n_entities), dtype=torch.bool)
     entity_sentiment = torch.full((batch_size, n_entities), IGNORE_INDEX, dtype=torch.long)
+    events = torch.full((batch_size, len(EVENT_TYPE_NAMES)), IGNORE_INDEX, dtype=torch.long)
     for row, item in enumerate(items):
         n = len(item.input_ids)
         input_ids[row, :n] = torch.tensor(item.input_ids)
@@ -126,6 +144,8 @@ def collate(items: Sequence[EncodedText], pad_id: int = 0) -> tuple[Batch, Label
         shapes[row, :n] = torch.tensor(item.shape_ids)
         if item.ner_tags is not None:
             ner[row, :n] = torch.tensor(item.ner_tags)
+        if item.events is not None:
+            events[row] = torch.tensor(item.events)
         for slot, ((start, end), label) in enumerate(zip(item.entity_spans, item.entity_sentiments)):
             entity_token_mask[row, slot, start:end] = 1.0
             entity_mask[row, slot] = True
@@ -143,6 +163,7 @@ def collate(items: Sequence[EncodedText], pad_id: int = 0) -> tuple[Batch, Label
         sentiment=torch.tensor([item.sentiment for item in items], dtype=torch.long),
         ner=ner,
         entity_sentiment=entity_sentiment,
+        events=events,
         weight=torch.tensor([item.weight for item in items], dtype=torch.float),
     )
     return batch, labels

@@ -1,9 +1,10 @@
-"""The joint multi-task model: one shared encoder pass, four heads.
+"""The joint multi-task model: one shared encoder pass, one head per task.
 
 Reads top to bottom: the config, the encoder wrapper (MiniLM-L6 or MPNet-base,
 `ModelConfig.encoder`, see model.network.encoders; loaded offline from a local
 folder, plus casing/shape features for the uncased encoders), the heads (`TopicHead`, `SentimentHead`, `EntityTagger`,
-`EntitySentimentHead`), task-loss weighting, and `JointModel`.
+`EntitySentimentHead`, `EventHead`), task-loss weighting, and `JointModel`. Which heads exist, their
+losses and their output names come from the task table, model/network/tasks.py.
 
     from model.network.modeling import JointModel, ModelConfig
     model = JointModel(ModelConfig())              # pretrained encoder, new heads
@@ -25,8 +26,9 @@ from model.network.collate import Batch, Labels
 from model.network.encoders import DEFAULT_ENCODER, encoder_folder, encoder_spec, transformer_classes
 from model.network.features import IGNORE_INDEX, N_SHAPES
 from model.network.labels import NER_TAGS, SENTIMENT_LABELS, TOPIC_LABELS
+from model.network.tasks import EVENT_STATES, EVENT_TYPE_NAMES, LEGACY_TASK_NAMES, TASK_NAMES, Task, tasks_named
 
-TASKS: tuple[str, ...] = ("topic", "sentiment", "ner", "entity_sentiment")
+TASKS: tuple[str, ...] = TASK_NAMES  # the names of model.network.tasks.TASKS, in build order
 
 
 def default_encoder_path() -> str:
@@ -47,6 +49,11 @@ class ModelConfig:
     n_topics: int = len(TOPIC_LABELS)
     n_sentiments: int = len(SENTIMENT_LABELS)
     n_ner_tags: int = len(NER_TAGS)
+    # the heads this model has (names of model.network.tasks.TASKS); saved versions without the field
+    # predate the table and have the four legacy heads (from_dict)
+    tasks: tuple[str, ...] = TASK_NAMES
+    # the events head's type slots, in order: saved, so a version keeps its own when the taxonomy grows
+    event_types: tuple[str, ...] = EVENT_TYPE_NAMES
     # Datasets label sentiment differently (Twitter "bearish/bullish" vs PhraseBank's
     # investor view); each listed source gets its own learned logit offset, row 0 is
     # shared and is what inference uses. See SentimentHead.
@@ -62,15 +69,21 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["sentiment_sources"] = list(self.sentiment_sources)
+        for name in ("sentiment_sources", "tasks", "event_types"):
+            data[name] = list(getattr(self, name))
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        if "sentiment_sources" in known:
-            known["sentiment_sources"] = tuple(known["sentiment_sources"])
+        known.setdefault("tasks", LEGACY_TASK_NAMES)
+        for name in ("sentiment_sources", "tasks", "event_types"):
+            if name in known:
+                known[name] = tuple(known[name])
         return cls(**known)
+
+    def has_task(self, name: str) -> bool:
+        return name in self.tasks
 
     def source_id(self, source: str) -> int:
         """Calibration row for a dataset name (0 = shared for unknown sources)."""
@@ -137,12 +150,30 @@ def mean_pool(states: Tensor, attention_mask: Tensor) -> Tensor:
 
 
 # --- heads -----------------------------------------------------------------------------------------
+# Every head has `build(hidden, config)` and `run(shared)`, so JointModel builds and calls the heads
+# of the task table without naming them; `forward` keeps each head's own inputs (export, distillation).
+
+@dataclass
+class SharedStates:
+    """What the one encoder pass gives every head."""
+
+    states: Tensor  # (B, T, H) token states
+    pooled: Tensor  # (B, H) masked mean of the token states
+    batch: Batch
+
 
 class TopicHead(nn.Module):
     def __init__(self, hidden: int, n_topics: int, dropout: float) -> None:
         super().__init__()
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(hidden, n_topics)
+
+    @classmethod
+    def build(cls, hidden: int, config: "ModelConfig") -> "TopicHead":
+        return cls(hidden, config.n_topics, config.dropout)
+
+    def run(self, shared: SharedStates) -> Tensor:
+        return self(shared.pooled)
 
     def forward(self, pooled: Tensor) -> Tensor:
         return self.classifier(self.dropout(pooled))  # (B, n_topics)
@@ -163,6 +194,13 @@ class SentimentHead(nn.Module):
         self.classifier = nn.Linear(hidden, n_classes)
         self.source_offset = nn.Embedding(n_sources, n_classes)
         nn.init.zeros_(self.source_offset.weight)
+
+    @classmethod
+    def build(cls, hidden: int, config: "ModelConfig") -> "SentimentHead":
+        return cls(hidden, config.n_sentiments, len(config.sentiment_sources), config.dropout)
+
+    def run(self, shared: SharedStates) -> Tensor:
+        return self(shared.pooled, shared.batch.source_ids)
 
     def forward(self, pooled: Tensor, source_ids: Tensor | None = None) -> Tensor:
         logits = self.classifier(self.dropout(pooled))  # (B, 3)
@@ -205,6 +243,13 @@ class EntityTagger(nn.Module):
         self.register_buffer("allowed_transitions", allowed, persistent=False)
         self.register_buffer("allowed_start", start, persistent=False)
 
+    @classmethod
+    def build(cls, hidden: int, config: "ModelConfig") -> "EntityTagger":
+        return cls(hidden, config.n_ner_tags, config.n_shapes, config.shape_dim, config.dropout)
+
+    def run(self, shared: SharedStates) -> Tensor:
+        return self(shared.states, shared.batch.shape_ids)
+
     def forward(self, states: Tensor, shape_ids: Tensor) -> Tensor:
         features = torch.cat([states, self.shape_embeddings(shape_ids)], dim=-1)  # (B, T, H + S)
         return self.classifier(self.dropout(features))  # (B, T, n_tags)
@@ -243,6 +288,13 @@ class EntitySentimentHead(nn.Module):
         self.project = nn.Linear(2 * hidden, hidden)
         self.classifier = nn.Linear(hidden, n_classes)
 
+    @classmethod
+    def build(cls, hidden: int, config: "ModelConfig") -> "EntitySentimentHead":
+        return cls(hidden, config.n_sentiments, config.dropout)
+
+    def run(self, shared: SharedStates) -> Tensor:
+        return self(shared.states, shared.pooled, shared.batch.entity_token_mask)
+
     def forward(self, states: Tensor, pooled: Tensor, entity_token_mask: Tensor) -> Tensor:
         # states (B, T, H), pooled (B, H), entity_token_mask (B, E, T)
         counts = entity_token_mask.sum(-1, keepdim=True).clamp(min=1.0)  # (B, E, 1)
@@ -250,6 +302,34 @@ class EntitySentimentHead(nn.Module):
         context = pooled.unsqueeze(1).expand_as(spans)  # (B, E, H)
         hidden = torch.tanh(self.project(self.dropout(torch.cat([spans, context], dim=-1))))
         return self.classifier(self.dropout(hidden))  # (B, E, 3)
+
+
+class EventHead(nn.Module):
+    """Financial events of the text: for each event type, absent or present with a polarity for its subject.
+
+    One 4-way softmax per type (model.network.tasks.EVENT_STATES) over the sentence vector: a headline
+    can carry several events ("Maintains Buy, Lowers Price Target"), and the polarity is learned with the
+    type, so "misses" and "beats" share the earnings slot. Exact figures against estimates are not left to
+    this head: model/events/estimates.py compares them and overrides it at serving time.
+    """
+
+    def __init__(self, hidden: int, n_types: int, dropout: float) -> None:
+        super().__init__()
+        self.n_types = n_types
+        self.dropout = nn.Dropout(dropout)
+        self.project = nn.Linear(hidden, hidden)
+        self.classifier = nn.Linear(hidden, n_types * len(EVENT_STATES))
+
+    @classmethod
+    def build(cls, hidden: int, config: "ModelConfig") -> "EventHead":
+        return cls(hidden, len(config.event_types), config.dropout)
+
+    def run(self, shared: SharedStates) -> Tensor:
+        return self(shared.pooled)
+
+    def forward(self, pooled: Tensor) -> Tensor:
+        hidden = torch.tanh(self.project(self.dropout(pooled)))  # (B, H)
+        return self.classifier(self.dropout(hidden)).view(pooled.shape[0], self.n_types, len(EVENT_STATES))
 
 
 class TaskWeighting(nn.Module):
@@ -280,18 +360,45 @@ class TaskWeighting(nn.Module):
         return total
 
 
+# the head classes the task table names (model.network.tasks.Task.head_class)
+HEAD_CLASSES: dict[str, type[nn.Module]] = {
+    cls.__name__: cls for cls in (TopicHead, SentimentHead, EntityTagger, EntitySentimentHead, EventHead)}
+
+
 # --- joint model -----------------------------------------------------------------------------------
 
 @dataclass
 class JointOutput:
-    topic_logits: Tensor  # (B, n_topics)
-    sentiment_logits: Tensor  # (B, 3), with the per-source offsets of batch.source_ids
-    ner_logits: Tensor  # (B, T, n_tags)
-    entity_sentiment_logits: Tensor  # (B, E, 3); E = 1 dummy slot when the batch has no entities
+    # per task name of the model's config.tasks:
+    #   topic (B, n_topics); sentiment (B, 3), with the per-source offsets of batch.source_ids;
+    #   ner (B, T, n_tags); entity_sentiment (B, E, 3), E = 1 dummy slot when the batch has no entities;
+    #   events (B, n_event_types, 4)
+    logits: dict[str, Tensor]
     sequence_output: Tensor  # (B, T, H) token states, reused by the Predictor for entity sentiment
     pooled: Tensor  # (B, H)
     losses: dict[str, Tensor] = field(default_factory=dict)  # per task, only tasks labelled in the batch
     loss: Tensor | None = None  # weighted total, only when labels were passed
+
+    @property
+    def topic_logits(self) -> Tensor:
+        return self.logits["topic"]
+
+    @property
+    def sentiment_logits(self) -> Tensor:
+        return self.logits["sentiment"]
+
+    @property
+    def ner_logits(self) -> Tensor:
+        return self.logits["ner"]
+
+    @property
+    def entity_sentiment_logits(self) -> Tensor:
+        return self.logits["entity_sentiment"]
+
+    @property
+    def event_logits(self) -> Tensor | None:
+        """None for versions trained before the events head."""
+        return self.logits.get("events")
 
 
 def _masked_cross_entropy(logits: Tensor, targets: Tensor, weights: Tensor, smoothing: float) -> Tensor | None:
@@ -310,45 +417,43 @@ class JointModel(nn.Module):
         self.config = config
         self.encoder = Encoder(config)
         hidden = self.encoder.hidden_size
-        self.topic_head = TopicHead(hidden, config.n_topics, config.dropout)
-        self.sentiment_head = SentimentHead(hidden, config.n_sentiments, len(config.sentiment_sources), config.dropout)
-        self.entity_tagger = EntityTagger(hidden, config.n_ner_tags, config.n_shapes, config.shape_dim, config.dropout)
-        self.entity_sentiment_head = EntitySentimentHead(hidden, config.n_sentiments, config.dropout)
-        self.task_weighting = TaskWeighting(TASKS, config.loss_weighting)
+        self.tasks: tuple[Task, ...] = tasks_named(config.tasks)
+        for task in self.tasks:  # registry order: the order the heads were always built in
+            setattr(self, task.head_attribute, HEAD_CLASSES[task.head_class].build(hidden, config))
+        # one learned weight per head the model has: versions saved before the events head keep four
+        self.task_weighting = TaskWeighting(tuple(task.name for task in self.tasks), config.loss_weighting)
+
+    def head(self, task: Task) -> nn.Module:
+        return getattr(self, task.head_attribute)
 
     def forward(self, batch: Batch, labels: Labels | None = None) -> JointOutput:
         states = self.encoder(batch.input_ids, batch.attention_mask, batch.shape_ids)  # (B, T, H)
         pooled = mean_pool(states, batch.attention_mask)  # (B, H)
-        output = JointOutput(
-            topic_logits=self.topic_head(pooled),
-            sentiment_logits=self.sentiment_head(pooled, batch.source_ids),
-            ner_logits=self.entity_tagger(states, batch.shape_ids),
-            entity_sentiment_logits=self.entity_sentiment_head(states, pooled, batch.entity_token_mask),
-            sequence_output=states,
-            pooled=pooled,
-        )
+        shared = SharedStates(states, pooled, batch)
+        output = JointOutput(logits={task.name: self.head(task).run(shared) for task in self.tasks},
+                             sequence_output=states, pooled=pooled)
         if labels is not None:
             output.losses = self.task_losses(output, labels)
             output.loss = self.task_weighting(output.losses) if output.losses else None
         return output
 
     def task_losses(self, output: JointOutput, labels: Labels) -> dict[str, Tensor]:
-        """Per-task losses, each masked to the examples that label that task."""
-        smoothing = self.config.label_smoothing
-        weight = labels.weight
-        b, t = labels.ner.shape
-        e = labels.entity_sentiment.shape[1]
-        candidates = {
-            "topic": _masked_cross_entropy(output.topic_logits, labels.topic, weight, smoothing),
-            "sentiment": _masked_cross_entropy(output.sentiment_logits, labels.sentiment, weight, smoothing),
-            # no smoothing for tags: O dominates and smoothing blurs entity boundaries
-            "ner": _masked_cross_entropy(output.ner_logits.reshape(b * t, -1), labels.ner.reshape(-1),
-                                         weight.repeat_interleave(t), 0.0),
-            "entity_sentiment": _masked_cross_entropy(
-                output.entity_sentiment_logits.reshape(b * e, -1), labels.entity_sentiment.reshape(-1),
-                weight.repeat_interleave(e), smoothing),
-        }
-        return {task: loss for task, loss in candidates.items() if loss is not None}
+        """Per-task losses, each masked to the examples (and positions) that label that task.
+
+        Every task's logits end in its classes and its targets have the logits' shape without
+        them, so one flattening serves text, token, entity and event-type tasks alike; an
+        example's weight applies to each of its positions.
+        """
+        losses: dict[str, Tensor] = {}
+        for task in self.tasks:
+            logits, targets = output.logits[task.name], labels.target(task.name)
+            positions = targets[0].numel() if targets.dim() > 1 else 1
+            loss = _masked_cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                         labels.weight.repeat_interleave(positions),
+                                         self.config.label_smoothing if task.label_smoothing else 0.0)
+            if loss is not None:
+                losses[task.name] = loss
+        return losses
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -365,5 +470,5 @@ def load_tokenizer(path: str | Path):  # noqa: ANN201
 
 
 __all__ = ["ModelConfig", "Encoder", "TopicHead", "SentimentHead", "EntityTagger", "EntitySentimentHead",
-           "TaskWeighting", "JointOutput", "JointModel", "load_tokenizer", "default_encoder_path",
+           "EventHead", "SharedStates", "HEAD_CLASSES", "TaskWeighting", "JointOutput", "JointModel", "load_tokenizer", "default_encoder_path",
            "encoder_source", "mean_pool", "bio_transition_mask", "TASKS"]

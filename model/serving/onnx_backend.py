@@ -48,7 +48,8 @@ import torch
 from torch import Tensor, nn
 
 from model.network.collate import Batch
-from model.network.modeling import EntityTagger, JointModel, JointOutput, ModelConfig, mean_pool
+from model.network.modeling import EntityTagger, JointModel, JointOutput, ModelConfig, SharedStates, mean_pool
+from model.network.tasks import TASKS, Task, tasks_named
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,21 @@ EXPORT_INFO_FILE = "export.json"
 PARITY_FILE = "parity.json"
 # auto serves int8 only when every task's labels agree with torch at least this often on dev
 PARITY_THRESHOLD = 0.97
-PARITY_TASKS = ("sentiment", "topic", "ner", "entity-sentiment")
+PARITY_TASKS: tuple[str, ...] = tuple(task.slug for task in TASKS if task.parity)
 OPSET = 17
 ARTICLE_INPUTS = ("input_ids", "attention_mask", "shape_ids", "source_ids")
-ARTICLE_OUTPUTS = ("topic_logits", "sentiment_logits", "ner_logits", "sequence_output", "pooled")
+SHARED_OUTPUTS = ("sequence_output", "pooled")
 ENTITY_INPUTS = ("sequence_output", "pooled", "entity_token_mask")
+
+
+def graph_tasks(config: ModelConfig, graph: str) -> tuple[Task, ...]:
+    """The model's tasks that an exported graph ("article" or "entity") computes, in registry order."""
+    return tuple(task for task in tasks_named(config.tasks) if task.graph == graph)
+
+
+def parity_tasks(config: ModelConfig) -> tuple[str, ...]:
+    """The tasks (slugs) the serving check must measure for a version with this config."""
+    return tuple(task.slug for task in tasks_named(config.tasks) if task.parity)
 
 
 class OnnxExportError(RuntimeError):
@@ -78,24 +89,29 @@ class _ArticleGraph(nn.Module):
     def __init__(self, model: JointModel) -> None:
         super().__init__()
         self.model = model
+        self.tasks = graph_tasks(model.config, "article")
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor, shape_ids: Tensor,
                 source_ids: Tensor) -> tuple[Tensor, ...]:
         states = self.model.encoder(input_ids, attention_mask, shape_ids)  # (B, T, H)
         pooled = mean_pool(states, attention_mask)  # (B, H)
-        return (self.model.topic_head(pooled),  # (B, n_topics)
-                self.model.sentiment_head(pooled, source_ids),  # (B, 3)
-                self.model.entity_tagger(states, shape_ids),  # (B, T, n_tags)
-                states, pooled)
+        batch = Batch(input_ids, attention_mask, shape_ids, source_ids, entity_token_mask=torch.zeros(0),
+                      entity_mask=torch.zeros(0, dtype=torch.bool))  # article heads read no entity slots
+        shared = SharedStates(states, pooled, batch)
+        return (*(self.model.head(task).run(shared) for task in self.tasks), states, pooled)
 
 
 class _EntityGraph(nn.Module):
+    """The entity-level heads, run per entity slot on the article graph's states."""
+
     def __init__(self, model: JointModel) -> None:
         super().__init__()
-        self.head = model.entity_sentiment_head
+        self.model = model
+        self.tasks = graph_tasks(model.config, "entity")
 
-    def forward(self, sequence_output: Tensor, pooled: Tensor, entity_token_mask: Tensor) -> Tensor:
-        return self.head(sequence_output, pooled, entity_token_mask)  # (B, E, 3)
+    def forward(self, sequence_output: Tensor, pooled: Tensor, entity_token_mask: Tensor) -> tuple[Tensor, ...]:
+        return tuple(self.model.head(task)(sequence_output, pooled, entity_token_mask)  # (B, E, C)
+                     for task in self.tasks)
 
 
 def weights_sha256(version_path: Path) -> str:
@@ -149,23 +165,27 @@ def export_onnx(model: JointModel, target_dir: Path) -> dict[str, Any]:
             # tracing warns about Python-side shape checks in transformers; the dynamic axes are verified by tests
             warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
             warnings.simplefilter("ignore", category=DeprecationWarning)
+            article_tasks = graph_tasks(model.config, "article")
+            sequence_axes = {0: "batch", 1: "sequence"}
             torch.onnx.export(
                 _ArticleGraph(model).eval(), inputs, str(fp32_path), input_names=list(ARTICLE_INPUTS),
-                output_names=list(ARTICLE_OUTPUTS), opset_version=OPSET, dynamo=False,
-                dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
-                              "shape_ids": {0: "batch", 1: "sequence"}, "source_ids": {0: "batch"},
-                              "topic_logits": {0: "batch"}, "sentiment_logits": {0: "batch"},
-                              "ner_logits": {0: "batch", 1: "sequence"},
-                              "sequence_output": {0: "batch", 1: "sequence"}, "pooled": {0: "batch"}})
+                output_names=[task.output_name for task in article_tasks] + list(SHARED_OUTPUTS),
+                opset_version=OPSET, dynamo=False,
+                dynamic_axes={"input_ids": sequence_axes, "attention_mask": sequence_axes,
+                              "shape_ids": sequence_axes, "source_ids": {0: "batch"},
+                              **{task.output_name: sequence_axes if task.level == "token" else {0: "batch"}
+                                 for task in article_tasks},
+                              "sequence_output": sequence_axes, "pooled": {0: "batch"}})
             hidden = model.encoder.hidden_size
             entity_inputs = (torch.zeros(2, 7, hidden), torch.zeros(2, hidden), torch.zeros(2, 3, 7))
+            entity_tasks = graph_tasks(model.config, "entity")
             torch.onnx.export(
                 _EntityGraph(model).eval(), entity_inputs, str(target_dir / ENTITY_FILE),
                 input_names=list(ENTITY_INPUTS),
-                output_names=["entity_sentiment_logits"], opset_version=OPSET, dynamo=False,
-                dynamic_axes={"sequence_output": {0: "batch", 1: "sequence"}, "pooled": {0: "batch"},
+                output_names=[task.output_name for task in entity_tasks], opset_version=OPSET, dynamo=False,
+                dynamic_axes={"sequence_output": sequence_axes, "pooled": {0: "batch"},
                               "entity_token_mask": {0: "batch", 1: "entities", 2: "sequence"},
-                              "entity_sentiment_logits": {0: "batch", 1: "entities"}})
+                              **{task.output_name: {0: "batch", 1: "entities"} for task in entity_tasks}})
     except Exception as error:  # noqa: BLE001 - the exporter raises many types; name the step
         raise OnnxExportError(f"torch.onnx.export (opset {OPSET}) failed: {error}") from error
     finally:
@@ -232,9 +252,10 @@ def _export_is_current(onnx_dir: Path, sha: str) -> bool:
 
 # --- the serving check: which backend FINSENT_MODEL_BACKEND=auto uses ------------------------------
 
-def parity_verdict(agreement: dict[str, float], threshold: float = PARITY_THRESHOLD) -> tuple[bool, str]:
-    """(passed, reason): every task of PARITY_TASKS measured and at or above the threshold."""
-    missing = [task for task in PARITY_TASKS if task not in agreement]
+def parity_verdict(agreement: dict[str, float], threshold: float = PARITY_THRESHOLD,
+                   required: tuple[str, ...] = PARITY_TASKS) -> tuple[bool, str]:
+    """(passed, reason): every required task (the version's `parity_tasks`) measured and at or above the threshold."""
+    missing = [task for task in required if task not in agreement]
     failing = {task: value for task, value in agreement.items() if value < threshold}
     if missing:
         return False, f"no dev data to check {', '.join(missing)}"
@@ -315,16 +336,21 @@ def make_session(path: Path, threads: int):  # noqa: ANN201
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-class _EntitySentimentSession:
-    """Callable like EntitySentimentHead: (states, pooled, mask) tensors -> logits tensor."""
+class _EntityGraphSession:
+    """Callable like EntitySentimentHead: (states, pooled, mask) tensors -> entity-sentiment logits;
+    `outputs` gives every entity-level task's logits by output name."""
 
     def __init__(self, session) -> None:  # noqa: ANN001
         self.session = session
 
-    def __call__(self, states: Tensor, pooled: Tensor, entity_token_mask: Tensor) -> Tensor:
+    def outputs(self, states: Tensor, pooled: Tensor, entity_token_mask: Tensor,
+                names: list[str] | None = None) -> list[Tensor]:
         feeds = {"sequence_output": _numpy(states, np.float32), "pooled": _numpy(pooled, np.float32),
                  "entity_token_mask": _numpy(entity_token_mask, np.float32)}
-        return torch.from_numpy(self.session.run(None, feeds)[0])
+        return [torch.from_numpy(values) for values in self.session.run(names, feeds)]
+
+    def __call__(self, states: Tensor, pooled: Tensor, entity_token_mask: Tensor) -> Tensor:
+        return self.outputs(states, pooled, entity_token_mask, ["entity_sentiment_logits"])[0]
 
 
 def _numpy(tensor: Tensor, dtype: type) -> np.ndarray:
@@ -342,7 +368,9 @@ class OnnxJointModel:
         self.config = config
         self.onnx_dir = Path(onnx_dir)
         self.session = make_session(self.onnx_dir / MODEL_FILE, threads)
-        self.entity_sentiment_head = _EntitySentimentSession(make_session(self.onnx_dir / ENTITY_FILE, threads))
+        self.entity_sentiment_head = _EntityGraphSession(make_session(self.onnx_dir / ENTITY_FILE, threads))
+        self.article_tasks = graph_tasks(config, "article")
+        self.entity_tasks = graph_tasks(config, "entity")
         # decode() reads only the transition masks; hidden size 1 keeps the unused classifier tiny
         self.entity_tagger = EntityTagger(1, config.n_ner_tags, config.n_shapes, 1, 0.0).eval()
         self._n_parameters = n_parameters
@@ -371,10 +399,11 @@ class OnnxJointModel:
         feeds = {"input_ids": _numpy(batch.input_ids, np.int64),
                  "attention_mask": _numpy(batch.attention_mask, np.int64),
                  "shape_ids": _numpy(batch.shape_ids, np.int64), "source_ids": _numpy(batch.source_ids, np.int64)}
-        topic, sentiment, ner, states, pooled = (torch.from_numpy(a) for a in self.session.run(None, feeds))
-        return JointOutput(topic_logits=topic, sentiment_logits=sentiment, ner_logits=ner,
-                           entity_sentiment_logits=self.entity_sentiment_head(states, pooled, batch.entity_token_mask),
-                           sequence_output=states, pooled=pooled)
+        *article, states, pooled = (torch.from_numpy(a) for a in self.session.run(None, feeds))
+        logits = {task.name: values for task, values in zip(self.article_tasks, article, strict=True)}
+        entity = self.entity_sentiment_head.outputs(states, pooled, batch.entity_token_mask)
+        logits.update({task.name: values for task, values in zip(self.entity_tasks, entity, strict=True)})
+        return JointOutput(logits=logits, sequence_output=states, pooled=pooled)
 
 
 __all__ = ["OnnxJointModel", "OnnxExportError", "ensure_onnx_export", "export_onnx", "make_session",

@@ -45,13 +45,14 @@ from model.network.collate import Batch, EncodedText, Labels, collate, encode_ex
 from model.network.features import IGNORE_INDEX, bio_spans, first_subtoken_mask, token_span, word_char_spans
 from model.network.labels import NER_TAGS
 from model.network.modeling import JointModel, JointOutput
+from model.network.tasks import TASKS
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 STREAM_FILE = Path("stream") / "financial_headlines_stream.csv"
-DISTIL_TASKS: tuple[str, ...] = ("topic", "sentiment", "ner", "entity_sentiment")
+DISTIL_TASKS: tuple[str, ...] = tuple(task.name for task in TASKS if task.distil)
 UNLABELLED_SOURCE = "stream"  # the dataset name the stream headlines train under
 
 

@@ -7,7 +7,10 @@ Used by training (dev splits, every epoch) and by `finsent evaluate`:
 Classification tasks (topic, sentiment, entity-sentiment) report accuracy and
 macro-F1 (scikit-learn); NER reports entity-level micro precision/recall/F1
 over words (seqeval, CoNLL style). Entity sentiment is scored on the gold
-entity spans, so it measures the sentiment head, not the tagger.
+entity spans, so it measures the sentiment head, not the tagger. Events report
+per-type precision/recall/F1 of finding the type, their macro-F1 over types,
+and the polarity accuracy where gold and prediction agree on the type. Which
+tasks exist and how each is judged comes from model/network/tasks.py.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ import torch
 from model.network.collate import EncodedText, collate, encode_example, length_buckets
 from model.data.examples import Example
 from model.network.features import IGNORE_INDEX
-from model.network.labels import NER_TAGS, SENTIMENT_LABELS, TOPIC_LABELS
+from model.network.labels import NER_TAGS
+from model.network.tasks import EVENT_STATES, TASK_SLUGS, TASKS, Task, get_task, tasks_named
 from finsent.reports import write_json_report
 
-TASK_NAMES: tuple[str, ...] = ("topic", "sentiment", "ner", "entity-sentiment")
+TASK_NAMES: tuple[str, ...] = TASK_SLUGS
 
 
 @dataclass
@@ -36,19 +40,15 @@ class TaskPredictions:
     confidence: list[float] = field(default_factory=list)  # max probability (classification tasks)
 
 
+def labels_task(example: Example, task: Task) -> bool:
+    """Whether the example labels the task (an entity-level task needs at least one labelled entity)."""
+    value = getattr(example, task.example_field)
+    return bool(value) if task.level == "entity" else value is not None
+
+
 def tasks_of(examples: list[Example]) -> set[str]:
-    """The tasks at least one example labels."""
-    tasks = set()
-    for example in examples:
-        if example.topic is not None:
-            tasks.add("topic")
-        if example.sentiment is not None:
-            tasks.add("sentiment")
-        if example.entities is not None:
-            tasks.add("ner")
-        if example.entity_sentiments:
-            tasks.add("entity-sentiment")
-    return tasks
+    """The tasks (slugs) at least one example labels."""
+    return {task.slug for task in TASKS if any(labels_task(example, task) for example in examples)}
 
 
 @torch.inference_mode()
@@ -65,18 +65,22 @@ def predict_labels(model, tokenizer, examples: list[Example], device: torch.devi
     encoded = [encode_example(tokenizer, ex, config.source_id(ex.source) if use_source_offsets else 0,
                               config.max_length) for ex in examples]
     results = {task: TaskPredictions() for task in TASK_NAMES}
+    model_tasks = tasks_named(config.tasks)
     for indices in length_buckets([len(e.input_ids) for e in encoded], batch_size):
         items = [encoded[i] for i in indices]
         batch, labels = collate(items, pad_id=tokenizer.pad_token_id or 0)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
             output = model(batch.to(device))
-        _collect_classification(results["topic"], labels.topic, output.topic_logits)
-        _collect_classification(results["sentiment"], labels.sentiment, output.sentiment_logits)
-        _collect_classification(results["entity-sentiment"], labels.entity_sentiment.reshape(-1),
-                                output.entity_sentiment_logits.reshape(-1, output.entity_sentiment_logits.shape[-1]))
-        for row, item in enumerate(items):
-            if item.ner_tags is not None:
-                _collect_ner(results["ner"], model, item, output.ner_logits[row, :len(item.input_ids)])
+        for task in model_tasks:
+            logits, gold = output.logits[task.name], labels.target(task.name)
+            if task.level == "token":
+                for row, item in enumerate(items):
+                    if item.ner_tags is not None:
+                        _collect_ner(results[task.slug], model, item, logits[row, :len(item.input_ids)])
+            elif task.level == "event_type":
+                _collect_event_rows(results[task.slug], gold, logits)
+            else:
+                _collect_classification(results[task.slug], gold.reshape(-1), logits.reshape(-1, logits.shape[-1]))
     return results
 
 
@@ -88,6 +92,15 @@ def _collect_classification(target: TaskPredictions, gold: torch.Tensor, logits:
     target.gold.extend(gold[valid].tolist())
     target.predicted.extend(probs.argmax(-1).tolist())
     target.confidence.extend(probs.max(-1).values.tolist())
+
+
+def _collect_event_rows(target: TaskPredictions, gold: torch.Tensor, logits: torch.Tensor) -> None:
+    """One row of EVENT_STATES ids per event-labelled text: (B, n_types) gold, (B, n_types, 4) logits."""
+    labelled = (gold != IGNORE_INDEX).all(-1).cpu()
+    if not bool(labelled.any()):
+        return
+    target.gold.extend(gold.cpu()[labelled].tolist())
+    target.predicted.extend(logits.float().argmax(-1).cpu()[labelled].tolist())
 
 
 def _collect_ner(target: TaskPredictions, model, item: EncodedText, logits: torch.Tensor) -> None:  # noqa: ANN001
@@ -131,11 +144,40 @@ def ner_metrics(gold: list[list[str]], predicted: list[list[str]]) -> dict[str, 
     }
 
 
-def task_metrics(task: str, predictions: TaskPredictions) -> dict[str, Any]:
-    if task == "ner":
+def event_metrics(gold: list[list[int]], predicted: list[list[int]],
+                  type_names: tuple[str, ...]) -> dict[str, Any]:
+    """Per event type: precision / recall / F1 of finding it; macro-F1 over the types that occur in gold;
+    polarity accuracy over the (text, type) pairs both call present."""
+    absent = EVENT_STATES.index("absent")
+    per_type: dict[str, dict[str, float]] = {}
+    agree = both = 0
+    for slot, name in enumerate(type_names):
+        pairs = [(g[slot], p[slot]) for g, p in zip(gold, predicted)]
+        hits = [(g, p) for g, p in pairs if g != absent and p != absent]
+        n_gold = sum(g != absent for g, _ in pairs)
+        n_predicted = sum(p != absent for _, p in pairs)
+        precision = len(hits) / n_predicted if n_predicted else 0.0
+        recall = len(hits) / n_gold if n_gold else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_type[name] = {"precision": precision, "recall": recall, "f1": f1, "support": n_gold,
+                          "predicted": n_predicted}
+        both += len(hits)
+        agree += sum(g == p for g, p in hits)
+    occurring = [m["f1"] for m in per_type.values() if m["support"]]
+    return {"macro_f1": sum(occurring) / len(occurring) if occurring else 0.0,
+            "polarity_accuracy": agree / both if both else 0.0, "n": len(gold), "per_type": per_type}
+
+
+def task_metrics(task_slug: str, predictions: TaskPredictions,
+                 event_types: tuple[str, ...] | None = None) -> dict[str, Any]:
+    task = get_task(task_slug)
+    if task.level == "token":
         return ner_metrics(predictions.gold, predictions.predicted)
-    names = TOPIC_LABELS if task == "topic" else SENTIMENT_LABELS
-    return classification_metrics(predictions.gold, predictions.predicted, names)
+    if task.level == "event_type":
+        from model.network.tasks import EVENT_TYPE_NAMES
+
+        return event_metrics(predictions.gold, predictions.predicted, event_types or EVENT_TYPE_NAMES)
+    return classification_metrics(predictions.gold, predictions.predicted, task.labels)
 
 
 def evaluate_examples(model, tokenizer, examples: list[Example], tasks: set[str] | None = None,  # noqa: ANN001
@@ -143,12 +185,14 @@ def evaluate_examples(model, tokenizer, examples: list[Example], tasks: set[str]
     """Metrics per task for the tasks the examples label (or the given subset)."""
     predictions = predict_labels(model, tokenizer, examples, device, batch_size)
     wanted = tasks_of(examples) if tasks is None else tasks
-    return {task: task_metrics(task, predictions[task]) for task in wanted if predictions[task].gold}
+    return {task: task_metrics(task, predictions[task], model.config.event_types)
+            for task in wanted if predictions[task].gold}
 
 
 def headline_score(task: str, metrics: dict[str, Any]) -> float:
-    """The one number a task is judged by: entity F1 for ner, accuracy otherwise."""
-    return float(metrics["f1"] if task == "ner" else metrics["accuracy"])
+    """The one number a task is judged by (model.network.tasks.Task.metric): entity F1 for ner,
+    macro-F1 over types for events, accuracy otherwise."""
+    return float(metrics[get_task(task).metric])
 
 
 def save_confusion_matrix(task: str, predictions: TaskPredictions, path: Path) -> Path:
@@ -159,12 +203,16 @@ def save_confusion_matrix(task: str, predictions: TaskPredictions, path: Path) -
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    if task == "ner":
+    spec = get_task(task)
+    if spec.level == "token":
         gold = [tag for sentence in predictions.gold for tag in sentence]
         predicted = [tag for sentence in predictions.predicted for tag in sentence]
         names = [t for t in NER_TAGS if t in set(gold) | set(predicted)]
     else:
-        all_names = TOPIC_LABELS if task == "topic" else SENTIMENT_LABELS
+        all_names = spec.labels
+        if spec.level == "event_type":  # one row of type slots per text: count every slot
+            predictions = TaskPredictions([s for row in predictions.gold for s in row],
+                                          [s for row in predictions.predicted for s in row])
         present = sorted(set(predictions.gold) | set(predictions.predicted))
         gold = [all_names[i] for i in predictions.gold]
         predicted = [all_names[i] for i in predictions.predicted]

@@ -177,7 +177,7 @@ def test_the_worker_hot_swaps_between_int8_versions(tmp_path: Path) -> None:
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from model.serving.onnx_backend import ONNX_DIR, parity_verdict, write_parity_report
+    from model.serving.onnx_backend import ONNX_DIR, PARITY_TASKS, parity_verdict, write_parity_report
     from model.serving.registry import promote
     from monitor.stream.live_model import LiveModel
 
@@ -186,7 +186,7 @@ def test_the_worker_hot_swaps_between_int8_versions(tmp_path: Path) -> None:
     second = make_tiny_model(registry, promote=False, encoder_layers=1, seed=1)
     for version in (first, second):  # exported and judged (the verdict written by hand: not under test here)
         ensure_onnx_export(registry, version)
-        agreement = {"sentiment": 1.0, "topic": 1.0, "ner": 1.0, "entity-sentiment": 1.0}
+        agreement = {task: 1.0 for task in PARITY_TASKS}
         write_parity_report(registry / version / ONNX_DIR, {"passed": parity_verdict(agreement)[0],
                                                             "reason": "test", "agreement": agreement})
     model = LiveModel.from_registry(registry, "cpu", "auto", check_every_s=0)

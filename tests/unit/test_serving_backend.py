@@ -20,7 +20,7 @@ from monitor.retrain.records import REPAIR_COMMAND, compare_live
 from finsent.settings import load_settings
 from monitor.stream.live_model import LiveModel, ServingBackend
 
-PASSING = {"sentiment": 0.985, "topic": 0.975, "ner": 0.99, "entity-sentiment": 0.98}
+PASSING = {"sentiment": 0.985, "topic": 0.975, "ner": 0.99, "entity-sentiment": 0.98, "events": 0.99}
 
 
 def fake_export(registry: Path, version: str, sha: str = "a" * 64) -> Path:
