@@ -110,3 +110,91 @@ def pseudo_label_command(steps: int, threads: int, pool: int, annotator: str | N
         click.echo(f"report: {path}")
     click.echo(json.dumps({"with_pseudo_labels": report["with_pseudo_labels"]["dev_score"],
                            "control": report["control"]["dev_score"], "report": str(path)}))
+
+
+@click.command("event-types")
+@click.option("--model", "model_spec", default="live", show_default=True,
+              help="`rules` (the parser and patterns alone), `live`, `latest` or a registry version (the served "
+                   "Predictor: rules, events head, entities).")
+@click.option("--split", type=click.Choice(["eval", "tune"]), default="eval", show_default=True,
+              help="Half of the judged headlines to score on; fit anything on tune only.")
+@click.option("--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True)
+@click.option("--stored/--no-stored", default=True, show_default=True,
+              help="Also check stored sentiment against figures vs estimates in PostgreSQL (skipped if unreachable).")
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
+def event_types_command(model_spec: str, split: str, backend: str, stored: bool, as_json: bool) -> None:
+    """Financial events per type (precision/recall/F1), subject accuracy, broker-as-subject errors on the judged
+    headlines, and the stored sentiment's agreement with figures vs estimates; writes reports/bench-event-types-*."""
+    from finsent.paths import PROJECT_ROOT
+    from model.data.judged_events import JudgedEventsFileError, load_judged_events
+    from model.reports.event_types_bench import bench_event_types, summary_line
+
+    settings = get_settings()
+    try:
+        judged = load_judged_events(PROJECT_ROOT / "tests" / "fixtures" / "events" / "judged_event_headlines.csv")
+        extract, name = _event_extractor(model_spec, backend, Path(settings.registry_dir))
+        report = bench_event_types(judged, extract, split)
+    except JudgedEventsFileError as error:
+        raise click.ClickException(str(error)) from None
+    report["extractor"] = name
+    if stored:
+        report["stored_estimate_agreement"] = _stored_estimate_agreement(settings.database_url)
+    path = write_json_report(report, f"bench-event-types-{name}.json")
+    if not as_json:
+        click.echo(summary_line(report))
+        agreement = report.get("stored_estimate_agreement") or {}
+        if agreement.get("agreement") is not None:
+            click.echo(f"stored sentiment vs figures: {agreement['agreement']:.3f} on "
+                       f"{agreement['estimate_headlines']} estimate headlines ({agreement['model_version']})")
+        click.echo(f"report: {path}")
+    click.echo(json.dumps({**report, "report": str(path)}))
+    sys.stdout.flush()
+
+
+def _event_extractor(model_spec: str, backend: str, registry_dir: Path):  # noqa: ANN202
+    """(texts -> events per text, its name): the rules alone, or a registry version's Predictor."""
+    if model_spec == "rules":
+        from model.events.extract import extract_events
+
+        return (lambda texts: [extract_events(text) for text in texts]), "rules"
+    from model.events.taxonomy import FinancialEvent
+    from model.serving.predictor import Predictor
+    from model.serving.registry import RegistryError
+
+    try:
+        predictor = Predictor.load(registry_dir, model_spec, device="cpu", backend=backend)
+    except RegistryError as error:
+        raise click.ClickException(str(error)) from None
+
+    def served(texts: list[str]) -> list[list[FinancialEvent]]:
+        return [[FinancialEvent(type=e.type, polarity=e.polarity, subject=e.subject, source=e.source,
+                                confidence=e.confidence, detail=e.detail) for e in result.events]
+                for result in predictor.predict(texts)]
+
+    return served, predictor.version
+
+
+def _stored_estimate_agreement(database_url: str) -> dict | None:
+    """The live model's stored sentiment on the stored history's figures-vs-estimate headlines, or None
+    (with the reason) when the database cannot be read."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from model.reports.event_types_bench import estimate_agreement
+    from monitor.storage.db import make_engine
+
+    query = text("SELECT a.headline, o.sentiment_label FROM articles a JOIN model_outputs o "
+                 "ON o.article_id = a.id AND o.published_at = a.published_at "
+                 "WHERE o.model_version = :version AND a.headline ~* '(est|estimate|consensus)'")
+    try:
+        engine = make_engine(database_url, connect_args={"connect_timeout": 5})
+        with engine.connect() as connection:
+            version = connection.execute(text(
+                "SELECT model_version FROM model_outputs GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).scalar()
+            if version is None:
+                return {"agreement": None, "reason": "no stored model outputs"}
+            rows = connection.execute(query, {"version": version}).all()
+        engine.dispose()
+    except SQLAlchemyError as error:
+        return {"agreement": None, "reason": f"database not readable: {type(error).__name__}"}
+    return {"model_version": version, **estimate_agreement((row.headline, row.sentiment_label) for row in rows)}

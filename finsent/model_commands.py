@@ -19,7 +19,13 @@ from pathlib import Path
 
 import click
 
-from finsent.bench_commands import events_command, loss_weighting_command, pseudo_label_command, scaleout_command
+from finsent.bench_commands import (
+    event_types_command,
+    events_command,
+    loss_weighting_command,
+    pseudo_label_command,
+    scaleout_command,
+)
 from model.reports.linking_eval import linking
 from model.network.tasks import TASK_SLUGS
 from finsent.paths import PROJECT_ROOT
@@ -371,6 +377,7 @@ bench.add_command(bench_pipeline)  # `finsent bench pipeline`: Kafka -> worker -
 bench.add_command(loss_weighting_command)  # `finsent bench loss-weighting` (finsent.bench_commands)
 bench.add_command(pseudo_label_command)  # `finsent bench pseudo-label` (finsent.bench_commands)
 bench.add_command(events_command)  # `finsent bench events`: negative recall on judged event headlines
+bench.add_command(event_types_command)  # `finsent bench event-types`: financial events per type (issue #25)
 bench.add_command(scaleout_command)  # `finsent bench scaleout`: two workers, one stopped mid-run (monitor.stream)
 
 

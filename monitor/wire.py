@@ -154,6 +154,7 @@ def scored_message(item: NewsItem, result: ArticleResult) -> dict[str, object]:
         "topic_label": TOPIC_LABELS[result.topic] if 0 <= result.topic < len(TOPIC_LABELS) else None,
         "sentiment_label": result.sentiment_label, "sentiment_score": result.sentiment_score,
         "entities": [dataclasses.asdict(entity) for entity in result.entities],
+        "events": [dataclasses.asdict(event) for event in result.events],
     }
 
 

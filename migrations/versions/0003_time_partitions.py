@@ -130,9 +130,18 @@ def upgrade() -> None:
             op.execute(statement)
 
     from finsent.settings import get_settings
-    from monitor.storage.partitions import ensure_partitions
+    from monitor.storage.partitions import (
+        ARTICLES,
+        ENTITY_MENTIONS,
+        HOUR_AGGREGATES,
+        MINUTE_AGGREGATES,
+        MODEL_OUTPUTS,
+        ensure_partitions,
+    )
 
-    ensure_partitions(op.get_bind(), ahead=get_settings().partitions_ahead)
+    # the parents this revision made (later revisions add their own)
+    ensure_partitions(op.get_bind(), ahead=get_settings().partitions_ahead,
+                      parents=(ARTICLES, MODEL_OUTPUTS, ENTITY_MENTIONS, MINUTE_AGGREGATES, HOUR_AGGREGATES))
 
 
 def downgrade() -> None:

@@ -45,6 +45,9 @@ class Task:
     distil: bool  # a student learns the teacher's logits for it
     parity: bool  # the int8 ONNX parity check measures it before serving int8
     graph: Literal["article", "entity"]  # the exported graph that computes it (model/serving/onnx_backend.py)
+    # counts in a run's dev score (best checkpoint, promotion gate); False for a task whose dev labels are
+    # made by rules: copying the rules would score high there without being useful
+    in_dev_score: bool
     stored_in: str  # where the stream stores its output (monitor/storage/models.py)
 
     @property
@@ -55,19 +58,23 @@ class Task:
 
 TASKS: tuple[Task, ...] = (
     Task("topic", "topic", TOPIC_LABELS, "text", "topic", "TopicHead", "topic_head", "accuracy",
-         label_smoothing=True, distil=True, parity=True, graph="article", stored_in="model_outputs.topic"),
+         label_smoothing=True, distil=True, parity=True, graph="article", in_dev_score=True,
+         stored_in="model_outputs.topic"),
     Task("sentiment", "sentiment", SENTIMENT_LABELS, "text", "sentiment", "SentimentHead", "sentiment_head", "accuracy",
-         label_smoothing=True, distil=True, parity=True, graph="article", stored_in="model_outputs.sentiment_*"),
+         label_smoothing=True, distil=True, parity=True, graph="article", in_dev_score=True,
+         stored_in="model_outputs.sentiment_*"),
     # no smoothing for tags: O dominates and smoothing blurs entity boundaries
     Task("ner", "ner", NER_TAGS, "token", "entities", "EntityTagger", "entity_tagger", "f1",
-         label_smoothing=False, distil=True, parity=True, graph="article", stored_in="entity_mentions"),
+         label_smoothing=False, distil=True, parity=True, graph="article", in_dev_score=True,
+         stored_in="entity_mentions"),
     Task("entity_sentiment", "entity-sentiment", SENTIMENT_LABELS, "entity", "entity_sentiments", "EntitySentimentHead",
          "entity_sentiment_head", "accuracy", label_smoothing=True, distil=True, parity=True, graph="entity",
-         stored_in="entity_mentions.sentiment_*"),
+         in_dev_score=True, stored_in="entity_mentions.sentiment_*"),
     # financial events (issue #25): labels come from the exact estimate parser and the labelling patterns
     # (model/events), so the student learns them from those labels, not from a teacher
     Task("events", "events", EVENT_STATES, "event_type", "events", "EventHead", "event_head", "macro_f1",
-         label_smoothing=False, distil=False, parity=True, graph="article", stored_in="article_events"),
+         label_smoothing=False, distil=False, parity=True, graph="article", in_dev_score=False,
+         stored_in="article_events"),
 )
 
 # Versions saved before the task table had these four heads and no `tasks` field in their config.

@@ -4,8 +4,11 @@
     predictor = Predictor.load(settings.registry_dir)          # the live version
     results = predictor.predict(["Apple beats estimates while Intel misses"])
 
-One encoder pass per text gives topic, sentiment and entity tags; entity
-sentiment reuses the same token states (no second encoder pass). Texts are
+One encoder pass per text gives topic, sentiment, entity tags and financial
+events; entity sentiment reuses the same token states (no second encoder
+pass). Events come from the rules (exact figures against estimates, labelling
+patterns) and the events head, and steer the sentiment of the company they
+are about (model/serving/events.py). Texts are
 sorted by length and padded per batch (length bucketing), then put back in the
 caller's order. On CUDA the model runs under bf16 autocast.
 """
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -23,8 +25,20 @@ import torch
 from model.network.collate import Batch, EncodedText, collate, encode_text, length_buckets
 from model.network.features import bio_spans, token_span
 from model.network.labels import NER_TAGS, SENTIMENT_LABELS
-from model.network.results import ArticleResult, EntityResult
+from model.events.extract import clear_polarity
+from model.events.taxonomy import FinancialEvent
+from model.network.results import ArticleResult, EntityResult, EventResult
 from model.network.spans import complete_tagged
+from model.serving.events import (
+    Span,
+    clean_entities,
+    head_events,
+    merge_events,
+    role_of,
+    rule_events,
+    steer,
+    with_subject,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +98,6 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux
         return os.cpu_count() or 1
-
-
-@dataclass
-class _Entity:
-    start: int
-    end: int
-    entity_type: str
-    ticker: str | None
 
 
 def decide_sentiment(probs: list[float], negative_threshold: float | None = None) -> str:
@@ -182,33 +188,62 @@ class Predictor:
             topic_probs = output.topic_logits.float().softmax(-1).cpu()
             # row 0 of the per-source offsets is zero-initialised and shared: plain news gets no dataset bias
             sentiment_probs = output.sentiment_logits.float().softmax(-1).cpu()
-            entities = [self._entities(item, output.ner_logits[row, :len(item.input_ids)].float().cpu())
+            rules = [rule_events(item.text) for item in items]
+            entities = [self._entities(item, output.ner_logits[row, :len(item.input_ids)].float().cpu(), rules[row])
                         for row, item in enumerate(items)]
             entity_probs = self._entity_sentiments(items, entities, output, batch)
+            event_probs = output.event_logits.float().softmax(-1).cpu() if output.event_logits is not None else None
         results = []
         for row, item in enumerate(items):
-            probs = sentiment_probs[row].tolist()
+            head = head_events(event_probs[row].tolist(), self.model.config.event_types) \
+                if event_probs is not None else []
+            events = self._events(item.text, merge_events(rules[row], head), entities[row])
+            steering = [event for event, origin in events if origin != "model" or event.confidence >= 0.8]
+            probs = steer(sentiment_probs[row].tolist(), clear_polarity(steering))
             entity_results = []
-            for entity, e_probs in zip(entities[row], entity_probs[row]):
+            for entity, model_probs in zip(entities[row], entity_probs[row]):
+                role, polarity = role_of(entity, item.text, steering)
+                e_probs = steer(model_probs, polarity)
                 label = decide_sentiment(e_probs, self.entity_negative_threshold)
                 entity_results.append(EntityResult(
                     start=entity.start, end=entity.end, text=item.text[entity.start:entity.end],
                     entity_type=entity.entity_type, ticker=entity.ticker,
                     sentiment_label=label, sentiment_score=float(e_probs[2] - e_probs[0]),
-                    sentiment_probs=[float(p) for p in e_probs]))
+                    sentiment_probs=[float(p) for p in e_probs], role=role))
             results.append(ArticleResult(
                 topic=int(topic_probs[row].argmax()),
                 topic_probs=topic_probs[row].tolist(),
-                sentiment_label=SENTIMENT_LABELS[int(sentiment_probs[row].argmax())],
+                sentiment_label=SENTIMENT_LABELS[max(range(3), key=lambda k: probs[k])],
                 sentiment_score=float(probs[2] - probs[0]),
                 sentiment_probs=probs,
                 entities=entity_results,
                 model_version=self.version,
+                events=[self._event_result(event, origin, entity_results) for event, origin in events],
             ))
         return results
 
-    def _entities(self, item: EncodedText, ner_logits: torch.Tensor) -> list[_Entity]:
-        """Decode BIO over first sub-tokens, map back to characters, link, add rule-found tickers."""
+    @staticmethod
+    def _events(text: str, merged: list[tuple[FinancialEvent, str]],
+                entities: list[Span]) -> list[tuple[FinancialEvent, str]]:
+        """Head events get a subject: the first company-like entity that is no event's broker."""
+        companies = [span for span in entities if role_of(span, text, [e for e, _ in merged])[0] != "source"]
+        return [(with_subject(event, text, companies), origin) for event, origin in merged]
+
+    @staticmethod
+    def _event_result(event: FinancialEvent, origin: str, entities: list[EntityResult]) -> EventResult:
+        subject_ticker = None
+        if event.subject_span is not None:
+            subject_ticker = next((e.ticker for e in entities if e.ticker and e.start < event.subject_span[1]
+                                   and event.subject_span[0] < e.end), None)
+        return EventResult(
+            type=event.type, polarity=event.polarity, subject=event.subject, subject_ticker=subject_ticker,
+            source=event.source, origin=origin, confidence=event.confidence, detail=event.detail,
+            figures=[{"metric": f.metric, "actual": f.actual, "estimate": f.estimate,
+                      "surprise_pct": round(f.surprise_pct, 2)} for f in event.figures])
+
+    def _entities(self, item: EncodedText, ner_logits: torch.Tensor, events: list[FinancialEvent]) -> list[Span]:
+        """Decode BIO over first sub-tokens, map back to characters, link, add rule-found tickers, then
+        align with the events' exact subject and broker spans and drop junk (model/serving/events.py)."""
         positions = [i for i, first in enumerate(item.label_positions) if first]
         tags = [NER_TAGS[t] for t in self.model.entity_tagger.decode(ner_logits[positions])]
         tagged: list[tuple[int, int, str]] = []
@@ -218,17 +253,20 @@ class Predictor:
             end_token = max(i for i, w in enumerate(item.word_ids) if w == last_word)
             tagged.append((item.offsets[positions[first]][0], item.offsets[end_token][1], entity_type))
         # the tagger cuts names short ("Kraft" of "Kraft Heinz"): one company, one key (model/network/spans.py)
-        found: list[_Entity] = []
+        found: list[Span] = []
         for name in complete_tagged(item.text, tagged, self.lower_case_words):
             if name is not None:
                 start, end, entity_type = name
-                found.append(_Entity(start, end, entity_type, self.linker.link(item.text, start, end, entity_type)))
+                found.append(Span(start, end, entity_type, self.linker.link(item.text, start, end, entity_type)))
         for start, end, symbol in self.linker.tickers(item.text):
             if not any(e.start < end and start < e.end and e.ticker == symbol for e in found):
-                found.append(_Entity(start, end, "TICKER", symbol))
-        return sorted(found, key=lambda e: (e.start, e.end))
+                found.append(Span(start, end, "TICKER", symbol))
+        cleaned = clean_entities(item.text, found, events)
+        return [span if span.ticker or span.entity_type != "ORG" or span in found
+                else Span(span.start, span.end, "ORG", self.linker.link(item.text, span.start, span.end, "ORG"))
+                for span in cleaned]
 
-    def _entity_sentiments(self, items: list[EncodedText], entities: list[list[_Entity]],
+    def _entity_sentiments(self, items: list[EncodedText], entities: list[list[Span]],
                            output, batch: Batch) -> list[list[list[float]]]:  # noqa: ANN001
         """Probabilities (negative, neutral, positive) per entity, from the already computed token states."""
         n_entities = max([len(e) for e in entities] + [0])

@@ -4,7 +4,7 @@ Migrations in `migrations/` are generated from these classes and edited by
 hand. Indexes follow the queries that the dashboard and the alert rules make:
 time ranges per ticker, topic, source, and per aggregate scope.
 
-articles, model_outputs and entity_mentions are range-partitioned by
+articles, model_outputs, entity_mentions and article_events are range-partitioned by
 published_at, sentiment_aggregates by bucket size then bucket_start
 (monitor/storage/partitions.py, docs/storage.md). A partitioned table's keys
 must hold its partition key, so their primary keys include published_at and
@@ -123,12 +123,43 @@ class EntityMention(Base):
     ticker: Mapped[str | None] = mapped_column(String(16))
     sentiment_label: Mapped[str] = mapped_column(String(8))
     sentiment_score: Mapped[float] = mapped_column(Float)
+    # subject | source | other: what the mention is to the article's events (a broker is a source)
+    role: Mapped[str] = mapped_column(String(8), server_default="other")
 
     __table_args__ = (
         UniqueConstraint("article_id", "model_version", "start_char", "end_char", "published_at",
                          name="uq_entity_mentions_article_span"),
         Index("ix_entity_mentions_ticker_published_at", "ticker", "published_at"),
         Index("ix_entity_mentions_text_published_at", "text", "published_at"),
+        {"postgresql_partition_by": "RANGE (published_at)"},
+    )
+
+
+class ArticleEvent(Base):
+    """A financial event of an article (model.events.taxonomy): its type, the company it is about and the
+    polarity for that company, where it came from (figures, a pattern, the events head) and the figures."""
+
+    __tablename__ = "article_events"
+
+    article_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(primary_key=True)  # the partition key
+    ordinal: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # its place among the article's events
+    event_type: Mapped[str] = mapped_column(String(32))
+    polarity: Mapped[int] = mapped_column(SmallInteger)  # -1, 0, 1 for the subject
+    subject: Mapped[str | None] = mapped_column(Text)  # as written
+    subject_key: Mapped[str | None] = mapped_column(String(128))  # lower-cased: the entity scope key
+    subject_ticker: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(Text)  # the broker of an analyst action
+    origin: Mapped[str] = mapped_column(String(8))  # figures | pattern | model
+    confidence: Mapped[float] = mapped_column(Float)
+    detail: Mapped[str] = mapped_column(String(32), server_default="")
+    figures: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+
+    __table_args__ = (
+        Index("ix_article_events_type_published_at", "event_type", "published_at"),
+        Index("ix_article_events_subject_key_published_at", "subject_key", "published_at"),
+        Index("ix_article_events_subject_ticker_published_at", "subject_ticker", "published_at"),
         {"postgresql_partition_by": "RANGE (published_at)"},
     )
 

@@ -3,10 +3,10 @@
     finsent db partitions ensure [--ahead 7d]     # the worker runs it at start, retention before it runs
     finsent db partitions list
 
-articles, model_outputs and entity_mentions are range-partitioned by
+articles, model_outputs, entity_mentions and article_events are range-partitioned by
 published_at; sentiment_aggregates is list-partitioned by bucket_seconds, its
 minute and hour sub-tables range-partitioned by bucket_start (the daily one is
-one table: it is kept for ever). Day-wide partitions for the first three and
+one table: it is kept for ever). Day-wide partitions for the first four and
 the minute aggregates, month-wide for the hour aggregates. Partitions live in
 the `partitions` schema, so the application's schema lists only the tables the
 models declare.
@@ -61,7 +61,9 @@ ENTITY_MENTIONS = RangeParent("public.entity_mentions", "published_at", "day", "
 MINUTE_AGGREGATES = RangeParent(f"{SCHEMA}.sentiment_aggregates_60", "bucket_start", "day", "minute_aggregates")
 HOUR_AGGREGATES = RangeParent(f"{SCHEMA}.sentiment_aggregates_3600", "bucket_start", "month", "hourly_aggregates")
 DAY_AGGREGATES = f"{SCHEMA}.sentiment_aggregates_86400"  # not range-partitioned: one row per scope and day
-RANGE_PARENTS: tuple[RangeParent, ...] = (ARTICLES, MODEL_OUTPUTS, ENTITY_MENTIONS, MINUTE_AGGREGATES, HOUR_AGGREGATES)
+ARTICLE_EVENTS = RangeParent("public.article_events", "published_at", "day", "articles", "article_id")
+RANGE_PARENTS: tuple[RangeParent, ...] = (ARTICLES, MODEL_OUTPUTS, ENTITY_MENTIONS, ARTICLE_EVENTS, MINUTE_AGGREGATES,
+                                          HOUR_AGGREGATES)
 
 class PartitionsMissing(RuntimeError):
     """The database is not partitioned yet: the code is newer than its schema."""
@@ -161,11 +163,13 @@ def _overlaps(existing: list[Partition], start: datetime, end: datetime) -> bool
 
 
 def ensure_partitions(connection: Connection, now: datetime | None = None,
-                      ahead: timedelta = timedelta(days=7)) -> list[str]:
+                      ahead: timedelta = timedelta(days=7),
+                      parents: tuple[RangeParent, ...] = RANGE_PARENTS) -> list[str]:
     """Create every missing partition from the day (month) before now to now + ahead; return their names.
 
     Idempotent; a range already covered, wholly or in part (a month-wide partition
-    made by migration 0003), is left alone. The caller owns the transaction.
+    made by migration 0003), is left alone. The caller owns the transaction. A migration
+    passes the `parents` its schema has (0003 predates article_events).
     """
     now = now or datetime.now(UTC)
     if connection.execute(text("SELECT to_regclass(:name)"), {"name": ARTICLES.default}).scalar() is None:
@@ -173,7 +177,7 @@ def ensure_partitions(connection: Connection, now: datetime | None = None,
                                 "run `finsent db upgrade`")
     connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     created = []
-    for parent in RANGE_PARENTS:
+    for parent in parents:
         existing = list_partitions(connection, parent)
         for start, end in wanted_ranges(parent, now, ahead):
             if not _overlaps(existing, start, end):

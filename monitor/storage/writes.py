@@ -1,4 +1,4 @@
-"""Store a scored batch: articles, model outputs, entity mentions and aggregates.
+"""Store a scored batch: articles, model outputs, entity mentions, financial events and aggregates.
 
 Everything is an idempotent upsert inside the caller's transaction, so the
 stream worker can commit Kafka offsets only after this commits, and a batch
@@ -34,11 +34,11 @@ from sqlalchemy import literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from model.network.results import ArticleResult
+from model.network.results import ArticleResult, EventResult
 from monitor.contract import NewsItem
 from monitor.storage.aggregates import AggregateDelta, AggregateKey, MentionSentiment, accumulate, article_scopes
 from monitor.storage.known_names import KnownNames
-from monitor.storage.models import Article, EntityMention, ModelOutput, SentimentAggregate
+from monitor.storage.models import Article, ArticleEvent, EntityMention, ModelOutput, SentimentAggregate
 
 if TYPE_CHECKING:  # only a type here: storage needs no Kafka client at run time
     from monitor.wire import ScoredPair
@@ -51,6 +51,7 @@ class StoreReport:
     new_stories: int  # articles that open a story: no copy of their headline within STORY_WINDOW
     outputs: int  # model output rows written
     mentions: int  # entity mention rows written
+    events: int = 0  # article event rows written
     # (headline, the tagger's (text, type) names) of each inserted article in publication order, for
     # KnownNames.observe once the transaction has committed
     inserted_names: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
@@ -106,6 +107,18 @@ def store_scored_batch(
             insert(EntityMention.__table__).on_conflict_do_nothing().returning(EntityMention.id), mention_rows
         ).all())
 
+    event_rows = [
+        _event_row(item, result, ordinal, event, stored_at.get(item.id or "", item.published_at))
+        for item, result in unique.values()
+        if item.id in scored_now
+        for ordinal, event in enumerate(result.events)
+    ]
+    event_count = 0
+    if event_rows:
+        event_count = len(session.scalars(
+            insert(ArticleEvent.__table__).on_conflict_do_nothing().returning(ArticleEvent.ordinal), event_rows
+        ).all())
+
     deltas: dict[AggregateKey, AggregateDelta] = {}
     for item, result in inserted:
         article_mentions = [MentionSentiment(e.text, e.ticker, e.sentiment_label, e.sentiment_score, e.entity_type)
@@ -127,6 +140,7 @@ def store_scored_batch(
         new_stories=len(new_story_ids),
         outputs=len(written_outputs),
         mentions=mention_count,
+        events=event_count,
         inserted_names=tuple((item.headline, tuple((e.text, e.entity_type) for e in result.entities))
                              for item, result in in_order),
     )
@@ -156,6 +170,20 @@ def _mention_row(item: NewsItem, result: ArticleResult, entity,  # noqa: ANN001
         "start_char": entity.start, "end_char": entity.end, "text": entity.text[:500],
         "entity_type": entity.entity_type, "ticker": entity.ticker,
         "sentiment_label": entity.sentiment_label, "sentiment_score": entity.sentiment_score,
+        "role": entity.role,
+    }
+
+
+def _event_row(item: NewsItem, result: ArticleResult, ordinal: int, event: EventResult,
+               published_at: datetime) -> dict[str, object]:
+    return {
+        "article_id": item.id, "model_version": result.model_version, "published_at": published_at,
+        "ordinal": ordinal, "event_type": event.type, "polarity": event.polarity,
+        "subject": event.subject[:500] if event.subject else None,
+        "subject_key": event.subject.lower()[:128] if event.subject else None,
+        "subject_ticker": event.subject_ticker, "source": event.source[:500] if event.source else None,
+        "origin": event.origin, "confidence": event.confidence, "detail": event.detail[:32],
+        "figures": event.figures,
     }
 
 

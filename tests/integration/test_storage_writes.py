@@ -74,3 +74,35 @@ def test_redelivery_stores_and_counts_nothing_twice(own_database_url: str) -> No
         assert aggregate(session, "ticker", "XOM").score_sum == pytest.approx(-0.7)
         assert aggregate(session, "source", "cnbc").story_count == 0  # the copy adds volume, not a story
         assert aggregate(session, "source", "cnbc").article_count == 1
+
+
+def test_events_and_mention_roles_are_stored_once(own_database_url: str) -> None:
+    from model.network.results import EventResult
+    from monitor.storage.models import ArticleEvent
+
+    factory = session_factory(own_database_url)
+    broker = EntityResult(0, 8, "B. Riley", "ORG", None, "neutral", 0.0, role="source")
+    subject = EntityResult(26, 32, "NVIDIA", "ORG", "NVDA", "negative", -0.6, role="subject")
+    events = [EventResult("rating_maintain", 0, "NVIDIA", "NVDA", "B. Riley", "pattern", 1.0),
+              EventResult("price_target_cut", -1, "NVIDIA", "NVDA", "B. Riley", "pattern", 1.0),
+              EventResult("earnings", -1, "NVIDIA", "NVDA", None, "figures", 1.0, "miss",
+                          [{"metric": "eps", "actual": 0.4, "estimate": 0.5, "surprise_pct": -20.0}])]
+    scored = ArticleResult(topic=0, topic_probs=[0.05] * 20, sentiment_label="negative", sentiment_score=-0.6,
+                           sentiment_probs=[0.7, 0.2, 0.1], entities=[broker, subject], model_version="v-test",
+                           events=events)
+    batch = [(item("B. Riley Maintains Buy on NVIDIA, Lowers Price Target to $250", url="https://x/9"), scored)]
+    with factory.begin() as session:
+        first = store_scored_batch(session, batch)
+    with factory.begin() as session:
+        again = store_scored_batch(session, batch)
+
+    assert (first.events, again.events) == (3, 0)
+    with factory() as session:
+        rows = session.scalars(select(ArticleEvent).order_by(ArticleEvent.ordinal)).all()
+        assert [(r.event_type, r.polarity, r.subject_key, r.subject_ticker, r.source, r.origin) for r in rows] == [
+            ("rating_maintain", 0, "nvidia", "NVDA", "B. Riley", "pattern"),
+            ("price_target_cut", -1, "nvidia", "NVDA", "B. Riley", "pattern"),
+            ("earnings", -1, "nvidia", "NVDA", None, "figures")]
+        assert rows[2].figures[0]["surprise_pct"] == -20.0
+        roles = dict(session.execute(select(EntityMention.text, EntityMention.role)).tuples().all())
+        assert roles == {"B. Riley": "source", "NVIDIA": "subject"}

@@ -1,0 +1,75 @@
+"""The task table (model/network/tasks.py) is the one list of tasks: the model, evaluation, export,
+distillation and the data catalogue all follow it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from model.network.collate import collate, encode_example, event_state_ids
+from model.network.modeling import HEAD_CLASSES, JointModel, ModelConfig, load_tokenizer, default_encoder_path
+from model.network.tasks import (
+    EVENT_STATES,
+    EVENT_TYPE_NAMES,
+    LEGACY_TASK_NAMES,
+    TASK_NAMES,
+    TASK_SLUGS,
+    TASKS,
+    get_task,
+    tasks_named,
+)
+from model.data.examples import Example
+
+
+def test_every_task_names_a_head_class_and_a_unique_name_and_slug() -> None:
+    assert len(set(TASK_NAMES)) == len(TASKS) and len(set(TASK_SLUGS)) == len(TASKS)
+    for task in TASKS:
+        assert task.head_class in HEAD_CLASSES
+        assert hasattr(Example, "__dataclass_fields__") and task.example_field in Example.__dataclass_fields__
+    assert get_task("entity-sentiment") is get_task("entity_sentiment")
+    with pytest.raises(ValueError, match="unknown task 'bogus'; known: topic, sentiment"):
+        get_task("bogus")
+
+
+def test_the_other_modules_read_their_task_lists_from_the_table() -> None:
+    from model.data.catalogue import TASKS as DATASET_TASKS
+    from model.serving.onnx_backend import PARITY_TASKS
+    from model.training.distillation import DISTIL_TASKS
+    from model.training.evaluation import TASK_NAMES as EVALUATED
+
+    assert DATASET_TASKS == TASK_SLUGS == EVALUATED
+    assert DISTIL_TASKS == tuple(task.name for task in TASKS if task.distil)
+    assert PARITY_TASKS == tuple(task.slug for task in TASKS if task.parity)
+
+
+def test_saved_configs_without_a_task_list_have_the_legacy_heads_and_new_ones_have_all() -> None:
+    legacy = ModelConfig.from_dict({"encoder": "minilm-l6"})
+    assert legacy.tasks == LEGACY_TASK_NAMES and not legacy.has_task("events")
+    current = ModelConfig.from_dict(ModelConfig().to_dict())
+    assert current.tasks == TASK_NAMES and current.event_types == EVENT_TYPE_NAMES
+    assert [task.name for task in tasks_named(["events", "topic"])] == ["topic", "events"]  # registry order
+
+
+def test_the_model_builds_one_head_per_task_and_a_legacy_model_has_no_events_head() -> None:
+    tokenizer = load_tokenizer(default_encoder_path())
+    examples = [Example("Acme misses Q3 estimates", "test", sentiment=0, events={"earnings": -1}),
+                Example("Shares were flat", "test", sentiment=1, events={})]
+    batch, labels = collate([encode_example(tokenizer, e) for e in examples], pad_id=tokenizer.pad_token_id)
+    model = JointModel(ModelConfig(encoder_layers=1))
+    output = model(batch, labels)
+    assert set(output.logits) == set(TASK_NAMES)
+    assert output.event_logits.shape == (2, len(EVENT_TYPE_NAMES), len(EVENT_STATES))
+    assert "events" in output.losses and torch.isfinite(output.loss)
+    legacy = JointModel(ModelConfig(encoder_layers=1, tasks=LEGACY_TASK_NAMES))
+    assert not hasattr(legacy, "event_head") and legacy(batch).event_logits is None
+    assert legacy.task_weighting.log_variance.shape == (len(LEGACY_TASK_NAMES),)
+
+
+def test_event_labels_become_one_state_per_type_slot() -> None:
+    ids = event_state_ids({"earnings": -1, "rating_upgrade": 1, "rating_maintain": 0})
+    assert ids[EVENT_TYPE_NAMES.index("earnings")] == EVENT_STATES.index("negative")
+    assert ids[EVENT_TYPE_NAMES.index("rating_upgrade")] == EVENT_STATES.index("positive")
+    assert ids[EVENT_TYPE_NAMES.index("rating_maintain")] == EVENT_STATES.index("neutral")
+    assert ids.count(EVENT_STATES.index("absent")) == len(EVENT_TYPE_NAMES) - 3
+    with pytest.raises(ValueError, match="unknown event types"):
+        event_state_ids({"weather": 1})
