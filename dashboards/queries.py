@@ -399,6 +399,43 @@ def entity_mentions(database_url: str, article_ids: tuple[str, ...],
                   {"ids": list(article_ids), "published": None if published is None else list(published)})
 
 
+EVENTS_SQL = text("""
+    SELECT article_id, model_version, ordinal, event_type, polarity, subject, subject_ticker, source, origin,
+           detail, figures
+    FROM article_events
+    WHERE article_id = ANY(:ids)
+      AND (CAST(:published AS timestamptz[]) IS NULL OR published_at = ANY(CAST(:published AS timestamptz[])))
+    ORDER BY article_id, ordinal
+""")
+
+
+@st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
+def article_events(database_url: str, article_ids: tuple[str, ...],
+                   published: tuple[datetime, ...] | None = None) -> pd.DataFrame:
+    """Financial events of the given articles (every model version; pages keep the article's own)."""
+    return _frame(database_url, EVENTS_SQL,
+                  {"ids": list(article_ids), "published": None if published is None else list(published)})
+
+
+# The ticker's events, newest first, with their headlines: the Entity page's events table.
+TICKER_EVENTS_SQL = text("""
+    SELECT e.published_at, e.event_type, e.polarity, e.subject, e.source, e.detail, e.origin, e.figures,
+           a.headline, a.source AS outlet
+    FROM article_events e JOIN articles a ON a.id = e.article_id AND a.published_at = e.published_at
+    WHERE e.subject_ticker = :ticker AND e.published_at >= :since AND e.published_at < :until
+      AND (CAST(:types AS text[]) IS NULL OR e.event_type = ANY(CAST(:types AS text[])))
+    ORDER BY e.published_at DESC, e.ordinal LIMIT :limit
+""")
+
+
+@st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
+def ticker_events(database_url: str, ticker: str, since: datetime, until: datetime,
+                  types: tuple[str, ...] | None = None, limit: int = 200) -> pd.DataFrame:
+    """The financial events about the ticker's company in the range (of the given types), newest first."""
+    return _frame(database_url, TICKER_EVENTS_SQL, {"ticker": ticker, "since": since, "until": until,
+                                                    "types": None if not types else list(types), "limit": limit})
+
+
 # Co-mentions are counted over the ticker's newest :sample articles in the range: enough
 # to show who it is named with, and bounded however busy the ticker is. The sample's mentions
 # are looked up by article id (unique index) within the range's partitions.

@@ -161,6 +161,45 @@ def entity_chips(mentions: Iterable[dict[str, Any]]) -> str:
     return " ".join(chips)
 
 
+EVENT_COLOURS = {-1: "#f8d0d0", 0: "#e8e8e8", 1: "#cfeccf"}  # as SENTIMENT_COLOURS, by polarity
+
+
+def event_label(event: dict[str, Any]) -> str:
+    """'earnings miss (EPS -20%)', 'price target cut by B. Riley': what an analyst reads first."""
+    label = str(event["event_type"]).replace("_", " ")
+    if event.get("detail"):
+        label += f" {event['detail']}"
+    figures = event.get("figures") or []
+    if figures:
+        # an estimate of zero makes the surprise huge (model/events/estimates.py): shown capped
+        label += " (" + ", ".join(f"{f['metric'].upper()} {max(-999.0, min(999.0, float(f['surprise_pct']))):+.0f}%"
+                                  for f in figures) + ")"
+    if event.get("source"):
+        label += f" by {event['source']}"
+    return label
+
+
+def event_chips(events: Iterable[dict[str, Any]]) -> str:
+    """Per-event badges coloured by polarity for the subject: 'NVIDIA: price target cut by B. Riley'."""
+    chips = []
+    for event in events:
+        subject = f"{html.escape(event['subject'])}: " if event.get("subject") else ""
+        colour = EVENT_COLOURS.get(int(event["polarity"]), "#eee")
+        chips.append(f'<span class="fs-chip fs-event" style="background:{colour}">'
+                     f'&#9873; {subject}{html.escape(event_label(event))}</span>')
+    return " ".join(chips)
+
+
+def events_table(events: Any) -> Any:
+    """The Entity page's events table: when, what (with figures and broker), polarity, the headline."""
+    import pandas as pd
+
+    rows = [{"published (UTC)": f"{row['published_at']:%Y-%m-%d %H:%M}", "event": event_label(row),
+             "polarity": {-1: "negative", 0: "neutral", 1: "positive"}.get(int(row["polarity"]), ""),
+             "from": row["origin"], "headline": row["headline"]} for row in records(events)]
+    return pd.DataFrame(rows)
+
+
 STYLE = """
 <style>
 .fs-badge {padding: 1px 8px; border-radius: 10px; font-size: 0.8rem; white-space: nowrap;}
@@ -176,8 +215,9 @@ def inject_style() -> None:
     st.markdown(STYLE, unsafe_allow_html=True)
 
 
-def article_card(article: dict[str, Any], mentions: list[dict[str, Any]]) -> str:
-    """One article as HTML: meta line, headline with highlighted entities, entity sentiment chips."""
+def article_card(article: dict[str, Any], mentions: list[dict[str, Any]],
+                 events: list[dict[str, Any]] | None = None) -> str:
+    """One article as HTML: meta line, headline with highlighted entities, event and entity sentiment chips."""
     headline = highlight_entities(article["headline"], mentions)
     if article.get("url"):
         link = f' · <a href="{html.escape(article["url"], quote=True)}" target="_blank">open ↗</a>'
@@ -186,7 +226,7 @@ def article_card(article: dict[str, Any], mentions: list[dict[str, Any]]) -> str
     meta = (f'{article["published_at"]:%Y-%m-%d %H:%M} UTC · {html.escape(article["source"])} · '
             f'{html.escape(topic_name(article.get("topic")))} · '
             f'{sentiment_badge(article.get("sentiment_label"), article.get("sentiment_score"))}{link}')
-    chips = entity_chips(mentions)
+    chips = (event_chips(events) + " " if events else "") + entity_chips(mentions)
     return (f'<div class="fs-article"><div class="fs-meta">{meta}</div>'
             f'<div class="fs-headline">{headline}</div><div>{chips}</div></div>')
 
@@ -198,6 +238,11 @@ def mentions_of(mentions_frame: Any, article: dict[str, Any]) -> list[dict[str, 
     rows = mentions_frame[(mentions_frame["article_id"] == article["id"])
                           & (mentions_frame["model_version"] == article.get("model_version"))]
     return records(rows)
+
+
+def events_of(events_frame: Any, article: dict[str, Any]) -> list[dict[str, Any]]:
+    """The article's financial events from its own (newest) model version."""
+    return mentions_of(events_frame, article)
 
 
 def page_cursor(key: str, context: tuple[Any, ...]) -> queries.PageCursor | None:

@@ -97,11 +97,16 @@ with evidence_column:
         metric_columns = st.columns(min(len(numbers), 4))
         for column, (name, value) in zip(metric_columns, list(numbers.items())[:4], strict=False):
             column.metric(name.replace("_", " "), f"{value:+.2f}" if isinstance(value, float) else value)
+    cited = alert["evidence"].get("events") or []
+    if cited:  # the financial events about the company in the window (monitor/alerts/store.py)
+        st.markdown("**Events cited**")
+        st.markdown(ui.event_chips(cited), unsafe_allow_html=True)
     article_ids = evidence_article_ids(alert["evidence"])
     if article_ids:
         evidence_articles = queries.articles_by_id(url, article_ids)
         mentions = queries.entity_mentions(url, tuple(evidence_articles["id"]))
-        st.markdown("".join(ui.article_card(article, ui.mentions_of(mentions, article))
+        events = queries.article_events(url, tuple(evidence_articles["id"]))
+        st.markdown("".join(ui.article_card(article, ui.mentions_of(mentions, article), ui.events_of(events, article))
                             for article in ui.records(evidence_articles)), unsafe_allow_html=True)
     else:
         st.caption("The alert carries no article ids.")

@@ -1,10 +1,12 @@
-"""Entity page: one ticker's sentiment trend with alert markers, its articles, co-mentions and sources."""
+"""Entity page: one ticker's sentiment trend with alert markers, its articles, financial events, co-mentions
+and sources."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboards import charts, filters, queries, ui
+from model.network.tasks import EVENT_TYPE_NAMES
 
 range_ = ui.page_header("Entity", "How the news treats one company: trend, alerts, articles and why.")
 url = ui.database_url()
@@ -74,11 +76,21 @@ with articles_column:
         elif len(articles) < totals["articles"]:
             st.caption(f"The newest {len(articles)} of {totals['articles']:,.0f} articles in the range.")
         mentions = queries.entity_mentions(url, tuple(articles["id"]), ui.published_times(articles))
-        cards = [ui.article_card(article, ui.mentions_of(mentions, article))
+        events = queries.article_events(url, tuple(articles["id"]), ui.published_times(articles))
+        cards = [ui.article_card(article, ui.mentions_of(mentions, article), ui.events_of(events, article))
                  for article in ui.records(articles)]
         st.markdown("".join(cards), unsafe_allow_html=True)
     ui.pager("entity_articles", list_context, articles, ARTICLES_PER_PAGE)
 with context_column:
+    st.subheader("Financial events")
+    event_types = st.multiselect("Event types", EVENT_TYPE_NAMES, key="entity_event_types",
+                                 format_func=lambda name: name.replace("_", " "), placeholder="All types")
+    company_events = queries.ticker_events(url, ticker, range_.since, range_.until, tuple(event_types))
+    if company_events.empty:
+        st.caption("No financial events about this company in the range" + (" of these types." if event_types
+                                                                              else "."))
+    else:
+        st.dataframe(ui.events_table(company_events), hide_index=True, width="stretch")
     st.subheader("Mentioned alongside")
     co = queries.co_mentions(url, ticker, range_.since, range_.until, precisions=precisions)
     if co.empty:

@@ -40,12 +40,13 @@ from model.events.taxonomy import FinancialEvent
 # Names
 # --------------------------------------------------------------------------------------------------
 
-_TOKEN = r"(?:[A-Z0-9][\w&'’.\-]*|[a-z][A-Z][\w\-]*|&)"  # "NVIDIA", "3M", "B.", "eBay", "&"
+# "NVIDIA", "3M", "B.", "O'Reilly", "eBay", "&"; a possessive "'s" is left out of the token
+_TOKEN = r"(?:[A-Z0-9][\w&.\-]*(?:['’](?!s\b)[\w&.\-]+)*|[a-z][A-Z][\w\-]*|&)"
 _CONNECTOR = r"(?:of|de|du|la|von|van|der|y|del|&)"
 _SUFFIX = r"(?:Inc|Corp|Co|Ltd|LLC|L\.P|LP|plc|PLC|SA|AG|NV|N\.V|S\.A|Limited|Incorporated)\.?"
 _NAME = rf"{_TOKEN}(?:,? {_SUFFIX}(?![\w])| (?:{_CONNECTOR} )?{_TOKEN}){{0,6}}?"
 _SUBJ = rf"(?P<subj>{_NAME})"
-_SRC = rf"(?P<src>{_NAME})"
+_SRC = rf"(?P<src>{_NAME}(?:['’]s)?)"  # "Moody's"
 _POSS = r"(?:'s|’s|')"
 # What may follow a name that is followed by more of the sentence: a clause break, a preposition, the end.
 _END = r"(?=\s*(?:[,;:(]|\s-\s|\s–\s|$)|\s+(?i:for|in|from|at|with|worth|valued|after|as|amid|on|over|to|by|and|in|"\
@@ -54,10 +55,27 @@ _END = r"(?=\s*(?:[,;:(]|\s-\s|\s–\s|$)|\s+(?i:for|in|from|at|with|worth|value
 _POSSESSIVE_NAMES = frozenset(
     "mcdonald's sainsbury's moody's macy's kellogg's wendy's dillard's aaron's lowe's domino's kohl's denny's "
     "hershey's dick's land's friendly's carl's papa john's sotheby's christie's lloyd's claire's "
-    "o'reilly's".split()
+    "o'reilly's applebee's chico's cabela's brink's fred's carter's harrah's dunkin' marshalls'".split()
 )
 
-_REJECT_NAMES = frozenset(
+_PLACES = frozenset(
+    x.strip()
+    for x in """
+    u.s.,us,usa,uk,britain,china,japan,germany,france,india,russia,canada,mexico,brazil,italy,spain,australia,
+    korea,south korea,north korea,iran,iraq,greece,venezuela,argentina,turkey,saudi arabia,saudi,europe,asia,
+    africa,ireland,switzerland,sweden,norway,netherlands,holland,belgium,austria,poland,israel,egypt,nigeria,
+    south africa,indonesia,thailand,vietnam,taiwan,hong kong,singapore,malaysia,philippines,pakistan,chile,
+    peru,colombia,qatar,uae,dubai,scotland,wales,england,california,texas,new york,massachusetts,florida,ohio,
+    illinois,ethiopia,kenya,ghana,bahrain,kuwait,oman,jordan,lebanon,syria,ukraine,hungary,czech,portugal,
+    denmark,finland,romania,bulgaria,serbia,croatia,kazakhstan,bangladesh,sri lanka,new zealand,iceland,
+    luxembourg,morocco,algeria,tunisia,libya,angola,zambia,zimbabwe,cuba,ecuador,bolivia,uruguay,paraguay,
+    panama,brussels,beijing,washington,tokyo,london,paris,berlin,moscow,shanghai,mumbai,delhi,seoul,sydney,
+    toronto,frankfurt,milan,madrid,zurich,geneva,wuhan,detroit,chicago,philadelphia,boston,world
+    """.split(",")
+    if x.strip()
+)
+
+_REJECT_NAMES = _PLACES | frozenset(
     x.strip().lower()
     for x in """
     fda,sec,ftc,doj,fbi,cftc,finra,fca,fsa,cma,ofcom,ofgem,faa,ntsb,nhtsa,epa,ema,eu,e.u.,ec,european commission,
@@ -85,16 +103,49 @@ _REJECT_NAMES = frozenset(
     corporate,mining,miners,banking,insurers,drugmakers,carmakers,refiners,exporters,fund,funds,hedge funds,
     bank,pension,private equity,lenders,judge,jury,prosecutors,authorities,officials,ministers,minister,
     mps,lawmakers,senators,democrats,republicans,state,states,city,cities,people,families,users,women,men,
+    pilot,pilots,health,limited,landmark,expense,testimony,labour,labor,retail,beckhams,bankrupt,workers,passengers,
+    bahraini,saudi,emirati,kuwaiti,qatari,omani,ethiopian,kenyan,israeli,palestinian,iranian,iraqi,syrian,
     """.split(",")
     if x.strip()
+)
+
+_NATIONALITIES = frozenset(
+    """american british chinese japanese german french indian russian italian spanish swiss dutch swedish
+    norwegian danish finnish belgian austrian irish israeli taiwanese korean south-korean brazilian mexican
+    canadian australian turkish greek polish saudi emirati qatari egyptian nigerian african european asian
+    latin thai vietnamese indonesian malaysian singaporean philippine pakistani argentine chilean peruvian
+    colombian venezuelan iranian iraqi ukrainian hungarian czech portuguese scottish welsh english""".split()
+)
+# Job-like words Reuters puts before a name ("Retailer Kesko", "Chipmaker Broadcom"): stripped from a name.
+_DESCRIPTORS = frozenset(
+    """retailer grocer chipmaker automaker carmaker drugmaker insurer lender miner brewer refiner homebuilder
+    conglomerate auditor airline carrier publisher broker bank-owner tycoon billionaire investor bankrupt
+    troubled embattled struggling ailing scandal-hit""".split()
+)
+# A capitalised word followed by one of these is an industry, not a company ("Paint makers", "E-cigarette firms").
+_COLLECTIVE_NOUNS = frozenset(
+    """makers maker firms companies producers manufacturers industry sector stocks investors users retailers
+    suppliers lenders banks funds miners exporters importers giants brands officials regulators executives
+    bosses unions groups operators carriers insurers airlines automakers carmakers drugmakers chipmakers
+    watchdogs watchdog authorities prosecutors lawmakers""".split()
+)
+# Tokens that never sit inside a company name in a headline.
+_NON_NAME_TOKENS = frozenset(
+    """ceo cfo coo cto chairman chairwoman chief analysts analyst insider insiders week today shareholders
+    investors maintain maintains stocks commences tender offer announces reports completes agrees signs says
+    assets""".split()
 )
 
 _GENERIC_FIRST_TOKENS = frozenset(
     """why how what when where who which here here's this these is are will can should does do did
     top best biggest big new early hot key exclusive update breaking watch trading earnings week today
-    stocks shares stock markets market analysts analyst brokerages sources report the a an no not
+    stocks shares stock markets market analysts analyst brokerages sources report a an no not
     mid-day mid-afternoon mid-morning pre-market premarket after-hours after before ahead morning midday
-    weekly daily monthly wall u.s. us uk eu benzinga's benzinga""".split()
+    weekly daily monthly wall u.s. us uk eu benzinga's benzinga head chief ceo cfo boss chairman former ex
+    ex- president founder co-founder second third fourth fifth first last next notable insider insiders
+    institutions two three four five six seven eight nine ten hundreds thousands dozens several analysts
+    deals deal merger mergers shares assets certain stake majority remaining business unit rights portfolio
+    pilot""".split()
 )
 
 _FIRST_NAMES = frozenset(
@@ -114,7 +165,7 @@ _FIRST_NAMES = frozenset(
     danielle theresa sophia marie diana brittany natalie isabella charlotte rose alexis kayla elon tim
     jeff bill steve jamie warren sheryl satya sundar mukesh carlos jack jim tom rishi boris theresa
     angela emmanuel xi vladimir jerome janet christine mario ben hank sam marissa meg indra ginni
-    mary travis dara evan reed larry sergey jensen lisa safra jamie lloyd brian""".split()
+    mary travis dara evan reed larry sergey jensen lisa safra jamie lloyd brian mike phil carlos""".split()
 )
 
 # Names that look like a person ("First Last") but are companies.
@@ -162,7 +213,8 @@ _BROKERS = frozenset(
 
 _REGULATOR = (
     r"(?P<src>(?:U\s?\.\s?S\s?\.\s?|US |EU |European |UK |British |Chinese |Japanese |German |French |Canadian |"
-    r"Australian |Indian |New York |State )?(?:FDA|Food and Drug Administration|EMA|CHMP|EU|E\.U\.|"
+    r"Australian |Indian |New York |State |Swiss |Italian |Spanish |Dutch |Korean |South Korean |Indian |Brazilian |"
+    r"Turkish |Russian |Irish |Swedish |Norwegian |Danish |Belgian |Austrian |Mexican )?(?:FDA|Food and Drug Administration|EMA|CHMP|EU|E\.U\.|"
     r"European Commission|EC|Brussels|FTC|DOJ|Justice Department|Department of Justice|SEC|CMA|FCA|FSA|"
     r"CFTC|FINRA|FAA|NHTSA|EPA|Health Canada|Ofcom|Ofgem|regulators?|watchdog|prosecutors|attorneys? general|"
     r"authorities|antitrust regulators?|competition regulators?)(?: (?:panel|advisers|advisory panel|"
@@ -175,7 +227,7 @@ _REGULATOR = (
 
 _PREFIX = re.compile(
     r"^(?:\s*(?:(?:UPDATE|RPT|REFILE|CORRECTED|CORRECTION|BRIEF|EXCLUSIVE|Exclusive|RESEARCH ALERT|Reuters|"
-    r"BUZZ|HOT STOCKS|ANALYSIS|INSIGHT|WRAPUP|FEATURE|Breaking|BREAKING|Update)(?:\s*\d+)?\s*[-:–]\s*|"
+    r"BUZZ|HOT STOCKS|ANALYSIS|INSIGHT|WRAPUP|FEATURE|Breaking|BREAKING|Update|TABLE)(?:\s*\d+)?\s*[-:–]\s*|"
     r"Hearing\s+))+"
 )
 
@@ -187,7 +239,7 @@ _ROUNDUP = re.compile(
     r"Earnings Roundup|Trading Ideas|Mad Money|Everything Jim Cramer|Cramer Remix|Before the Bell|"
     r"^Business live|Business live|^(?:[A-Z/&]+ )*(?:STOCKS|MARKETS|FOREX|METALS|BONDS|CREDIT|TREASURIES|"
     r"GRAINS|DIARY|FACTBOX|TABLE|SNAPSHOT|WRAPUP|INSTANT VIEW|TIMELINE|CHRONOLOGY|KEY FACTS|PRECIOUS|OIL|"
-    r"ENERGY|EMERGING MARKETS|ADR Report|GLOBAL [A-Z]+)\s*-|^\d+ (?:Stocks|Companies|Biggest|Big|Top|Mid-Cap|"
+    r"ENERGY|EMERGING MARKETS|ADR Report|GLOBAL [A-Z]+)(?:\s*\d+)?\s*-|^\d+ (?:Stocks|Companies|Biggest|Big|Top|Mid-Cap|"
     r"Small-Cap|Large-Cap|Tech|Health|Financial|Energy)|^(?:FACTBOX|Factbox|Timeline|TIMELINE|Diary|DIARY)\b|"
     r"Research Roundup|Analyst Ratings|Analyst Actions|Highlights|Earnings Preview|What to Expect|Round-?up",
     re.IGNORECASE,
@@ -202,7 +254,7 @@ def strip_prefix(text: str) -> int:
 
 def is_roundup(text: str) -> bool:
     """True for round-ups and market wraps that name many companies: their events cannot be attributed."""
-    return bool(_ROUNDUP.search(text))
+    return bool(_ROUNDUP.search(text) or _ROUNDUP.search(text[strip_prefix(text):]))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -211,9 +263,16 @@ def is_roundup(text: str) -> bool:
 
 
 def _trim_name(text: str, start: int, end: int) -> tuple[int, int]:
-    """Trim a captured name to the company as written: no trailing possessive or punctuation."""
+    """Trim a captured name to the company as written: no descriptor ('Retailer'), place possessive
+    ("Chile's Cornershop" -> 'Cornershop'), trailing possessive or punctuation."""
     while end > start and text[end - 1] in "-–,;:":
         end -= 1
+    place = re.match(r"(\S+?)(?:'s|’s) (?=\S)", text[start:end])
+    if place and place.group(1).lower() in _PLACES:
+        start += place.end()
+    first = re.match(r"(\S+) (?=[A-Z0-9])", text[start:end])
+    if first and first.group(1).lower() in _DESCRIPTORS:
+        start += first.end()
     name = text[start:end]
     if name.lower() in _POSSESSIVE_NAMES:
         return start, end
@@ -245,6 +304,8 @@ def is_company_name(name: str) -> bool:
         return False
     if tokens[0] in _GENERIC_FIRST_TOKENS or re.fullmatch(r"[\d.,$%]+|(?:19|20)\d\d\w*", tokens[0]):
         return False
+    if low in _NATIONALITIES or any(token.strip(".,'’") in _NON_NAME_TOKENS for token in tokens):
+        return False
     if low.startswith("the ") and low[4:] in _REJECT_NAMES:
         return False
     if not re.search(r"[A-Za-z]{2}|[A-Z]", name) or name.isdigit():
@@ -271,8 +332,12 @@ _STOP_WORDS = frozenset(
     lower seen set eyes confirms denies backs shareholders investors board workers union swings swung posts
     reaffirms lifts ups hikes slashes trims warns issues declares suspends halts resigns quits steps ousted fired
     recalls lays to-buy offers bids buys merges agree agreed announce said, says, vs vs. est est. sees eps
-    than over under amid ahead before despite against into via while why how what new""".split()
+    than over under amid ahead before despite against into via while why how what new phase trial study
+    analysts analyst maintain january february march april june july august september october november
+    december jan feb mar apr jun jul aug sep sept oct nov dec""".split()
 )
+_ORDINAL_PERIOD = re.compile(r"\d+(?:st|nd|rd|th)\b.*|[1-4]Q\w*|\d{4}/\d\d", re.IGNORECASE)
+_MIDNAME_STOPS = frozenset({"u.s.", "us", "uk", "u.k."})
 
 
 def _token_spans(text: str, start: int) -> list[tuple[int, int]]:
@@ -284,21 +349,43 @@ def _is_name_token(token: str) -> bool:
 
 
 def _leading_run(text: str) -> tuple[int, int] | None:
-    """[start, end) of the capitalised run a headline starts with, cut at a possessive, comma or headline word."""
-    end = None
+    """[start, end) of the capitalised run a headline starts with, cut at a possessive, comma or headline word.
+
+    A place possessive is skipped ("Australia's Tattersalls" -> 'Tattersalls'), and so is a run followed
+    by an industry noun ("Paint makers ..." -> None).
+    """
     tokens = _token_spans(text, strip_prefix(text))
-    for tok_start, tok_end in tokens:
+    if len(tokens) > 1 and re.sub(_POSS + "$", "", text[slice(*tokens[0])]).lower() in _PLACES \
+            and re.search(_POSS + "$", text[slice(*tokens[0])]):
+        tokens = tokens[1:]
+    end = None
+    for index, (tok_start, tok_end) in enumerate(tokens):
         raw = text[tok_start:tok_end]
         token = raw.rstrip(",;:")
         if end is not None and re.fullmatch(_CONNECTOR, token) and token != "&":
             continue
         low = re.sub(_POSS + "$", "", token.lower())
-        if not _is_name_token(token) or low in _STOP_WORDS or _starts_trigger(text, tok_start):
+        if _ends_run(text, token, low, tok_start, index):
+            if low in _COLLECTIVE_NOUNS:
+                return None
             break
         end = tok_start + len(token)
         if re.search(_POSS + "$", token) or raw != token:
             break
-    return (tokens[0][0], end) if end is not None else None
+        if len(token) == 1 and text[tok_end:tok_end + 2] == " .":
+            end = None if index == 0 else end  # spaced "U . S ." is not part of a name
+            break
+    return (tokens[0][0], end) if end is not None and tokens else None
+
+
+def _ends_run(text: str, token: str, low: str, position: int, index: int) -> bool:
+    if not _is_name_token(token) or low in _STOP_WORDS or _starts_trigger(text, position):
+        return True
+    if index > 0 and (low in _MIDNAME_STOPS or _ORDINAL_PERIOD.fullmatch(token)):
+        return True
+    if index > 0 and len(token) == 1 and text[position + 1:position + 3] == " .":
+        return True
+    return False
 
 
 def leading_company(text: str) -> tuple[str, int, int] | None:
@@ -314,3 +401,772 @@ def leading_company(text: str) -> tuple[str, int, int] | None:
     start, end = _trim_name(text, *run)
     name = text[start:end]
     return (name, start, end) if is_company_name(name) else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Events: construction and the checks shared by every rule
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Found:
+    """An event with the offset that orders it in the text (its subject, else its trigger)."""
+
+    position: int
+    event: FinancialEvent
+
+
+def _event(
+    text: str,
+    event_type: str,
+    polarity: int,
+    subject: tuple[int, int] | None,
+    detail: str = "",
+    source: tuple[int, int] | None = None,
+    position: int = 0,
+) -> _Found:
+    return _Found(
+        subject[0] if subject else position,
+        FinancialEvent(
+            type=event_type,
+            polarity=polarity,
+            subject=text[subject[0]:subject[1]] if subject else None,
+            subject_span=subject,
+            source=text[source[0]:source[1]] if source else None,
+            source_span=source,
+            detail=detail,
+        ),
+    )
+
+
+def _company_span(text: str, match: re.Match[str], group: str) -> tuple[int, int] | None:
+    """The trimmed span of a captured name when it is a company, else None."""
+    if match.group(group) is None:
+        return None
+    start, end = _trim_name(text, match.start(group), match.end(group))
+    if text[start:end + 2].lower().replace("’", "'") in _POSSESSIVE_NAMES:
+        end += 2  # "McDonald's": the "'s" is part of the name
+    return (start, end) if start < end and is_company_name(text[start:end]) else None
+
+
+_HEDGES = re.compile(
+    r"\b(?:may|might|could|would|should|considers?|considering|weighs?|weighing|mulls?|mulling|eyes|eyeing|"
+    r"plans?|planning|seeks?|seeking|explores?|exploring|talks?|rumou?rs?|reportedly|likely|possible|potential|"
+    r"threatens?|threat|fears?|risks?|if|unless|not|no|never|n't|denies|deny|denied|rules? out|avoids?|averts?|"
+    r"expected to|hopes?|wants?|aims?|urges?|asks?|calls? for|preview|before|ahead|won't|cannot|nor|without|"
+    r"sees no|to consider|mull|consider|study|studies|reviewing|review|proposes?|proposal|would-be|said to)\b",
+    re.IGNORECASE,
+)
+
+# Capitalised words a subject-to-trigger gap may hold (Title Case headlines capitalise every word).
+_GAP_WORDS = frozenset(
+    """shares share stock stocks says said reports reported posts posted profit profits earnings revenue revenues
+    sales net income eps quarterly first-quarter second-quarter third-quarter fourth-quarter full-year annual
+    fiscal results its the a an to will also after on in with unit announces announced confirms soar soars jump
+    jumps rise rises fall falls drop drops slide slides plunge plunges tumble tumbles surge surges sink sinks
+    gain gains climb climbs spike spikes trade trades trading higher lower up down are is as of for year quarter
+    operating adjusted core underlying group company inc corp co says, reported, reporting weak strong better
+    worse than sec doj ftc fda ema eu u.s. us faa its' first second third fourth half h1 h2 q1 q2 q3 q4 fy
+    same-store comparable organic interim final dec nov oct sept sep aug jul june may apr mar feb jan
+    ltd plc ag sa holdings subsidiary arm division january february march april june july august september
+    october november december""".split()
+)
+
+
+def _gap_ok(gap: str, max_words: int) -> bool:
+    """A short stretch between subject and trigger that stays in one clause and hedges nothing."""
+    if re.search(r"[;:?!\"]|\s[-–—]\s|,", gap) or _HEDGES.search(gap):
+        return False
+    words = gap.split()
+    if len(words) > max_words:
+        return False
+    for word in words:
+        bare = word.strip("'’()")
+        if bare[:1].isupper() and bare.lower() not in _GAP_WORDS and not _is_figure_word(bare):
+            return False
+    return True
+
+
+def _is_figure_word(word: str) -> bool:
+    return bool(re.fullmatch(r"(?:[QH][1-4]|[1-4]Q|FY\d*|USD|\$?[\d.,]+%?\w{0,3}|(?:19|20)\d\d\w*)", word))
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules whose subject is the leading company: "X <short gap> <trigger>"
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _LeadRule:
+    """A trigger after the headline's leading company; the gap between them is checked."""
+
+    type: str
+    polarity: int
+    detail: str
+    trigger: re.Pattern[str]
+    max_gap: int | None = 6  # None: anywhere in the text (trial read-outs quote the result late)
+    gap_veto: re.Pattern[str] | None = None  # wording in the gap that cancels the rule
+    veto: re.Pattern[str] | None = None  # wording anywhere that cancels the rule
+    needs: re.Pattern[str] | None = None  # wording the text must hold
+    corporate: bool = False  # the subject must carry a corporate word (person-prone verbs)
+    unnamed_ok: bool = False  # may fire with subject None on a headline that starts with the trigger
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def _lead(event_type: str, polarity: int, detail: str, trigger: str, **options: object) -> _LeadRule:
+    compiled = {key: _rx(value) if isinstance(value, str) else value for key, value in options.items()}
+    return _LeadRule(event_type, polarity, detail, _rx(rf"\b(?:{trigger})(?![\w])"), **compiled)  # type: ignore[arg-type]
+
+
+_EST = r"(?:estimates?|expectations?|forecasts?|views?|consensus|the street|street|expected|analysts'? \w+)"
+_FILL = (
+    r"(?:full[- ]year|annual|year|yearly|fiscal|fy\s?'?\d*|\d{4}(?:/\d\d)?|q[1-4]|[1-4]q|quarterly|"
+    r"(?:first|second|third|fourth)[- ](?:quarter|half)|h[12]|profits?|earnings|sales|revenues?|eps|growth|"
+    r"margins?|operating|pretax|pre-tax|net|income|core|underlying|adjusted|financial|medium[- ]term|"
+    r"long[- ]term|'?\d\d|and|its|the|its|\w+[- ]year|annual|dividend|production|output|volume)"
+)
+_GUIDE = r"(?:forecasts?|outlook|guidance|view|projections?|targets?|predictions?|goals?)"
+_UP = r"(?:raises?|raised|raising|lifts?|lifted|ups|upped|boosts?|boosted|hikes?|hiked|increases?|increased|improves?)"
+_DOWN = (
+    r"(?:cuts?|cutting|lowers?|lowered|lowering|slashes|slashed|trims?|trimmed|reduces?|reduced|pares?|pared|"
+    r"scales? back|tempers?|tempered|downgrades?)"
+)
+_METRIC = r"(?:profits?|earnings|net income|net profit|income|eps|net|sales|revenues?|turnover)"
+_MOVE_UP = (
+    r"(?:rises?|rose|jumps?|jumped|climbs?|climbed|soars?|soared|surges?|surged|(?:more than )?doubles?|doubled|"
+    r"gains?|gained|increases?|increased|grows?|grew|up|leaps?|leapt|triples?|tripled|rebounds?|rebounded|"
+    r"advances?|improves?|improved|higher|beats|tops|rockets?|skyrockets?)"
+)
+_MOVE_DOWN = (
+    r"(?:falls?|fell|drops?|dropped|slumps?|slumped|slides?|slid|declines?|declined|tumbles?|tumbled|plunges?|"
+    r"plunged|sinks?|sank|dips?|dipped|down|halves|halved|shrinks?|shrank|slips?|slipped|sags?|dives?|dived|"
+    r"lower|misses|plummets?|plummeted|collapses?|crashes|tanks?|slows?)"
+)
+_GUIDE_WORDS_IN_GAP = (
+    r"\b(?:sees|seen|forecasts?|outlook|guidance|expects?|predicts?|projects?|guides?|targets?|warns?|views?)\b"
+)
+_NOT_GUIDE = r"(?! (?:forecasts?|outlook|guidance|views?|targets?|goals?)\b)"
+_TITLES = r"(?:CEO|CFO|COO|CTO|chief|chairman|chairwoman|president|boss|executive|founder|co-founder|head|director)"
+_DEPART = (
+    r"resigns|resigned|steps down|stepped down|to step down|stepping down|quits|quit|to quit|ousted|is ousted|"
+    r"fired|is fired|sacked|departs|departed|to depart|to leave|leaves|leaving|to go|exits|to exit|arrested|"
+    r"is arrested|detained|replaced|to retire|retires|retiring|to resign|"
+    r"out(?=\s+(?:after|as|amid|over|in)\b|\s*[,;:]|\s*$)"
+)
+_TRIAL = (
+    r"\b(?:phase|endpoints?|end points?|placebo|patients|drugs?|efficacy|therapy|treatment|dos(?:e|ing)|vaccines?|"
+    r"cancer|clinical|pivotal|top-?line|statistical(?:ly)? significan\w+)\b"
+)
+_PRODUCT = r"(?:drugs?|vaccines?|treatments?|therapy|therapies|pills?|devices?|medicines?|injections?|implants?|tests?)"
+_PERSON_VERBS = r"charged|indicted|convicted|arrested|pleads? guilty|pleaded guilty|sentenced|jailed"
+
+_LEAD_RULES: tuple[_LeadRule, ...] = (
+    # earnings: against estimates first (they decide when a headline also says "profit rises")
+    _lead("earnings", -1, "miss",
+          rf"(?:misses|missed|miss|lags|lagged|trails|trailed|falls? short of|fell short of|underperforms|"
+          rf"disappoints|below|short of|misses on|lower than|weaker than|worse than)(?: [\w\-']+){{0,3}}? {_EST}|"
+          rf"misses by (?:\$|USD ?)[\d.]+|misses on (?:revs|revenue|sales|earnings|eps|profit)|"
+          rf"(?:earnings|profit|revenue|sales|eps) (?:miss|shortfall)",
+          gap_veto=_GUIDE_WORDS_IN_GAP, unnamed_ok=True),
+    _lead("earnings", 1, "beat",
+          rf"(?:beats?|tops?|topped|exceeds?|exceeded|surpass(?:es|ed)?|outperforms?|outpaces?|crushes|smashes|"
+          rf"above|ahead of|better than|stronger than)(?: [\w\-']+){{0,3}}? {_EST}|"
+          rf"beats by (?:\$|USD ?)[\d.]+|beats on (?:revs|revenue|sales|earnings|eps|profit)|"
+          rf"(?:earnings|profit|revenue|sales|eps) beat",
+          gap_veto=_GUIDE_WORDS_IN_GAP, unnamed_ok=True),
+    _lead("earnings", 0, "in_line",
+          rf"(?:in[- ]?line with|meets|met|matches|matched)(?: [\w\-']+){{0,2}}? {_EST}",
+          gap_veto=_GUIDE_WORDS_IN_GAP),
+    _lead("earnings", 1, "loss_narrows",
+          r"(?:loss|losses) (?:narrows?|narrowed|shrinks?|shrank|eases?|eased)|(?:narrower|smaller) (?:[\w\-]+ )?loss",
+          gap_veto=_GUIDE_WORDS_IN_GAP),
+    _lead("earnings", 1, "profit",
+          r"(?:swings?|swung|returns?|returned|turns?|turned|back) to (?:an? )?(?:[\w\-]+ )?(?:profit|black)|"
+          r"(?:posts?|posted|reports?|reported|books?|announces?)? ?record (?:[\w\-]+ ){0,2}?"
+          r"(?:profits?|earnings|net income|results)",
+          gap_veto=_GUIDE_WORDS_IN_GAP),
+    _lead("earnings", -1, "loss",
+          r"(?:swings?|swung|sinks?|sank|slumps?|slumped|falls?|fell|plunges?|plunged|turns?|turned|dives?|dived) "
+          r"to (?:an? )?(?:[\w\-]+ )?loss|(?:posts?|posted|reports?|reported|books?|records?|suffers?|makes|made) "
+          r"(?:an? |its )?(?:[\w\-$.£€]+ ){0,3}?(?:loss|losses|deficit)|(?:loss|losses) (?:widens?|widened|"
+          r"deepens?|deepened|balloons?|swells?)|(?:wider|bigger|deeper|larger|surprise) (?:[\w\-]+ )?loss",
+          gap_veto=_GUIDE_WORDS_IN_GAP + r"|\bnarrow|\bsmaller"),
+    _lead("earnings", 1, "up",
+          rf"(?:posts?|posted|reports?|reported|books?|announces?) (?:an? )?(?:[\w\-]+ )?(?:higher|bigger|stronger|"
+          rf"better|increased|rising|improved)(?:-than-expected)? (?:[\w\-]+ ){{0,2}}?(?:{_METRIC}|results)|"
+          rf"{_METRIC}{_NOT_GUIDE}(?: [\w\-]+)?? {_MOVE_UP}",
+          gap_veto=_GUIDE_WORDS_IN_GAP),
+    _lead("earnings", -1, "down",
+          rf"(?:posts?|posted|reports?|reported|books?|announces?) (?:an? )?(?:[\w\-]+ )?(?:lower|smaller|weaker|"
+          rf"worse|reduced|falling|disappointing)(?:-than-expected)? (?:[\w\-]+ ){{0,2}}?(?:{_METRIC}|results)|"
+          rf"{_METRIC}{_NOT_GUIDE}(?: [\w\-]+)?? {_MOVE_DOWN}",
+          gap_veto=_GUIDE_WORDS_IN_GAP),
+    # guidance
+    _lead("guidance", -1, "cut",
+          rf"{_DOWN} (?:{_FILL}[ ,]+){{0,4}}?{_GUIDE}|profit warnings?|issues (?:an? |another |second |third )?"
+          rf"(?:profit |earnings |sales )?warning|warns (?:on|of|over|about) (?:[\w\-]+ ){{0,3}}?"
+          rf"(?:profits?|earnings|sales|results|revenues?|margins?|outlook|loss|lower|weaker)|"
+          rf"(?:lowered|reduced|weak|weaker|disappointing|soft|downbeat|gloomy|bleak|cautious|"
+          rf"dismal|lower|poor) (?:[\w\-]+ )?(?:guidance|outlook|forecast)|"
+          rf"(?:forecast|outlook|guidance|view)s? (?:[\w\-]+ ){{0,2}}?(?:below|under|misses|short of|disappoints|"
+          rf"lags|trails|weaker than)|(?:sees|forecasts?|predicts?|expects?|projects?|guides?) "
+          rf"(?:[\w\-$.%]+ ){{0,5}}?(?:below|under|short of|lower than|weaker than|shy of|beneath|behind) "
+          rf"(?:[\w\-']+ ){{0,2}}?{_EST}|(?:sees|predicts?|expects?|forecasts?|flags?) (?:[\w\-]+ ){{0,2}}?"
+          rf"(?:lower|weaker|smaller|reduced|falling|declining|worse) (?:[\w\-]+ ){{0,2}}?"
+          rf"(?:profits?|earnings|sales|revenues?|results|margins?)|(?:sees|forecasts?|predicts?|expects?|warns of) "
+          rf"(?:an? )?(?:[\w\-]+ ){{0,2}}?(?:loss|losses)",
+          gap_veto=r"\brates?\s*$", unnamed_ok=True),
+    _lead("guidance", 1, "raise",
+          rf"{_UP} (?:{_FILL}[ ,]+){{0,4}}?{_GUIDE}|(?:raised|upbeat|strong|bullish|rosy|improved|higher|boosted|"
+          rf"upgraded|robust|bright) (?:[\w\-]+ )?(?:guidance|outlook|forecast)|(?:sees|forecasts?|predicts?|"
+          rf"expects?|projects?|guides?) (?:[\w\-$.%]+ ){{0,5}}?(?:above|ahead of|beating|topping|exceeding|"
+          rf"higher than|stronger than|better than) (?:[\w\-']+ ){{0,2}}?{_EST}|(?:forecast|outlook|guidance|view)s? "
+          rf"(?:[\w\-]+ ){{0,2}}?(?:above|tops|beats|exceeds|ahead of)(?: [\w\-']+){{0,2}}? {_EST}|"
+          rf"(?:sees|predicts?|expects?|forecasts?|flags?) (?:[\w\-]+ ){{0,2}}?(?:higher|record|stronger|bigger|"
+          rf"increased|rising|improved|better) (?:[\w\-]+ ){{0,2}}?(?:profits?|earnings|sales|revenues?|results)",
+          unnamed_ok=True),
+    _lead("guidance", 0, "reaffirm",
+          rf"(?:reaffirms?|reaffirmed|affirms?|affirmed|reiterates?|reiterated|backs?|backed|confirms?|confirmed|"
+          rf"maintains?|maintained|keeps?|kept|sticks? to|stands? by) (?:{_FILL}[ ,]+){{0,4}}?{_GUIDE}",
+          unnamed_ok=True),
+    # clinical trials: negative read-outs first
+    _lead("clinical_trial", -1, "failed",
+          r"did not (?:achieve|meet|reach|show|demonstrate|hit)|failed to (?:meet|achieve|show|reach|demonstrate|hit)|"
+          r"fails? to (?:meet|achieve|show|reach|hit)|(?:misses|missed|fails|failed|not met) (?:on )?(?:the |its |a )?"
+          r"(?:[\w\-]+ ){0,2}?(?:primary|main|key) (?:end ?points?|goals?|objectives?)|(?:trial|study) (?:fails|"
+          r"failed|flops|flopped|halted|stopped|discontinued|terminated)|(?:halts|halted|stops|stopped|"
+          r"discontinues|discontinued|terminates|terminated|suspends|suspended|ends|scraps|scrapped|abandons) "
+          r"(?:[\w\-]+ ){0,4}?(?:trials?|study|studies|program|programme|development)|clinical hold|futility",
+          max_gap=None, needs=_TRIAL),
+    _lead("clinical_trial", 1, "met",
+          r"(?:met|meets|achieved|achieves|hits|hit|reached|reaches) (?:the |its |both |all |a |co-)?"
+          r"(?:[\w\-]+ ){0,2}?(?:primary|main|key) (?:end ?points?|goals?|objectives?)|positive "
+          r"(?:top-?line |phase \w+ |interim |late-stage |pivotal |final |mid-stage |early-stage )*"
+          r"(?:results|data|readout|read-out)|(?:trial|study) (?:succeeds|succeeded|meets|met|hits|positive)",
+          max_gap=None, needs=_TRIAL),
+    # regulatory decisions that name the company first
+    _lead("regulatory", -1, "rejection",
+          r"complete response letter|CRL|warning letter|refuse[- ]to[- ]file|(?:fda|regulatory|eu|ema) "
+          r"(?:rejection|rebuff|snub)|fails? to (?:win|get|secure) (?:[\w.\-]+ ){0,3}?(?:approval|clearance)",
+          max_gap=8),
+    _lead("regulatory", 1, "approval",
+          r"(?:wins|won|gets|got|receives|received|secures|secured|obtains|obtained|gains|gained|granted|awarded|"
+          r"nabs|lands|earns) (?:[\w.\-]+ ){0,4}?(?:fda|eu|ema|european|u\.s\.|us|ce|japanese|chinese|regulatory|"
+          r"marketing|antitrust|ftc|ec|chmp|nmpa|fcc|doj|competition|health canada|pmda|sfda|cfda)"
+          r"(?: [\w.\-]+){0,3}? (?:approvals?|clearance|nod|go-ahead|green light|authori[sz]ation|backing|mark)"),
+    # bankruptcy
+    _lead("bankruptcy", -1, "",
+          r"(?:files?|filed|filing|seeks?|sought|enters?|entered|goes|went|falls?|fell|placed|put|slides?|"
+          r"collapses?|collapsed|heads?) (?:for |into |under |in )?(?:chapter (?:11|7|15)|bankruptcy|administration|"
+          r"insolvency|receivership|liquidation|creditor protection)|(?:bankruptcy|insolvency|chapter 11) "
+          r"(?:filing|protection|proceedings)|defaults? on|defaulted on|(?:missed|misses|skips|skipped) (?:an? |its )?"
+          r"(?:[\w\-]+ )?(?:bond|debt|interest|coupon|loan) payments?|going[- ]concern|creditor protection|"
+          r"(?:is|declared) insolvent|declares (?:insolvency|bankruptcy)|goes bankrupt|went bankrupt|"
+          r"in administration|calls in administrators|appoints administrators",
+          veto=r"\b(?:emerges?|emerged|emerging|exits?|exited|avoids?|avoided|averts?|averted|out of|rules? out|"
+               r"denies|fends off|staves off|escapes?|escaped|rescued|saved)\b"),
+    # legal: settlements first (polarity 0 wins over the charge they settle)
+    _lead("legal", 0, "settlement",
+          r"settles|settled|to settle|agrees to settle|settlement|(?:to pay|pays|paid) (?:[\w$.\-]+ ){0,5}?to settle",
+          max_gap=6),
+    _lead("legal", -1, "",
+          r"sued|is sued|being sued|faces? (?:[\w\-]+ ){0,3}?(?:lawsuits?|suits?|probes?|investigations?|inquiry|"
+          r"inquiries|fines?|class actions?|scrutiny|penalt(?:y|ies)|allegations|antitrust)|under (?:[\w\-]+ ){0,2}?"
+          r"(?:investigation|probe|scrutiny)|probed|investigated|fined|penali[sz]ed|sanctioned|raided|subpoenaed|"
+          r"(?:to pay|pays|paid|agrees to pay|ordered to pay|must pay) (?:[\w\-$.]+ ){0,4}?(?:fines?|penalt(?:y|ies)|"
+          r"damages)|accused of|hit with (?:[\w\-$.]+ ){0,3}?(?:lawsuits?|suits?|fines?|charges|probe|penalty)|"
+          r"(?:receives|gets|got|received) (?:an? )?(?:[\w\-]+ )?subpoenas?|(?:sec|doj|ftc|fbi|antitrust|criminal|"
+          r"federal|fraud|bribery|accounting|eu|u\.s\.|us|cftc|regulatory) (?:[\w\-]+ )?(?:probe|investigation|"
+          r"inquiry|lawsuit|suit|complaint)|fraud|class[- ]action|lawsuits?|bribery|(?:probe|investigation)s?",
+          veto=r"\b(?:dismiss\w*|tosses|tossed|thrown out|acquit\w*|cleared|clears|overturn\w*|wins|won|drops|"
+               r"dropped|rejects|rejected|ends|ended|closes|closed|files? (?:a |an )?(?:[\w\-]+ )?(?:lawsuit|suit)|"
+               r"sues|launch\w*|opens|victims?)\b",
+          gap_veto=r"\b(?:says|said|vows?|launch\w*|opens|orders|conducts|starts|begins|internal|own|calls?|"
+                   r"welcomes?|seeks|wants|asks|urges|files|filed|wins|won|announces|reminds|notifies|alerts|"
+                   r"encourages|investigat\w+|claims|reports?)\b"),
+    _lead("legal", -1, "charges", _PERSON_VERBS, corporate=True),
+    # incidents
+    _lead("incident", -1, "",
+          r"recalls?|recalled|recalling|explosions?|blast|fire(?!\s+(?:sale|up|off|back))|accidents?|outages?|"
+          r"(?:data|security|cyber|privacy|customer data|email|credit card|card|it) breach(?:es)?|hacked|hackers|"
+          r"cyber-?attacks?|cyber attacks?|ransomware|grounds (?:its |all |some )?(?:[\w\-]+ )?(?:fleet|planes|"
+          r"jets|aircraft|flights)|grounded|(?:oil |chemical |toxic |fuel )?spills?|leak|derail(?:s|ed|ment)?|"
+          r"mine collapse",
+          gap_veto=r"\b(?:says|said)\b"),
+    _lead("incident", -1, "crash", r"crash(?:es|ed)?(?![- ]tests?)|plane crash|jet crash",
+          gap_veto=r"\b(?:shares?|stocks?|market|price|prices|sales|profit|earnings|says|said)\b"),
+    # layoffs
+    _lead("layoffs", -1, "",
+          r"(?:to |will )?(?:cut|cuts|cutting|slash(?:es|ing)?|shed(?:s|ding)?|axe(?:s|ing)?|eliminat(?:e|es|ing)|"
+          r"lay(?:s|ing)? off|laid off|trim(?:s|ming)?|reduc(?:e|es|ing)) (?:about |around |some |up to |nearly |"
+          r"almost |more than |over |another |a further |roughly |its |\d[\d,.]*\s?(?:%|percent|pct|per cent) of "
+          r"(?:its )?|an? (?:third|quarter|fifth|tenth|half) of (?:its )?)?(?:[\d,.]+(?: , \d{3})?"
+          r"(?:\s?(?:thousand|hundred|k))? )?(?:(?!on |for |to |at |in |of |with )[\w\-]+ ){0,2}?"
+          r"(?:jobs|workers|employees|staff|"
+          r"positions|roles|workforce|headcount|people|posts|managers)|job (?:cuts|losses|reductions)|layoffs|"
+          r"lay-offs|redundancies|(?:plant|factory|store|mill|branch|site|mine) closures?|(?:to |will )?(?:close|"
+          r"closes|closing|shut|shuts|shutting) (?:down )?(?:its |the |about |up to |some |another |[\d,]+ |"
+          r"[\w\-]+ ){0,3}?(?:stores|plants|factories|branches|mills|outlets|restaurants|shops|plant|factory|"
+          r"mill|mines|offices)"),
+    # executive departures (the gap names the officer: checked by _departure_gap_ok)
+    _lead("executive_departure", -1, "", _DEPART, max_gap=8),
+    _lead("executive_departure", -1, "",
+          rf"[,;] (?:its )?(?:{_TITLES}|chief executive)(?: [A-Z][\w'’\-.]+){{0,3}} (?:{_DEPART})", max_gap=None),
+    # dividends
+    _lead("dividend", 1, "raise",
+          rf"{_UP} (?:its |the )?(?:[\w\-]+ ){{0,3}}?(?:dividends?|payouts?|distributions?)|dividend (?:hike|"
+          r"increase|raise|boost|rises|up)|(?:special|one-off|one-time|extra|bumper|record) (?:cash )?dividend",
+          unnamed_ok=True),
+    _lead("dividend", -1, "cut",
+          r"(?:cuts?|slashes|slashed|suspends?|suspended|omits?|omitted|eliminates?|eliminated|scraps?|scrapped|"
+          r"halts?|halted|reduces?|reduced|axes|axed|skips?|skipped|cancels?|cancelled|canceled|drops|dropped|"
+          r"lowers?|lowered|cutting|suspending|slashing|scrapping|halting|passes on) (?:its |the )?(?:[\w\-]+ ){0,3}?"
+          r"(?:dividends?|payouts?)|dividend (?:cut|suspension|slashed|halted|scrapped)|"
+          r"no (?:final |interim )?dividend",
+          unnamed_ok=True),
+)
+
+_NEGATED_AFTER = _rx(r"(?:\s+\S+){0,3}?\s+(?:not|no|unlikely|unrelated|denied|false|ruled out)\b")
+# "fraud at Wirecard", "probe into JP Morgan": the noun is about another company
+_OTHER_COMPANY_AFTER = re.compile(r"\s+(?i:at|into|of|against|involving|on|over|in)\s+(?:[a-z\-]+\s+)?[A-Z]")
+_EARNINGS_VETO = _rx(r"\b(?:preview|to report|will report|set to report|what to expect|ahead of (?:earnings|results)|"
+                     r"earnings scheduled|before (?:earnings|results))\b")
+_UNNAMED_START = re.compile(r"(?i:shares|stock|the company|company)\b(?! (?i:of|in|across)\b)")
+
+
+def _starts_trigger(text: str, position: int) -> bool:
+    """Whether a lead trigger starts here (ends a Title Case company run: 'Raytheon Beats ...')."""
+    return any(rule.trigger.match(text, position) for rule in _LEAD_RULES if rule.max_gap is not None)
+
+
+_DEPARTURE_GAP = re.compile(
+    rf"(?:{_POSS})?(?: (?:says|said))?(?: (?:its|the|former|ex-|outgoing|embattled|longtime|top|interim|co-founder|"
+    rf"founder|chief|executive|officer|operating|financial|technology|finance|{_TITLES}|[A-Z][\w'’\-.]+)){{0,6}} ?",
+    re.IGNORECASE,
+)
+
+
+def _departure_gap_ok(gap: str) -> bool:
+    """'X CEO Smith', "X's Ghosn", 'X says chief executive': only a title and a name between company and verb."""
+    if not re.search(rf"^{_POSS}|\b{_TITLES}\b|\bchief executive\b", gap.strip(), re.IGNORECASE):
+        return False
+    lowercase = [w for w in gap.split() if w[:1].islower()]
+    allowed = {"says", "said", "its", "the", "former", "ex-", "outgoing", "embattled", "longtime", "top", "interim",
+               "co-founder", "founder", "chief", "executive", "officer", "operating", "financial", "technology",
+               "finance", "boss", "head", "chairman", "chairwoman", "president", "director"}
+    return bool(_DEPARTURE_GAP.fullmatch(gap)) and all(w in allowed for w in lowercase)
+
+
+def _lead_rule_fires(rule: _LeadRule, text: str, subject_end: int) -> re.Match[str] | None:
+    if (rule.needs and not rule.needs.search(text)) or (rule.veto and rule.veto.search(text)):
+        return None
+    if rule.type == "earnings" and _EARNINGS_VETO.search(text):
+        return None
+    match = rule.trigger.search(text, subject_end)
+    if match is None:
+        return None
+    gap = text[subject_end:match.start()]
+    if rule.gap_veto and rule.gap_veto.search(gap):
+        return None
+    if _NEGATED_AFTER.match(text, match.end()):
+        return None
+    if rule.type in ("legal", "incident", "bankruptcy") and _OTHER_COMPANY_AFTER.match(text, match.end()):
+        return None
+    if rule.type == "executive_departure" and rule.max_gap is not None:
+        return match if _departure_gap_ok(gap) else None
+    if rule.max_gap is not None and not _gap_ok(gap, rule.max_gap):
+        return None
+    return match
+
+
+def _has_corporate_word(name: str) -> bool:
+    return bool(_CORPORATE_WORDS.search(name))
+
+
+def _lead_events(text: str) -> list[_Found]:
+    """Events whose subject is the company the headline starts with (or an unnamed 'Shares ...' subject)."""
+    leading = leading_company(text)
+    begin = strip_prefix(text)
+    if leading is not None:
+        subject: tuple[int, int] | None = (leading[1], leading[2])
+        subject_end = leading[2]
+    else:
+        subject = None
+        unnamed = _UNNAMED_START.match(text, begin)
+        subject_end = unnamed.end() if unnamed else begin
+        if unnamed is None and _leading_run(text) is not None:
+            return []
+    found = []
+    for rule in _LEAD_RULES:
+        if subject is None and (rule.max_gap is None or not (rule.unnamed_ok or subject_end > begin)):
+            continue
+        if rule.corporate and (subject is None or not _has_corporate_word(text[subject[0]:subject[1]])):
+            continue
+        if rule.type == "executive_departure" and subject is None:
+            continue
+        match = _lead_rule_fires(rule, text, subject_end)
+        if match is not None and (subject is not None or subject_end > begin or match.start() == begin):
+            found.append(_event(text, rule.type, rule.polarity, subject, rule.detail, position=match.start()))
+    return found
+
+
+# --------------------------------------------------------------------------------------------------
+# Analyst actions: "Barclays Maintains Overweight on Agilent, Raises Price Target to $83"
+# --------------------------------------------------------------------------------------------------
+
+_RATING_POLARITY: dict[str, int] = {
+    **dict.fromkeys(
+        "strong buy|conviction buy|speculative buy|long-term buy|moderate buy|market outperform|sector outperform|"
+        "outperformer|outperform|overweight|market overweight|accumulate|positive|buy|add|top pick|above average"
+        .split("|"), 1),
+    **dict.fromkeys(
+        "strong sell|moderate sell|market underperform|sector underperform|underperform|underweight|"
+        "market underweight|reduce|negative|sell|below average".split("|"), -1),
+    **dict.fromkeys(
+        "market perform|market weight|sector perform|sector weight|equal-weight|equal weight|equalweight|in-line|"
+        "in line|inline|peer perform|mkt perform|perform|neutral|hold|average".split("|"), 0),
+}
+_RATING_WORDS = "|".join(sorted((re.escape(k).replace(r"\ ", "[- ]").replace(r"\-", "[- ]?")
+                                 for k in _RATING_POLARITY), key=len, reverse=True))
+
+
+def _rating(group: str) -> str:
+    return rf"(?:(?i:an?|its) )?[\"'‘]?(?P<{group}>(?i:{_RATING_WORDS}))(?![\w-])[\"'’]?(?: (?i:rating))?"
+
+
+_PT = r"(?i:price targets?|pts?|targets?|tgts?|target prices?|price objectives?|pos?)"
+_PT_UP = r"(?i:raises|raised|increases|increased|boosts|boosted|lifts|lifted|ups|upped|hikes|hiked|bumps(?: up)?)"
+_PT_DOWN = r"(?i:lowers|lowered|cuts|cut|slashes|slashed|trims|trimmed|reduces|reduced)"
+_PT_VERB = rf"(?P<verb>{_PT_UP}|{_PT_DOWN})"
+_PT_VERB_PASSIVE = r"(?P<verb>(?i:raised|lowered|cut|increased|boosted|trimmed|reduced|upped|lifted|slashed))"
+_MONEY = r"(?:\$|USD ?|C\$|£|€)?[\d,.]+"
+_END_A = rf"(?=\s*(?:[,;:(]|-\s|–\s|$)|\s+(?i:for|in|from|at|with|after|as|amid|on|to|by|and|ahead|citing|following|" \
+         rf"says|said|shares|stock|notes|price|pt|target|tgt|over|due|despite|saying|sees)\b)"
+_ADVERB = r"(?: (?i:earlier|also|now|again))?"
+
+
+@dataclass(frozen=True)
+class _AnalystPattern:
+    """One headline shape of an analyst action; `kind` says how the event type is decided."""
+
+    kind: str  # "updown" | "updown_passive" | "maintain" | "initiate" | "pt" | "credit"
+    pattern: re.Pattern[str]
+    needs_known_broker: bool = False
+
+
+_ANALYST_PATTERNS: tuple[_AnalystPattern, ...] = (
+    _AnalystPattern("initiate", re.compile(
+        rf"{_SRC}{_ADVERB} (?i:initiates|initiated|starts|started|resumes|resumed|reinstates|reinstated|assumes|"
+        rf"assumed|begins|launches|picks up)(?: (?i:research))? (?i:coverage) (?i:on|of|at) {_SUBJ} (?i:at|with|to) "
+        rf"{_rating('rating')}")),
+    _AnalystPattern("initiate", re.compile(
+        rf"{_SRC}{_ADVERB} (?i:initiates|initiated|starts|started|begins) {_SUBJ} (?i:at|with) {_rating('rating')}")),
+    _AnalystPattern("initiate", re.compile(
+        rf"{_SRC}{_ADVERB} (?i:initiates|initiated) {_rating('rating')} (?i:on) {_SUBJ}{_END_A}")),
+    _AnalystPattern("updown", re.compile(
+        rf"{_SRC}{_ADVERB} (?P<verb>(?i:upgrades|downgrades|upgraded|downgraded)) {_SUBJ}(?:{_POSS}? (?i:stock|shares))?"
+        rf"(?: (?i:from) {_rating('rating_from')})?(?: (?i:to) {_rating('rating')})?{_END_A}")),
+    _AnalystPattern("updown", re.compile(
+        rf"{_SRC}{_ADVERB} (?P<verb>(?i:cuts|raises|lowers|lifts|ups)) {_SUBJ}(?: (?i:from) {_rating('rating_from')})?"
+        rf" (?i:to) {_rating('rating')}")),
+    _AnalystPattern("updown_passive", re.compile(
+        rf"{_SUBJ} (?P<verb>(?i:upgraded|downgraded|cut|raised|lowered|lifted|upped))"
+        rf"(?: (?i:from) {_rating('rating_from')})?(?: (?i:to) {_rating('rating')})?"
+        rf"(?: (?i:from) {_rating('rating_from2')})? (?i:at|by) {_SRC}{_END_A}")),
+    _AnalystPattern("updown_passive", re.compile(
+        rf"(?P<src>)?{_SUBJ} (?P<verb>(?i:upgraded|downgraded)) (?i:to) {_rating('rating')}"
+        rf"(?: (?i:from) {_rating('rating_from')})?(?=\s*(?:[,;(]|$))")),
+    _AnalystPattern("maintain", re.compile(
+        rf"{_SRC}{_ADVERB} (?P<verb>(?i:maintains|maintained|reiterates|reiterated|reaffirms|reaffirmed|keeps|"
+        rf"retains|affirms|affirmed)) {_rating('rating')},?(?: {_MONEY}(?: {_PT})?,?)? (?i:on|for) {_SUBJ}{_END_A}")),
+    _AnalystPattern("maintain", re.compile(
+        rf"{_SRC}{_ADVERB} (?P<verb>(?i:maintains|maintained|reiterates|reiterated|reaffirms|keeps|retains|affirms)) "
+        rf"{_SUBJ} (?i:at|with|as) {_rating('rating')}")),
+    _AnalystPattern("pt", re.compile(
+        rf"{_SRC}{_ADVERB} {_PT_VERB}(?: (?i:eps estimates|estimates|eps) (?i:and|&))? {_PT} (?i:on|for|of) "
+        rf"{_SUBJ}{_END_A}")),
+    _AnalystPattern("pt", re.compile(
+        rf"{_SRC}{_ADVERB} {_PT_VERB} {_SUBJ}{_POSS}? (?:(?i:share|stock|base) )?{_PT}(?![\w])"),
+        needs_known_broker=True),
+    _AnalystPattern("pt", re.compile(
+        rf"{_SUBJ}{_POSS}? {_PT} {_PT_VERB_PASSIVE}(?: (?i:to) {_MONEY})?(?: (?i:from) {_MONEY})? (?i:at|by) "
+        rf"{_SRC}{_END_A}")),
+    _AnalystPattern("credit", re.compile(
+        rf"{_SRC} (?P<verb>(?i:cuts|lowers|downgrades|raises|upgrades|lifts)) {_SUBJ}{_POSS}? "
+        rf"(?:[a-z\-]+ ){{0,3}}(?i:ratings?)(?![\w])"), needs_known_broker=True),
+)
+
+_PT_CLAUSE = re.compile(
+    rf"(?<![\w])(?:{_PT_VERB} (?:(?i:the|its|their) )?{_PT}|{_PT} {_PT_VERB_PASSIVE.replace('<verb>', '<verb2>')})"
+    rf"(?![\w])"
+    rf"(?P<tail>(?: (?i:on \S+(?: \S+)?))?(?: (?i:from) (?P<from>{_MONEY}))?(?: (?i:to) (?P<to>{_MONEY}))?)"
+)
+_ANALYST_WORDS = _rx(r"\b(?:price target|pt|target|rating|upgrades?|downgrades?|upgraded|downgraded|coverage|"
+                     r"outperform|underperform|overweight|underweight|initiates?|reiterates?|maintains?|estimates?)\b")
+_NON_BROKER_SOURCES = frozenset({"analyst", "analysts", "brokerages", "brokers"})
+
+
+def _verb_direction(verb: str) -> int:
+    """+1 for a raise or upgrade, -1 for a cut or downgrade."""
+    low = verb.lower()
+    return 1 if low.startswith(("up", "rais", "increas", "boost", "lift", "hik", "bump")) else -1
+
+
+def _broker_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+    """The broker as written, or None for 'Analyst'/'Brokerages'; raises ValueError when not a broker name."""
+    start, end = match.start("src"), match.end("src")
+    if start < 0 or start == end:
+        return None  # "Aaron's Upgraded to Long-term Buy": no broker named
+    while end > start and text[end - 1] in "-–,;:":
+        end -= 1
+    name = text[start:end]
+    if name.lower() in _NON_BROKER_SOURCES:
+        return None
+    if _is_known_broker(name):
+        return start, end
+    if re.search(r"['’]s ", name) or not is_company_name(name):
+        raise ValueError(name)
+    return start, end
+
+
+def _analyst_type(kind: str, match: re.Match[str]) -> tuple[str, int] | None:
+    """(event type, polarity) of one analyst headline shape; None when the wording decides nothing."""
+    groups = match.groupdict()
+    rating = (groups.get("rating") or "").lower().replace("-", " ")
+    rating_polarity = _RATING_POLARITY.get(rating, _RATING_POLARITY.get(rating.replace(" ", "-")))
+    if kind == "initiate":
+        return ("rating_initiate", rating_polarity) if rating_polarity is not None else None
+    if kind == "maintain":
+        return "rating_maintain", 0
+    direction = _verb_direction(groups["verb"])
+    if kind == "pt":
+        return ("price_target_raise", 1) if direction > 0 else ("price_target_cut", -1)
+    return ("rating_upgrade", 1) if direction > 0 else ("rating_downgrade", -1)
+
+
+def _analyst_match(text: str, begin: int) -> tuple[_AnalystPattern, re.Match[str]] | None:
+    for analyst in _ANALYST_PATTERNS:
+        match = analyst.pattern.match(text, begin)
+        if match is None:
+            continue
+        known = _is_known_broker(text[match.start("src"):match.end("src")].rstrip("-–,;:"))
+        if analyst.needs_known_broker and not known:
+            continue
+        verb = (match.groupdict().get("verb") or "").lower()
+        has_rating = match.groupdict().get("rating") is not None
+        if analyst.kind == "updown_passive" and verb not in ("upgraded", "downgraded") and not has_rating:
+            continue
+        if analyst.kind == "updown" and not (has_rating or known):
+            continue
+        return analyst, match
+    return None
+
+
+def _pt_clause_event(text: str, after: int, subject: tuple[int, int], source: tuple[int, int] | None) -> list[_Found]:
+    """The price-target clause that follows a rating action ('..., Raises Price Target to $83')."""
+    clause = _PT_CLAUSE.search(text, after)
+    if clause is None:
+        return []
+    direction = _verb_direction(clause.group("verb") or clause.group("verb2"))
+    low, high = (_money(clause.group("from")), _money(clause.group("to")))
+    if low is not None and high is not None and (high - low) * direction < 0:
+        return []  # "Lowers PT from $57 to $78": the figures contradict the verb
+    event_type = "price_target_raise" if direction > 0 else "price_target_cut"
+    return [_event(text, event_type, direction, subject, "", source)]
+
+
+def _money(value: str | None) -> float | None:
+    if not value:
+        return None
+    digits = re.sub(r"[^\d.]", "", value).strip(".")
+    try:
+        return float(digits)
+    except ValueError:
+        return None
+
+
+def _analyst_events(text: str) -> list[_Found]:
+    """Rating and price-target actions; the broker is the source and never the subject."""
+    found = _analyst_match(text, strip_prefix(text))
+    if found is None:
+        return []
+    analyst, match = found
+    try:
+        source = _broker_span(text, match)
+    except ValueError:
+        return []
+    subject = _company_span(text, match, "subj")
+    typed = _analyst_type(analyst.kind, match)
+    if subject is None or typed is None:
+        return []
+    if source is not None and text[subject[0]:subject[1]].lower() == text[source[0]:source[1]].lower():
+        return []
+    events = [_event(text, typed[0], typed[1], subject, "", source)]
+    if analyst.kind != "pt":
+        events += _pt_clause_event(text, match.end(), subject, source)
+    return events
+
+
+# --------------------------------------------------------------------------------------------------
+# Mergers and acquisitions: the acquirer (0) and the target (+1)
+# --------------------------------------------------------------------------------------------------
+
+_ACQ = rf"(?P<acq>{_NAME})"
+_TGT = rf"(?P<tgt>{_NAME})"
+_BIG = r"(?:[\w$.,\-]+ ){0,4}?"
+_BUY_VERB = (
+    rf"(?i:(?:agrees? to|has agreed to|will|to|set to|offers to|proposes to|signs (?:an? )?(?:definitive )?(?:deal|"
+    rf"agreement) to|announces (?:an? )?(?:definitive )?(?:deal|agreement) to|enters into (?:an? )?(?:definitive )?"
+    rf"(?:merger )?agreement to|reaches (?:an? )?(?:definitive )?(?:deal|agreement) to|in deal to|moves to) "
+    rf"(?:buy|acquire|purchase|take over|buy out)|buys|acquires|bought|acquired|snaps up|takes over|buys out|"
+    rf"(?:completes|closes|completed|closed) (?:the |its )?(?:acquisition|purchase|takeover) of|"
+    rf"(?:bids|bid) for|makes {_BIG}(?:bid|offer|approach) for|launches {_BIG}(?:bid|offer) for|"
+    rf"(?:wins|clinches|seals) {_BIG}(?:takeover|acquisition|bid|deal) (?:of|for))"
+)
+_STAKE = (
+    r"(?:(?i:(?:an? |\d[\d.,]*\s?(?:%|pct|percent|per cent) |(?:majority|minority|controlling|remaining|further|"
+    r"additional|small|big|large|significant|strategic|\d[\d.,]*\s?(?:%|pct|percent|per cent)) )*(?:stake|interest|"
+    r"holding) in) )?"
+)
+_TGT_END = rf"(?=\s*(?:[,;:(]|-\s|–\s|$)|\s+(?i:for|in|at|with|worth|valued|after|as|amid|on|to|says|said|deal|" \
+           rf"from|cash|stock|shares|in)\b)"
+_MERGE_WORDS = r"(?i:to merge|agree to merge|agree merger|merge|complete merger|sign merger|confirm merger|" \
+               rf"announce {_BIG}merger|in {_BIG}merger deal|unveil {_BIG}merger|agree {_BIG}merger)"
+
+_ACQUIRE = re.compile(rf"{_ACQ} {_BUY_VERB} {_STAKE}{_TGT}(?P<after>{_TGT_END})")
+_ACQUIRED_BY = re.compile(
+    rf"{_TGT} (?i:to be (?:acquired|bought|taken over|purchased) by|agrees to be (?:acquired|bought|taken over) by|"
+    rf"acquired by|bought by|to sell itself to|agrees to sell itself to|sells itself to|accepts {_BIG}(?:bid|offer) "
+    rf"from|agrees to takeover by|agrees to (?:a )?(?:takeover|buyout) by) {_ACQ}{_TGT_END}"
+)
+_MERGE_PAIR = re.compile(rf"(?P<acq>{_NAME})(?:,| ,| and) (?P<tgt>{_NAME}) {_MERGE_WORDS}(?![\w])")
+_MERGE_WITH = re.compile(
+    rf"{_ACQ} (?i:to merge with|agrees to merge with|merges with|will merge with|completes merger with|"
+    rf"agrees merger with|in merger deal with|to combine with|agrees to combine with) {_TGT}{_TGT_END}"
+)
+
+
+def _merger_events(text: str) -> list[_Found]:
+    """'X to buy Y', 'Y to be acquired by X', 'X, Y to merge': one event per company."""
+    begin = strip_prefix(text)
+    for pattern, roles in (
+        (_ACQUIRE, ("acquirer", "target")),
+        (_ACQUIRED_BY, ("acquirer", "target")),
+        (_MERGE_PAIR, ("merger", "merger")),
+        (_MERGE_WITH, ("merger", "merger")),
+    ):
+        match = pattern.match(text, begin)
+        if match is None:
+            continue
+        acquirer, target = _company_span(text, match, "acq"), _company_span(text, match, "tgt")
+        if acquirer is None or (target and text[target[0]:target[1]] == text[acquirer[0]:acquirer[1]]):
+            return []
+        if pattern is _ACQUIRE and re.match(r"\s+(?i:from)\b", text[match.end("tgt"):]):
+            target = None  # "X to buy Brand from Y": an asset, not the company
+        events = [_event(text, "merger_acquisition", 0, acquirer, roles[0])]
+        if target is not None:
+            events.append(_event(text, "merger_acquisition", 0 if roles[1] == "merger" else 1, target, roles[1]))
+        return events
+    return []
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules that name the company after the trigger: "FDA approves Merck's drug", "SEC probes X"
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _AfterRule:
+    """A regex with `subj` (and maybe `src`) groups, matched at the start of the headline."""
+
+    type: str
+    polarity_by_verb: tuple[tuple[str, int], ...]  # (verb regex, polarity); the first that matches `verb` decides
+    pattern: re.Pattern[str]
+    detail: str = ""
+
+
+_NEGATIVE_REGULATOR_VERBS = r"reject|block|declin|refus|suspend|ban|halt|den|ground|order|knock"
+_AFTER_RULES: tuple[_AfterRule, ...] = (
+    _AfterRule("regulatory", ((_NEGATIVE_REGULATOR_VERBS, -1), ("", 1)), re.compile(
+        rf"{_REGULATOR} (?P<verb>(?i:approves|approved|clears|cleared|oks|okays|ok's|backs|endorses|recommends|"
+        rf"grants approval to|gives (?:the )?(?:green light|nod|go-ahead|approval) to|rejects|rejected|blocks|"
+        rf"blocked|declines to approve|refuses to approve|suspends|bans|halts|denies approval (?:to|for)|"
+        rf"knocks back|grounds)) {_SUBJ}(?:{_POSS}(?= )|(?= (?:[\w\-]+ ){{0,2}}?(?i:{_PRODUCT}|deal|merger|takeover|acquisition|"
+        rf"purchase|bid|application|product|tie-up|venture|combination|stake|buy|jets|planes|aircraft|fleet|"
+        rf"\d{{3}}\w*|\w*mab)(?![\w])))")),
+    _AfterRule("legal", (("", -1),), re.compile(
+        rf"{_REGULATOR} (?P<verb>(?i:probes|investigates|sues|charges|fines|raids|subpoenas|accuses|penali[sz]es|"
+        rf"sanctions|files (?:suit|lawsuit|charges|complaint) against|opens (?:an? )?(?:formal |antitrust |criminal )?"
+        rf"(?:probe|investigation|inquiry|case) (?:into|of|on|against)|launches (?:an? )?(?:formal |antitrust |"
+        rf"criminal )?(?:probe|investigation|inquiry) (?:into|of|on)|to probe|to investigate|to sue|to fine|"
+        rf"(?:widens|expands|steps up) (?:its )?(?:probe|investigation) (?:into|of)|targets)) {_SUBJ}{_END}")),
+    _AfterRule("legal", (("", -1),), re.compile(
+        rf"{_SRC} (?P<verb>(?i:sues|files (?:suit|lawsuit) against|takes legal action against)) {_SUBJ}{_END}")),
+    _AfterRule("incident", (("", -1),), re.compile(
+        rf"(?P<verb>(?i:(?:deadly |fatal |huge |massive |big |major |second )?(?:explosion|blast|fire|outage|accident|"
+        rf"spill|leak|derailment|crash)))(?: (?i:at|hits|on|rocks|in|shuts|halts|of))? {_SUBJ}(?:{_POSS})?"
+        rf"(?= (?:[\w\-]+ ){{0,2}}?(?i:refinery|plant|factory|mine|site|facility|platform|rig|warehouse|store|network|"
+        rf"terminal|pipeline|data center|smelter|oil ?field|reactor|mill|train|flight|jet|plane|aircraft|ship|"
+        rf"tanker|vessel|well|works|service|services|servers?)(?![\w]))")),
+)
+
+
+def _after_events(text: str) -> list[_Found]:
+    begin = strip_prefix(text)
+    found = []
+    for rule in _AFTER_RULES:
+        match = rule.pattern.match(text, begin)
+        if match is None:
+            continue
+        subject = _company_span(text, match, "subj")
+        if subject is None or _HEDGES.search(text[begin:match.start("subj")]):
+            continue
+        verb = match.group("verb").lower()
+        polarity = next(p for verb_rx, p in rule.polarity_by_verb if re.search(verb_rx, verb))
+        source = (match.start("src"), match.end("src")) if match.groupdict().get("src") else None
+        found.append(_event(text, rule.type, polarity, subject, rule.detail, source))
+    return found
+
+
+# --------------------------------------------------------------------------------------------------
+# Public entry point
+# --------------------------------------------------------------------------------------------------
+
+
+def _broker_led(text: str) -> bool:
+    """A headline led by a broker about ratings or targets: its lead-company rules would label the broker."""
+    leading = leading_company(text)
+    return leading is not None and _is_known_broker(leading[0]) and bool(_ANALYST_WORDS.search(text))
+
+
+def _dedupe(found: list[_Found]) -> list[FinancialEvent]:
+    """First event per (type, subject), subject-less ones dropped where the type has a subject; text order."""
+    with_subject = {f.event.type for f in found if f.event.subject is not None}
+    seen: set[tuple[str, str | None]] = set()
+    kept = []
+    for item in found:
+        key = (item.event.type, item.event.subject)
+        if key in seen or (item.event.subject is None and item.event.type in with_subject):
+            continue
+        seen.add(key)
+        kept.append(item)
+    return [item.event for item in sorted(kept, key=lambda item: item.position)]
+
+
+def match_events(text: str) -> list[FinancialEvent]:
+    """Every event the patterns find, in text order, de-duplicated by (type, subject).
+
+    Nothing for questions ('Will Nvidia beat?') and round-ups ('41 Stocks Moving In ...'): neither says
+    that one company's event happened. Analyst headlines yield only analyst events, so the broker that
+    leads them never becomes the subject of, say, a guidance rule.
+    """
+    if not text or not text.strip() or "?" in text or is_roundup(text):
+        return []
+    analyst = _analyst_events(text)
+    found = analyst + _merger_events(text) + _after_events(text)
+    if not analyst and not _broker_led(text):
+        found += _lead_events(text)
+    return _dedupe(found)

@@ -77,7 +77,7 @@ def names_company(event: CompanyEvent, scope: str, key: str) -> bool:
     """Whether a series (scope kind, key) is about the event's company (see the module docstring)."""
     if scope == "ticker":
         return event.ticker is not None and key.upper() == event.ticker.upper()
-    if scope == "entity":
+    if scope in ("entity", "event"):
         # both sides in the aggregates' key form, so "moody's" names the key `moody` (and an older
         # database's `moody's`); whole words, so `cook` is not Thomas Cook
         return holds_whole_words(entity_key(key) or "", (entity_key(alias) or "" for alias in event.aliases))
@@ -261,7 +261,7 @@ def scores_by_split(report: Mapping[str, Any], splits: Mapping[str, str]) -> dic
     return dict(sorted(groups.items()))
 
 
-COMPANY_SCOPES = ("entity", "ticker")
+COMPANY_SCOPES = ("entity", "ticker", "event")
 
 
 def first_day_evidence(events: Sequence[CompanyEvent], histories: Mapping[str, RuleHistory]) -> dict[str, int]:

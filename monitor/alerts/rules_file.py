@@ -25,13 +25,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from monitor.alerts.durations import Duration, format_duration
 
-ScopeKind = Literal["ticker", "entity", "place", "topic", "sector", "source", "all"]
+ScopeKind = Literal["ticker", "entity", "event", "person", "institution", "place", "topic", "sector", "source", "all"]
 # The scope kind of a rule -> scope_kind in sentiment_aggregates.
 AGGREGATE_SCOPE_KIND: dict[str, str] = {
-    "ticker": "ticker", "entity": "entity", "place": "place", "topic": "topic", "sector": "sector", "source": "source",
-    "all": "global",
+    "ticker": "ticker", "entity": "entity", "event": "event", "person": "person", "institution": "institution",
+    "place": "place", "topic": "topic", "sector": "sector", "source": "source", "all": "global",
 }
 COUNT_METRICS = frozenset({"negative_stories", "stories"})
+# threshold: the window's net adverse severity of financial events (the `event` scope's stories are scored
+# polarity x severity, monitor/storage/aggregates.py): one bankruptcy (3) fires at 3, one downgrade (1) does not
+THRESHOLD_METRICS = frozenset({"adverse_severity"})
 LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 ENV_VAR_NAME = r"^[A-Z_][A-Z0-9_]*$"
 # Fields that annotation templates may use, e.g. "{ticker} negative share {value:.0%}".
@@ -71,12 +74,14 @@ class ScopeSpec(_Strict):
 class DetectorSpec(_Strict):
     """How a window is judged anomalous against its baseline windows (see detectors.py)."""
 
-    type: Literal["zscore", "ewma", "cusum", "count"] = "zscore"
-    # Shares and scores for zscore/ewma/cusum; story counts (negative_stories, stories) for count.
-    metric: Literal["negative_share", "mean_score", "negative_stories", "stories"] = "negative_share"
+    type: Literal["zscore", "ewma", "cusum", "count", "threshold"] = "zscore"
+    # Shares and scores for zscore/ewma/cusum; story counts (negative_stories, stories) for count;
+    # adverse_severity (the `event` scope) for threshold.
+    metric: Literal["negative_share", "mean_score", "negative_stories", "stories", "adverse_severity"] = \
+        "negative_share"
     # up: alert when the metric rises; default up for negative_share, down for mean_score.
     direction: Literal["up", "down"] | None = None
-    threshold: float = Field(3.5, gt=0, description="z-score (zscore, ewma) that fires")
+    threshold: float = Field(3.5, gt=0, description="z-score (zscore, ewma) or value (threshold) that fires")
     baseline: Duration = timedelta(days=1)  # how far back the baseline windows reach
     min_baseline_windows: int = Field(12, ge=3)  # fewer usable windows: not evaluated
     # Floor under the robust sigma: a baseline of identical values must not make tiny moves infinite.
@@ -350,11 +355,18 @@ def _cross_checks(rules: RulesFile, data: dict[str, Any], lines: dict[Path_, int
             problem(("rules", i, "name"), f"duplicate rule name {rule.name!r}")
         seen.add(rule.name)
         windows = rule.detector.baseline // rule.window
-        if (rule.detector.type == "count") != rule.detector.counts_stories:
+        thresholded = rule.detector.metric in THRESHOLD_METRICS
+        if ((rule.detector.type == "count") != rule.detector.counts_stories
+                or (rule.detector.type == "threshold") != thresholded):
             problem(("rules", i, "detector", "metric"),
                     f"detector {rule.detector.type} cannot judge metric {rule.detector.metric} (count judges "
-                    f"{' and '.join(sorted(COUNT_METRICS))}; zscore, ewma and cusum judge negative_share and "
-                    "mean_score)")
+                    f"{' and '.join(sorted(COUNT_METRICS))}; threshold judges adverse_severity; zscore, ewma and "
+                    "cusum judge negative_share and mean_score)")
+        elif thresholded and rule.scope.kind != "event":
+            problem(("rules", i, "scope"), f"metric adverse_severity is counted only in the event scope, "
+                                           f"not {rule.scope.kind}")
+        elif rule.detector.type == "threshold":
+            pass  # judged on the current window alone: no baseline needed
         elif rule.detector.type == "count":
             if windows < 1:
                 problem(("rules", i, "detector", "baseline"),

@@ -219,6 +219,8 @@ def judge(rule: RuleSpec, observation: Observation) -> Judgement:
                                    f"{rule.min_sources}, the feed had {feed_sources})")
     if spec.type == "count":
         return _judge_count(rule, observation)
+    if spec.type == "threshold":
+        return _judge_threshold(rule, observation)
     value = observation.current.metric(spec.metric)
     assert value is not None  # min_stories >= 1
     points = [(w.start, m) for w in observation.baseline if (m := w.metric(spec.metric)) is not None]
@@ -249,6 +251,18 @@ def judge(rule: RuleSpec, observation: Observation) -> Judgement:
                               detection.baseline_sigma, detection.zscore, detection.statistic)
     return Judgement(detection)
 
+
+
+def _judge_threshold(rule: RuleSpec, observation: Observation) -> Judgement:
+    """Net adverse severity of the window's events against a fixed threshold: no baseline, because one
+    bankruptcy story is news however often the company was in the news before."""
+    current = observation.current
+    value = -current.score_sum  # the event scope scores each story polarity x severity
+    if current.negative == 0:
+        return Judgement(None, "no adverse event in the window")
+    threshold = rule.detector.threshold
+    return Judgement(Detection(fired=value >= threshold, value=value, baseline=0.0, baseline_sigma=1.0,
+                               zscore=value, statistic=value))
 
 
 def _judge_count(rule: RuleSpec, observation: Observation) -> Judgement:

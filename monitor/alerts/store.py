@@ -30,6 +30,7 @@ from monitor.storage.models import (
     AlertGroup,
     AlertRuleState,
     Article,
+    ArticleEvent,
     EntityMention,
     ModelOutput,
     SentimentAggregate,
@@ -111,6 +112,8 @@ def top_articles(session: Session, rule: RuleSpec, key: str, start: datetime, en
                 Article.published_at >= start, Article.published_at < end,
                 func.lower(Article.headline).contains(key, autoescape=True))) if key in names_in(a.headline)}
         query = query.where(Article.id.in_(named))
+    elif kind == "event":
+        query = query.where(Article.id.in_(_event_articles(session, key, start, end)))
     elif kind == "topic" and key.isdigit():
         query = query.where(ModelOutput.topic == int(key))
     elif kind == "source":
@@ -120,6 +123,39 @@ def top_articles(session: Session, rule: RuleSpec, key: str, start: datetime, en
         rows = [r for r in rows if any(sector_of(t) == key for t in r.tickers)][:limit]
     return [{"id": r.id, "headline": r.headline, "source": r.source, "published_at": r.published_at.isoformat(),
              "sentiment_score": round(r.score, 4)} for r in rows]
+
+
+def _event_articles(session: Session, key: str, start: datetime, end: datetime) -> set[str]:
+    """Ids of the articles with an event about the key (the subject in entity-key form) in [start, end)."""
+    rows = session.execute(select(ArticleEvent.article_id, ArticleEvent.subject).where(
+        ArticleEvent.published_at >= start, ArticleEvent.published_at < end,
+        ArticleEvent.subject_key.contains(key, autoescape=True))).all()
+    return {row.article_id for row in rows if row.subject and entity_key(row.subject) == key}
+
+
+def cited_events(session: Session, rule: RuleSpec, key: str, start: datetime, end: datetime,
+                 limit: int = TOP_ARTICLES) -> list[dict[str, Any]]:
+    """The financial events about the alert's company in its window, most adverse first: what an analyst
+    reads first ("Q3 EPS miss, -12 %", "Moody's downgrade"). Empty for scopes that are no company."""
+    kind = rule.scope.kind
+    if kind not in ("entity", "event", "ticker"):
+        return []
+    query = (select(ArticleEvent.article_id, ArticleEvent.event_type, ArticleEvent.polarity, ArticleEvent.subject,
+                    ArticleEvent.source, ArticleEvent.detail, ArticleEvent.figures, ArticleEvent.origin,
+                    Article.headline, Article.published_at)
+             .join(Article, (Article.id == ArticleEvent.article_id)
+                   & (Article.published_at == ArticleEvent.published_at))
+             .where(ArticleEvent.published_at >= start, ArticleEvent.published_at < end)
+             .order_by(ArticleEvent.polarity, ArticleEvent.published_at))
+    if kind == "ticker":
+        query = query.where(ArticleEvent.subject_ticker == key)
+    else:
+        query = query.where(ArticleEvent.subject_key.contains(key, autoescape=True))
+    rows = [r for r in session.execute(query.limit(limit * 5)).all()
+            if kind == "ticker" or (r.subject and entity_key(r.subject) == key)][:limit]
+    return [{"article_id": r.article_id, "event_type": r.event_type, "polarity": r.polarity, "subject": r.subject,
+             "source": r.source, "detail": r.detail, "figures": r.figures, "origin": r.origin,
+             "headline": r.headline, "published_at": r.published_at.isoformat()} for r in rows]
 
 
 # --- writing an evaluation -------------------------------------------------------
@@ -136,7 +172,8 @@ def _evidence(session: Session, result: SeriesResult, now: datetime, sector_of: 
     window_start = end - result.rule.window
     return result.evidence() | {
         "window_start": window_start.isoformat(), "window_end": end.isoformat(),
-        "top_articles": top_articles(session, result.rule, result.scope_key, window_start, end, sector_of)}
+        "top_articles": top_articles(session, result.rule, result.scope_key, window_start, end, sector_of),
+        "events": cited_events(session, result.rule, result.scope_key, window_start, end)}
 
 
 def apply_evaluation(session: Session, evaluation: Evaluation, sector_of: SectorLookup) -> None:

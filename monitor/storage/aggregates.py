@@ -2,11 +2,15 @@
 
 Each scored story adds to one row per (scope, bucket size, bucket). Scopes:
 ``global`` (key ``all``), ``source``, ``topic`` (key = topic id), ``ticker``,
-``entity`` (the entity text normalised by `entity_key`: organisations and people), ``place``
-(the same for places and nationalities, the tagger's LOC and MISC) and ``sector``. Places have a
-scope of their own because the company rules watch ``entity``: "china" or "u . s" bursting with bad
-news is macro news, and was a quarter of those rules' alerts on the 2018-2020 history when it
-counted there (docs/alerts.md, "Places are not companies"). Volumes count articles
+``entity`` (the entity text normalised by `entity_key`: companies), ``person`` (people),
+``institution`` (organisations that are no company: central banks, regulators, indices, currencies,
+political groups, news labels; model/network/institutions.py), ``place`` (places and nationalities,
+the tagger's LOC and MISC), ``sector`` and ``event`` (the subjects of financial events, keyed like
+``entity``, scored by the event's polarity times its type's severity). Places, people and
+institutions have scopes of their own because the company rules watch ``entity``: "china" bursting
+with bad news is macro news (a quarter of those rules' alerts on the 2018-2020 history when places
+counted there, docs/alerts.md, "Places are not companies"), and "fed", "nikkei", "putin" or "hamas"
+were about 45 % of them on the dense 2007 wire (issue #25). Volumes count articles
 and distinct stories; sentiment counts and score sums count each story once,
 so a headline syndicated by ten outlets does not look like ten negative events.
 
@@ -27,11 +31,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
+from model.events.taxonomy import severity
+from model.network.institutions import is_institution
 from model.network.spans import PLACE_TYPES
 from monitor.contract import PRECISION_SECONDS
 
 BUCKET_SECONDS: tuple[int, ...] = (60, 3600, 86_400)
-SCOPE_KINDS: tuple[str, ...] = ("global", "source", "topic", "ticker", "entity", "place", "sector")
+SCOPE_KINDS: tuple[str, ...] = ("global", "source", "topic", "ticker", "entity", "person", "institution", "place",
+                                "sector", "event")
 ENTITY_KEY_CHARS = 128
 EntitySentiment = Literal["article", "entity"]
 # Which sentiment an `entity` scope key counts with. Measured with `finsent alerts backtest` on the dev
@@ -88,6 +95,46 @@ class MentionSentiment(NamedTuple):
     label: str  # the entity-sentiment head's: negative | neutral | positive
     score: float
     entity_type: str  # ORG, PER, LOC, MISC (the tagger's) or TICKER (a cashtag or symbol found by rule)
+    role: str = "other"  # subject | source | other, toward the article's events (a broker is a source)
+
+
+class EventSentiment(NamedTuple):
+    """One financial event of an article as the `event` scope counts it."""
+
+    subject: str  # the company as written
+    event_type: str  # a key of model.events.taxonomy.EVENT_TYPES
+    polarity: int  # -1, 0, 1 for the subject
+
+
+def name_scope_kind(entity_type: str, key: str, ticker: str | None = None, role: str = "other") -> str:
+    """The scope a named mention counts under: place, person, institution, or entity (a company).
+
+    The tagger's type decides, except where the linker or an event says it is a company: a "person"
+    with a ticker, or the subject of a financial event ("Thomas Cook collapses"), is a company.
+    """
+    if entity_type in PLACE_TYPES:
+        return "place"
+    if is_institution(key):
+        return "institution"
+    if entity_type == "PER" and ticker is None and role != "subject":
+        return "person"
+    return "entity"
+
+
+def event_scopes(events: Iterable[EventSentiment]) -> list["ScopeSentiment"]:
+    """One `event` scope per subject: its most adverse event's polarity times severity (one story with a
+    downgrade and a price-target cut is one story, not two), or its best when none is adverse."""
+    per_subject: dict[str, float] = {}
+    for subject, event_type, polarity in events:
+        key = entity_key(subject)
+        if key is None or is_institution(key):
+            continue
+        score = float(polarity * severity(event_type))
+        previous = per_subject.get(key)
+        if previous is None or (score < 0 and score < previous) or (previous >= 0 and score > previous):
+            per_subject[key] = score
+    return [ScopeSentiment("event", key, "negative" if score < 0 else "positive" if score > 0 else "neutral", score)
+            for key, score in sorted(per_subject.items())]
 
 
 @dataclass(frozen=True)
@@ -159,6 +206,7 @@ def article_scopes(
     entities: Iterable[MentionSentiment],
     sector_of: Callable[[str], str | None] | None = None,
     entity_keys: EntitySentiment = ENTITY_KEYS_SENTIMENT,
+    events: Iterable[EventSentiment] = (),
 ) -> list[ScopeSentiment]:
     """Every scope one article counts toward.
 
@@ -168,17 +216,22 @@ def article_scopes(
     default (`entity_keys="entity"`: the entity-sentiment head's), see
     ENTITY_KEYS_SENTIMENT. The key is `entity_key(text)`; a text that
     names nothing (punctuation alone) counts toward no entity key. Places
-    and nationalities count under `place` instead of `entity`.
+    and nationalities count under `place`, people under `person` and
+    organisations that are no company under `institution` instead of
+    `entity` (name_scope_kind); financial events under `event`.
     """
     scopes = [ScopeSentiment("global", "all", label, score), ScopeSentiment("source", source, label, score),
               ScopeSentiment("topic", str(topic), label, score)]
     per_ticker: dict[str, tuple[str, float]] = {ticker: (label, score) for ticker in tickers}
     per_name: dict[tuple[str, str], tuple[str, float]] = {}  # (entity | place, key) -> sentiment
-    for text, ticker, entity_label, entity_score, entity_type in entities:
+    for mention in entities:
+        text, ticker, entity_label, entity_score, entity_type, role = MentionSentiment(*mention)
         key = entity_key(text)
         if key is not None:
-            kind = "place" if entity_type in PLACE_TYPES else "entity"
-            sentiment = (entity_label, entity_score) if entity_keys == "entity" else (label, score)
+            kind = name_scope_kind(entity_type, key, ticker, role)
+            # a broker counts its rating story, with none of the story's sentiment (it is the source)
+            sentiment = ((entity_label, entity_score) if entity_keys == "entity" or role == "source"
+                         else (label, score))
             per_name.setdefault((kind, key), sentiment)
         if ticker:
             per_ticker[ticker] = (entity_label, entity_score)
@@ -191,4 +244,4 @@ def article_scopes(
             if sector:
                 sectors.setdefault(sector, (ticker_label, ticker_score))
         scopes += [ScopeSentiment("sector", s, lab, sc) for s, (lab, sc) in sorted(sectors.items())]
-    return scopes
+    return scopes + event_scopes(events)

@@ -33,12 +33,13 @@ from monitor.storage.aggregates import (
     AggregateDelta,
     AggregateKey,
     EntitySentiment,
+    EventSentiment,
     MentionSentiment,
     accumulate,
     article_scopes,
 )
 from monitor.storage.known_names import KnownNames
-from monitor.storage.models import Article, EntityMention, ModelOutput, SentimentAggregate
+from monitor.storage.models import Article, ArticleEvent, EntityMention, ModelOutput, SentimentAggregate
 from monitor.storage.writes import STORY_WINDOW, upsert_aggregates
 
 
@@ -86,11 +87,12 @@ def _completed_mentions(text: str, mentions: Sequence[Any],
     result = []
     for m in mentions:
         if id(m) not in completed:
-            result.append(MentionSentiment(m.text, m.ticker, m.sentiment_label, m.sentiment_score, m.entity_type))
+            result.append(MentionSentiment(m.text, m.ticker, m.sentiment_label, m.sentiment_score, m.entity_type,
+                                           m.role))
         elif (name := completed[id(m)]) is not None:
             start, end, entity_type = name
             result.append(MentionSentiment(text[start:end], m.ticker, m.sentiment_label, m.sentiment_score,
-                                           entity_type))
+                                           entity_type, m.role))
     return result
 
 
@@ -115,10 +117,18 @@ def rebuild_aggregates(session: Session, model_version: str | None = None,
         stored: dict[str, list[Any]] = defaultdict(list)
         for m in session.execute(select(EntityMention.article_id, EntityMention.text, EntityMention.ticker,
                                         EntityMention.sentiment_label, EntityMention.sentiment_score,
-                                        EntityMention.start_char, EntityMention.end_char, EntityMention.entity_type)
+                                        EntityMention.start_char, EntityMention.end_char, EntityMention.entity_type,
+                                        EntityMention.role)
                                  .where(EntityMention.article_id.in_(ids), EntityMention.model_version == version)
                                  .order_by(EntityMention.article_id, EntityMention.start_char)):
             stored[m.article_id].append(m)
+        events: dict[str, list[EventSentiment]] = defaultdict(list)
+        for e in session.execute(select(ArticleEvent.article_id, ArticleEvent.subject, ArticleEvent.event_type,
+                                        ArticleEvent.polarity)
+                                 .where(ArticleEvent.article_id.in_(ids), ArticleEvent.model_version == version,
+                                        ArticleEvent.subject.is_not(None))
+                                 .order_by(ArticleEvent.article_id, ArticleEvent.ordinal)):
+            events[e.article_id].append(EventSentiment(e.subject, e.event_type, e.polarity))
         deltas: dict[AggregateKey, AggregateDelta] = {}
         for row in batch:
             mentions = _completed_mentions(model_text(row.headline, row.body), stored.get(row.id, []),
@@ -128,7 +138,7 @@ def rebuild_aggregates(session: Session, model_version: str | None = None,
                 names.observe(row.headline, [(m.text, m.entity_type) for m in mentions])
                 mentions += recalled
             scopes = article_scopes(row.source, row.topic, row.sentiment_label, row.sentiment_score, row.tickers,
-                                    mentions, sector_of, entity_keys=entity_sentiment)
+                                    mentions, sector_of, entity_keys=entity_sentiment, events=events.get(row.id, []))
             previous = last_copy.get(row.story_id)
             new_story = previous is None or row.published_at - previous >= STORY_WINDOW
             last_copy[row.story_id] = row.published_at

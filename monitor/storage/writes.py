@@ -36,7 +36,14 @@ from sqlalchemy.orm import Session
 
 from model.network.results import ArticleResult, EventResult
 from monitor.contract import NewsItem
-from monitor.storage.aggregates import AggregateDelta, AggregateKey, MentionSentiment, accumulate, article_scopes
+from monitor.storage.aggregates import (
+    AggregateDelta,
+    AggregateKey,
+    EventSentiment,
+    MentionSentiment,
+    accumulate,
+    article_scopes,
+)
 from monitor.storage.known_names import KnownNames
 from monitor.storage.models import Article, ArticleEvent, EntityMention, ModelOutput, SentimentAggregate
 
@@ -121,14 +128,16 @@ def store_scored_batch(
 
     deltas: dict[AggregateKey, AggregateDelta] = {}
     for item, result in inserted:
-        article_mentions = [MentionSentiment(e.text, e.ticker, e.sentiment_label, e.sentiment_score, e.entity_type)
-                            for e in result.entities]
+        article_mentions = [MentionSentiment(e.text, e.ticker, e.sentiment_label, e.sentiment_score, e.entity_type,
+                                             e.role) for e in result.entities]
         if known_names is not None:
             article_mentions += known_names.recall(
                 item.headline, article_mentions, result.sentiment_label, result.sentiment_score
             )
         scopes = article_scopes(item.source, result.topic, result.sentiment_label, result.sentiment_score,
-                                item.tickers, article_mentions, sector_of)
+                                item.tickers, article_mentions, sector_of,
+                                events=[EventSentiment(e.subject, e.type, e.polarity) for e in result.events
+                                        if e.subject])
         accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids,
                    precision=item.published_precision, source=item.source)
     upsert_aggregates(session, deltas)

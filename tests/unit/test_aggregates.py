@@ -22,7 +22,7 @@ def test_entity_sentiment_overrides_article_sentiment_for_its_ticker() -> None:
     by_scope = {(s.kind, s.key): (s.label, s.score) for s in scopes}
     assert by_scope[("ticker", "AAPL")] == ("positive", 0.9)
     assert by_scope[("ticker", "MSFT")] == ("neutral", 0.0)
-    assert by_scope[("entity", "fed")] == ("negative", -0.5)
+    assert by_scope[("institution", "fed")] == ("negative", -0.5)  # a central bank is no company
     assert ("sector", "Technology") in by_scope
     assert by_scope[("global", "all")] == ("neutral", 0.0)
 
@@ -68,6 +68,33 @@ def test_places_and_nationalities_count_under_place_not_entity() -> None:
     """The company rules watch `entity`; "China" bursting with bad news is macro news (docs/alerts.md)."""
     scopes = article_scopes("reuters", 5, "negative", -0.7, [],
                             [("China", None, "negative", -0.7, "LOC"), ("German", None, "negative", -0.7, "MISC"),
-                             ("Huawei", None, "negative", -0.7, "ORG"), ("Thomas Cook", None, "negative", -0.7, "PER")])
+                             ("Huawei", None, "negative", -0.7, "ORG"),
+                             ("Thomas Cook", None, "negative", -0.7, "PER", "subject")])
+    # a "person" that an event is about is a company (the tagger calls Thomas Cook a person)
     assert sorted(s.key for s in scopes if s.kind == "entity") == ["huawei", "thomas cook"]
     assert sorted(s.key for s in scopes if s.kind == "place") == ["china", "german"]
+
+
+def test_people_and_institutions_count_apart_from_companies() -> None:
+    """Company rules watch `entity`: "putin", "fed", "nikkei" bursting is no company event (issue #25)."""
+    scopes = article_scopes("reuters", 5, "negative", -0.7, [],
+                            [("Putin", None, "negative", -0.7, "PER"), ("Fed", None, "negative", -0.7, "ORG"),
+                             ("Nikkei", None, "negative", -0.7, "ORG"), ("Tim Cook", "AAPL", "neutral", 0.0, "PER"),
+                             ("Barclays", None, "neutral", 0.0, "ORG", "source"), ("Agilent", None, "negative", -0.7,
+                                                                                   "ORG", "subject")])
+    kinds = {(s.kind, s.key): s.label for s in scopes if s.kind in ("entity", "person", "institution")}
+    assert kinds == {("person", "putin"): "negative", ("institution", "fed"): "negative",
+                     ("institution", "nikkei"): "negative", ("entity", "tim cook"): "negative",
+                     ("entity", "barclays"): "neutral",  # the broker counts the story with none of its sentiment
+                     ("entity", "agilent"): "negative"}
+
+
+def test_events_count_per_subject_by_polarity_and_severity() -> None:
+    from monitor.storage.aggregates import EventSentiment
+
+    scopes = article_scopes("reuters", 5, "negative", -0.7, [], [], events=[
+        EventSentiment("NVIDIA", "rating_maintain", 0), EventSentiment("NVIDIA", "price_target_cut", -1),
+        EventSentiment("Thomas Cook", "bankruptcy", -1), EventSentiment("Acme's", "rating_upgrade", 1),
+        EventSentiment("Fed", "legal", -1)])
+    events = {s.key: (s.label, s.score) for s in scopes if s.kind == "event"}
+    assert events == {"nvidia": ("negative", -1.0), "thomas cook": ("negative", -3.0), "acme": ("positive", 1.0)}

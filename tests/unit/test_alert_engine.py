@@ -163,3 +163,29 @@ receivers: [{name: hook, webhook: {url: "http://127.0.0.1:9/"}}]
     flat = parse_rules(rules.model_dump_json(by_alias=True)
                        .replace('"hour_of_week"', '"none"')).rules[0]
     assert judge(flat, observation).detection.fired
+
+
+EVENT_RULE = parse_rules("""\
+rules:
+  - name: company-adverse-events-1h
+    scope: event
+    window: 1h
+    detector: {type: threshold, metric: adverse_severity, threshold: 3, baseline: 1h}
+    min_stories: 1
+route: {receiver: hook}
+receivers: [{name: hook, webhook: {url: "http://127.0.0.1:9/"}}]
+""").rules[0]
+
+
+def test_one_bankruptcy_story_fires_at_once_and_one_downgrade_does_not() -> None:
+    """The event scope scores a story polarity x severity (bankruptcy 3, downgrade 1): no baseline needed."""
+    end = window_end(NOW, 3600)
+    at = end - timedelta(minutes=20)
+    buckets = [Bucket("thomas cook", at, 1, 1, 1, -3.0), Bucket("acme", at, 1, 1, 1, -1.0),
+               Bucket("globex", at, 2, 2, 0, 2.0)]
+    observations = build_observations(buckets, EVENT_RULE, NOW)
+    verdicts = {key: judge(EVENT_RULE, observation) for key, observation in observations.items()}
+    assert verdicts["thomas cook"].detection is not None and verdicts["thomas cook"].detection.fired
+    assert verdicts["thomas cook"].detection.value == 3.0
+    assert not verdicts["acme"].detection.fired
+    assert verdicts["globex"].detection is None and verdicts["globex"].reason == "no adverse event in the window"

@@ -35,6 +35,7 @@ def error_of(text: str) -> str:
 def test_the_example_rules_file_loads() -> None:
     rules = load_rules(PROJECT_ROOT / "monitor" / "alerts" / "rules.example.yaml")
     assert [r.name for r in rules.rules] == ["entity-negative-burst", "entity-negative-burst-1h",
+                                             "company-adverse-events-1h", "company-adverse-events",
                                              "ticker-negative-burst-1h",
                                              "ticker-negative-spike", "sector-negative-spike",
                                              "topic-sentiment-drop", "market-negative-drift"]
@@ -43,6 +44,10 @@ def test_the_example_rules_file_loads() -> None:
     assert {(r.scope.kind, r.bucket_seconds) for r in bursts} == {("entity", 86_400), ("entity", 3600),
                                                                    ("ticker", 3600)}
     assert all(r.detector.negative_lean and r.detector.lean_margin > 0 for r in bursts)
+    # financial events: one grave story fires; timed sources in the hour, date-only ones in the day
+    thresholds = [r for r in rules.rules if r.detector.type == "threshold"]
+    assert {(r.scope.kind, r.bucket_seconds, r.min_stories) for r in thresholds} == {("event", 3600, 1),
+                                                                                   ("event", 86_400, 1)}
     spike = rules.rule("ticker-negative-spike")
     assert spike.window == timedelta(minutes=15)
     assert spike.for_ == timedelta(minutes=2)
@@ -70,10 +75,11 @@ def test_a_minimal_file_gets_the_documented_defaults() -> None:
     ("window: 15m", "window: 90s",
      "rules.yaml:4: rules[0].window: expected a whole number of minutes (aggregates are per minute), got 0:01:30"),
     ("scope: ticker", "scope: company",
-     "rules.yaml:3: rules[0].scope.kind: input should be 'ticker', 'entity', 'place', 'topic', 'sector', 'source' "
-     "or 'all', got 'company'"),
+     "rules.yaml:3: rules[0].scope.kind: input should be 'ticker', 'entity', 'event', 'person', 'institution', "
+     "'place', 'topic', 'sector', 'source' or 'all', got 'company'"),
     ("      type: zscore", "      type: prophet",
-     "rules.yaml:6: rules[0].detector.type: input should be 'zscore', 'ewma', 'cusum' or 'count', got 'prophet'"),
+     "rules.yaml:6: rules[0].detector.type: input should be 'zscore', 'ewma', 'cusum', 'count' or 'threshold', "
+     "got 'prophet'"),
     ("      baseline: 1d", "      baseline: 1h",
      "rules.yaml:7: rules[0].detector.baseline: 1h holds only 4 windows of 15m; need at least "
      "min_baseline_windows=12"),
@@ -110,8 +116,8 @@ def test_duplicate_rule_names_point_at_the_second_one() -> None:
 def test_every_problem_is_reported_not_just_the_first() -> None:
     text = VALID.replace("window: 15m", "window: soon").replace("scope: ticker", "scope: company")
     assert error_of(text).splitlines() == [
-        "rules.yaml:3: rules[0].scope.kind: input should be 'ticker', 'entity', 'place', 'topic', 'sector', "
-        "'source' or 'all', got 'company'",
+        "rules.yaml:3: rules[0].scope.kind: input should be 'ticker', 'entity', 'event', 'person', 'institution', "
+        "'place', 'topic', 'sector', 'source' or 'all', got 'company'",
         "rules.yaml:4: rules[0].window: expected a duration like 15m, got 'soon'",
     ]
 
@@ -147,3 +153,10 @@ def test_a_place_scope_reads_the_place_aggregates() -> None:
     """Places and nationalities have their own scope (monitor/storage/aggregates.py); rules may watch it."""
     rule = parse_rules(VALID.replace("scope: ticker", "scope: {kind: place, keys: [china]}")).rules[0]
     assert (rule.scope.kind, rule.scope.aggregate_kind, rule.scope.keys) == ("place", "place", ["china"])
+
+
+def test_adverse_severity_is_judged_by_threshold_in_the_event_scope_only() -> None:
+    text = VALID.replace("      type: zscore", "      type: zscore\n      metric: adverse_severity")
+    assert "detector zscore cannot judge metric adverse_severity" in error_of(text)
+    text = VALID.replace("      type: zscore", "      type: threshold\n      metric: adverse_severity")
+    assert "metric adverse_severity is counted only in the event scope, not ticker" in error_of(text)
