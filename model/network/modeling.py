@@ -401,13 +401,18 @@ class JointOutput:
         return self.logits.get("events")
 
 
-def _masked_cross_entropy(logits: Tensor, targets: Tensor, weights: Tensor, smoothing: float) -> Tensor | None:
-    """Weighted mean cross-entropy over positions whose target is not IGNORE_INDEX; None if there are none."""
+def _masked_cross_entropy(logits: Tensor, targets: Tensor, weights: Tensor, smoothing: float,
+                          class_weights: tuple[float, ...] | None = None) -> Tensor | None:
+    """Weighted mean cross-entropy over positions whose target is not IGNORE_INDEX; None if there are none.
+
+    A position weighs its example's weight times its target class's weight (when given)."""
     valid = targets != IGNORE_INDEX
     if not bool(valid.any()):
         return None
     per_item = F.cross_entropy(logits[valid].float(), targets[valid], reduction="none", label_smoothing=smoothing)
     w = weights[valid]
+    if class_weights is not None:
+        w = w * torch.tensor(class_weights, device=w.device, dtype=w.dtype)[targets[valid]]
     return (per_item * w).sum() / w.sum().clamp(min=1e-8)
 
 
@@ -450,7 +455,8 @@ class JointModel(nn.Module):
             positions = targets[0].numel() if targets.dim() > 1 else 1
             loss = _masked_cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                                          labels.weight.repeat_interleave(positions),
-                                         self.config.label_smoothing if task.label_smoothing else 0.0)
+                                         self.config.label_smoothing if task.label_smoothing else 0.0,
+                                         task.class_weights)
             if loss is not None:
                 losses[task.name] = loss
         return losses

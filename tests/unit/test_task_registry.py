@@ -73,3 +73,16 @@ def test_event_labels_become_one_state_per_type_slot() -> None:
     assert ids.count(EVENT_STATES.index("absent")) == len(EVENT_TYPE_NAMES) - 3
     with pytest.raises(ValueError, match="unknown event types"):
         event_state_ids({"weather": 1})
+
+
+def test_class_weights_give_a_rare_class_its_share_of_the_loss() -> None:
+    from model.network.modeling import _masked_cross_entropy
+
+    logits = torch.zeros((4, 2))
+    logits[:, 0] = 2.0  # the model leans to the common class everywhere
+    targets = torch.tensor([0, 0, 0, 1])
+    weights = torch.ones(4)
+    plain = _masked_cross_entropy(logits, targets, weights, 0.0)
+    weighted = _masked_cross_entropy(logits, targets, weights, 0.0, class_weights=(1.0, 9.0))
+    assert weighted > plain  # the one rare target, badly predicted, now weighs as much as the rest together
+    assert get_task("events").class_weights is not None and get_task("events").class_weights[0] == 1.0
