@@ -31,8 +31,7 @@ Figures against estimates ("Q1 EPS $0.40 vs $0.42 est") belong to model/events/e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterator
+from dataclasses import dataclass, replace
 
 from model.events.taxonomy import FinancialEvent
 
@@ -41,16 +40,19 @@ from model.events.taxonomy import FinancialEvent
 # --------------------------------------------------------------------------------------------------
 
 # "NVIDIA", "3M", "B.", "O'Reilly", "eBay", "&"; a possessive "'s" is left out of the token
-_TOKEN = r"(?:[A-Z0-9][\w&.\-]*(?:['’](?!s\b)[\w&.\-]+)*|[a-z][A-Z][\w\-]*|&)"
+_TOKEN = (
+    r"(?:[A-Z][\w&.\-]*['’]s(?=,? (?:Inc|Corp|Co|Ltd)\b)|[A-Z0-9][\w&.\-]*(?:['’](?!s\b)[\w&.\-]+)*|"
+    r"[a-z][A-Z][\w\-]*|&)"
+)
 _CONNECTOR = r"(?:of|de|du|la|von|van|der|y|del|&)"
 _SUFFIX = r"(?:Inc|Corp|Co|Ltd|LLC|L\.P|LP|plc|PLC|SA|AG|NV|N\.V|S\.A|Limited|Incorporated)\.?"
 _NAME = rf"{_TOKEN}(?:,? {_SUFFIX}(?![\w])| (?:{_CONNECTOR} )?{_TOKEN}){{0,6}}?"
-_SUBJ = rf"(?P<subj>{_NAME})"
+_SUBJ = rf"(?P<subj>{_NAME}(?:['’]s)?)"
 _SRC = rf"(?P<src>{_NAME}(?:['’]s)?)"  # "Moody's"
 _POSS = r"(?:'s|’s|')"
 # What may follow a name that is followed by more of the sentence: a clause break, a preposition, the end.
 _END = r"(?=\s*(?:[,;:(]|\s-\s|\s–\s|$)|\s+(?i:for|in|from|at|with|worth|valued|after|as|amid|on|over|to|by|and|in|"\
-       r"says|said|shares|stock|deal|,)\b)"
+       r"says|said|shares|stock|deal|,)\b|\s+(?:USD|EUR|GBP|[$£€]|\d))"
 
 _POSSESSIVE_NAMES = frozenset(
     "mcdonald's sainsbury's moody's macy's kellogg's wendy's dillard's aaron's lowe's domino's kohl's denny's "
@@ -70,7 +72,7 @@ _PLACES = frozenset(
     denmark,finland,romania,bulgaria,serbia,croatia,kazakhstan,bangladesh,sri lanka,new zealand,iceland,
     luxembourg,morocco,algeria,tunisia,libya,angola,zambia,zimbabwe,cuba,ecuador,bolivia,uruguay,paraguay,
     panama,brussels,beijing,washington,tokyo,london,paris,berlin,moscow,shanghai,mumbai,delhi,seoul,sydney,
-    toronto,frankfurt,milan,madrid,zurich,geneva,wuhan,detroit,chicago,philadelphia,boston,world
+    toronto,frankfurt,milan,madrid,zurich,geneva,wuhan,detroit,chicago,philadelphia,boston,world,mass.,calif.
     """.split(",")
     if x.strip()
 )
@@ -103,7 +105,8 @@ _REJECT_NAMES = _PLACES | frozenset(
     corporate,mining,miners,banking,insurers,drugmakers,carmakers,refiners,exporters,fund,funds,hedge funds,
     bank,pension,private equity,lenders,judge,jury,prosecutors,authorities,officials,ministers,minister,
     mps,lawmakers,senators,democrats,republicans,state,states,city,cities,people,families,users,women,men,
-    pilot,pilots,health,limited,landmark,expense,testimony,labour,labor,retail,beckhams,bankrupt,workers,passengers,
+    pilot,pilots,health,limited,usda,gdp,inflation,owners,propane,touts,landmark,expense,testimony,labour,labor,retail,
+    beckhams,bankrupt,workers,passengers,deadly,serious,extend,fatal,
     bahraini,saudi,emirati,kuwaiti,qatari,omani,ethiopian,kenyan,israeli,palestinian,iranian,iraqi,syrian,
     """.split(",")
     if x.strip()
@@ -120,7 +123,7 @@ _NATIONALITIES = frozenset(
 _DESCRIPTORS = frozenset(
     """retailer grocer chipmaker automaker carmaker drugmaker insurer lender miner brewer refiner homebuilder
     conglomerate auditor airline carrier publisher broker bank-owner tycoon billionaire investor bankrupt
-    troubled embattled struggling ailing scandal-hit""".split()
+    troubled embattled struggling ailing scandal-hit brokerage""".split()
 )
 # A capitalised word followed by one of these is an industry, not a company ("Paint makers", "E-cigarette firms").
 _COLLECTIVE_NOUNS = frozenset(
@@ -129,11 +132,16 @@ _COLLECTIVE_NOUNS = frozenset(
     bosses unions groups operators carriers insurers airlines automakers carmakers drugmakers chipmakers
     watchdogs watchdog authorities prosecutors lawmakers""".split()
 )
+# Plural trades that end a sector's name, never a company's ("Fortune Brands" and "LAN Airlines" are companies).
+_SECTOR_NOUNS = frozenset(
+    """retailers makers firms producers manufacturers stocks investors automakers carmakers drugmakers chipmakers
+    exporters importers""".split()
+)
 # Tokens that never sit inside a company name in a headline.
 _NON_NAME_TOKENS = frozenset(
     """ceo cfo coo cto chairman chairwoman chief analysts analyst insider insiders week today shareholders
     investors maintain maintains stocks commences tender offer announces reports completes agrees signs says
-    assets""".split()
+    assets talks regulator regulators watchdog owners near deal sell-side buy-side""".split()
 )
 
 _GENERIC_FIRST_TOKENS = frozenset(
@@ -214,11 +222,13 @@ _BROKERS = frozenset(
 _REGULATOR = (
     r"(?P<src>(?:U\s?\.\s?S\s?\.\s?|US |EU |European |UK |British |Chinese |Japanese |German |French |Canadian |"
     r"Australian |Indian |New York |State |Swiss |Italian |Spanish |Dutch |Korean |South Korean |Indian |Brazilian |"
-    r"Turkish |Russian |Irish |Swedish |Norwegian |Danish |Belgian |Austrian |Mexican )?(?:FDA|Food and Drug Administration|EMA|CHMP|EU|E\.U\.|"
-    r"European Commission|EC|Brussels|FTC|DOJ|Justice Department|Department of Justice|SEC|CMA|FCA|FSA|"
-    r"CFTC|FINRA|FAA|NHTSA|EPA|Health Canada|Ofcom|Ofgem|regulators?|watchdog|prosecutors|attorneys? general|"
-    r"authorities|antitrust regulators?|competition regulators?)(?: (?:panel|advisers|advisory panel|"
-    r"staff|committee))?)"
+    r"Turkish |Russian |Irish |Swedish |Norwegian |Danish |Belgian |Austrian |Mexican )?"
+    r"(?:FDA|Food and Drug Administration|EMA|CHMP|EU|E\.U\.|"
+    r"European Commission|Commission|EC|Brussels|FTC|DOJ|Justice Department|Department of Justice|SEC|CMA|FCA|FSA|"
+    r"CFTC|FINRA|FAA|NHTSA|EPA|Health Canada|"
+    r"Serious Fraud Office|SFO|Ofcom|Ofgem|regulators?|watchdog|prosecutors|attorneys? general|"
+    r"authorities|antitrust regulators?|competition regulators?|(?:[A-Z][\w.]*(?:['’]s)? ){1,2}(?:[a-z]+ )?"
+    r"(?:watchdog|regulator))(?: (?:panel|advisers|advisory panel|staff|committee|reviewers))?)"
 )
 
 # --------------------------------------------------------------------------------------------------
@@ -239,7 +249,8 @@ _ROUNDUP = re.compile(
     r"Earnings Roundup|Trading Ideas|Mad Money|Everything Jim Cramer|Cramer Remix|Before the Bell|"
     r"^Business live|Business live|^(?:[A-Z/&]+ )*(?:STOCKS|MARKETS|FOREX|METALS|BONDS|CREDIT|TREASURIES|"
     r"GRAINS|DIARY|FACTBOX|TABLE|SNAPSHOT|WRAPUP|INSTANT VIEW|TIMELINE|CHRONOLOGY|KEY FACTS|PRECIOUS|OIL|"
-    r"ENERGY|EMERGING MARKETS|ADR Report|GLOBAL [A-Z]+)(?:\s*\d+)?\s*-|^\d+ (?:Stocks|Companies|Biggest|Big|Top|Mid-Cap|"
+    r"ENERGY|EMERGING MARKETS|ADR Report|GLOBAL [A-Z]+)(?:\s*\d+)?\s*-|"
+    r"^\d+ (?:Stocks|Companies|Biggest|Big|Top|Mid-Cap|"
     r"Small-Cap|Large-Cap|Tech|Health|Financial|Energy)|^(?:FACTBOX|Factbox|Timeline|TIMELINE|Diary|DIARY)\b|"
     r"Research Roundup|Analyst Ratings|Analyst Actions|Highlights|Earnings Preview|What to Expect|Round-?up",
     re.IGNORECASE,
@@ -270,8 +281,14 @@ def _trim_name(text: str, start: int, end: int) -> tuple[int, int]:
     place = re.match(r"(\S+?)(?:'s|’s) (?=\S)", text[start:end])
     if place and place.group(1).lower() in _PLACES:
         start += place.end()
+    owned = re.search(r"-(?:controlled|owned|backed|acquired|based)$", text[start:end])
+    if owned:
+        end -= len(owned.group(0))  # "Glencore-controlled" -> 'Glencore'
+    based = re.match(r"\S+-based (?=\S)|(?:Ex|ex|Former|former)-(?=[A-Z])", text[start:end])
+    if based:
+        start += based.end()  # "U.S.-based Monarch Hydraulics"
     first = re.match(r"(\S+) (?=[A-Z0-9])", text[start:end])
-    if first and first.group(1).lower() in _DESCRIPTORS:
+    if first and (first.group(1).lower() in _DESCRIPTORS or first.group(1).lower().endswith("maker")):
         start += first.end()
     name = text[start:end]
     if name.lower() in _POSSESSIVE_NAMES:
@@ -302,9 +319,12 @@ def is_company_name(name: str) -> bool:
     tokens = low.split()
     if not tokens or len(tokens) > 7 or low in _REJECT_NAMES:
         return False
-    if tokens[0] in _GENERIC_FIRST_TOKENS or re.fullmatch(r"[\d.,$%]+|(?:19|20)\d\d\w*", tokens[0]):
+    if tokens[0] in _GENERIC_FIRST_TOKENS or re.fullmatch(r"[\d.,$%]+|(?:19|20)\d\d\w*|\d+(?:st|nd|rd|th)\b.*",
+                                                          tokens[0]):
         return False
     if low in _NATIONALITIES or any(token.strip(".,'’") in _NON_NAME_TOKENS for token in tokens):
+        return False
+    if len(tokens) > 1 and tokens[-1] in _SECTOR_NOUNS:  # "Specialty Retailers": a sector
         return False
     if low.startswith("the ") and low[4:] in _REJECT_NAMES:
         return False
@@ -334,8 +354,12 @@ _STOP_WORDS = frozenset(
     recalls lays to-buy offers bids buys merges agree agreed announce said, says, vs vs. est est. sees eps
     than over under amid ahead before despite against into via while why how what new phase trial study
     analysts analyst maintain january february march april june july august september october november
-    december jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+    december jan feb mar apr jun jul aug sep sept oct nov dec reiterates reiterated maintained upgrades
+    downgrades upgraded downgraded initiates initiated earlier also""".split()
 )
+# "French carmaker ", "U . S . gunmaker ": a nationality or place and the company's trade, before its name
+_TRADES = _DESCRIPTORS | {"bank", "firm", "group", "utility", "operator", "developer", "giant", "telecoms"}
+_NATIONAL_TRADE = re.compile(r"(U\s?\.\s?S\s?\.|[A-Z][\w.\-]*) ([a-z][\w\-]*) (?=[A-Z])")
 _ORDINAL_PERIOD = re.compile(r"\d+(?:st|nd|rd|th)\b.*|[1-4]Q\w*|\d{4}/\d\d", re.IGNORECASE)
 _MIDNAME_STOPS = frozenset({"u.s.", "us", "uk", "u.k."})
 
@@ -351,10 +375,16 @@ def _is_name_token(token: str) -> bool:
 def _leading_run(text: str) -> tuple[int, int] | None:
     """[start, end) of the capitalised run a headline starts with, cut at a possessive, comma or headline word.
 
-    A place possessive is skipped ("Australia's Tattersalls" -> 'Tattersalls'), and so is a run followed
-    by an industry noun ("Paint makers ..." -> None).
+    A place possessive is skipped ("Australia's Tattersalls" -> 'Tattersalls'), and so is a nationality with
+    a trade ("French carmaker Renault" -> 'Renault'); a run followed by an industry noun is not a company
+    ("Paint makers ..." -> None).
     """
-    tokens = _token_spans(text, strip_prefix(text))
+    begin = strip_prefix(text)
+    trade = _NATIONAL_TRADE.match(text, begin)
+    if trade and trade.group(1).lower().replace(" ", "") in _NATIONALITIES | _PLACES \
+            and (trade.group(2) in _TRADES or trade.group(2).endswith("maker")):
+        begin = trade.end()
+    tokens = _token_spans(text, begin)
     if len(tokens) > 1 and re.sub(_POSS + "$", "", text[slice(*tokens[0])]).lower() in _PLACES \
             and re.search(_POSS + "$", text[slice(*tokens[0])]):
         tokens = tokens[1:]
@@ -466,6 +496,7 @@ _GAP_WORDS = frozenset(
     jumps rise rises fall falls drop drops slide slides plunge plunges tumble tumbles surge surges sink sinks
     gain gains climb climbs spike spikes trade trades trading higher lower up down are is as of for year quarter
     operating adjusted core underlying group company inc corp co says, reported, reporting weak strong better
+    board directors
     worse than sec doj ftc fda ema eu u.s. us faa its' first second third fourth half h1 h2 q1 q2 q3 q4 fy
     same-store comparable organic interim final dec nov oct sept sep aug jul june may apr mar feb jan
     ltd plc ag sa holdings subsidiary arm division january february march april june july august september
@@ -485,6 +516,12 @@ def _gap_ok(gap: str, max_words: int) -> bool:
         if bare[:1].isupper() and bare.lower() not in _GAP_WORDS and not _is_figure_word(bare):
             return False
     return True
+
+
+def _clauses_ok(gap: str, max_words: int) -> bool:
+    """A gap of up to three short clauses ('profit tops estimates; raises outlook'), each one a clean gap."""
+    clauses = re.split(r"\s*[,;]\s*", gap)
+    return len(clauses) <= 3 and all(_gap_ok(clause, max_words) for clause in clauses)
 
 
 def _is_figure_word(word: str) -> bool:
@@ -518,7 +555,9 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 def _lead(event_type: str, polarity: int, detail: str, trigger: str, **options: object) -> _LeadRule:
     compiled = {key: _rx(value) if isinstance(value, str) else value for key, value in options.items()}
-    return _LeadRule(event_type, polarity, detail, _rx(rf"\b(?:{trigger})(?![\w])"), **compiled)  # type: ignore[arg-type]
+    # a word trigger may not continue a word ("cost-cutting"); one that starts with punctuation may
+    pattern = _rx(rf"(?:(?<![\w\-])|(?=\W))(?:{trigger})(?![\w])")
+    return _LeadRule(event_type, polarity, detail, pattern, **compiled)  # type: ignore[arg-type]
 
 
 _EST = r"(?:estimates?|expectations?|forecasts?|views?|consensus|the street|street|expected|analysts'? \w+)"
@@ -526,13 +565,19 @@ _FILL = (
     r"(?:full[- ]year|annual|year|yearly|fiscal|fy\s?'?\d*|\d{4}(?:/\d\d)?|q[1-4]|[1-4]q|quarterly|"
     r"(?:first|second|third|fourth)[- ](?:quarter|half)|h[12]|profits?|earnings|sales|revenues?|eps|growth|"
     r"margins?|operating|pretax|pre-tax|net|income|core|underlying|adjusted|financial|medium[- ]term|"
-    r"long[- ]term|'?\d\d|and|its|the|its|\w+[- ]year|annual|dividend|production|output|volume)"
+    r"long[- ]term|'?\d\d|and|its|the|its|\w+[- ]year|annual|dividend|production|output|volume|"
+    r"(?:\d(?:st|nd|rd|th)[- ])?qtr|(?:full[- ])?yr|same[- ]store|comparable|revs|"
+    r"jan\w*|feb\w*|march|april|may|june|july|aug\w*|sep\w*|oct\w*|nov\w*|dec\w*)"
 )
 _GUIDE = r"(?:forecasts?|outlook|guidance|view|projections?|targets?|predictions?|goals?)"
-_UP = r"(?:raises?|raised|raising|lifts?|lifted|ups|upped|boosts?|boosted|hikes?|hiked|increases?|increased|improves?)"
+_UP = (
+    r"(?:raises?|raised|raising|lifts?|lifted|ups|upped|boosts?|boosted|hikes?|hiked|increases?|increased|improves?|"
+    r"(?:nudges?|nudged|edges?|edged|bumps?|bumped|ratchets?) up)"
+)
 _DOWN = (
     r"(?:cuts?|cutting|lowers?|lowered|lowering|slashes|slashed|trims?|trimmed|reduces?|reduced|pares?|pared|"
-    r"scales? back|tempers?|tempered|downgrades?)"
+    r"scales? back|tempers?|tempered|downgrades?|withdraws?|withdrew|withdrawn|pulls?|pulled|scraps?|scrapped|"
+    r"suspends?|suspended|(?:nudges?|nudged|ratchets?) down)"
 )
 _METRIC = r"(?:profits?|earnings|net income|net profit|income|eps|net|sales|revenues?|turnover)"
 _MOVE_UP = (
@@ -560,6 +605,7 @@ _TRIAL = (
     r"\b(?:phase|endpoints?|end points?|placebo|patients|drugs?|efficacy|therapy|treatment|dos(?:e|ing)|vaccines?|"
     r"cancer|clinical|pivotal|top-?line|statistical(?:ly)? significan\w+)\b"
 )
+_TRIAL_READOUT = rf"{_TRIAL}|\btrials?\b"  # "trial meets main goal"; a "scoping study" is no drug trial
 _PRODUCT = r"(?:drugs?|vaccines?|treatments?|therapy|therapies|pills?|devices?|medicines?|injections?|implants?|tests?)"
 _PERSON_VERBS = r"charged|indicted|convicted|arrested|pleads? guilty|pleaded guilty|sentenced|jailed"
 
@@ -568,13 +614,13 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
     _lead("earnings", -1, "miss",
           rf"(?:misses|missed|miss|lags|lagged|trails|trailed|falls? short of|fell short of|underperforms|"
           rf"disappoints|below|short of|misses on|lower than|weaker than|worse than)(?: [\w\-']+){{0,3}}? {_EST}|"
-          rf"misses by (?:\$|USD ?)[\d.]+|misses on (?:revs|revenue|sales|earnings|eps|profit)|"
+          rf"misses by (?:(?:\$|USD ?)[\d.]+|\d+ cents?)|misses on (?:revs|revenue|sales|earnings|eps|profit)|"
           rf"(?:earnings|profit|revenue|sales|eps) (?:miss|shortfall)",
           gap_veto=_GUIDE_WORDS_IN_GAP, unnamed_ok=True),
     _lead("earnings", 1, "beat",
           rf"(?:beats?|tops?|topped|exceeds?|exceeded|surpass(?:es|ed)?|outperforms?|outpaces?|crushes|smashes|"
           rf"above|ahead of|better than|stronger than)(?: [\w\-']+){{0,3}}? {_EST}|"
-          rf"beats by (?:\$|USD ?)[\d.]+|beats on (?:revs|revenue|sales|earnings|eps|profit)|"
+          rf"beats by (?:(?:\$|USD ?)[\d.]+|\d+ cents?)|beats on (?:revs|revenue|sales|earnings|eps|profit)|"
           rf"(?:earnings|profit|revenue|sales|eps) beat",
           gap_veto=_GUIDE_WORDS_IN_GAP, unnamed_ok=True),
     _lead("earnings", 0, "in_line",
@@ -610,19 +656,24 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           rf"(?:profit |earnings |sales )?warning|warns (?:on|of|over|about) (?:[\w\-]+ ){{0,3}}?"
           rf"(?:profits?|earnings|sales|results|revenues?|margins?|outlook|loss|lower|weaker)|"
           rf"(?:lowered|reduced|weak|weaker|disappointing|soft|downbeat|gloomy|bleak|cautious|"
-          rf"dismal|lower|poor) (?:[\w\-]+ )?(?:guidance|outlook|forecast)|"
+          rf"dismal|lower|poor) (?:[\w\-]+ )?(?:guidance|outlook|forecast)|downside (?:[\w\-]+ ){{0,3}}?guidance|"
+          rf"(?:can't|cannot|can not|unable to) (?:forecast|predict|give (?:an? )?(?:outlook|forecast|guidance))|"
+          rf"(?:guides|sees) (?:[\w\-$.%]+ ){{0,4}}?to (?:the )?low(?:er)? end of|"
           rf"(?:forecast|outlook|guidance|view)s? (?:[\w\-]+ ){{0,2}}?(?:below|under|misses|short of|disappoints|"
           rf"lags|trails|weaker than)|(?:sees|forecasts?|predicts?|expects?|projects?|guides?) "
-          rf"(?:[\w\-$.%]+ ){{0,5}}?(?:below|under|short of|lower than|weaker than|shy of|beneath|behind) "
+          rf"(?:[\w\-$.%]+,? ){{0,5}}?(?:below|under|short of|lower than|weaker than|shy of|beneath|behind) "
           rf"(?:[\w\-']+ ){{0,2}}?{_EST}|(?:sees|predicts?|expects?|forecasts?|flags?) (?:[\w\-]+ ){{0,2}}?"
           rf"(?:lower|weaker|smaller|reduced|falling|declining|worse) (?:[\w\-]+ ){{0,2}}?"
           rf"(?:profits?|earnings|sales|revenues?|results|margins?)|(?:sees|forecasts?|predicts?|expects?|warns of) "
           rf"(?:an? )?(?:[\w\-]+ ){{0,2}}?(?:loss|losses)",
           gap_veto=r"\brates?\s*$", unnamed_ok=True),
     _lead("guidance", 1, "raise",
-          rf"{_UP} (?:{_FILL}[ ,]+){{0,4}}?{_GUIDE}|(?:raised|upbeat|strong|bullish|rosy|improved|higher|boosted|"
-          rf"upgraded|robust|bright) (?:[\w\-]+ )?(?:guidance|outlook|forecast)|(?:sees|forecasts?|predicts?|"
-          rf"expects?|projects?|guides?) (?:[\w\-$.%]+ ){{0,5}}?(?:above|ahead of|beating|topping|exceeding|"
+          rf"{_UP} (?:{_FILL}[ ,]+){{0,4}}?{_GUIDE}|(?:raised|upbeat|strong|bullish|rosy|improved|higher|"
+          rf"boosted|upgraded|robust|bright) (?:[\w\-]+ )?(?:guidance|outlook|forecast)|upside (?:[\w\-]+ ){{0,3}}?"
+          rf"guidance|"
+          rf"(?:guides|sees) (?:[\w\-$.%]+ ){{0,4}}?to (?:the )?(?:high|higher|upper|top) end of|"
+          rf"(?:sees|forecasts?|predicts?|"
+          rf"expects?|projects?|guides?) (?:[\w\-$.%]+,? ){{0,5}}?(?:above|ahead of|beating|topping|exceeding|"
           rf"higher than|stronger than|better than) (?:[\w\-']+ ){{0,2}}?{_EST}|(?:forecast|outlook|guidance|view)s? "
           rf"(?:[\w\-]+ ){{0,2}}?(?:above|tops|beats|exceeds|ahead of)(?: [\w\-']+){{0,2}}? {_EST}|"
           rf"(?:sees|predicts?|expects?|forecasts?|flags?) (?:[\w\-]+ ){{0,2}}?(?:higher|record|stronger|bigger|"
@@ -630,8 +681,17 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           unnamed_ok=True),
     _lead("guidance", 0, "reaffirm",
           rf"(?:reaffirms?|reaffirmed|affirms?|affirmed|reiterates?|reiterated|backs?|backed|confirms?|confirmed|"
-          rf"maintains?|maintained|keeps?|kept|sticks? to|stands? by) (?:{_FILL}[ ,]+){{0,4}}?{_GUIDE}",
+          rf"maintains?|maintained|keeps?|kept|sticks? to|stands? by) (?:{_FILL}[ ,]+){{0,4}}?{_GUIDE}|"
+          rf"(?:guides|issues|sees|reaffirms?|reiterates?|affirms?|confirms?) (?:[\w\-$.%]+ ){{0,4}}?"
+          rf"(?:in[- ]?line|inline)(?! rating)|"
+          rf"(?:reaffirms?|reiterates?|affirms?) (?:{_FILL} ){{1,4}}?(?:revs|eps|sales)|"
+          rf"(?:{_FILL}[ ,]+){{0,3}}?(?:{_GUIDE}|full[- ]y(?:ea)?r) (?:is |remains? )?on track|"
+          rf"on track to (?:meet|hit|achieve) "
+          rf"(?:its )?(?:{_FILL} ){{0,3}}?{_GUIDE}",
           unnamed_ok=True),
+    _lead("guidance", 0, "set",
+          rf"(?:sets|gives|issues|provides|unveils|initiates|introduces|announces) (?:{_FILL}[ ,]+){{1,4}}?"
+          rf"(?:outlook|guidance|forecasts?)"),
     # clinical trials: negative read-outs first
     _lead("clinical_trial", -1, "failed",
           r"did not (?:achieve|meet|reach|show|demonstrate|hit)|failed to (?:meet|achieve|show|reach|demonstrate|hit)|"
@@ -639,14 +699,19 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           r"(?:[\w\-]+ ){0,2}?(?:primary|main|key) (?:end ?points?|goals?|objectives?)|(?:trial|study) (?:fails|"
           r"failed|flops|flopped|halted|stopped|discontinued|terminated)|(?:halts|halted|stops|stopped|"
           r"discontinues|discontinued|terminates|terminated|suspends|suspended|ends|scraps|scrapped|abandons) "
-          r"(?:[\w\-]+ ){0,4}?(?:trials?|study|studies|program|programme|development)|clinical hold|futility",
+          r"(?:[\w\-]+ ){0,4}?(?:trials?|study|studies|program|programme|development)|clinical hold|futility|"
+          r"(?:fails|failed|flops|flopped) in (?:an? |its |the )?(?:[\w\-]+ ){0,3}?(?:trial|study)",
           max_gap=None, needs=_TRIAL),
     _lead("clinical_trial", 1, "met",
           r"(?:met|meets|achieved|achieves|hits|hit|reached|reaches) (?:the |its |both |all |a |co-)?"
-          r"(?:[\w\-]+ ){0,2}?(?:primary|main|key) (?:end ?points?|goals?|objectives?)|positive "
+          r"(?:[\w\-]+ ){0,2}?(?:primary|main|key)(?:,? (?:and |& )?(?:[\w\-]+ ){0,2}?secondary)? "
+          r"(?:end ?points?|goals?|objectives?)|"
+          r"(?:shows?|showed|shown) (?:statistically )?significant (?:improvement|benefit|reduction)|"
+          r"(?:shows?|showed|shown) (?:promise|hope|benefit|efficacy) in (?:an? |its |the )?(?:[\w\-]+ ){0,3}?"
+          r"(?:trial|study)|positive "
           r"(?:top-?line |phase \w+ |interim |late-stage |pivotal |final |mid-stage |early-stage )*"
           r"(?:results|data|readout|read-out)|(?:trial|study) (?:succeeds|succeeded|meets|met|hits|positive)",
-          max_gap=None, needs=_TRIAL),
+          max_gap=None, needs=_TRIAL_READOUT),
     # regulatory decisions that name the company first
     _lead("regulatory", -1, "rejection",
           r"complete response letter|CRL|warning letter|refuse[- ]to[- ]file|(?:fda|regulatory|eu|ema) "
@@ -656,7 +721,8 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           r"(?:wins|won|gets|got|receives|received|secures|secured|obtains|obtained|gains|gained|granted|awarded|"
           r"nabs|lands|earns) (?:[\w.\-]+ ){0,4}?(?:fda|eu|ema|european|u\.s\.|us|ce|japanese|chinese|regulatory|"
           r"marketing|antitrust|ftc|ec|chmp|nmpa|fcc|doj|competition|health canada|pmda|sfda|cfda)"
-          r"(?: [\w.\-]+){0,3}? (?:approvals?|clearance|nod|go-ahead|green light|authori[sz]ation|backing|mark)"),
+          r"(?: [\w.\-]+){0,3}? (?:approvals?|clearance|nod|go-ahead|green light|authori[sz]ation|backing|mark|"
+          r"ok|okay)"),
     # bankruptcy
     _lead("bankruptcy", -1, "",
           r"(?:files?|filed|filing|seeks?|sought|enters?|entered|goes|went|falls?|fell|placed|put|slides?|"
@@ -665,18 +731,27 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           r"(?:filing|protection|proceedings)|defaults? on|defaulted on|(?:missed|misses|skips|skipped) (?:an? |its )?"
           r"(?:[\w\-]+ )?(?:bond|debt|interest|coupon|loan) payments?|going[- ]concern|creditor protection|"
           r"(?:is|declared) insolvent|declares (?:insolvency|bankruptcy)|goes bankrupt|went bankrupt|"
-          r"in administration|calls in administrators|appoints administrators",
+          r"in administration|calls in administrators|appoints administrators|(?:in |holds |enters )?bankruptcy "
+          r"talks|prepares? (?:to file )?for (?:bankruptcy|chapter 11)|on (?:the )?brink of (?:bankruptcy|collapse)",
           veto=r"\b(?:emerges?|emerged|emerging|exits?|exited|avoids?|avoided|averts?|averted|out of|rules? out|"
                r"denies|fends off|staves off|escapes?|escaped|rescued|saved)\b"),
+    _lead("bankruptcy", 1, "exit",
+          r"(?:emerges?|emerged|exits?|exited|comes out of|came out of) (?:from )?(?:chapter 11|bankruptcy|"
+          r"administration|creditor protection)|(?:wins|won|gets|got|receives|secures) (?:court |final )?"
+          r"approval (?:for|of) (?:[\w$.,\-]+ ){0,5}?(?:bankruptcy|chapter 11|dip|exit) (?:financing|loan|"
+          r"exit plan|plan|funding)", gap_veto=r"\b(?:expects?|path|aims?|hopes?|targets?|wants?)\b"),
     # legal: settlements first (polarity 0 wins over the charge they settle)
     _lead("legal", 0, "settlement",
-          r"settles|settled|to settle|agrees to settle|settlement|(?:to pay|pays|paid) (?:[\w$.\-]+ ){0,5}?to settle",
-          max_gap=6),
+          r"settles|settled|to settle|agrees to settle|settlement|(?:to pay|pays|paid) (?:[\w$.,\-]+ ){0,6}?to "
+          r"(?:settle|(?:end|resolve) (?:[\w.\-]+ ){0,4}?(?:lawsuits?|suits?|probes?|cases?|claims|charges|"
+          r"investigations?|litigation|allegations))",
+          max_gap=6,  # "Settlement of Debt Tender Offer" is no legal case
+          veto=r"\bsettlement (?:of|date) (?:(?:its|the|debt|cash) )*(?:debt|tender|notes|bonds|trades?|offer)\b"),
     _lead("legal", -1, "",
           r"sued|is sued|being sued|faces? (?:[\w\-]+ ){0,3}?(?:lawsuits?|suits?|probes?|investigations?|inquiry|"
           r"inquiries|fines?|class actions?|scrutiny|penalt(?:y|ies)|allegations|antitrust)|under (?:[\w\-]+ ){0,2}?"
           r"(?:investigation|probe|scrutiny)|probed|investigated|fined|penali[sz]ed|sanctioned|raided|subpoenaed|"
-          r"(?:to pay|pays|paid|agrees to pay|ordered to pay|must pay) (?:[\w\-$.]+ ){0,4}?(?:fines?|penalt(?:y|ies)|"
+          r"(?:to pay|pays|paid|agrees to pay|ordered to pay|must pay) (?:[\w\-$.,]+ ){0,4}?(?:fines?|penalt(?:y|ies)|"
           r"damages)|accused of|hit with (?:[\w\-$.]+ ){0,3}?(?:lawsuits?|suits?|fines?|charges|probe|penalty)|"
           r"(?:receives|gets|got|received) (?:an? )?(?:[\w\-]+ )?subpoenas?|(?:sec|doj|ftc|fbi|antitrust|criminal|"
           r"federal|fraud|bribery|accounting|eu|u\.s\.|us|cftc|regulatory) (?:[\w\-]+ )?(?:probe|investigation|"
@@ -688,14 +763,19 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
                    r"welcomes?|seeks|wants|asks|urges|files|filed|wins|won|announces|reminds|notifies|alerts|"
                    r"encourages|investigat\w+|claims|reports?)\b"),
     _lead("legal", -1, "charges", _PERSON_VERBS, corporate=True),
+    _lead("legal", 1, "won",
+          r"(?:wins|won) (?:[\w.\-]+ ){0,3}?(?:arbitration|lawsuit|court case|case|appeal|court ruling|ruling|verdict|"
+          r"dismissal|legal battle|court battle)"),
     # incidents
     _lead("incident", -1, "",
-          r"recalls?|recalled|recalling|explosions?|blast|fire(?!\s+(?:sale|up|off|back))|accidents?|outages?|"
+          r"recalls?|recalled|recalling|explosions?|blast(?! furnace)|fire(?!\s+(?:sale|up|off|back))|accidents?|"
+          r"outages?|"
           r"(?:data|security|cyber|privacy|customer data|email|credit card|card|it) breach(?:es)?|hacked|hackers|"
           r"cyber-?attacks?|cyber attacks?|ransomware|grounds (?:its |all |some )?(?:[\w\-]+ )?(?:fleet|planes|"
           r"jets|aircraft|flights)|grounded|(?:oil |chemical |toxic |fuel )?spills?|leak|derail(?:s|ed|ment)?|"
           r"mine collapse",
-          gap_veto=r"\b(?:says|said)\b"),
+          gap_veto=r"\b(?:says|said|exit|restart\w*|returns?|unaffected|resumes?|ends?|penalt(?:y|ies)|fines?|"
+                   r"lawsuits?|suits?|settles?|settlement)\b"),
     _lead("incident", -1, "crash", r"crash(?:es|ed)?(?![- ]tests?)|plane crash|jet crash",
           gap_veto=r"\b(?:shares?|stocks?|market|price|prices|sales|profit|earnings|says|said)\b"),
     # layoffs
@@ -713,12 +793,18 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           r"mill|mines|offices)"),
     # executive departures (the gap names the officer: checked by _departure_gap_ok)
     _lead("executive_departure", -1, "", _DEPART, max_gap=8),
+    _lead("executive_departure", -1, "announced",
+          rf"(?:announces|confirms|reports) (?:the )?(?:resignation|departure|retirement|ouster) of (?:its )?"
+          rf"(?:[A-Z][\w'’\-.]+ ){{0,3}}(?:as )?(?:{_TITLES}|chief (?:executive|financial|operating))", max_gap=2),
     _lead("executive_departure", -1, "",
           rf"[,;] (?:its )?(?:{_TITLES}|chief executive)(?: [A-Z][\w'’\-.]+){{0,3}} (?:{_DEPART})", max_gap=None),
     # dividends
     _lead("dividend", 1, "raise",
           rf"{_UP} (?:its |the )?(?:[\w\-]+ ){{0,3}}?(?:dividends?|payouts?|distributions?)|dividend (?:hike|"
-          r"increase|raise|boost|rises|up)|(?:special|one-off|one-time|extra|bumper|record) (?:cash )?dividend",
+          r"increase|raise|boost|rises|up)",
+          unnamed_ok=True),
+    _lead("dividend", 1, "special",
+          r"(?:special|one-off|one-time|extra|extraordinary|bumper|record) (?:cash )?dividends?", max_gap=12,
           unnamed_ok=True),
     _lead("dividend", -1, "cut",
           r"(?:cuts?|slashes|slashed|suspends?|suspended|omits?|omitted|eliminates?|eliminated|scraps?|scrapped|"
@@ -749,9 +835,17 @@ _DEPARTURE_GAP = re.compile(
 )
 
 
-def _departure_gap_ok(gap: str) -> bool:
-    """'X CEO Smith', "X's Ghosn", 'X says chief executive': only a title and a name between company and verb."""
-    if not re.search(rf"^{_POSS}|\b{_TITLES}\b|\bchief executive\b", gap.strip(), re.IGNORECASE):
+_WEAK_DEPARTURE = re.compile(r"(?:to )?(?:leaves?|leaving|exits?|departs?|departed|go|out|replaced)\b", re.IGNORECASE)
+
+
+def _departure_gap_ok(gap: str, verb: str) -> bool:
+    """'X CEO Smith', "X's Ghosn", 'X says chief executive': only a title and a name between company and verb.
+
+    A possessive alone ("X's Ghosn arrested") names an officer only with a strong verb: "Ackman's Pershing
+    Square exits Starbucks" is an investor selling, not an executive leaving.
+    """
+    title = re.search(rf"\b{_TITLES}\b|\bchief executive\b", gap, re.IGNORECASE)
+    if not (title or (re.match(_POSS, gap.strip()) and not _WEAK_DEPARTURE.match(verb))):
         return False
     lowercase = [w for w in gap.split() if w[:1].islower()]
     allowed = {"says", "said", "its", "the", "former", "ex-", "outgoing", "embattled", "longtime", "top", "interim",
@@ -773,11 +867,12 @@ def _lead_rule_fires(rule: _LeadRule, text: str, subject_end: int) -> re.Match[s
         return None
     if _NEGATED_AFTER.match(text, match.end()):
         return None
-    if rule.type in ("legal", "incident", "bankruptcy") and _OTHER_COMPANY_AFTER.match(text, match.end()):
+    if rule.type in ("legal", "incident", "bankruptcy") and rule.polarity < 0 \
+            and _OTHER_COMPANY_AFTER.match(text, match.end()):
         return None
-    if rule.type == "executive_departure" and rule.max_gap is not None:
-        return match if _departure_gap_ok(gap) else None
-    if rule.max_gap is not None and not _gap_ok(gap, rule.max_gap):
+    if rule.type == "executive_departure" and rule.detail != "announced" and rule.max_gap is not None:
+        return match if _departure_gap_ok(gap, match.group(0)) else None
+    if rule.max_gap is not None and not _clauses_ok(gap, rule.max_gap):
         return None
     return match
 
@@ -799,6 +894,9 @@ def _lead_events(text: str) -> list[_Found]:
         subject_end = unnamed.end() if unnamed else begin
         if unnamed is None and _leading_run(text) is not None:
             return []
+    partner = _partner(text, subject_end) if subject is not None else None
+    if partner is not None:
+        subject_end = partner[1]
     found = []
     for rule in _LEAD_RULES:
         if subject is None and (rule.max_gap is None or not (rule.unnamed_ok or subject_end > begin)):
@@ -808,8 +906,32 @@ def _lead_events(text: str) -> list[_Found]:
         if rule.type == "executive_departure" and subject is None:
             continue
         match = _lead_rule_fires(rule, text, subject_end)
+        if subject is None and match is not None and text.startswith("Top ", match.start()):
+            continue  # "Top Wall Street banks ...": an adjective, not "tops Wall Street"
         if match is not None and (subject is not None or subject_end > begin or match.start() == begin):
             found.append(_event(text, rule.type, rule.polarity, subject, rule.detail, position=match.start()))
+            if partner is not None:
+                found.append(_event(text, rule.type, rule.polarity, partner, rule.detail))
+    return _mixed_quarter(found)
+
+
+_PARTNER = re.compile(rf"(?:,| and) (?P<subj>{_NAME}) (?=(?i:say|said|report|announce)\b)")
+
+
+def _partner(text: str, subject_end: int) -> tuple[int, int] | None:
+    """The second company of a joint statement: 'Biogen, PDL BioPharma say ...' -> PDL BioPharma."""
+    match = _PARTNER.match(text, subject_end)
+    return _company_span(text, match, "subj") if match else None
+
+
+def _mixed_quarter(found: list[_Found]) -> list[_Found]:
+    """'Beats by $0.05, misses on revs', 'guides EPS above consensus, revs below': both ways is mixed (0)."""
+    for event_type, both in (("earnings", {"beat", "miss"}), ("guidance", {"raise", "cut"})):
+        if not both <= {item.event.detail for item in found if item.event.type == event_type}:
+            continue
+        first = next(item for item in found if item.event.type == event_type)
+        mixed = _Found(first.position, replace(first.event, polarity=0, detail="mixed"))
+        found = [mixed if item is first else item for item in found if item.event.type != event_type or item is first]
     return found
 
 
@@ -833,6 +955,9 @@ _RATING_WORDS = "|".join(sorted((re.escape(k).replace(r"\ ", "[- ]").replace(r"\
                                  for k in _RATING_POLARITY), key=len, reverse=True))
 
 
+_ANY_RATING = re.compile(rf"(?<![\w-])(?i:{_RATING_WORDS})(?![\w-])")
+
+
 def _rating(group: str) -> str:
     return rf"(?:(?i:an?|its) )?[\"'‘]?(?P<{group}>(?i:{_RATING_WORDS}))(?![\w-])[\"'’]?(?: (?i:rating))?"
 
@@ -843,7 +968,8 @@ _PT_DOWN = r"(?i:lowers|lowered|cuts|cut|slashes|slashed|trims|trimmed|reduces|r
 _PT_VERB = rf"(?P<verb>{_PT_UP}|{_PT_DOWN})"
 _PT_VERB_PASSIVE = r"(?P<verb>(?i:raised|lowered|cut|increased|boosted|trimmed|reduced|upped|lifted|slashed))"
 _MONEY = r"(?:\$|USD ?|C\$|£|€)?[\d,.]+"
-_END_A = rf"(?=\s*(?:[,;:(]|-\s|–\s|$)|\s+(?i:for|in|from|at|with|after|as|amid|on|to|by|and|ahead|citing|following|" \
+_END_A = rf"(?=\s*(?:[,;:(]|-\s|–\s|$)|\s+(?i:for|in|from|at|with|after|as|amid|on|to|by|and|ahead|citing|" \
+         rf"following|" \
          rf"says|said|shares|stock|notes|price|pt|target|tgt|over|due|despite|saying|sees)\b)"
 _ADVERB = r"(?: (?i:earlier|also|now|again))?"
 
@@ -866,8 +992,12 @@ _ANALYST_PATTERNS: tuple[_AnalystPattern, ...] = (
         rf"{_SRC}{_ADVERB} (?i:initiates|initiated|starts|started|begins) {_SUBJ} (?i:at|with) {_rating('rating')}")),
     _AnalystPattern("initiate", re.compile(
         rf"{_SRC}{_ADVERB} (?i:initiates|initiated) {_rating('rating')} (?i:on) {_SUBJ}{_END_A}")),
+    _AnalystPattern("initiate", re.compile(  # no rating stated: polarity 0
+        rf"{_SRC}{_ADVERB} (?i:initiates|initiated|starts|started)(?: (?i:coverage) (?i:on|of))? {_SUBJ}"
+        rf"(?=\s*(?:[,;(]|$))"), needs_known_broker=True),
     _AnalystPattern("updown", re.compile(
-        rf"{_SRC}{_ADVERB} (?P<verb>(?i:upgrades|downgrades|upgraded|downgraded)) {_SUBJ}(?:{_POSS}? (?i:stock|shares))?"
+        rf"{_SRC}{_ADVERB} (?P<verb>(?i:upgrades|downgrades|upgraded|downgraded)) {_SUBJ}"
+        rf"(?:{_POSS}? (?i:stock|shares))?"
         rf"(?: (?i:from) {_rating('rating_from')})?(?: (?i:to) {_rating('rating')})?{_END_A}")),
     _AnalystPattern("updown", re.compile(
         rf"{_SRC}{_ADVERB} (?P<verb>(?i:cuts|raises|lowers|lifts|ups)) {_SUBJ}(?: (?i:from) {_rating('rating_from')})?"
@@ -885,6 +1015,9 @@ _ANALYST_PATTERNS: tuple[_AnalystPattern, ...] = (
     _AnalystPattern("maintain", re.compile(
         rf"{_SRC}{_ADVERB} (?P<verb>(?i:maintains|maintained|reiterates|reiterated|reaffirms|keeps|retains|affirms)) "
         rf"{_SUBJ} (?i:at|with|as) {_rating('rating')}")),
+    _AnalystPattern("maintain", re.compile(
+        rf"{_SRC}{_ADVERB} (?P<verb>(?i:maintains|reiterates|reiterated)) (?i:on|coverage on) {_SUBJ}{_END_A}"),
+        needs_known_broker=True),
     _AnalystPattern("pt", re.compile(
         rf"{_SRC}{_ADVERB} {_PT_VERB}(?: (?i:eps estimates|estimates|eps) (?i:and|&))? {_PT} (?i:on|for|of) "
         rf"{_SUBJ}{_END_A}")),
@@ -905,7 +1038,8 @@ _PT_CLAUSE = re.compile(
     rf"(?P<tail>(?: (?i:on \S+(?: \S+)?))?(?: (?i:from) (?P<from>{_MONEY}))?(?: (?i:to) (?P<to>{_MONEY}))?)"
 )
 _ANALYST_WORDS = _rx(r"\b(?:price target|pt|target|rating|upgrades?|downgrades?|upgraded|downgraded|coverage|"
-                     r"outperform|underperform|overweight|underweight|initiates?|reiterates?|maintains?|estimates?)\b")
+                     r"outperform|underperform|overweight|underweight|initiates?|reiterates?|maintains?|"
+                     r"(?:raises|cuts|lowers|lifts|trims|ups|boosts|reduces) (?:[\w\-]+ ){0,3}?estimates?)\b")
 _NON_BROKER_SOURCES = frozenset({"analyst", "analysts", "brokerages", "brokers"})
 
 
@@ -937,6 +1071,8 @@ def _analyst_type(kind: str, match: re.Match[str]) -> tuple[str, int] | None:
     groups = match.groupdict()
     rating = (groups.get("rating") or "").lower().replace("-", " ")
     rating_polarity = _RATING_POLARITY.get(rating, _RATING_POLARITY.get(rating.replace(" ", "-")))
+    if kind == "initiate" and groups.get("rating") is None:
+        return "rating_initiate", 0  # "JP Morgan initiates ShoreTel": no rating stated
     if kind == "initiate":
         return ("rating_initiate", rating_polarity) if rating_polarity is not None else None
     if kind == "maintain":
@@ -961,6 +1097,8 @@ def _analyst_match(text: str, begin: int) -> tuple[_AnalystPattern, re.Match[str
             continue
         if analyst.kind == "updown" and not (has_rating or known):
             continue
+        if analyst.kind == "initiate" and not has_rating and _ANY_RATING.search(text, match.end()):
+            continue  # "Initiates Coverage on X (Holding Co) at Buy": the rating is there, past the name
         return analyst, match
     return None
 
@@ -1011,64 +1149,121 @@ def _analyst_events(text: str) -> list[_Found]:
 
 
 # --------------------------------------------------------------------------------------------------
-# Mergers and acquisitions: the acquirer (0) and the target (+1)
+# Mergers and acquisitions: the acquirer (0), the target (+1) and the seller of a unit (0)
 # --------------------------------------------------------------------------------------------------
 
-_ACQ = rf"(?P<acq>{_NAME})"
-_TGT = rf"(?P<tgt>{_NAME})"
-_BIG = r"(?:[\w$.,\-]+ ){0,4}?"
+_PLACE_POSS = r"(?:[A-Z][\w.\-]*['’]s )?"  # "Chile's Cornershop": the place is trimmed off later
+_ACQ = rf"(?P<acq>{_PLACE_POSS}{_NAME})(?: (?i:unit|arm|subsidiary))?"  # "AIG unit to buy ..." -> AIG
+_TGT = rf"(?P<tgt>{_PLACE_POSS}{_NAME})"
+_BIG = r"(?:[\w$.,\-]+ ){0,6}?"
+_TALKS = (
+    r"(?P<talks>(?i:(?:is )?in (?:advanced |final |exclusive |early )?talks to|nears (?:a )?deal to|"
+    r"(?:is )?close to (?:a )?deal to|in bid to) )"
+)
 _BUY_VERB = (
+    rf"(?i:(?:says |said |confirms |confirmed )(?:(?:that )?it )?)?"
+    rf"(?:{_TALKS}(?i:buy|acquire|purchase|take over|buy out)|"
     rf"(?i:(?:agrees? to|has agreed to|will|to|set to|offers to|proposes to|signs (?:an? )?(?:definitive )?(?:deal|"
-    rf"agreement) to|announces (?:an? )?(?:definitive )?(?:deal|agreement) to|enters into (?:an? )?(?:definitive )?"
-    rf"(?:merger )?agreement to|reaches (?:an? )?(?:definitive )?(?:deal|agreement) to|in deal to|moves to) "
+    rf"agreements?) to|announces (?:an? )?(?:definitive )?(?:deal|agreement) to|enters into (?:an? )?(?:definitive )?"
+    rf"(?:merger )?agreement to|reaches (?:an? )?(?:definitive )?(?:deal|agreement) to|in deal to|moves to|"
+    rf"makes {_BIG}(?:offer|bid) to|extends (?:its )?(?:tender )?offer to) "
     rf"(?:buy|acquire|purchase|take over|buy out)|buys|acquires|bought|acquired|snaps up|takes over|buys out|"
     rf"(?:completes|closes|completed|closed) (?:the |its )?(?:acquisition|purchase|takeover) of|"
     rf"(?:bids|bid) for|makes {_BIG}(?:bid|offer|approach) for|launches {_BIG}(?:bid|offer) for|"
-    rf"(?:wins|clinches|seals) {_BIG}(?:takeover|acquisition|bid|deal) (?:of|for))"
+    rf"(?:wins|clinches|seals) {_BIG}(?:takeover|acquisition|bid|deal) (?:of|for))|"
+    rf"(?P<talks2>(?i:(?:is )?close to (?:buying|acquiring)|nears (?:a )?deal (?:for|to buy)|"
+    rf"(?:is )?in (?:advanced |final |exclusive )?talks (?:to buy|for|over))))"
 )
 _STAKE = (
     r"(?:(?i:(?:an? |\d[\d.,]*\s?(?:%|pct|percent|per cent) |(?:majority|minority|controlling|remaining|further|"
     r"additional|small|big|large|significant|strategic|\d[\d.,]*\s?(?:%|pct|percent|per cent)) )*(?:stake|interest|"
     r"holding) in) )?"
 )
+# What a buyer buys when it is not a named company: "battery tech maker", "Diageo brewery", "GE's hydro business".
+_FIRM_NOUN = (
+    r"(?:maker|manufacturer|producer|provider|firm|company|group|developer|operator|chain|retailer|lender|insurer|"
+    r"bank|brewer|distributor|supplier|specialist|start-?up|rival|designer|publisher|carrier|airline|miner|refiner|"
+    r"platform|service|agency|brokerage|manager|utility|builder)s?"
+)
+_UNIT_NOUN = r"(?:units?|business|businesses|divisions?|arm|operations|ops|subsidiary|subsidiaries|stakes|portfolio)"
+# an asset of a named company ("Diageo brewery") is not a takeover of it; a bare asset sale is no deal at all
+_ASSET_NOUN = r"(?:brewery|breweries|franchises?|brands?)"
+_LOWER = r"(?:(?!(?:from|for|to|in|on|at|with|by|as|of|and|or|back|more|its|their)\b)[a-z][\w\-]* )"
+_DESC = rf"(?:(?:[A-Z][\w.]*|U\s?\.\s?S\s?\.) )?{_LOWER}{{0,3}}{_FIRM_NOUN} "  # "(Japan) cosmetics firm Ci : z"
 _TGT_END = rf"(?=\s*(?:[,;:(]|-\s|–\s|$)|\s+(?i:for|in|at|with|worth|valued|after|as|amid|on|to|says|said|deal|" \
            rf"from|cash|stock|shares|in)\b)"
+_OBJECT = (
+    rf"(?:(?:{_DESC})?{_TGT}(?:(?P<unit>(?:{_POSS})? {_LOWER}{{0,3}}(?:{_UNIT_NOUN}|{_ASSET_NOUN})|{_POSS} [a-z])|"
+    rf"(?P<trade> {_LOWER}{{0,2}}?(?i:stake|{_FIRM_NOUN}))?(?![\w])(?=\W|$){_TGT_END}|(?= (?i:stake|{_FIRM_NOUN})\b))|"
+    rf"(?:an? |the )?{_LOWER}{{0,4}}?(?:{_FIRM_NOUN}|{_UNIT_NOUN})(?![\w\-])(?! [a-z][a-z\-]*s\b))"
+)
 _MERGE_WORDS = r"(?i:to merge|agree to merge|agree merger|merge|complete merger|sign merger|confirm merger|" \
                rf"announce {_BIG}merger|in {_BIG}merger deal|unveil {_BIG}merger|agree {_BIG}merger)"
 
-_ACQUIRE = re.compile(rf"{_ACQ} {_BUY_VERB} {_STAKE}{_TGT}(?P<after>{_TGT_END})")
+_ACQUIRE = re.compile(rf"{_ACQ} {_BUY_VERB} {_STAKE}{_OBJECT}")
 _ACQUIRED_BY = re.compile(
     rf"{_TGT} (?i:to be (?:acquired|bought|taken over|purchased) by|agrees to be (?:acquired|bought|taken over) by|"
     rf"acquired by|bought by|to sell itself to|agrees to sell itself to|sells itself to|accepts {_BIG}(?:bid|offer) "
-    rf"from|agrees to takeover by|agrees to (?:a )?(?:takeover|buyout) by) {_ACQ}{_TGT_END}"
+    rf"from|agrees to takeover by|agrees to (?:a )?(?:takeover|buyout) by) (?:{_ACQ}{_TGT_END}|(?=[a-z]))"
 )
 _MERGE_PAIR = re.compile(rf"(?P<acq>{_NAME})(?:,| ,| and) (?P<tgt>{_NAME}) {_MERGE_WORDS}(?![\w])")
 _MERGE_WITH = re.compile(
     rf"{_ACQ} (?i:to merge with|agrees to merge with|merges with|will merge with|completes merger with|"
     rf"agrees merger with|in merger deal with|to combine with|agrees to combine with) {_TGT}{_TGT_END}"
 )
+_SELL = re.compile(
+    rf"{_ACQ} (?i:sells|to sell|agrees to sell|has sold|offloads|to offload|divests|to divest|disposes of|"
+    rf"completes (?:the )?sale of|(?:says )?(?:finds|found) (?:a )?buyers? for) (?i:its |a |the )?"
+    rf"(?:[\w\-%.,]+ ){{0,3}}?(?i:{_UNIT_NOUN})(?![\w\-])(?! [a-z][a-z\-]*s\b)"
+)
+# (pattern, role of `acq`, role of `tgt`): a target is +1 for its holders, a buyer, seller or merger partner 0
+_MERGER_PATTERNS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (_ACQUIRE, "acquirer", "target"),
+    (_ACQUIRED_BY, "acquirer", "target"),
+    (_MERGE_PAIR, "merger", "merger"),
+    (_MERGE_WITH, "merger", "merger"),
+    (_SELL, "seller", ""),
+)
+
+
+def _merger_roles(text: str, match: re.Match[str], pattern: re.Pattern[str]) -> tuple[tuple[int, int] | None, ...]:
+    """(acquirer, target) spans; the target is dropped where the buyer buys a unit or brand of it."""
+    acquirer, target = _company_span(text, match, "acq"), None
+    if "tgt" in match.groupdict():
+        target = _company_span(text, match, "tgt")
+    if pattern is _ACQUIRE and match.group("unit") and target is None and match.group("tgt"):
+        return None, None  # "to buy 15 hotels", "buys US plant": an asset purchase
+    if target and match.groupdict().get("trade") and re.fullmatch(r"[A-Z][a-z]+(?:an|ese|ish)", text[slice(*target)]):
+        target = None  # "buys Uruguayan stainless steel firm": a nationality, the firm is not named
+    if target and re.search(rf"\b(?i:{_FIRM_NOUN})$", text[target[0]:target[1]]) \
+            and not _CORPORATE_WORDS.search(text[target[0]:target[1]]):
+        target = None  # "Cooper to Acquire CCTV Maker": a trade, not a name
+    if pattern is _ACQUIRE and (match.group("unit") or re.match(r"\s+(?i:from)\b", text[match.end("tgt"):])):
+        target = None  # "X to buy Brand from Y", "X to buy Diageo brewery": an asset, not the company
+    return acquirer, target
 
 
 def _merger_events(text: str) -> list[_Found]:
-    """'X to buy Y', 'Y to be acquired by X', 'X, Y to merge': one event per company."""
+    """'X to buy Y', 'Y to be acquired by X', 'X, Y to merge', 'X sells unit': one event per company.
+
+    Talks count ('X in talks to buy Y') except in a rumour ('Hearing X In Talks To Buy Y')."""
     begin = strip_prefix(text)
-    for pattern, roles in (
-        (_ACQUIRE, ("acquirer", "target")),
-        (_ACQUIRED_BY, ("acquirer", "target")),
-        (_MERGE_PAIR, ("merger", "merger")),
-        (_MERGE_WITH, ("merger", "merger")),
-    ):
+    rumour = bool(re.match(r"\s*Hearing\b", text))
+    for pattern, acquirer_role, target_role in _MERGER_PATTERNS:
         match = pattern.match(text, begin)
         if match is None:
             continue
-        acquirer, target = _company_span(text, match, "acq"), _company_span(text, match, "tgt")
-        if acquirer is None or (target and text[target[0]:target[1]] == text[acquirer[0]:acquirer[1]]):
+        if rumour and (match.groupdict().get("talks") or match.groupdict().get("talks2")):
             return []
-        if pattern is _ACQUIRE and re.match(r"\s+(?i:from)\b", text[match.end("tgt"):]):
-            target = None  # "X to buy Brand from Y": an asset, not the company
-        events = [_event(text, "merger_acquisition", 0, acquirer, roles[0])]
+        acquirer, target = _merger_roles(text, match, pattern)
+        if acquirer and target and text[target[0]:target[1]] == text[acquirer[0]:acquirer[1]]:
+            return []
+        if acquirer is None and (pattern is not _ACQUIRED_BY or match.group("acq") is not None or target is None):
+            return []
+        events = [_event(text, "merger_acquisition", 0, acquirer, acquirer_role)] if acquirer else []
         if target is not None:
-            events.append(_event(text, "merger_acquisition", 0 if roles[1] == "merger" else 1, target, roles[1]))
+            polarity = 1 if target_role == "target" else 0
+            events.append(_event(text, "merger_acquisition", polarity, target, target_role))
         return events
     return []
 
@@ -1088,29 +1283,42 @@ class _AfterRule:
     detail: str = ""
 
 
-_NEGATIVE_REGULATOR_VERBS = r"reject|block|declin|refus|suspend|ban|halt|den|ground|order|knock"
+_FACILITY = (
+    r"(?i:refinery|plant|factory|mine|site|facility|platform|rig|warehouse|store|network|terminal|pipeline|"
+    r"data center|smelter|oil ?field|reactor|mill|train|flight|jet|plane|aircraft|ship|tanker|vessel|well|works|"
+    r"service|services|servers?)"
+)
+_NEGATIVE_REGULATOR_VERBS = r"reject|block|declin|refus|suspend|ban|halt|den|ground|order|knock|question"
 _AFTER_RULES: tuple[_AfterRule, ...] = (
     _AfterRule("regulatory", ((_NEGATIVE_REGULATOR_VERBS, -1), ("", 1)), re.compile(
         rf"{_REGULATOR} (?P<verb>(?i:approves|approved|clears|cleared|oks|okays|ok's|backs|endorses|recommends|"
         rf"grants approval to|gives (?:the )?(?:green light|nod|go-ahead|approval) to|rejects|rejected|blocks|"
         rf"blocked|declines to approve|refuses to approve|suspends|bans|halts|denies approval (?:to|for)|"
-        rf"knocks back|grounds)) {_SUBJ}(?:{_POSS}(?= )|(?= (?:[\w\-]+ ){{0,2}}?(?i:{_PRODUCT}|deal|merger|takeover|acquisition|"
+        rf"knocks back|grounds|questions?)) {_SUBJ}(?:{_POSS}(?= )|(?= (?:[\w\-]+ ){{0,2}}?(?i:{_PRODUCT}|deal|"
+        rf"merger|takeover|"
+        rf"acquisition|"
         rf"purchase|bid|application|product|tie-up|venture|combination|stake|buy|jets|planes|aircraft|fleet|"
         rf"\d{{3}}\w*|\w*mab)(?![\w])))")),
     _AfterRule("legal", (("", -1),), re.compile(
-        rf"{_REGULATOR} (?P<verb>(?i:probes|investigates|sues|charges|fines|raids|subpoenas|accuses|penali[sz]es|"
-        rf"sanctions|files (?:suit|lawsuit|charges|complaint) against|opens (?:an? )?(?:formal |antitrust |criminal )?"
-        rf"(?:probe|investigation|inquiry|case) (?:into|of|on|against)|launches (?:an? )?(?:formal |antitrust |"
-        rf"criminal )?(?:probe|investigation|inquiry) (?:into|of|on)|to probe|to investigate|to sue|to fine|"
-        rf"(?:widens|expands|steps up) (?:its )?(?:probe|investigation) (?:into|of)|targets)) {_SUBJ}{_END}")),
+        rf"{_REGULATOR}(?: (?i:says|said)(?: (?i:it))?)? (?P<verb>(?i:probes|investigates|sues|charges|fines|raids|"
+        rf"subpoenas|accuses|penali[sz]es|sanctions|files (?:suit|lawsuit|charges|complaint) against|to probe|"
+        rf"to investigate|to sue|to fine|targets|(?:(?:open|launch|begin|start|resume|widen|expand)(?:s|es|ed)?|"
+        rf"began|steps up) "
+        rf"(?:an? |its |the )?(?:[\w\-]+ ){{0,3}}?(?:probe|investigation|inquiry|case) (?:into|of|on|against)))"
+        rf" {_SUBJ}(?:{_END}|{_POSS}?(?= [a-z]))")),
     _AfterRule("legal", (("", -1),), re.compile(
-        rf"{_SRC} (?P<verb>(?i:sues|files (?:suit|lawsuit) against|takes legal action against)) {_SUBJ}{_END}")),
+        rf"{_SRC} (?P<verb>(?i:sues|takes legal action against|files (?:an? |new |another |second |third |"
+        rf"(?:[\w\-]+ )?(?:class[- ]action|patent|antitrust|securities|federal|fraud) )*(?:suit|lawsuit|complaint) "
+        rf"against)) {_SUBJ}{_END}")),
     _AfterRule("incident", (("", -1),), re.compile(
         rf"(?P<verb>(?i:(?:deadly |fatal |huge |massive |big |major |second )?(?:explosion|blast|fire|outage|accident|"
         rf"spill|leak|derailment|crash)))(?: (?i:at|hits|on|rocks|in|shuts|halts|of))? {_SUBJ}(?:{_POSS})?"
-        rf"(?= (?:[\w\-]+ ){{0,2}}?(?i:refinery|plant|factory|mine|site|facility|platform|rig|warehouse|store|network|"
-        rf"terminal|pipeline|data center|smelter|oil ?field|reactor|mill|train|flight|jet|plane|aircraft|ship|"
-        rf"tanker|vessel|well|works|service|services|servers?)(?![\w]))")),
+        rf"(?= (?:[\w\-]+ ){{0,2}}?{_FACILITY}(?![\w]))")),
+    # "U.S. begins probe of Valero Texas refinery fire": the company's site, then the accident
+    _AfterRule("incident", (("", -1),), re.compile(
+        rf"(?:.*?(?i:probe|investigation|inquiry) (?i:of|into) )?{_SUBJ}{_POSS}? (?:[A-Z][\w.]* )?"
+        rf"(?:[a-z][\w\-]* )?{_FACILITY} "
+        rf"(?P<verb>(?i:fire|blast|explosion|leak|spill|outage|accident|derailment|collapse))(?![\w])")),
 )
 
 
@@ -1126,9 +1334,27 @@ def _after_events(text: str) -> list[_Found]:
             continue
         verb = match.group("verb").lower()
         polarity = next(p for verb_rx, p in rule.polarity_by_verb if re.search(verb_rx, verb))
+        event_type, polarity, detail = _probed(text, match, rule.type, polarity, rule.detail)
         source = (match.start("src"), match.end("src")) if match.groupdict().get("src") else None
-        found.append(_event(text, rule.type, polarity, subject, rule.detail, source))
+        found.append(_event(text, event_type, polarity, subject, detail, source))
     return found
+
+
+_PROBED_DEAL = _rx(r"(?:['’]s)?(?: ,?\s?[\w\-.]+){0,5}? (?:deal|merger|takeover|acquisition|bid|purchase|tie-up|"
+                   r"combination)\b")
+_PROBED_INCIDENT = _rx(r"(?:['’]s)?(?: [\w\-]+){0,3}? (?:fire|blast|explosion|crash|accident|leak|spill|derailment|"
+                       r"outage|recall|defects?|collapse)\b")
+
+
+def _probed(text: str, match: re.Match[str], event_type: str, polarity: int, detail: str) -> tuple[str, int, str]:
+    """A probe of a deal is a merger review (regulatory, 0); a probe of an accident is an incident."""
+    if event_type != "legal" or not re.search(r"probe|investigat|inquiry", match.group("verb"), re.IGNORECASE):
+        return event_type, polarity, detail
+    if _PROBED_DEAL.match(text, match.end("subj")):
+        return "regulatory", 0, "review"
+    if _PROBED_INCIDENT.match(text, match.end("subj")):
+        return "incident", -1, "probe"
+    return event_type, polarity, detail
 
 
 # --------------------------------------------------------------------------------------------------

@@ -86,3 +86,16 @@ def test_class_weights_give_a_rare_class_its_share_of_the_loss() -> None:
     weighted = _masked_cross_entropy(logits, targets, weights, 0.0, class_weights=(1.0, 9.0))
     assert weighted > plain  # the one rare target, badly predicted, now weighs as much as the rest together
     assert get_task("events").class_weights is not None and get_task("events").class_weights[0] == 1.0
+
+
+def test_the_events_head_sends_a_scaled_gradient_to_the_encoder() -> None:
+    from model.network.modeling import EventHead, SharedStates
+
+    head = EventHead(4, 2, 0.0, gradient_scale=0.1).train()
+    pooled = torch.ones((1, 4), requires_grad=True)
+    head.run(SharedStates(torch.zeros(1, 1, 4), pooled, None)).sum().backward()  # type: ignore[arg-type]
+    scaled = pooled.grad.clone()
+    pooled.grad = None
+    head.gradient_scale = 1.0
+    head.run(SharedStates(torch.zeros(1, 1, 4), pooled, None)).sum().backward()  # type: ignore[arg-type]
+    assert torch.allclose(scaled, 0.1 * pooled.grad)
