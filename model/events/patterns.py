@@ -18,8 +18,9 @@ Choices, documented because the head learns them:
   title or a possessive, so "Musk steps down" yields nothing.
 * Where the subject is not named ("Shares fall after profit warning", "Raises FY20 Guidance"), the event
   has subject None; such an event is dropped when one of the same type has a subject.
-* Settlements are legal events with polarity 0 (detail "settlement"): they end an overhang and cost money,
-  so the wording does not say which way they cut. Fines, probes, suits and charges are -1.
+* Settlements are legal events with polarity -1 (detail "settlement"): the company pays, as fines, probes,
+  suits and charges cost it (the judged headlines' convention, tests/fixtures/events/README.md). A law
+  firm announcing a suit against a company is a legal event about that company.
 * Credit-rating agencies (Moody's, S&P, Fitch) are brokers here: "Moody's cuts X rating" is a downgrade.
 * An executive's retirement is a departure (-1) like a resignation; appointments are not events.
 * Maintained ratings have polarity 0 whatever the rating; initiations take the polarity of the rating.
@@ -740,8 +741,8 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           r"administration|creditor protection)|(?:wins|won|gets|got|receives|secures) (?:court |final )?"
           r"approval (?:for|of) (?:[\w$.,\-]+ ){0,5}?(?:bankruptcy|chapter 11|dip|exit) (?:financing|loan|"
           r"exit plan|plan|funding)", gap_veto=r"\b(?:expects?|path|aims?|hopes?|targets?|wants?)\b"),
-    # legal: settlements first (polarity 0 wins over the charge they settle)
-    _lead("legal", 0, "settlement",
+    # legal: settlements first (their detail wins over the charge they settle)
+    _lead("legal", -1, "settlement",
           r"settles|settled|to settle|agrees to settle|settlement|(?:to pay|pays|paid) (?:[\w$.,\-]+ ){0,6}?to "
           r"(?:settle|(?:end|resolve) (?:[\w.\-]+ ){0,4}?(?:lawsuits?|suits?|probes?|cases?|claims|charges|"
           r"investigations?|litigation|allegations))",
@@ -1307,7 +1308,8 @@ _AFTER_RULES: tuple[_AfterRule, ...] = (
         rf"(?:an? |its |the )?(?:[\w\-]+ ){{0,3}}?(?:probe|investigation|inquiry|case) (?:into|of|on|against)))"
         rf" {_SUBJ}(?:{_END}|{_POSS}?(?= [a-z]))")),
     _AfterRule("legal", (("", -1),), re.compile(
-        rf"{_SRC} (?P<verb>(?i:sues|takes legal action against|files (?:an? |new |another |second |third |"
+        rf"{_SRC} (?P<verb>(?i:sues|takes legal action against|(?:files |announces (?:the )?(?:filing of )?)"
+        rf"(?:an? |new |another |second |third |"
         rf"(?:[\w\-]+ )?(?:class[- ]action|patent|antitrust|securities|federal|fraud) )*(?:suit|lawsuit|complaint) "
         rf"against)) {_SUBJ}{_END}")),
     _AfterRule("incident", (("", -1),), re.compile(

@@ -78,6 +78,22 @@ class FinancialEvent:
             raise ValueError(f"polarity must be -1, 0 or 1, got {self.polarity!r}")
 
 
-def severity(event_type: str) -> int:
-    """The default severity of one story of this type (1 low .. 3 high)."""
-    return EVENT_TYPES[event_type][1]
+# |surprise| (percent of the estimate) from which figures against estimates make a results or guidance
+# event graver: guidance at half the estimate is a crisis, a cent below it is routine
+SURPRISE_SEVERITY: tuple[tuple[float, int], ...] = ((20.0, 3), (10.0, 2))
+
+
+def severity(event_type: str, surprise_pct: float | None = None) -> int:
+    """The severity of one story of this type (1 low .. 3 high): the type's default, raised for results and
+    guidance whose stated figures miss or beat the estimate by 10 % (2) or 20 % (3)."""
+    base = EVENT_TYPES[event_type][1]
+    if surprise_pct is None:
+        return base
+    return max([base] + [grade for bound, grade in SURPRISE_SEVERITY if abs(surprise_pct) >= bound])
+
+
+def figures_surprise(polarity: int, surprises: list[float]) -> float | None:
+    """The largest surprise (percent) among the figures that point the event's way; None without figures
+    or polarity."""
+    pointing = [value for value in surprises if polarity and value * polarity > 0]
+    return max(pointing, key=abs) if pointing else None

@@ -29,9 +29,9 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from model.events.taxonomy import severity
+from model.events.taxonomy import figures_surprise, severity
 from model.network.institutions import is_institution
 from model.network.spans import PLACE_TYPES
 from monitor.contract import PRECISION_SECONDS
@@ -104,6 +104,14 @@ class EventSentiment(NamedTuple):
     subject: str  # the company as written
     event_type: str  # a key of model.events.taxonomy.EVENT_TYPES
     polarity: int  # -1, 0, 1 for the subject
+    surprise_pct: float | None = None  # figures against estimates: the largest surprise the event's way
+
+
+def event_sentiment(subject: str, event_type: str, polarity: int,
+                    figures: list[dict[str, Any]] | None = None) -> EventSentiment:
+    """An event as the `event` scope counts it, from its stored or served fields (figures as stored)."""
+    surprises = [float(f["surprise_pct"]) for f in figures or [] if "surprise_pct" in f]
+    return EventSentiment(subject, event_type, polarity, figures_surprise(polarity, surprises))
 
 
 def name_scope_kind(entity_type: str, key: str, ticker: str | None = None, role: str = "other") -> str:
@@ -125,11 +133,11 @@ def event_scopes(events: Iterable[EventSentiment]) -> list["ScopeSentiment"]:
     """One `event` scope per subject: its most adverse event's polarity times severity (one story with a
     downgrade and a price-target cut is one story, not two), or its best when none is adverse."""
     per_subject: dict[str, float] = {}
-    for subject, event_type, polarity in events:
+    for subject, event_type, polarity, surprise_pct in events:
         key = entity_key(subject)
         if key is None or is_institution(key):
             continue
-        score = float(polarity * severity(event_type))
+        score = float(polarity * severity(event_type, surprise_pct))
         previous = per_subject.get(key)
         if previous is None or (score < 0 and score < previous) or (previous >= 0 and score > previous):
             per_subject[key] = score

@@ -39,10 +39,10 @@ from monitor.contract import NewsItem
 from monitor.storage.aggregates import (
     AggregateDelta,
     AggregateKey,
-    EventSentiment,
     MentionSentiment,
     accumulate,
     article_scopes,
+    event_sentiment,
 )
 from monitor.storage.known_names import KnownNames
 from monitor.storage.models import Article, ArticleEvent, EntityMention, ModelOutput, SentimentAggregate
@@ -136,8 +136,8 @@ def store_scored_batch(
             )
         scopes = article_scopes(item.source, result.topic, result.sentiment_label, result.sentiment_score,
                                 item.tickers, article_mentions, sector_of,
-                                events=[EventSentiment(e.subject, e.type, e.polarity) for e in result.events
-                                        if e.subject])
+                                events=[event_sentiment(e.subject, e.type, e.polarity, e.figures)
+                                        for e in result.events if e.subject])
         accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids,
                    precision=item.published_precision, source=item.source)
     upsert_aggregates(session, deltas)

@@ -98,3 +98,15 @@ def test_events_count_per_subject_by_polarity_and_severity() -> None:
         EventSentiment("Fed", "legal", -1)])
     events = {s.key: (s.label, s.score) for s in scopes if s.kind == "event"}
     assert events == {"nvidia": ("negative", -1.0), "thomas cook": ("negative", -3.0), "acme": ("positive", 1.0)}
+
+
+def test_a_big_surprise_makes_a_results_or_guidance_event_graver() -> None:
+    from monitor.storage.aggregates import event_sentiment
+
+    half = [{"metric": "eps", "actual": 0.31, "estimate": 0.70, "surprise_pct": -55.7}]
+    cent = [{"metric": "eps", "actual": 0.41, "estimate": 0.42, "surprise_pct": -2.4}]
+    scopes = article_scopes("benzinga", 5, "negative", -0.7, [], [], events=[
+        event_sentiment("Applied Opto", "guidance", -1, half), event_sentiment("Acme", "earnings", -1, cent),
+        event_sentiment("Globex", "earnings", -1, half + [{"metric": "sales", "surprise_pct": 12.0}])])
+    events = {s.key: s.score for s in scopes if s.kind == "event"}
+    assert events == {"applied opto": -3.0, "acme": -1.0, "globex": -3.0}  # the beat on sales points the other way

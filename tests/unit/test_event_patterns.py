@@ -100,7 +100,9 @@ CASES: list[tuple[str, list[Expected]]] = [
     ("Massachusetts sues Uber , Lyft over driver status as contractors", [("legal", -1, "Uber", "Massachusetts")]),
     ("EU antitrust regulators to investigate Amazon over merchant data",
      [("legal", -1, "Amazon", "EU antitrust regulators")]),
-    ("Citigroup to pay USD 100 million to settle U . S . Libor rigging probe", [("legal", 0, "Citigroup", None)]),
+    ("Citigroup to pay USD 100 million to settle U . S . Libor rigging probe", [("legal", -1, "Citigroup", None)]),
+    ("Izard Nobel LLP Announces Class Action Lawsuit Against Flotek Industries, Inc.",
+     [("legal", -1, "Flotek Industries", "Izard Nobel LLP")]),
     ("Lyft is sued by investors over IPO", [("legal", -1, "Lyft", None)]),
     # incidents
     ("Fiat Chrysler recalls 5 . 3 million vehicles for cruise control defect",
@@ -163,7 +165,7 @@ CASES += [
     ("Canadian regulator to fine Glencore-controlled miner over Congo - WSJ",
      [("legal", -1, "Glencore", "Canadian regulator")]),
     ("Medtronic says wins appeal in patent dispute with Biomet", [("legal", 1, "Medtronic", None)]),
-    ("Google to Pay $13M to End 2010 Privacy Lawsuit", [("legal", 0, "Google", None)]),
+    ("Google to Pay $13M to End 2010 Privacy Lawsuit", [("legal", -1, "Google", None)]),
     ("UPDATE 1-HSN to pay $875,000 penalty related to recall", [("legal", -1, "HSN", None)]),
     # a probe of a deal is a merger review, a probe of an accident an incident
     ("EU antitrust regulators to probe Boeing , Embraer deal",
@@ -248,7 +250,6 @@ NO_EVENTS = [
     "Draghi's parting shot leaves next ECB boss with existential dilemma",
     "Google's Sundar Pichai says 48 employees were fired for sexual harassment",
     "Auditor EY says clear indications of fraud at Wirecard",
-    "Izard Nobel LLP Announces Class Action Lawsuit Against Flotek Industries, Inc.",
     "Intu warns of breach in debt commitments as retail rents collapse",
     "Paint makers reach USD 305 million settlement in California , ending marathon lead poisoning lawsuit",
     "Turkish watchdogs to probe JP Morgan after lira plunge",
@@ -349,8 +350,8 @@ def test_events_come_in_text_order_and_once_per_type_and_subject() -> None:
     assert [e.subject_span[0] for e in acquired] == sorted(e.subject_span[0] for e in acquired)
 
 
-def test_settlement_is_neutral_and_fine_negative() -> None:
-    assert match_events("Morgan Stanley settles SEC best execution case")[0].polarity == 0
+def test_settlements_and_fines_are_negative_for_the_company() -> None:
+    assert match_events("Morgan Stanley settles SEC best execution case")[0].polarity == -1
     assert match_events("William Hill fined £6.2m by Gambling Commission")[0].polarity == -1
 
 
