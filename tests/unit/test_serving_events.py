@@ -78,7 +78,7 @@ def test_the_head_adds_only_types_the_rules_did_not_find_and_only_when_sure() ->
     probs[EVENT_TYPE_NAMES.index("earnings")] = [0.0, 0.0, 0.1, 0.9]
     head = head_events(probs, EVENT_TYPE_NAMES)
     assert {(e.type, e.polarity) for e in head} == {("bankruptcy", -1), ("earnings", 1)}
-    assert all(1.0 - probs[EVENT_TYPE_NAMES.index(e.type)][absent] >= 0.6 for e in head)
+    assert all(1.0 - probs[EVENT_TYPE_NAMES.index(e.type)][absent] >= 0.8 for e in head)
     rules = [FinancialEvent("earnings", -1, exact=True)]
     merged = merge_events(rules, head)
     assert [(e.type, e.polarity, origin) for e, origin in merged] == [("earnings", -1, "figures"),
