@@ -380,9 +380,17 @@ def search_articles(database_url: str, search: str, since: datetime, until: date
                    **cursor_params(cursor, until)})
 
 
+def _of_articles(database_url: str, statement: Any, article_ids: tuple[str, ...],
+                 published: tuple[datetime, ...] | None) -> pd.DataFrame:
+    """Rows of a per-article table (mentions, events) for the given articles, read from their partitions
+    only when their published_at are known."""
+    return _frame(database_url, statement,
+                  {"ids": list(article_ids), "published": None if published is None else list(published)})
+
+
 MENTIONS_SQL = text("""
     SELECT article_id, model_version, start_char, end_char, text, entity_type, ticker,
-           sentiment_label, sentiment_score
+           sentiment_label, sentiment_score, role
     FROM entity_mentions
     WHERE article_id = ANY(:ids)
       AND (CAST(:published AS timestamptz[]) IS NULL OR published_at = ANY(CAST(:published AS timestamptz[])))
@@ -395,8 +403,7 @@ def entity_mentions(database_url: str, article_ids: tuple[str, ...],
                     published: tuple[datetime, ...] | None = None) -> pd.DataFrame:
     """Entities found in the given articles (every model version; pages keep the article's own).
     `published`, the articles' published_at when known, lets PostgreSQL read only their partitions."""
-    return _frame(database_url, MENTIONS_SQL,
-                  {"ids": list(article_ids), "published": None if published is None else list(published)})
+    return _of_articles(database_url, MENTIONS_SQL, article_ids, published)
 
 
 EVENTS_SQL = text("""
@@ -413,8 +420,7 @@ EVENTS_SQL = text("""
 def article_events(database_url: str, article_ids: tuple[str, ...],
                    published: tuple[datetime, ...] | None = None) -> pd.DataFrame:
     """Financial events of the given articles (every model version; pages keep the article's own)."""
-    return _frame(database_url, EVENTS_SQL,
-                  {"ids": list(article_ids), "published": None if published is None else list(published)})
+    return _of_articles(database_url, EVENTS_SQL, article_ids, published)
 
 
 # The ticker's events, newest first, with their headlines: the Entity page's events table.

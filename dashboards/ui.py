@@ -154,6 +154,8 @@ def entity_chips(mentions: Iterable[dict[str, Any]]) -> str:
     chips = []
     for mention in mentions:
         name = html.escape(mention["text"]) + (f" ({html.escape(mention['ticker'])})" if mention.get("ticker") else "")
+        if mention.get("role") == "source":  # the broker of a rating: its sentiment is not the story's
+            name += " · source"
         colour = SENTIMENT_COLOURS.get(mention["sentiment_label"], "#eee")
         chips.append(f'<span class="fs-chip" style="background:{colour}">'
                      f'{name} {SENTIMENT_ARROWS.get(mention["sentiment_label"], "")} '

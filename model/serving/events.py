@@ -105,6 +105,7 @@ def clean_entities(text: str, spans: list[Span], events: list[FinancialEvent]) -
         for span in (event.source_span, event.subject_span):
             if span is not None and span not in anchors and not is_junk_entity(text[span[0]:span[1]]):
                 anchors.append(span)
+    spans = _joined_initials(text, spans)
     kept: list[Span] = []
     for start, end in anchors:
         covered = [s for s in spans if overlaps(s.start, s.end, start, end)]
@@ -120,6 +121,23 @@ def clean_entities(text: str, spans: list[Span], events: list[FinancialEvent]) -
         if span.entity_type == "TICKER" or not is_junk_entity(text[span.start:span.end]):
             kept.append(span)
     return sorted(set(kept), key=lambda s: (s.start, s.end))
+
+
+_INITIAL_GAP = re.compile(r"\s?\.\s?")  # "B. Riley", "B . Riley" (the spaced Reuters copy), "B.Riley"
+
+
+def _joined_initials(text: str, spans: list[Span]) -> list[Span]:
+    """A lone initial tagged apart from the name it starts ("B" + "Riley" of "B. Riley") joined to it."""
+    ordered = sorted(spans, key=lambda s: (s.start, s.end))
+    joined: list[Span] = []
+    for span in ordered:
+        previous = joined[-1] if joined else None
+        if (previous is not None and previous.end - previous.start == 1 and text[previous.start].isupper()
+                and _INITIAL_GAP.fullmatch(text[previous.end:span.start])):
+            joined[-1] = Span(previous.start, span.end, span.entity_type, span.ticker or previous.ticker)
+        else:
+            joined.append(span)
+    return joined
 
 
 def role_of(span: Span, text: str, events: list[FinancialEvent]) -> tuple[str, int | None]:

@@ -89,3 +89,10 @@ def test_mixed_events_give_no_clear_polarity() -> None:
     assert clear_polarity([FinancialEvent("rating_upgrade", 1), FinancialEvent("legal", -1)]) is None
     assert clear_polarity([FinancialEvent("rating_maintain", 0)]) is None
     assert clear_polarity([FinancialEvent("earnings", -1, exact=True), FinancialEvent("rating_upgrade", 1)]) == -1
+
+
+def test_a_lone_initial_joins_the_name_it_starts_without_any_event() -> None:
+    text = "B Riley FBR: Nvidia Remains Attractive; B. Riley on Semi Industry Into '16"
+    start = text.index("B. Riley")
+    spans = [Span(start, start + 1, "ORG"), Span(start + 3, start + 8, "PER")]
+    assert [text[s.start:s.end] for s in clean_entities(text, spans, [])] == ["B. Riley"]
