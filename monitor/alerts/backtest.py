@@ -196,8 +196,11 @@ def score_events(events: Sequence[CompanyEvent], fired: Sequence[ReplayEvent], s
     negatives = [o for o in outcomes if o.event.polarity == "negative"]
     controls = [o for o in outcomes if o.event.polarity == "positive"]
     hits = [o for o in negatives if o.alerts]
-    leads = [o.lead_hours for o in hits if o.lead_hours is not None]
-    late_leads = [o.lead_hours_at_window_end for o in hits if o.lead_hours_at_window_end is not None]
+    # Lead is judged in hours on timed sources only: a date-only first headline says the news came some time
+    # that day, so there an alert on the first day is the best there is (lead_by_precision.day counts them).
+    timed_hits = [o for o in hits if o.headline_precision == "minute"]
+    leads = [o.lead_hours for o in timed_hits if o.lead_hours is not None]
+    late_leads = [o.lead_hours_at_window_end for o in timed_hits if o.lead_hours_at_window_end is not None]
     days = (end - start) / timedelta(days=1)
     per_rule: dict[str, int] = {}
     for alert in firing:
