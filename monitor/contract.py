@@ -36,9 +36,15 @@ def _sha256(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
+# A wire's tags for a new version of a story it already sent ("UPDATE 3-Cisco sues Apple ...", "RPT-",
+# "REFILE-", "CORRECTED-"): the same story, not a new one, on a dense one-publisher wire.
+_UPDATE_TAG = re.compile(r"^\s*(?:(?:UPDATE|WRAPUP|RPT|REFILE|CORRECTED)(?:\s*\d+)?\s*-\s*)+", re.IGNORECASE)
+
+
 def normalise_headline(headline: str) -> str:
-    """Lower-case, accent-folded, punctuation-free words: syndicated copies compare equal."""
-    folded = unicodedata.normalize("NFKD", headline).encode("ascii", "ignore").decode().lower()
+    """Lower-case, accent-folded, punctuation-free words, without a wire's update tag: syndicated copies and a
+    story's updates compare equal."""
+    folded = unicodedata.normalize("NFKD", _UPDATE_TAG.sub("", headline)).encode("ascii", "ignore").decode().lower()
     return " ".join(re.findall(r"[a-z0-9]+", folded))
 
 

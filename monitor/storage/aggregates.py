@@ -33,6 +33,7 @@ from typing import Any, Literal, NamedTuple
 
 from model.events.taxonomy import figures_surprise, severity
 from model.network.institutions import is_institution
+from model.network.linking import MARKET_CONTEXT
 from model.network.spans import PLACE_TYPES
 from monitor.contract import PRECISION_SECONDS
 
@@ -114,19 +115,28 @@ def event_sentiment(subject: str, event_type: str, polarity: int,
     return EventSentiment(subject, event_type, polarity, figures_surprise(polarity, surprises))
 
 
-def name_scope_kind(entity_type: str, key: str, ticker: str | None = None, role: str = "other") -> str:
+def name_scope_kind(entity_type: str, key: str, ticker: str | None = None, role: str = "other",
+                    market_news: bool = False) -> str:
     """The scope a named mention counts under: place, person, institution, or entity (a company).
 
-    The tagger's type decides, except where the linker or an event says it is a company: a "person"
-    with a ticker, or the subject of a financial event ("Thomas Cook collapses"), is a company.
+    The tagger's type decides, except where the text says it is a company: the tagger types many companies
+    as people (Thomas Cook 104 of 106 times, Ted Baker, Johnson & Johnson), so a "person" with a ticker,
+    the subject of a financial event ("Thomas Cook collapses"), or named in a headline that reads as market
+    news (shares, profit, customers, stores, ...: model.network.linking.MARKET_CONTEXT) counts as a company.
     """
     if entity_type in PLACE_TYPES:
         return "place"
     if is_institution(key):
         return "institution"
-    if entity_type == "PER" and ticker is None and role != "subject":
+    if entity_type == "PER" and ticker is None and role != "subject" and not market_news:
         return "person"
     return "entity"
+
+
+def reads_as_market_news(headline: str) -> bool:
+    """Whether a headline speaks of markets or business (the linker's context words): a name the tagger
+    calls a person there is more often a company than in politics or sport."""
+    return bool(MARKET_CONTEXT.search(headline))
 
 
 def event_scopes(events: Iterable[EventSentiment]) -> list["ScopeSentiment"]:
@@ -215,6 +225,7 @@ def article_scopes(
     sector_of: Callable[[str], str | None] | None = None,
     entity_keys: EntitySentiment = ENTITY_KEYS_SENTIMENT,
     events: Iterable[EventSentiment] = (),
+    market_news: bool = False,
 ) -> list[ScopeSentiment]:
     """Every scope one article counts toward.
 
@@ -236,7 +247,7 @@ def article_scopes(
         text, ticker, entity_label, entity_score, entity_type, role = MentionSentiment(*mention)
         key = entity_key(text)
         if key is not None:
-            kind = name_scope_kind(entity_type, key, ticker, role)
+            kind = name_scope_kind(entity_type, key, ticker, role, market_news)
             # a broker counts its rating story, with none of the story's sentiment (it is the source)
             sentiment = ((entity_label, entity_score) if entity_keys == "entity" or role == "source"
                          else (label, score))

@@ -38,6 +38,7 @@ from monitor.storage.aggregates import (
     accumulate,
     article_scopes,
     event_sentiment,
+    reads_as_market_news,
 )
 from monitor.storage.known_names import KnownNames
 from monitor.storage.models import Article, ArticleEvent, EntityMention, ModelOutput, SentimentAggregate
@@ -139,7 +140,8 @@ def rebuild_aggregates(session: Session, model_version: str | None = None,
                 names.observe(row.headline, [(m.text, m.entity_type) for m in mentions])
                 mentions += recalled
             scopes = article_scopes(row.source, row.topic, row.sentiment_label, row.sentiment_score, row.tickers,
-                                    mentions, sector_of, entity_keys=entity_sentiment, events=events.get(row.id, []))
+                                    mentions, sector_of, entity_keys=entity_sentiment, events=events.get(row.id, []),
+                                    market_news=reads_as_market_news(row.headline))
             previous = last_copy.get(row.story_id)
             new_story = previous is None or row.published_at - previous >= STORY_WINDOW
             last_copy[row.story_id] = row.published_at

@@ -43,6 +43,7 @@ from monitor.storage.aggregates import (
     accumulate,
     article_scopes,
     event_sentiment,
+    reads_as_market_news,
 )
 from monitor.storage.known_names import KnownNames
 from monitor.storage.models import Article, ArticleEvent, EntityMention, ModelOutput, SentimentAggregate
@@ -137,7 +138,8 @@ def store_scored_batch(
         scopes = article_scopes(item.source, result.topic, result.sentiment_label, result.sentiment_score,
                                 item.tickers, article_mentions, sector_of,
                                 events=[event_sentiment(e.subject, e.type, e.polarity, e.figures)
-                                        for e in result.events if e.subject])
+                                        for e in result.events if e.subject],
+                                market_news=reads_as_market_news(item.headline))
         accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids,
                    precision=item.published_precision, source=item.source)
     upsert_aggregates(session, deltas)

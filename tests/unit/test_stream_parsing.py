@@ -73,3 +73,17 @@ def test_envelopes_written_before_item_id_existed_still_read() -> None:
     parse_era = json.dumps({"reason": "not_utf8", "detail": "x", "stage": "worker", "origin": "news[0]@7",
                             "failed_at": "2024-05-02T20:30:00+00:00", "original_b64": ""}).encode()
     assert read_envelope(parse_era)["item_id"] is None
+
+
+def test_a_wire_update_of_a_story_is_the_same_story() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.contract import NewsItem
+
+    when = datetime(2007, 1, 11, 1, 29, tzinfo=UTC)
+    first = NewsItem(source="reuters", headline="Cisco sues Apple over iPhone name", published_at=when)
+    update = NewsItem(source="reuters", headline="UPDATE 3-Cisco sues Apple over iPhone name", published_at=when)
+    repeat = NewsItem(source="reuters", headline="RPT-UPDATE 1-Cisco sues Apple over iPhone name", published_at=when)
+    other = NewsItem(source="reuters", headline="Update: Cisco sues Apple over iPhone name", published_at=when)
+    assert first.story_id == update.story_id == repeat.story_id
+    assert other.story_id != first.story_id  # "Update:" is a word of the headline, not a wire's tag
