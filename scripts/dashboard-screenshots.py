@@ -1,7 +1,7 @@
 """Full-page headless-Chromium screenshots of a running dashboard (e.g. the one `make run` serves).
 
     .venv/bin/python scripts/dashboard-screenshots.py --url http://127.0.0.1:8501 --out artifacts/make-run \
-        --page overview= --page alerts=alerts
+        --page overview= --page alerts=alerts --page entity-nvda="entity?ticker=NVDA"
 
 Uses the DevTools client and page-state checks of the browser test
 (tests/integration/test_dashboard_browser.py); fails if a page shows a
@@ -60,7 +60,8 @@ def main(url: str, out: Path, pages: tuple[str, ...]) -> None:
             browser.call("Emulation.setDeviceMetricsOverride", width=VIEWPORT_WIDTH, height=1000,
                          deviceScaleFactor=1, mobile=False)
             browser.call("Page.navigate", url=f"{url}/{path}")
-            state = wait_for(lambda: rendered_state(browser, PAGES[path]), 120, f"page /{path}")  # noqa: B023
+            page = path.partition("?")[0]  # "entity?ticker=NVDA": the page's own checks, with its query
+            state = wait_for(lambda: rendered_state(browser, PAGES[page]), 120, f"page /{path}")  # noqa: B023
             if state["exceptions"]:
                 raise click.ClickException(f"/{path}: {state['exceptions']}")
             height = min(int(state["height"]) + 80, 6000)

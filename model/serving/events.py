@@ -10,7 +10,7 @@ The Predictor calls these pure functions per text (issue #25):
    broker and the subject a rule found become one entity each at the rule's
    exact span ("B" + "Riley" -> "B. Riley"; "BMO Capital Maintains" ->
    "BMO Capital"), and junk spans never become entities (reporting periods,
-   bare corporate suffixes, rating verb phrases, lone letters).
+   bare corporate suffixes, rating verb phrases, rating names, lone letters).
 3. `steer` moves a sentiment to an event's polarity where the events are
    clear for that company: a miss is negative for the company whatever the
    wording, and a broker gets neutral, never the story's sentiment.
@@ -39,6 +39,10 @@ _PERIOD = re.compile(
     r"|^(?:mon|tues|wednes|thurs|fri|satur|sun)day$", re.IGNORECASE)
 _BARE_SUFFIXES = frozenset({"corporation", "corp", "inc", "co", "company", "ltd", "limited", "plc", "group",
                             "holdings", "holding", "llc", "lp", "sa", "ag", "nv", "se", "the", "cos"})
+# a rating named in a rating headline ("Downgrades NVIDIA to Neutral", "Maintains Overweight on ..."): no name
+_RATING_NAME = re.compile(r"^(?:to\s+)?(?:strong\s+)?(?:buy|sell|hold|neutral|overweight|underweight|outperform|"
+                          r"underperform|market\s+perform|sector\s+perform|peer\s+perform|equal[-\s]weight|"
+                          r"in[-\s]line|accumulate|reduce|positive|negative)$", re.IGNORECASE)
 # rating headline verbs: a span that holds one is a phrase of the headline's grammar, not a name
 _RATING_VERB = re.compile(r"\b(?:Maintains|Upgrades?|Downgrades?|Initiates|Reiterates|Reinstates|Resumes|Assumes|"
                           r"Raises|Lowers|Cuts|Boosts|Price Target|PT|Announces|Sees)\b", re.IGNORECASE)
@@ -89,7 +93,7 @@ def is_junk_entity(text: str) -> bool:
     core = text.strip(" \t,.;:-'\u2019\"()")
     if len(core.replace(".", "").replace(" ", "")) <= 1:
         return True
-    if _PERIOD.match(core) or core.lower().rstrip(".") in _BARE_SUFFIXES:
+    if _PERIOD.match(core) or core.lower().rstrip(".") in _BARE_SUFFIXES or _RATING_NAME.match(core):
         return True
     return bool(_RATING_VERB.search(core)) or not core[0].isalnum()
 

@@ -110,3 +110,19 @@ def test_a_big_surprise_makes_a_results_or_guidance_event_graver() -> None:
         event_sentiment("Globex", "earnings", -1, half + [{"metric": "sales", "surprise_pct": 12.0}])])
     events = {s.key: s.score for s in scopes if s.kind == "event"}
     assert events == {"applied opto": -3.0, "acme": -1.0, "globex": -3.0}  # the beat on sales points the other way
+
+
+def test_a_person_named_in_market_news_counts_as_a_company() -> None:
+    """The tagger types Thomas Cook and Ted Baker as people; in a headline about shares or customers they are
+    companies. In politics a person stays a person."""
+    from monitor.storage.aggregates import reads_as_market_news
+
+    collapse = "Thomas Cook shares plunge as customers are stranded"
+    politics = "Putin meets Abbas in Moscow"
+    assert reads_as_market_news(collapse) and not reads_as_market_news(politics)
+    company = article_scopes("guardian", 5, "negative", -0.7, [], [("Thomas Cook", None, "negative", -0.7, "PER")],
+                             market_news=reads_as_market_news(collapse))
+    person = article_scopes("reuters", 16, "neutral", 0.0, [], [("Putin", None, "neutral", 0.0, "PER")],
+                            market_news=reads_as_market_news(politics))
+    assert ("entity", "thomas cook") in {(s.kind, s.key) for s in company}
+    assert ("person", "putin") in {(s.kind, s.key) for s in person}

@@ -29,7 +29,8 @@ def spans_of(text: str, *names: str, entity_type: str = "ORG") -> list[Span]:
     return spans
 
 
-@pytest.mark.parametrize("text", ["Q3", "Q4 2019", "FY2020", "Corporation", "Inc.", "B",
+@pytest.mark.parametrize("text", ["Q3", "Q4 2019", "FY2020", "Corporation", "Inc.", "B", "to Neutral", "Overweight",
+                                  "Market Perform",
                                   ", Lowers Price Target", "BMO Capital Maintains", "Friday", "2019"])
 def test_junk_spans_are_recognised(text: str) -> None:
     assert is_junk_entity(text)
