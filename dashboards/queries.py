@@ -388,14 +388,18 @@ def _of_articles(database_url: str, statement: Any, article_ids: tuple[str, ...]
                   {"ids": list(article_ids), "published": None if published is None else list(published)})
 
 
-MENTIONS_SQL = text("""
-    SELECT article_id, model_version, start_char, end_char, text, entity_type, ticker,
-           sentiment_label, sentiment_score, role
-    FROM entity_mentions
-    WHERE article_id = ANY(:ids)
-      AND (CAST(:published AS timestamptz[]) IS NULL OR published_at = ANY(CAST(:published AS timestamptz[])))
-    ORDER BY article_id, start_char
-""")
+def _of_articles_sql(table: str, columns: str, order: str) -> Any:
+    """SELECT a per-article table's rows for :ids, from :published's partitions only when it is given."""
+    return text(f"""
+        SELECT {columns} FROM {table}
+        WHERE article_id = ANY(:ids)
+          AND (CAST(:published AS timestamptz[]) IS NULL OR published_at = ANY(CAST(:published AS timestamptz[])))
+        ORDER BY article_id, {order}
+    """)
+
+
+MENTIONS_SQL = _of_articles_sql("entity_mentions", "article_id, model_version, start_char, end_char, text, "
+                                "entity_type, ticker, sentiment_label, sentiment_score, role", "start_char")
 
 
 @st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
@@ -406,14 +410,8 @@ def entity_mentions(database_url: str, article_ids: tuple[str, ...],
     return _of_articles(database_url, MENTIONS_SQL, article_ids, published)
 
 
-EVENTS_SQL = text("""
-    SELECT article_id, model_version, ordinal, event_type, polarity, subject, subject_ticker, source, origin,
-           detail, figures
-    FROM article_events
-    WHERE article_id = ANY(:ids)
-      AND (CAST(:published AS timestamptz[]) IS NULL OR published_at = ANY(CAST(:published AS timestamptz[])))
-    ORDER BY article_id, ordinal
-""")
+EVENTS_SQL = _of_articles_sql("article_events", "article_id, model_version, ordinal, event_type, polarity, subject, "
+                              "subject_ticker, source, origin, detail, figures", "ordinal")
 
 
 @st.cache_data(ttl=HISTORY_TTL_S, show_spinner=False)
