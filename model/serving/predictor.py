@@ -198,7 +198,7 @@ class Predictor:
             head = head_events(event_probs[row].tolist(), self.model.config.event_types) \
                 if event_probs is not None else []
             events = self._events(item.text, merge_events(rules[row], head), entities[row])
-            steering = [event for event, origin in events if origin != "model" or event.confidence >= 0.8]
+            steering = [event for event, _ in events]  # head events passed HEAD_THRESHOLD already
             probs = steer(sentiment_probs[row].tolist(), clear_polarity(steering))
             entity_results = []
             for entity, model_probs in zip(entities[row], entity_probs[row]):
