@@ -104,11 +104,12 @@ def clean_entities(text: str, spans: list[Span], events: list[FinancialEvent]) -
     A rule span replaces every tagged span it overlaps (keeping a ticker they carried); tagged spans that
     overlap none are kept unless they are junk. Returns spans sorted by position, without duplicates.
     """
+    candidates = {span for event in events for span in (event.source_span, event.subject_span)
+                  if span is not None and not is_junk_entity(text[span[0]:span[1]])}
     anchors: list[tuple[int, int]] = []
-    for event in events:
-        for span in (event.source_span, event.subject_span):
-            if span is not None and span not in anchors and not is_junk_entity(text[span[0]:span[1]]):
-                anchors.append(span)
+    for start, end in sorted(candidates, key=lambda span: span[0] - span[1]):  # longest first: one name, one span
+        if not any(overlaps(start, end, a, b) for a, b in anchors):
+            anchors.append((start, end))
     spans = _joined_initials(text, spans)
     kept: list[Span] = []
     for start, end in anchors:

@@ -97,3 +97,11 @@ def test_a_lone_initial_joins_the_name_it_starts_without_any_event() -> None:
     start = text.index("B. Riley")
     spans = [Span(start, start + 1, "ORG"), Span(start + 3, start + 8, "PER")]
     assert [text[s.start:s.end] for s in clean_entities(text, spans, [])] == ["B. Riley"]
+
+
+def test_overlapping_rule_spans_make_one_entity_the_longest() -> None:
+    text = "Agilent Technologies Q2 sales miss"
+    events = [FinancialEvent("earnings", -1, subject="Agilent Technologies", subject_span=(0, 20)),
+              FinancialEvent("guidance", -1, subject="Agilent", subject_span=(0, 7))]
+    assert [text[s.start:s.end] for s in clean_entities(text, spans_of(text, "Agilent"), events)] == [
+        "Agilent Technologies"]
