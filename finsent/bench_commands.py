@@ -174,9 +174,9 @@ def _event_extractor(model_spec: str, backend: str, registry_dir: Path):  # noqa
     return served, predictor.version
 
 
-def _stored_estimate_agreement(database_url: str) -> dict | None:
-    """The live model's stored sentiment on the stored history's figures-vs-estimate headlines, or None
-    (with the reason) when the database cannot be read."""
+def _stored_estimate_agreement(database_url: str) -> dict:
+    """The stored sentiment of the version that scored most of the history on its figures-vs-estimate
+    headlines, or `agreement: None` with the reason when the database cannot be read."""
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -185,7 +185,7 @@ def _stored_estimate_agreement(database_url: str) -> dict | None:
 
     query = text("SELECT a.headline, o.sentiment_label FROM articles a JOIN model_outputs o "
                  "ON o.article_id = a.id AND o.published_at = a.published_at "
-                 "WHERE o.model_version = :version AND a.headline ~* '(est|estimate|consensus)'")
+                 "WHERE o.model_version = :version AND a.headline ~* '\\m(ests?|estimates?|consensus)\\M'")
     try:
         engine = make_engine(database_url, connect_args={"connect_timeout": 5})
         with engine.connect() as connection:

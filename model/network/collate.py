@@ -18,7 +18,7 @@ from torch import Tensor
 
 from model.data.examples import Example
 from model.network.features import IGNORE_INDEX, PAD_SHAPE, bio_tag_ids, first_subtoken_mask, shape_ids, token_span
-from model.network.tasks import EVENT_STATES, EVENT_TYPE_NAMES
+from model.network.tasks import EVENT_STATES, EVENT_TYPE_NAMES, event_state
 
 MAX_LENGTH = 128  # news headlines and tweets fit; PhraseBank's longest sentences are cut
 
@@ -85,7 +85,7 @@ def event_state_ids(events: dict[str, int], event_types: tuple[str, ...] = EVENT
     unknown = set(events) - set(event_types)
     if unknown:
         raise ValueError(f"unknown event types {sorted(unknown)}; known: {', '.join(event_types)}")
-    return [EVENT_STATES.index("absent") if name not in events else 2 + events[name] for name in event_types]
+    return [EVENT_STATES.index("absent") if name not in events else event_state(events[name]) for name in event_types]
 
 
 def encode_text(tokenizer, text: str, max_length: int = MAX_LENGTH) -> EncodedText:  # noqa: ANN001

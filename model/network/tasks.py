@@ -30,6 +30,16 @@ EVENT_STATES: tuple[str, ...] = ("absent", "negative", "neutral", "positive")
 EVENT_TYPE_NAMES: tuple[str, ...] = tuple(EVENT_TYPES)
 
 
+def event_state(polarity: int) -> int:
+    """The EVENT_STATES id of a present event with this polarity (-1, 0, 1)."""
+    return EVENT_STATES.index(("negative", "neutral", "positive")[polarity + 1])
+
+
+def state_polarity(state: int) -> int:
+    """The polarity (-1, 0, 1) of a present EVENT_STATES id."""
+    return ("negative", "neutral", "positive").index(EVENT_STATES[state]) - 1
+
+
 @dataclass(frozen=True)
 class Task:
     name: str  # identifier: JointOutput.logits key, Labels field, distillation key ("entity_sentiment")
@@ -102,4 +112,5 @@ def tasks_named(names: tuple[str, ...] | list[str]) -> tuple[Task, ...]:
 
 
 __all__ = ["Task", "TASKS", "TASK_NAMES", "TASK_SLUGS", "LEGACY_TASK_NAMES", "EVENT_STATES", "EVENT_TYPE_NAMES",
+           "event_state", "state_polarity",
            "get_task", "tasks_named"]

@@ -2,7 +2,7 @@
 
 The Predictor calls these pure functions per text (issue #25):
 
-1. `rule_events` (model/events: exact figures, then patterns) and
+1. the rules' events (`model.events.extract.extract_events`: exact figures, then patterns) and
    `head_events` (the events head's probabilities) are merged by
    `merge_events`: a rule outranks the head for its type; the head adds the
    types the rules did not find, when it is sure enough (`HEAD_THRESHOLD`).
@@ -22,9 +22,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from model.events.extract import clear_polarity, extract_events
+from model.events.extract import clear_polarity
 from model.events.taxonomy import FinancialEvent
-from model.network.tasks import EVENT_STATES
+from model.network.tasks import EVENT_STATES, state_polarity
 
 # p(type present) for a head-only event: below it the rules' silence wins. Fitted on the judged headlines'
 # tune half (quick-profile model v20261207-163527-e9da): at 0.6 the head's extra results and guidance
@@ -58,10 +58,6 @@ class Span:
     ticker: str | None = None
 
 
-def rule_events(text: str) -> list[FinancialEvent]:
-    return extract_events(text)
-
-
 def head_events(type_probs: Sequence[Sequence[float]], event_types: Sequence[str],
                 threshold: float = HEAD_THRESHOLD) -> list[FinancialEvent]:
     """The head's events of one text: (n_types, 4) probabilities over EVENT_STATES -> present types."""
@@ -72,7 +68,7 @@ def head_events(type_probs: Sequence[Sequence[float]], event_types: Sequence[str
         if present < threshold:
             continue
         state = max((i for i in range(len(EVENT_STATES)) if i != absent), key=lambda i: probs[i])
-        events.append(FinancialEvent(type=name, polarity=state - 2, confidence=round(present, 4)))
+        events.append(FinancialEvent(type=name, polarity=state_polarity(state), confidence=round(present, 4)))
     return events
 
 
@@ -181,5 +177,5 @@ def with_subject(event: FinancialEvent, text: str, spans: list[Span]) -> Financi
     return event
 
 
-__all__ = ["Span", "rule_events", "head_events", "merge_events", "clean_entities", "is_junk_entity", "role_of",
+__all__ = ["Span", "head_events", "merge_events", "clean_entities", "is_junk_entity", "role_of",
            "steer", "with_subject", "HEAD_THRESHOLD", "STEER_WEIGHT"]

@@ -25,7 +25,7 @@ import torch
 from model.network.collate import Batch, EncodedText, collate, encode_text, length_buckets
 from model.network.features import bio_spans, token_span
 from model.network.labels import NER_TAGS, SENTIMENT_LABELS
-from model.events.extract import clear_polarity
+from model.events.extract import clear_polarity, extract_events
 from model.events.taxonomy import FinancialEvent
 from model.network.results import ArticleResult, EntityResult, EventResult
 from model.network.spans import complete_tagged
@@ -35,7 +35,6 @@ from model.serving.events import (
     head_events,
     merge_events,
     role_of,
-    rule_events,
     steer,
     with_subject,
 )
@@ -188,7 +187,7 @@ class Predictor:
             topic_probs = output.topic_logits.float().softmax(-1).cpu()
             # row 0 of the per-source offsets is zero-initialised and shared: plain news gets no dataset bias
             sentiment_probs = output.sentiment_logits.float().softmax(-1).cpu()
-            rules = [rule_events(item.text) for item in items]
+            rules = [extract_events(item.text) for item in items]
             entities = [self._entities(item, output.ner_logits[row, :len(item.input_ids)].float().cpu(), rules[row])
                         for row, item in enumerate(items)]
             entity_probs = self._entity_sentiments(items, entities, output, batch)
@@ -213,7 +212,7 @@ class Predictor:
             results.append(ArticleResult(
                 topic=int(topic_probs[row].argmax()),
                 topic_probs=topic_probs[row].tolist(),
-                sentiment_label=SENTIMENT_LABELS[max(range(3), key=lambda k: probs[k])],
+                sentiment_label=decide_sentiment(probs),
                 sentiment_score=float(probs[2] - probs[0]),
                 sentiment_probs=probs,
                 entities=entity_results,

@@ -113,7 +113,7 @@ def top_articles(session: Session, rule: RuleSpec, key: str, start: datetime, en
                 func.lower(Article.headline).contains(key, autoescape=True))) if key in names_in(a.headline)}
         query = query.where(Article.id.in_(named))
     elif kind == "event":
-        query = query.where(Article.id.in_(_event_articles(session, key, start, end)))
+        query = query.where(Article.id.in_(_event_articles(key, start, end)))
     elif kind == "topic" and key.isdigit():
         query = query.where(ModelOutput.topic == int(key))
     elif kind == "source":
@@ -125,12 +125,10 @@ def top_articles(session: Session, rule: RuleSpec, key: str, start: datetime, en
              "sentiment_score": round(r.score, 4)} for r in rows]
 
 
-def _event_articles(session: Session, key: str, start: datetime, end: datetime) -> set[str]:
-    """Ids of the articles with an event about the key (the subject in entity-key form) in [start, end)."""
-    rows = session.execute(select(ArticleEvent.article_id, ArticleEvent.subject).where(
-        ArticleEvent.published_at >= start, ArticleEvent.published_at < end,
-        ArticleEvent.subject_key.contains(key, autoescape=True))).all()
-    return {row.article_id for row in rows if row.subject and entity_key(row.subject) == key}
+def _event_articles(key: str, start: datetime, end: datetime):  # noqa: ANN202 - a select
+    """The ids of the articles with an event about the key (subject_key is the scope's key) in [start, end)."""
+    return select(ArticleEvent.article_id).where(ArticleEvent.published_at >= start, ArticleEvent.published_at < end,
+                                                 ArticleEvent.subject_key == key)
 
 
 def cited_events(session: Session, rule: RuleSpec, key: str, start: datetime, end: datetime,
@@ -147,12 +145,8 @@ def cited_events(session: Session, rule: RuleSpec, key: str, start: datetime, en
                    & (Article.published_at == ArticleEvent.published_at))
              .where(ArticleEvent.published_at >= start, ArticleEvent.published_at < end)
              .order_by(ArticleEvent.polarity, ArticleEvent.published_at))
-    if kind == "ticker":
-        query = query.where(ArticleEvent.subject_ticker == key)
-    else:
-        query = query.where(ArticleEvent.subject_key.contains(key, autoescape=True))
-    rows = [r for r in session.execute(query.limit(limit * 5)).all()
-            if kind == "ticker" or (r.subject and entity_key(r.subject) == key)][:limit]
+    query = query.where(ArticleEvent.subject_ticker == key if kind == "ticker" else ArticleEvent.subject_key == key)
+    rows = session.execute(query.limit(limit)).all()
     return [{"article_id": r.article_id, "event_type": r.event_type, "polarity": r.polarity, "subject": r.subject,
              "source": r.source, "detail": r.detail, "figures": r.figures, "origin": r.origin,
              "headline": r.headline, "published_at": r.published_at.isoformat()} for r in rows]

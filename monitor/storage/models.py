@@ -148,7 +148,7 @@ class ArticleEvent(Base):
     event_type: Mapped[str] = mapped_column(String(32))
     polarity: Mapped[int] = mapped_column(SmallInteger)  # -1, 0, 1 for the subject
     subject: Mapped[str | None] = mapped_column(Text)  # as written
-    subject_key: Mapped[str | None] = mapped_column(String(128))  # lower-cased: the entity scope key
+    subject_key: Mapped[str | None] = mapped_column(String(128))  # entity_key(subject): the event scope's key
     subject_ticker: Mapped[str | None] = mapped_column(String(16))
     source: Mapped[str | None] = mapped_column(Text)  # the broker of an analyst action
     origin: Mapped[str] = mapped_column(String(8))  # figures | pattern | model

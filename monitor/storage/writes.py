@@ -42,6 +42,7 @@ from monitor.storage.aggregates import (
     MentionSentiment,
     accumulate,
     article_scopes,
+    entity_key,
     event_sentiment,
     reads_as_market_news,
 )
@@ -191,7 +192,7 @@ def _event_row(item: NewsItem, result: ArticleResult, ordinal: int, event: Event
         "article_id": item.id, "model_version": result.model_version, "published_at": published_at,
         "ordinal": ordinal, "event_type": event.type, "polarity": event.polarity,
         "subject": event.subject[:500] if event.subject else None,
-        "subject_key": event.subject.lower()[:128] if event.subject else None,
+        "subject_key": entity_key(event.subject) if event.subject else None,  # as the `event` scope keys it
         "subject_ticker": event.subject_ticker, "source": event.source[:500] if event.source else None,
         "origin": event.origin, "confidence": event.confidence, "detail": event.detail[:32],
         "figures": event.figures,

@@ -106,3 +106,32 @@ def test_events_and_mention_roles_are_stored_once(own_database_url: str) -> None
         assert rows[2].figures[0]["surprise_pct"] == -20.0
         roles = dict(session.execute(select(EntityMention.text, EntityMention.role)).tuples().all())
         assert roles == {"B. Riley": "source", "NVIDIA": "subject"}
+
+
+def test_an_event_alert_cites_the_events_and_articles_of_its_key(own_database_url: str) -> None:
+    """subject_key is the event scope's key (entity_key: "Moody's" -> "moody"), so evidence is an equality."""
+    from datetime import timedelta
+
+    from model.network.results import EventResult
+    from monitor.alerts.rules_file import parse_rules
+    from monitor.alerts.store import cited_events, top_articles
+    from monitor.alerts.evaluation import no_sectors
+
+    factory = session_factory(own_database_url)
+    cut = [EventResult("rating_downgrade", -1, "Moody's", None, "S&P", "pattern", 1.0)]
+    batch = [(item("S&P cuts Moody's to sell", url="https://x/m1"), result("negative", -0.8)),
+             (item("Moody's Corp rallies", url="https://x/m2"), result("positive", 0.6))]
+    batch[0] = (batch[0][0], ArticleResult(**{**vars(batch[0][1]), "events": cut}))
+    with factory.begin() as session:
+        store_scored_batch(session, batch)
+    rule = parse_rules("rules:\n  - {name: ev, scope: event, window: 1h, min_stories: 1,\n"
+                       "     detector: {type: threshold, metric: adverse_severity, threshold: 1, baseline: 1h}}\n"
+                       "route: {receiver: hook}\nreceivers: [{name: hook, webhook: {url: 'http://127.0.0.1:9/'}}]\n"
+                       ).rules[0]
+    start, end = WHEN - timedelta(hours=1), WHEN + timedelta(hours=1)
+    with factory() as session:
+        events = cited_events(session, rule, "moody", start, end)
+        articles = top_articles(session, rule, "moody", start, end, no_sectors)
+    assert [(e["event_type"], e["polarity"], e["subject"], e["source"]) for e in events] == [
+        ("rating_downgrade", -1, "Moody's", "S&P")]
+    assert [a["headline"] for a in articles] == ["S&P cuts Moody's to sell"]  # not the one without an event
