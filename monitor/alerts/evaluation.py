@@ -134,7 +134,8 @@ def evaluate(rules: RulesFile, observations: Mapping[str, Mapping[str, Observati
             judgement = judge(rule, observation) if observation else Judgement(None, "no data in the window")
             previous = states.get((rule.name, fp))
             condition = judgement.detection is not None and judgement.detection.fired
-            new_state, event = step(previous.series if previous else SeriesState(), condition, now, rule.for_)
+            new_state, event = step(previous.series if previous else SeriesState(), condition, now, rule.for_,
+                                    rule.keep_firing_for)
             evaluation.results.append(SeriesResult(rule=rule, fingerprint=fp, scope_key=key,
                                                    labels=series_labels(rule, key, sector_of),
                                                    judgement=judgement, state=new_state, event=event,

@@ -203,6 +203,7 @@ class RuleHistory:
         self.n_baseline = rule.detector.baseline // rule.window
         self.cached: dict[str, Observation] = {}  # key -> its observation at cached_end
         self.cached_end = -1
+        self.keys_tested: dict[int, int] = {}  # window end -> keys with stories in the window before (candidates)
 
     def window_ends(self, times: Sequence[datetime]) -> np.ndarray:
         """The end of each step's current window: the first bucket boundary at or after the step."""
@@ -211,8 +212,13 @@ class RuleHistory:
         return epochs - epochs % seconds + seconds
 
     def candidates(self, ends: np.ndarray) -> dict[int, list[str]]:
-        """Step index -> the keys whose current window (ending at ends[step]) has >= min_stories stories."""
+        """Step index -> the keys whose current window (ending at ends[step]) has >= min_stories stories.
+
+        Also counts, per window end, the keys with any story in the window before it (`keys_tested`: the
+        family a count rule's chance_alerts divides among, whole at any moment of the current window)."""
         out: dict[int, list[str]] = defaultdict(list)
+        tested = np.zeros(len(ends), dtype=np.int64)
+        
         for key, series in self.series.items():
             lo = np.searchsorted(ends, series.times, side="right")
             hi = np.searchsorted(ends, series.times + self.window_s, side="right")
@@ -223,6 +229,15 @@ class RuleHistory:
             stories = series.stories_between(ends[steps] - self.window_s, ends[steps])
             for step in steps[stories >= self.rule.min_stories]:
                 out[int(step)].append(key)
+            # the steps whose previous window [end - 2w, end - w) holds one of the key's buckets
+            lo = np.searchsorted(ends, series.times + self.window_s, side="right")
+            hi = np.searchsorted(ends, series.times + 2 * self.window_s, side="right")
+            before = [np.arange(a, b) for a, b in zip(lo, hi, strict=True) if b > a]
+            if before:
+                steps = np.unique(np.concatenate(before))
+                previous = series.stories_between(ends[steps] - 2 * self.window_s, ends[steps] - self.window_s)
+                tested[steps[previous > 0]] += 1
+        self.keys_tested = {int(ends[step]): int(n) for step, n in enumerate(tested) if n}
         return out
 
     def observation(self, key: str, end: int, now: datetime) -> Observation:
@@ -247,7 +262,7 @@ class RuleHistory:
         start = end - self.window_s
         needs_feed = rule.detector.type == "count" or rule.min_sources > 1
         current = series.window(start, end, with_sources=rule.min_sources > 1)
-        observation = Observation(key=key, current=current)
+        observation = Observation(key=key, current=current, keys_tested=self.keys_tested.get(end, 1))
         first = start - self.n_baseline * self.window_s
         if rule.detector.type == "count":
             observation.baseline_total = series.window(first, start)

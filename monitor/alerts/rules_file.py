@@ -99,6 +99,11 @@ class DetectorSpec(_Strict):
     # count, with negative_lean: how far below that reference the window's mean score must be. A burst of
     # neutral stories a hair under the feed's mean (-0.05 against 0) is no adverse event.
     lean_margin: float = Field(0.0, ge=0, le=1)
+    # count: how many alerts per window chance alone may raise over ALL the scope's keys (Bonferroni). Each key
+    # is then judged at the larger of `threshold` and the z whose upper tail is chance_alerts / (keys with
+    # stories in the window before the current one). A feed of 60 headlines a day tests a few dozen companies a day, a dense wire
+    # of 560 about 800: at one z per key the wire raised several chance bursts a day (issue #25). None: off.
+    chance_alerts: float | None = Field(None, gt=0)
 
     @property
     def rising_is_bad(self) -> bool:
@@ -121,6 +126,8 @@ class RuleSpec(_Strict):
     # one outlet's headline is not an event when the feed carries several.
     min_sources: int = Field(1, ge=1)
     for_: Duration = Field(timedelta(0), alias="for")
+    # Prometheus' keep_firing_for: a firing alert resolves only after its condition stayed clear this long.
+    keep_firing_for: Duration = Field(timedelta(0))
     severity: Literal["info", "warning", "critical"] = "warning"
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {}

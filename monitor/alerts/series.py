@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from scipy import special
+
 from monitor.alerts.detectors import (
     FALLBACK_PRIOR,
     Detection,
@@ -101,6 +103,9 @@ class Observation:
     feed_baseline: WindowStats | None = None
     baseline_total: WindowStats | None = None
     prior: RatePrior | None = None
+    # count rules: how many of the scope's keys had stories in the window before the current one (the feed's
+    # breadth, whole at any moment of the current window), the family that chance_alerts is divided among
+    keys_tested: int = 1
 
     def baseline_sum(self) -> WindowStats:
         if self.baseline_total is not None:
@@ -169,7 +174,9 @@ def build_observations(buckets: Iterable[Bucket], rule: RuleSpec, now: datetime,
         feed = list(feed)
         feed_windows = _windows(feed, rule, now).get("all")
         prior = pooled_prior(buckets, feed, rule, now) if rule.detector.type == "count" else None
+        tested = sum(bool(o.baseline) and o.baseline[-1].stories > 0 for o in observations.values())
         for observation in observations.values():
+            observation.keys_tested = max(tested, 1)
             if feed_windows is not None:
                 observation.feed_current = feed_windows.current
                 observation.feed_baseline = feed_windows.baseline_sum()
@@ -286,7 +293,16 @@ def _judge_count(rule: RuleSpec, observation: Observation) -> Judgement:
         margin = f" by {spec.lean_margin:.2f}" if spec.lean_margin else ""
         return Judgement(None, f"mean sentiment {mean_score:+.2f} does not lean negative{margin} (the feed's "
                                f"{reference:+.2f})")
+    threshold = spec.threshold
+    if spec.chance_alerts is not None:
+        threshold = max(threshold, family_threshold(spec.chance_alerts, observation.keys_tested))
     detection = count_surprise(current.count(spec.metric), baseline.count(spec.metric), others_before,
-                               others_now, observation.prior or FALLBACK_PRIOR, threshold=spec.threshold,
+                               others_now, observation.prior or FALLBACK_PRIOR, threshold=threshold,
                                min_count=spec.min_count)
     return Judgement(detection)
+
+
+def family_threshold(chance_alerts: float, keys: int) -> float:
+    """The z each of `keys` tested keys must reach so that chance raises about `chance_alerts` alerts in all
+    (Bonferroni: a one-sided tail of chance_alerts / keys each)."""
+    return float(-special.ndtri(min(0.5, chance_alerts / max(keys, 1))))

@@ -84,7 +84,7 @@ def load_states(session: Session) -> dict[tuple[str, str], StoredState]:
         states[(row.rule_name, row.fingerprint)] = StoredState(
             rule_name=row.rule_name, fingerprint=row.fingerprint,
             scope_key=str(row.detector_state.get("scope_key", "")),
-            series=SeriesState(row.state, row.active_since))  # type: ignore[arg-type]
+            series=SeriesState(row.state, row.active_since, row.held_at))  # type: ignore[arg-type]
     return states
 
 
@@ -181,6 +181,7 @@ def apply_evaluation(session: Session, evaluation: Evaluation, sector_of: Sector
         else:
             values = {"rule_name": result.rule.name, "fingerprint": result.fingerprint, "state": result.state.state,
                       "labels": result.labels, "active_since": result.state.active_since, "last_evaluated_at": now,
+                      "held_at": result.state.held_at,
                       "last_value": detection.value if detection else None,
                       "detector_state": {"scope_key": result.scope_key}}
             session.execute(insert(AlertRuleState).values(**values).on_conflict_do_update(

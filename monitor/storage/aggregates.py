@@ -61,6 +61,29 @@ _NAME_CHARACTER = re.compile(r"\w")
 _PERIOD_OR_NUMBER = re.compile(r"^(?:(?:q[1-4]|h[12]|fy)\s?'?(?:\d{2}|\d{4})?|[1-4][qh]|\d+(?:[.,]\d+)*)$")
 
 
+# Words that name a company's legal form, holding structure or trade rather than the company: one company
+# is written "ACADIA Pharmaceuticals Inc.", "ACADIA Pharmaceuticals", "Acadia Pharma" and "Acadia" in one
+# week, and "Atlas Air Worldwide Hldgs" / "Holdings" / "Worldwide" / "Atlas Air" in one day. Counted on
+# four keys, neither burst nor event reached its rule (the stored 2018-2020 history, issue #25). Only
+# trailing words go, and never the last one ("Group" alone, "Holdings" alone stay). Words that tell
+# companies apart ("International": American International Group is not American Airlines;
+# "Technologies": United Technologies is not United) are not here.
+_CORPORATE_FORMS = frozenset(
+    "inc incorporated corp corporation co cos company companies ltd limited plc llc lp l.p sa s.a ag nv n.v se "
+    "spa s.p.a ab asa oyj bhd pte holdings holding hldgs hldg group grp worldwide pharmaceuticals pharmaceutical "
+    "pharma pharm".split()
+)
+
+
+def _without_corporate_forms(key: str) -> str:
+    """`acadia pharmaceuticals inc.` -> `acadia`; `atlas air worldwide hldgs` -> `atlas air`; `co.` -> `co.`."""
+    words = key.split(" ")
+    while len(words) > 1 and words[-1].rstrip(".,") in _CORPORATE_FORMS:
+        words.pop()
+        words[-1] = words[-1].rstrip(",")  # "aaron's, inc." -> "aaron's"
+    return " ".join(words)
+
+
 def entity_key(text: str) -> str | None:
     """The `entity` scope key of an entity's text, or None when no name is left.
 
@@ -70,7 +93,8 @@ def entity_key(text: str) -> str | None:
     quick model emits thousands of times) names nothing and gets no key, nor does a reporting period or
     a bare number ("Q3", "FY2019", "2019"). Lower case, NFKC, curly quotes
     made straight, inner whitespace collapsed; a leading "the", edge punctuation and a trailing
-    possessive are removed. Inner punctuation is kept ("at&t", "t-mobile", "u.s.").
+    possessive are removed, and so are trailing corporate forms (`_CORPORATE_FORMS`: "ACADIA
+    Pharmaceuticals Inc." is `acadia`). Inner punctuation is kept ("at&t", "t-mobile", "u.s.").
     """
     key = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'").replace("\u2018", "'")
     key = " ".join(key.split())
@@ -79,6 +103,7 @@ def entity_key(text: str) -> str | None:
         previous = key
         key = _ARTICLE.sub("", _POSSESSIVE.sub("", key.strip(_EDGE_PUNCTUATION))).strip(_EDGE_PUNCTUATION)
     key = key.lstrip("$")  # a cashtag "$nvda" is the name "nvda"
+    key = _POSSESSIVE.sub("", _without_corporate_forms(key)) if " " in key else key
     return key if _NAME_CHARACTER.search(key) and not _PERIOD_OR_NUMBER.match(key) else None
 
 
@@ -106,13 +131,14 @@ class EventSentiment(NamedTuple):
     event_type: str  # a key of model.events.taxonomy.EVENT_TYPES
     polarity: int  # -1, 0, 1 for the subject
     surprise_pct: float | None = None  # figures against estimates: the largest surprise the event's way
+    detail: str = ""  # the sub-type ("settlement", "miss", ...): some are graver or milder than their type
 
 
 def event_sentiment(subject: str, event_type: str, polarity: int,
-                    figures: list[dict[str, Any]] | None = None) -> EventSentiment:
+                    figures: list[dict[str, Any]] | None = None, detail: str = "") -> EventSentiment:
     """An event as the `event` scope counts it, from its stored or served fields (figures as stored)."""
     surprises = [float(f["surprise_pct"]) for f in figures or [] if "surprise_pct" in f]
-    return EventSentiment(subject, event_type, polarity, figures_surprise(polarity, surprises))
+    return EventSentiment(subject, event_type, polarity, figures_surprise(polarity, surprises), detail)
 
 
 def name_scope_kind(entity_type: str, key: str, ticker: str | None = None, role: str = "other",
@@ -143,11 +169,11 @@ def event_scopes(events: Iterable[EventSentiment]) -> list["ScopeSentiment"]:
     """One `event` scope per subject: its most adverse event's polarity times severity (one story with a
     downgrade and a price-target cut is one story, not two), or its best when none is adverse."""
     per_subject: dict[str, float] = {}
-    for subject, event_type, polarity, surprise_pct in events:
+    for subject, event_type, polarity, surprise_pct, detail in events:
         key = entity_key(subject)
         if key is None or is_institution(key):
             continue
-        score = float(polarity * severity(event_type, surprise_pct))
+        score = float(polarity * severity(event_type, surprise_pct, detail))
         previous = per_subject.get(key)
         if previous is None or (score < 0 and score < previous) or (previous >= 0 and score > previous):
             per_subject[key] = score

@@ -203,6 +203,7 @@ class AlertRuleState(Base):
     state: Mapped[str] = mapped_column(String(16))  # inactive | pending | firing
     labels: Mapped[dict[str, Any]]
     active_since: Mapped[datetime | None]
+    held_at: Mapped[datetime | None]  # while firing: when the condition last held (the rule's keep_firing_for)
     last_evaluated_at: Mapped[datetime | None]
     last_value: Mapped[float | None] = mapped_column(Float)
     detector_state: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")  # EWMA/CUSUM memory

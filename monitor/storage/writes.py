@@ -138,7 +138,7 @@ def store_scored_batch(
             )
         scopes = article_scopes(item.source, result.topic, result.sentiment_label, result.sentiment_score,
                                 item.tickers, article_mentions, sector_of,
-                                events=[event_sentiment(e.subject, e.type, e.polarity, e.figures)
+                                events=[event_sentiment(e.subject, e.type, e.polarity, e.figures, e.detail)
                                         for e in result.events if e.subject],
                                 market_news=reads_as_market_news(item.headline))
         accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids,

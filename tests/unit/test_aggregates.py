@@ -52,7 +52,12 @@ def test_entity_keys_count_with_the_articles_sentiment_by_default_and_tickers_wi
     ("marks &", "marks"), ("rolls-", "rolls"), ("AT&T", "at&t"), ("T-Mobile", "t-mobile"), ("co.", "co."),
     ("Nestl\u00e9", "nestl\u00e9"), (".", None), ("%", None), ("-", None), ("'", None), ("$", None),
     ("Q3", None), ("Q4 2019", None), ("FY2019", None), ("H1", None), ("2Q", None), ("2019", None), ("1.5", None),
-    ("3M", "3m"), ("7-Eleven", "7-eleven"), ("H&M", "h&m")])
+    ("3M", "3m"), ("7-Eleven", "7-eleven"), ("H&M", "h&m"),
+    # one company, one key: trailing legal, holding and trade forms go, never the only word
+    ("ACADIA Pharmaceuticals Inc.", "acadia"), ("Acadia Pharma", "acadia"), ("Atlas Air Worldwide Hldgs", "atlas air"),
+    ("Atlas Air Worldwide Holdings", "atlas air"), ("Aaron's, Inc.", "aaron"), ("NVIDIA Corporation", "nvidia"),
+    ("Group", "group"), ("Holdings", "holdings"),
+    ("American International Group", "american international"), ("United Technologies Corp", "united technologies")])
 def test_entity_keys_are_one_form_per_name_and_none_for_punctuation(text: str, key: str | None) -> None:
     assert entity_key(text) == key
 
@@ -110,6 +115,14 @@ def test_a_big_surprise_makes_a_results_or_guidance_event_graver() -> None:
         event_sentiment("Globex", "earnings", -1, half + [{"metric": "sales", "surprise_pct": 12.0}])])
     events = {s.key: s.score for s in scopes if s.kind == "event"}
     assert events == {"applied opto": -3.0, "acme": -1.0, "globex": -3.0}  # the beat on sales points the other way
+
+
+def test_a_settlement_is_milder_than_the_probe_or_suit_it_ends() -> None:
+    from monitor.storage.aggregates import event_sentiment
+
+    scopes = article_scopes("reuters", 5, "negative", -0.7, [], [], events=[
+        event_sentiment("Ford", "legal", -1, detail="settlement"), event_sentiment("WellCare", "legal", -1)])
+    assert {s.key: s.score for s in scopes if s.kind == "event"} == {"ford": -1.0, "wellcare": -2.0}
 
 
 def test_a_person_named_in_market_news_counts_as_a_company() -> None:

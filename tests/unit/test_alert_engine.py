@@ -100,6 +100,35 @@ def test_lifecycle_for_zero_fires_at_once() -> None:
     assert step(SeriesState(), True, NOW, timedelta(0))[1] == "firing"
 
 
+def test_keep_firing_for_makes_a_flapping_series_one_alert_and_resolves_after_a_clear_spell() -> None:
+    """Prometheus' keep_firing_for: clear spells shorter than it do not resolve; a longer one does."""
+    keep, minute = timedelta(hours=1), timedelta(minutes=1)
+    state, event = step(SeriesState(), True, NOW, timedelta(0), keep)
+    assert (state.state, event, state.held_at) == ("firing", "firing", NOW)
+    state, event = step(state, False, NOW + 30 * minute, timedelta(0), keep)  # a dip: still firing
+    assert (state.state, event) == ("firing", None)
+    state, event = step(state, True, NOW + 50 * minute, timedelta(0), keep)  # back: the same alert, held again
+    assert (state.state, event, state.active_since, state.held_at) == ("firing", None, NOW, NOW + 50 * minute)
+    state, event = step(state, False, NOW + 100 * minute, timedelta(0), keep)
+    assert (state.state, event) == ("firing", None)
+    state, event = step(state, False, NOW + 110 * minute, timedelta(0), keep)  # clear for an hour
+    assert (state.state, event) == ("inactive", "resolved")
+
+
+def test_keep_firing_for_is_read_from_the_rules_file() -> None:
+    rules = parse_rules("""\
+rules:
+  - name: drift
+    scope: all
+    window: 1h
+    detector: {type: cusum, metric: negative_share, k: 0.5, h: 5, baseline: 14d}
+    keep_firing_for: 6h
+route: {receiver: hook}
+receivers: [{name: hook, webhook: {url: "http://127.0.0.1:9/"}}]
+""")
+    assert rules.rules[0].keep_firing_for == timedelta(hours=6)
+
+
 def test_evaluate_fires_only_the_ticker_with_a_burst() -> None:
     end = window_end(NOW, 60)
     buckets = history("ACME", end) + history("GLOBX", end) + burst("ACME", end)

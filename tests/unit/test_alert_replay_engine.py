@@ -6,6 +6,8 @@ import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from monitor.alerts.evaluation import evaluate
 from monitor.alerts.replay import RuleHistory, carry_states, replay_history
 from monitor.alerts.rules_file import parse_rules
@@ -86,9 +88,16 @@ def as_of(history: dict[int, list[Bucket]], width: int, now: datetime) -> list[B
                        for k, bs in partial.items() if day + timedelta(days=1) > now]
 
 
-def test_fast_replay_matches_stepping_the_alerter_on_what_it_had_then() -> None:
+# The same rules judged against the number of keys tested (chance_alerts): with up to 30 entities a window,
+# a z of about 3.4 or more instead of 3
+FAMILY_RULES = RULES.replace("min_count: 3}", "min_count: 3, chance_alerts: 0.005}").replace(
+    "min_count: 2}", "min_count: 2, chance_alerts: 0.005}")
+
+
+@pytest.mark.parametrize("rules_text", [RULES, FAMILY_RULES], ids=["per-key", "family"])
+def test_fast_replay_matches_stepping_the_alerter_on_what_it_had_then(rules_text: str) -> None:
     """Each step of the replay sees what the alerter saw at that moment: no story published after it."""
-    rules = parse_rules(RULES)
+    rules = parse_rules(rules_text)
     history = random_history()
     begin, end, step = START + timedelta(days=11), START + timedelta(days=19), timedelta(hours=1)
 
@@ -143,3 +152,24 @@ def test_a_step_never_sees_a_story_published_after_it() -> None:
                                                hourly, hourly_feed)
     events = replay_history(histories, rules, day, day + timedelta(hours=23), timedelta(hours=1))
     assert [(e.at, e.rule, e.event) for e in events] == [(day + timedelta(hours=16), "entity-burst-1d", "firing")]
+
+
+def test_judging_against_the_keys_tested_keeps_only_the_clearer_bursts() -> None:
+    """chance_alerts raises each key's bar with the number of keys in the window: fewer alerts, the burst kept."""
+    history = random_history()
+    begin, end, step = START + timedelta(days=11), START + timedelta(days=19), timedelta(hours=1)
+
+    def firing(rules_text: str) -> set[tuple]:
+        rules = parse_rules(rules_text)
+        histories = {}
+        for rule in rules.rules:
+            rows = history[rule.bucket_seconds]
+            histories[rule.name] = RuleHistory(rule, [b for b in rows if b.scope_key != "all"],
+                                               [b for b in rows if b.scope_key == "all"])
+        return {(e.at, e.rule, e.scope_key) for e in replay_history(histories, rules, begin, end, step)
+                if e.event == "firing" and e.rule == "entity-burst-1h"}
+
+    # 5-9 keys an hour: a z of 3.7 or more instead of 3
+    per_key, family = firing(RULES), firing(FAMILY_RULES.replace("chance_alerts: 0.005", "chance_alerts: 0.0005"))
+    assert family < per_key
+    assert {key for _, _, key in family} == {"e7"}  # the planted burst (z 5.4), not e15's z of 3.2
