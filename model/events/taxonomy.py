@@ -84,8 +84,9 @@ SURPRISE_SEVERITY: tuple[tuple[float, int], ...] = ((20.0, 3), (10.0, 2))
 
 
 # Sub-types graver or milder than their type's default: a settlement ends a case that a probe or a suit
-# opens (the dense 2007 wire settled 726 cases in a year, each once or twice rewritten as an update).
-DETAIL_SEVERITY: dict[tuple[str, str], int] = {("legal", "settlement"): 1}
+# opens (the dense 2007 wire settled 726 cases in a year, each once or twice rewritten as an update); a
+# failed trial is what a biotech is worth (ACADIA's ENHANCE read-out, AbbVie's Rova-T: one story each).
+DETAIL_SEVERITY: dict[tuple[str, str], int] = {("legal", "settlement"): 1, ("clinical_trial", "failed"): 3}
 
 
 def severity(event_type: str, surprise_pct: float | None = None, detail: str = "") -> int:

@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
 from model.events.taxonomy import figures_surprise, severity
@@ -163,6 +163,55 @@ def reads_as_market_news(headline: str) -> bool:
     """Whether a headline speaks of markets or business (the linker's context words): a name the tagger
     calls a person there is more often a company than in politics or sport."""
     return bool(MARKET_CONTEXT.search(headline))
+
+
+# A company's event told again within this long of an earlier telling is the same event: a dense wire
+# rewrites a story as it develops ("Saifun quarterly profit falls", then "UPDATE 1-Saifun Q2 profit falls
+# on ..."), and two tellings of one settlement or one retirement are not two adverse events. Counted
+# once, an event's severity decides, not how often the wire rewrote it (issue #25, docs/alerts.md). A
+# graver telling (the figures come out: a miss by 30 %) counts.
+RETELLING_WINDOW = timedelta(days=1)
+EventTelling = tuple[str, str, int]  # (entity_key of the subject, event type, polarity)
+
+
+def event_telling(event: EventSentiment) -> EventTelling | None:
+    """What makes two events one: the same company, type and polarity (None: no company key)."""
+    key = entity_key(event.subject)
+    return (key, event.event_type, event.polarity) if key is not None else None
+
+
+def event_severity(event: EventSentiment) -> int:
+    return severity(event.event_type, event.surprise_pct, event.detail)
+
+
+class EventTellings:
+    """When each event was told, so that retellings within RETELLING_WINDOW add nothing to the event scope.
+
+    Articles are offered in (published_at, id) order; `earlier` seeds events stored before (the worker reads
+    them from article_events, the rebuild starts empty and sees every article in order)."""
+
+    def __init__(self, earlier: Iterable[tuple[EventSentiment, datetime]] = ()) -> None:
+        self.told: dict[EventTelling, list[tuple[datetime, int]]] = {}  # telling -> (when, severity) each time
+        for event, at in earlier:
+            if (telling := event_telling(event)) is not None:
+                self.told.setdefault(telling, []).append((at, event_severity(event)))
+
+    def first_tellings(self, events: Iterable[EventSentiment], at: datetime) -> list[EventSentiment]:
+        """The events of an article published at `at` that no telling as grave in the RETELLING_WINDOW before
+        it told already; all are remembered (the article's own events count once each)."""
+        fresh, told_here = [], []
+        for event in events:
+            telling = event_telling(event)
+            if telling is None:
+                continue
+            grade = event_severity(event)
+            before = self.told.get(telling, [])
+            if not any(at - RETELLING_WINDOW < when <= at and told >= grade for when, told in before):
+                fresh.append(event)
+            told_here.append((telling, grade))
+        for telling, grade in told_here:
+            self.told.setdefault(telling, []).append((at, grade))
+        return fresh
 
 
 def event_scopes(events: Iterable[EventSentiment]) -> list["ScopeSentiment"]:

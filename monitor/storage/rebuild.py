@@ -34,6 +34,7 @@ from monitor.storage.aggregates import (
     AggregateKey,
     EntitySentiment,
     EventSentiment,
+    EventTellings,
     MentionSentiment,
     accumulate,
     article_scopes,
@@ -112,6 +113,7 @@ def rebuild_aggregates(session: Session, model_version: str | None = None,
     version = model_version or newest_complete_version(session)
     session.execute(delete(SentimentAggregate))
     last_copy: dict[str, datetime] = {}  # story -> its latest copy so far (articles come in time order)
+    tellings = EventTellings()  # events told so far: a retelling within a day adds nothing (as the worker)
     names = KnownNames() if known_names else None
     articles = rows = stories = 0
     for batch in _articles(session, version, chunk):
@@ -140,7 +142,8 @@ def rebuild_aggregates(session: Session, model_version: str | None = None,
                 names.observe(row.headline, [(m.text, m.entity_type) for m in mentions])
                 mentions += recalled
             scopes = article_scopes(row.source, row.topic, row.sentiment_label, row.sentiment_score, row.tickers,
-                                    mentions, sector_of, entity_keys=entity_sentiment, events=events.get(row.id, []),
+                                    mentions, sector_of, entity_keys=entity_sentiment,
+                                    events=tellings.first_tellings(events.get(row.id, []), row.published_at),
                                     market_news=reads_as_market_news(row.headline))
             previous = last_copy.get(row.story_id)
             new_story = previous is None or row.published_at - previous >= STORY_WINDOW

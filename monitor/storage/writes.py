@@ -37,8 +37,10 @@ from sqlalchemy.orm import Session
 from model.network.results import ArticleResult, EventResult
 from monitor.contract import NewsItem
 from monitor.storage.aggregates import (
+    RETELLING_WINDOW,
     AggregateDelta,
     AggregateKey,
+    EventTellings,
     MentionSentiment,
     accumulate,
     article_scopes,
@@ -129,7 +131,9 @@ def store_scored_batch(
         ).all())
 
     deltas: dict[AggregateKey, AggregateDelta] = {}
-    for item, result in inserted:
+    in_order = sorted(inserted, key=lambda pair: (pair[0].published_at, pair[0].id or ""))
+    tellings = _earlier_tellings(session, in_order)
+    for item, result in in_order:
         article_mentions = [MentionSentiment(e.text, e.ticker, e.sentiment_label, e.sentiment_score, e.entity_type,
                                              e.role) for e in result.entities]
         if known_names is not None:
@@ -138,13 +142,13 @@ def store_scored_batch(
             )
         scopes = article_scopes(item.source, result.topic, result.sentiment_label, result.sentiment_score,
                                 item.tickers, article_mentions, sector_of,
-                                events=[event_sentiment(e.subject, e.type, e.polarity, e.figures, e.detail)
-                                        for e in result.events if e.subject],
+                                events=tellings.first_tellings(
+                                    [event_sentiment(e.subject, e.type, e.polarity, e.figures, e.detail)
+                                     for e in result.events if e.subject], item.published_at),
                                 market_news=reads_as_market_news(item.headline))
         accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids,
                    precision=item.published_precision, source=item.source)
     upsert_aggregates(session, deltas)
-    in_order = sorted(inserted, key=lambda pair: (pair[0].published_at, pair[0].id or ""))
 
     return StoreReport(
         inserted_articles=len(inserted),
@@ -225,6 +229,22 @@ def _stored_published_at(session: Session, items: list[NewsItem]) -> dict[str, d
     rows = session.execute(select(Article.id, Article.published_at).where(
         Article.id.in_(ids), Article.published_at >= earliest, Article.published_at <= latest))
     return {row.id: row.published_at for row in rows}
+
+
+def _earlier_tellings(session: Session, inserted: list[ScoredPair]) -> EventTellings:
+    """The events stored for other articles within RETELLING_WINDOW before the batch's, about its companies."""
+    keys = sorted({key for _, result in inserted for e in result.events if e.subject
+                   and (key := entity_key(e.subject)) is not None})
+    if not keys:
+        return EventTellings()
+    earliest = min(item.published_at for item, _ in inserted) - RETELLING_WINDOW
+    latest = max(item.published_at for item, _ in inserted)
+    rows = session.execute(select(ArticleEvent.subject, ArticleEvent.event_type, ArticleEvent.polarity,
+                                  ArticleEvent.figures, ArticleEvent.detail, ArticleEvent.published_at).where(
+        ArticleEvent.subject_key.in_(keys), ArticleEvent.published_at > earliest,
+        ArticleEvent.published_at <= latest, ArticleEvent.article_id.not_in([item.id for item, _ in inserted])))
+    return EventTellings((event_sentiment(row.subject, row.event_type, row.polarity, row.figures, row.detail),
+                          row.published_at) for row in rows)
 
 
 def _new_story_ids(session: Session, inserted: list[ScoredPair]) -> set[str]:

@@ -108,6 +108,34 @@ def test_events_and_mention_roles_are_stored_once(own_database_url: str) -> None
         assert roles == {"B. Riley": "source", "NVIDIA": "subject"}
 
 
+def test_a_wire_retelling_of_an_event_adds_nothing_to_the_event_scope_in_a_later_batch(own_database_url: str) -> None:
+    """"Saifun quarterly profit falls", then "UPDATE 1-Saifun Q2 profit falls on costs": one adverse event."""
+    from datetime import timedelta
+
+    from model.network.results import EventResult
+
+    factory = session_factory(own_database_url)
+
+    def told(headline: str, url: str, hours: float, event: EventResult) -> tuple[NewsItem, ArticleResult]:
+        news = NewsItem(source="reuters", url=url, published_at=WHEN + timedelta(hours=hours), headline=headline)
+        return news, ArticleResult(**{**vars(result("negative", -0.6)), "events": [event]})
+
+    falls = EventResult("earnings", -1, "Saifun", None, None, "pattern", 1.0, "down")
+    with factory.begin() as session:
+        store_scored_batch(session, [told("Saifun quarterly profit falls", "https://x/s1", 0, falls)])
+    with factory.begin() as session:
+        store_scored_batch(session, [
+            told("UPDATE 1-Saifun Q2 profit falls on costs", "https://x/s2", 2, falls),
+            told("Saifun Inc CEO resigns", "https://x/s3", 3,
+                 EventResult("executive_departure", -1, "Saifun Inc", None, None, "pattern", 1.0))])
+    with factory() as session:
+        rows = session.scalars(select(SentimentAggregate).where(
+            SentimentAggregate.scope_kind == "event", SentimentAggregate.scope_key == "saifun",
+            SentimentAggregate.bucket_seconds == 86_400)).all()
+        # the first telling (-1) and the new event (-2); the retelling counts as a story with no severity
+        assert sum(r.score_sum for r in rows) == pytest.approx(-3.0)
+
+
 def test_an_event_alert_cites_the_events_and_articles_of_its_key(own_database_url: str) -> None:
     """subject_key is the event scope's key (entity_key: "Moody's" -> "moody"), so evidence is an equality."""
     from datetime import timedelta

@@ -125,6 +125,22 @@ def test_a_settlement_is_milder_than_the_probe_or_suit_it_ends() -> None:
     assert {s.key: s.score for s in scopes if s.kind == "event"} == {"ford": -1.0, "wellcare": -2.0}
 
 
+def test_an_event_retold_within_a_day_counts_once_unless_graver() -> None:
+    from monitor.storage.aggregates import EventTellings, event_sentiment
+
+    tellings, at = EventTellings(), datetime(2007, 6, 1, 9, tzinfo=UTC)
+    falls = event_sentiment("Saifun", "earnings", -1)
+    assert tellings.first_tellings([falls], at) == [falls]
+    assert tellings.first_tellings([event_sentiment("Saifun Inc", "earnings", -1)], at + timedelta(hours=3)) == []
+    graver = event_sentiment("Saifun", "earnings", -1, [{"surprise_pct": -30.0}])  # the figures come out
+    assert tellings.first_tellings([graver], at + timedelta(hours=4)) == [graver]
+    other = event_sentiment("Saifun", "legal", -1)
+    assert tellings.first_tellings([other], at + timedelta(hours=4)) == [other]
+    assert tellings.first_tellings([falls], at + timedelta(hours=30)) == [falls]  # news again the next day
+    seeded = EventTellings([(falls, at)])  # the worker seeds what was stored before its batch
+    assert seeded.first_tellings([falls], at + timedelta(minutes=5)) == []
+
+
 def test_a_person_named_in_market_news_counts_as_a_company() -> None:
     """The tagger types Thomas Cook and Ted Baker as people; in a headline about shares or customers they are
     companies. In politics a person stays a person."""
