@@ -107,7 +107,8 @@ _REJECT_NAMES = _PLACES | frozenset(
     bank,pension,private equity,lenders,judge,jury,prosecutors,authorities,officials,ministers,minister,
     mps,lawmakers,senators,democrats,republicans,state,states,city,cities,people,families,users,women,men,
     pilot,pilots,health,limited,usda,gdp,inflation,owners,propane,touts,landmark,expense,testimony,labour,labor,retail,
-    beckhams,bankrupt,workers,passengers,deadly,serious,extend,fatal,
+    beckhams,bankrupt,workers,passengers,deadly,serious,extend,fatal,student,students,teen,
+    campaigners,activists,protesters,bird,birds,
     bahraini,saudi,emirati,kuwaiti,qatari,omani,ethiopian,kenyan,israeli,palestinian,iranian,iraqi,syrian,
     """.split(",")
     if x.strip()
@@ -154,7 +155,7 @@ _GENERIC_FIRST_TOKENS = frozenset(
     ex- president founder co-founder second third fourth fifth first last next notable insider insiders
     institutions two three four five six seven eight nine ten hundreds thousands dozens several analysts
     deals deal merger mergers shares assets certain stake majority remaining business unit rights portfolio
-    pilot""".split()
+    pilot nearly almost another fears around""".split()
 )
 
 _FIRST_NAMES = frozenset(
@@ -226,7 +227,7 @@ _REGULATOR = (
     r"Turkish |Russian |Irish |Swedish |Norwegian |Danish |Belgian |Austrian |Mexican )?"
     r"(?:FDA|Food and Drug Administration|EMA|CHMP|EU|E\.U\.|"
     r"European Commission|Commission|EC|Brussels|FTC|DOJ|Justice Department|Department of Justice|SEC|CMA|FCA|FSA|"
-    r"CFTC|FINRA|FAA|NHTSA|EPA|Health Canada|"
+    r"CFTC|FINRA|FAA|NHTSA|EPA|Health Canada|FBI|police|"
     r"Serious Fraud Office|SFO|Ofcom|Ofgem|regulators?|watchdog|prosecutors|attorneys? general|"
     r"authorities|antitrust regulators?|competition regulators?|(?:[A-Z][\w.]*(?:['’]s)? ){1,2}(?:[a-z]+ )?"
     r"(?:watchdog|regulator))(?: (?:panel|advisers|advisory panel|staff|committee|reviewers))?)"
@@ -285,7 +286,7 @@ def _trim_name(text: str, start: int, end: int) -> tuple[int, int]:
     owned = re.search(r"-(?:controlled|owned|backed|acquired|based)$", text[start:end])
     if owned:
         end -= len(owned.group(0))  # "Glencore-controlled" -> 'Glencore'
-    based = re.match(r"\S+-based (?=\S)|(?:Ex|ex|Former|former)-(?=[A-Z])", text[start:end])
+    based = re.match(r"\S+-(?:based|linked|backed|owned|controlled) (?=\S)|(?:Ex|ex|Former|former)-(?=[A-Z])", text[start:end])
     if based:
         start += based.end()  # "U.S.-based Monarch Hydraulics"
     first = re.match(r"(\S+) (?=[A-Z0-9])", text[start:end])
@@ -356,11 +357,41 @@ _STOP_WORDS = frozenset(
     than over under amid ahead before despite against into via while why how what new phase trial study
     analysts analyst maintain january february march april june july august september october november
     december jan feb mar apr jun jul aug sep sept oct nov dec reiterates reiterated maintained upgrades
-    downgrades upgraded downgraded initiates initiated earlier also""".split()
+    downgrades upgraded downgraded initiates initiated earlier also reveal reveals""".split()
 )
 # "French carmaker ", "U . S . gunmaker ": a nationality or place and the company's trade, before its name
 _TRADES = _DESCRIPTORS | {"bank", "firm", "group", "utility", "operator", "developer", "giant", "telecoms"}
 _NATIONAL_TRADE = re.compile(r"(U\s?\.\s?S\s?\.|[A-Z][\w.\-]*) ([a-z][\w\-]*) (?=[A-Z])")
+# "Luxury group Hermes", "Payday lender Non-Standard Finance", "Danish dairy group Arla": a word, up to two more
+# lowercase words (no verb: "MTelekom to make firm ..." is no descriptor) and a trade noun before the name
+_TRADE_NOUNS = (
+    r"(?:group|firm|lender|dealer|retailer|owner|operator|company|giant|bank|insurer|chain|airline|carrier|"
+    r"developer|producer|manufacturer|supplier|provider|miner|brewer|builder|specialist|publisher|conglomerate|"
+    r"distributor|grocer|[a-z]*maker)"
+)
+_TRADE_PHRASE = re.compile(
+    rf"(?P<first>U\s?\.\s?S\s?\.|[A-Z][\w\-&]*)(?P<mid>(?: [a-z][\w\-]*(?<!s)){{0,2}}) {_TRADE_NOUNS} (?=[A-Z])"
+)
+
+
+def _past_descriptor(text: str, begin: int) -> int:
+    """The offset past a trade descriptor that precedes the company ("Car dealer Pendragon" -> 'Pendragon')."""
+    match = _TRADE_PHRASE.match(text, begin)
+    if match is None:
+        return begin
+    first = match.group("first").lower()
+    if first in _STOP_WORDS or first in _GENERIC_FIRST_TOKENS:
+        return begin
+    if any(word in _STOP_WORDS or word in _FUNCTION_WORDS for word in match.group("mid").split()):
+        return begin
+    after = re.match(r"\S+", text[match.end():])
+    word = re.sub(_POSS + "$", "", after.group(0).rstrip(",;:")).lower() if after else ""
+    if word in _STOP_WORDS or word in _PLACES or word in _MIDNAME_STOPS or _ORDINAL_PERIOD.fullmatch(word):
+        return begin  # "BMW group September sales rise": the group is the company
+    return match.end()
+
+
+_FUNCTION_WORDS = frozenset("a an the of to for in on at by with as and or its their is are was be make take".split())
 _ORDINAL_PERIOD = re.compile(r"\d+(?:st|nd|rd|th)\b.*|[1-4]Q\w*|\d{4}/\d\d", re.IGNORECASE)
 _MIDNAME_STOPS = frozenset({"u.s.", "us", "uk", "u.k."})
 
@@ -385,6 +416,8 @@ def _leading_run(text: str) -> tuple[int, int] | None:
     if trade and trade.group(1).lower().replace(" ", "") in _NATIONALITIES | _PLACES \
             and (trade.group(2) in _TRADES or trade.group(2).endswith("maker")):
         begin = trade.end()
+    else:
+        begin = _past_descriptor(text, begin)
     tokens = _token_spans(text, begin)
     if len(tokens) > 1 and re.sub(_POSS + "$", "", text[slice(*tokens[0])]).lower() in _PLACES \
             and re.search(_POSS + "$", text[slice(*tokens[0])]):
@@ -497,7 +530,7 @@ _GAP_WORDS = frozenset(
     jumps rise rises fall falls drop drops slide slides plunge plunges tumble tumbles surge surges sink sinks
     gain gains climb climbs spike spikes trade trades trading higher lower up down are is as of for year quarter
     operating adjusted core underlying group company inc corp co says, reported, reporting weak strong better
-    board directors
+    board directors massive huge big surprise disappointing solid mixed
     worse than sec doj ftc fda ema eu u.s. us faa its' first second third fourth half h1 h2 q1 q2 q3 q4 fy
     same-store comparable organic interim final dec nov oct sept sep aug jul june may apr mar feb jan
     ltd plc ag sa holdings subsidiary arm division january february march april june july august september
@@ -608,6 +641,15 @@ _TRIAL = (
 )
 _TRIAL_READOUT = rf"{_TRIAL}|\btrials?\b"  # "trial meets main goal"; a "scoping study" is no drug trial
 _PRODUCT = r"(?:drugs?|vaccines?|treatments?|therapy|therapies|pills?|devices?|medicines?|injections?|implants?|tests?)"
+# "after the company reported", "as it posted": what a Benzinga mover headline says before the result
+_REPORTED = (
+    r"(?:(?:after|as|following|on) (?:the company |the firm |it |co\.? )?(?:earlier )?(?:reported|posted|reports|posts|"
+    r"announced|issued|delivered) |(?:reports?|reported|posts?|posted|delivers?|delivered) |)(?:an? |its )?"
+    r"(?:(?:q[1-4]|[1-4]q|fy|quarterly|(?:first|second|third|fourth)[- ]quarter|full[- ]year) )?"
+)
+_RESULT_WORDS = (
+    r"(?:results?|earnings|profits?|sales|revenues?|eps|quarter|numbers|figures|loss|income|margins?)"
+)
 _PERSON_VERBS = r"charged|indicted|convicted|arrested|pleads? guilty|pleaded guilty|sentenced|jailed"
 
 _LEAD_RULES: tuple[_LeadRule, ...] = (
@@ -633,12 +675,13 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
     _lead("earnings", 1, "profit",
           r"(?:swings?|swung|returns?|returned|turns?|turned|back) to (?:an? )?(?:[\w\-]+ )?(?:profit|black)|"
           r"(?:posts?|posted|reports?|reported|books?|announces?)? ?record (?:[\w\-]+ ){0,2}?"
-          r"(?:profits?|earnings|net income|results)",
+          r"(?:profits?|earnings|net income|results)|(?:posts?|posted|reports?|reported) (?:an? )?(?:[\w\-]+ ){0,2}?"
+          r"(?:profit|gain|net income|net profit|earnings) (?:vs\.?|versus|from) (?:an? )?(?:[\w\-]+ ){0,2}?loss",
           gap_veto=_GUIDE_WORDS_IN_GAP),
     _lead("earnings", -1, "loss",
           r"(?:swings?|swung|sinks?|sank|slumps?|slumped|falls?|fell|plunges?|plunged|turns?|turned|dives?|dived) "
           r"to (?:an? )?(?:[\w\-]+ )?loss|(?:posts?|posted|reports?|reported|books?|records?|suffers?|makes|made) "
-          r"(?:an? |its )?(?:[\w\-$.£€]+ ){0,3}?(?:loss|losses|deficit)|(?:loss|losses) (?:widens?|widened|"
+          r"(?:an? |its )?(?:(?!vs\b|versus\b|from\b)[\w\-$.£€]+ ){0,3}?(?:loss|losses|deficit)|(?:loss|losses) (?:widens?|widened|"
           r"deepens?|deepened|balloons?|swells?)|(?:wider|bigger|deeper|larger|surprise) (?:[\w\-]+ )?loss",
           gap_veto=_GUIDE_WORDS_IN_GAP + r"|\bnarrow|\bsmaller"),
     _lead("earnings", 1, "up",
@@ -651,11 +694,34 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           rf"worse|reduced|falling|disappointing)(?:-than-expected)? (?:[\w\-]+ ){{0,2}}?(?:{_METRIC}|results)|"
           rf"{_METRIC}{_NOT_GUIDE}(?: [\w\-]+)?? {_MOVE_DOWN}",
           gap_veto=_GUIDE_WORDS_IN_GAP),
+    # "X shares are trading lower after the company reported worse-than-expected Q2 sales results"
+    _lead("earnings", -1, "miss",
+          rf"{_REPORTED}(?:worse|weaker|lower|softer|poorer)[- ]than[- ](?:expected|estimated|forecast)"
+          rf"(?: [\w\-]+){{0,4}}? {_RESULT_WORDS}|(?:earnings|profit|revenue|sales|eps) misses",
+          gap_veto=_GUIDE_WORDS_IN_GAP, max_gap=9),
+    _lead("earnings", 1, "beat",
+          rf"{_REPORTED}(?:better|stronger|higher)[- ]than[- ](?:expected|estimated|forecast)"
+          rf"(?: [\w\-]+){{0,4}}? {_RESULT_WORDS}|(?:earnings|profit|revenue|sales|eps) beats",
+          gap_veto=_GUIDE_WORDS_IN_GAP, max_gap=9),
+    _lead("earnings", -1, "down",
+          rf"(?:after|on|following) (?:(?:a |the |its |[\w\-]+ )?(?:disappointing|weak|dismal|poor) (?:[\w\-]+ ){{0,2}}?"
+          rf"{_RESULT_WORDS})",
+          gap_veto=_GUIDE_WORDS_IN_GAP),
+    # writedowns and charges cost the quarter: "Merrill to write down $5.5 bln", "Monster to take $12.7 mln charge"
+    _lead("earnings", -1, "writedown",
+          r"(?:to |will )?(?:writes?|wrote|writing) (?:down|off)\b(?! (?:the )?(?:value of )?(?:its )?(?:stake|"
+          r"investment) in)|write-?downs?|write-?offs?|(?:takes?|took|taking|to take|books?|booked|records?|recorded|"
+          r"to record|flags?|flagged) (?:an? |another |further |its )?(?:[\w\-$.,£€]+ ){0,4}?"
+          r"(?:charges?(?! (?:of|at|over|from)\b)|impairments?|write-?downs?|write-?offs?)|impairment charges?",
+          gap_veto=r"\b(?:rumou?rs?|fears?|worr\w+|sees|expects?|probe|investigation|denies|could|may|might|more)\b",
+          veto=r"\b(?:no|not|without|avoid\w*|reverses?|reversal)\b"),
     # guidance
     _lead("guidance", -1, "cut",
           rf"{_DOWN} (?:{_FILL}[ ,]+){{0,4}}?{_GUIDE}|profit warnings?|issues (?:an? |another |second |third )?"
-          rf"(?:profit |earnings |sales )?warning|warns (?:on|of|over|about) (?:[\w\-]+ ){{0,3}}?"
-          rf"(?:profits?|earnings|sales|results|revenues?|margins?|outlook|loss|lower|weaker)|"
+          rf"(?:profit |earnings |sales )?warning|warns (?:on|of|over|about) (?:[\w\-'‘’]+ ){{0,3}}?"
+          rf"(?:profits?|earnings|sales|results|revenues?|margins?|outlook|loss(?! of)|lower|weaker|"
+          rf"q[1-4]|[1-4]q|(?:(?:first|second|third|fourth|\d(?:st|nd|rd|th))[- ])?(?:quarter|qtr|half)|"
+          rf"h[12]|fy\s?\d*|full[- ]year|(?:19|20)\d\d|'0\d|(?:rev\w* |profit |sales )?shortfall)|"
           rf"(?:lowered|reduced|weak|weaker|disappointing|soft|downbeat|gloomy|bleak|cautious|"
           rf"dismal|lower|poor) (?:[\w\-]+ )?(?:guidance|outlook|forecast)|downside (?:[\w\-]+ ){{0,3}}?guidance|"
           rf"(?:can't|cannot|can not|unable to) (?:forecast|predict|give (?:an? )?(?:outlook|forecast|guidance))|"
@@ -666,7 +732,7 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           rf"(?:[\w\-']+ ){{0,2}}?{_EST}|(?:sees|predicts?|expects?|forecasts?|flags?) (?:[\w\-]+ ){{0,2}}?"
           rf"(?:lower|weaker|smaller|reduced|falling|declining|worse) (?:[\w\-]+ ){{0,2}}?"
           rf"(?:profits?|earnings|sales|revenues?|results|margins?)|(?:sees|forecasts?|predicts?|expects?|warns of) "
-          rf"(?:an? )?(?:[\w\-]+ ){{0,2}}?(?:loss|losses)",
+          rf"(?:an? )?(?:(?!jobs? )[\w\-]+ ){{0,2}}?(?:loss|losses)",
           gap_veto=r"\brates?\s*$", unnamed_ok=True),
     _lead("guidance", 1, "raise",
           rf"{_UP} (?:{_FILL}[ ,]+){{0,4}}?{_GUIDE}|(?:raised|upbeat|strong|bullish|rosy|improved|higher|"
@@ -701,8 +767,12 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           r"failed|flops|flopped|halted|stopped|discontinued|terminated)|(?:halts|halted|stops|stopped|"
           r"discontinues|discontinued|terminates|terminated|suspends|suspended|ends|scraps|scrapped|abandons) "
           r"(?:[\w\-]+ ){0,4}?(?:trials?|study|studies|program|programme|development)|clinical hold|futility|"
-          r"(?:fails|failed|flops|flopped) in (?:an? |its |the )?(?:[\w\-]+ ){0,3}?(?:trial|study)",
-          max_gap=None, needs=_TRIAL),
+          r"(?:fails|failed|flops|flopped) in (?:an? |its |the )?(?:[\w\-]+ ){0,3}?(?:trial|study)|"
+          r"(?:drugs?|vaccines?|treatments?|therapy|pills?|medicines?) (?:fails|failed|flops|flopped)"
+          r"(?! to (?:win|get|gain|secure|receive|obtain|sell|impress))(?! (?:fda|eu|regulat\w*|approval)\b)|"
+          r"disappointing (?:[\w\-]+ ){0,2}?(?:study|trial) (?:data|results)|"
+          r"(?:backs|backed|backing) away from (?:pursuing )?(?:an? )?(?:early|accelerated) approval",
+          max_gap=None, needs=_TRIAL_READOUT + r"|\bstudy data\b"),
     _lead("clinical_trial", 1, "met",
           r"(?:met|meets|achieved|achieves|hits|hit|reached|reaches) (?:the |its |both |all |a |co-)?"
           r"(?:[\w\-]+ ){0,2}?(?:primary|main|key)(?:,? (?:and |& )?(?:[\w\-]+ ){0,2}?secondary)? "
@@ -736,6 +806,13 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           r"talks|prepares? (?:to file )?for (?:bankruptcy|chapter 11)|on (?:the )?brink of (?:bankruptcy|collapse)",
           veto=r"\b(?:emerges?|emerged|emerging|exits?|exited|avoids?|avoided|averts?|averted|out of|rules? out|"
                r"denies|fends off|staves off|escapes?|escaped|rescued|saved)\b"),
+    _lead("bankruptcy", -1, "",
+          r"(?:defaults|defaulted|collapses|collapsed|goes bust|went bust|goes under|went under)"
+          r"(?=\s*$|\s*[,;:(]|\s+[-–]\s|\s+(?:as|after|amid|with|leaving|owing|on (?:its |a |the )?(?:[\w\-]+ )?"
+          r"(?:debt|bonds?|loans?|notes|payments?))\b)",
+          max_gap=0, gap_veto=r"\S",
+          veto=r"\b(?:shares?|stocks?|talks|deal|bid|merger|takeover|price|prices|market|sales|profits?|venture|"
+               r"avert\w*|avoid\w*|near)\b"),
     _lead("bankruptcy", 1, "exit",
           r"(?:emerges?|emerged|exits?|exited|comes out of|came out of) (?:from )?(?:chapter 11|bankruptcy|"
           r"administration|creditor protection)|(?:wins|won|gets|got|receives|secures) (?:court |final )?"
@@ -763,7 +840,21 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           gap_veto=r"\b(?:says|said|vows?|launch\w*|opens|orders|conducts|starts|begins|internal|own|calls?|"
                    r"welcomes?|seeks|wants|asks|urges|files|filed|wins|won|announces|reminds|notifies|alerts|"
                    r"encourages|investigat\w+|claims|reports?)\b"),
-    _lead("legal", -1, "charges", _PERSON_VERBS, corporate=True),
+    _lead("legal", -1, "charges", _PERSON_VERBS + r"|faces? (?:[\w\-]+ ){0,2}?charges", corporate=True),
+    # an accounting restatement admits misstated books: "Data Domain to restate results", "X restatement"
+    _lead("legal", -1, "restatement",
+          r"(?:to |will )?restat(?:e|es|ed|ing) (?:its |their |the |previously issued |prior |past |some |certain )*"
+          r"(?:[\w\-,]+ ){0,5}?(?:results|earnings|financials?|financial statements|statements|accounts|figures|"
+          r"profits?|revenues?|sales|books|10-[KQ]|annual report|quarters?|years?)|restatements?",
+          gap_veto=r"\b(?:amended|no|not)\b",
+          veto=r"\b(?:amended and restated|restated (?:and amended|credit|agreement|certificate|articles|bylaws)|"
+               r"(?:no|not|without|avoids?) restat\w*|restates? (?:its )?(?:[\w\-]+ )?(?:outlook|guidance|forecast|"
+               r"targets?|commitment|support|view|position))\b"),
+    _lead("legal", -1, "lost",
+          r"(?:loses|lost) (?:[\w.\-]+ ){0,3}?(?:lawsuit|court case|case|appeal|trial|verdict|court ruling|ruling|"
+          r"legal battle|court battle|arbitration|suit)|hit with (?:[\w\-$.]+ ){0,4}?(?:verdict|judgment|judgement)",
+          gap_veto=r"\b(?:union|tycoon|banker|trader|founder|chairman|executive|ceo|boss|workers?|employees?|staff|"
+                   r"shareholders?|investors?|owner)\b"),
     _lead("legal", 1, "won",
           r"(?:wins|won) (?:[\w.\-]+ ){0,3}?(?:arbitration|lawsuit|court case|case|appeal|court ruling|ruling|verdict|"
           r"dismissal|legal battle|court battle)"),
@@ -777,6 +868,13 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           r"mine collapse",
           gap_veto=r"\b(?:says|said|exit|restart\w*|returns?|unaffected|resumes?|ends?|penalt(?:y|ies)|fines?|"
                    r"lawsuits?|suits?|settles?|settlement)\b"),
+    _lead("incident", -1, "suspension",
+          r"(?:temporarily |voluntarily )?(?:suspends|suspended|halts|halted) (?:all |the )?"
+          r"(?:[\w\-]+ ){0,2}?(?:marketing|sales|shipments|distribution)(?: of\b)?",
+          max_gap=2, gap_veto=r"\b(?:resumes?|restarts?|share|shares|stock)\b",
+          veto=r"\b(?:resum\w+|restart\w*|lifts?|share sales?|stake sales?|bond sales?|buyback|dividend)\b",
+          needs=r"\b(?:drugs?|devices?|vaccines?|implants?|stents?|pills?|medicines?|products?|toys?|safety|defect\w*|"
+                r"contaminat\w*|lead|impurit\w*|deaths?|risks?|injur\w*|problems?|faults?|fda|marketing)\b"),
     _lead("incident", -1, "crash", r"crash(?:es|ed)?(?![- ]tests?)|plane crash|jet crash",
           gap_veto=r"\b(?:shares?|stocks?|market|price|prices|sales|profit|earnings|says|said)\b"),
     # layoffs
@@ -791,9 +889,14 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           r"lay-offs|redundancies|(?:plant|factory|store|mill|branch|site|mine) closures?|(?:to |will )?(?:close|"
           r"closes|closing|shut|shuts|shutting) (?:down )?(?:its |the |about |up to |some |another |[\d,]+ |"
           r"[\w\-]+ ){0,3}?(?:stores|plants|factories|branches|mills|outlets|restaurants|shops|plant|factory|"
-          r"mill|mines|offices)"),
+          r"mill|mines|offices)|(?:[\d,.]+(?: , \d{3})? |hundreds of |thousands of )?(?:jobs|roles|positions|posts) "
+          r"(?:at risk|under threat|to go|in doubt)(?! (?:if|of|unless)\b)"),
     # executive departures (the gap names the officer: checked by _departure_gap_ok)
     _lead("executive_departure", -1, "", _DEPART, max_gap=8),
+    _lead("executive_departure", -1, "ousted",
+          rf"(?:ousts|ousted|fires|sacks|dismisses|removes|replaces|axes|dumps) (?:its |their |the )?"
+          rf"(?:embattled |longtime |founder |co-founder |top )?(?:{_TITLES}|chief (?:executive|financial|operating)"
+          rf"(?: officer)?)(?! (?:of|for|at)\b)(?![\w\-])", max_gap=2),
     _lead("executive_departure", -1, "announced",
           rf"(?:announces|confirms|reports) (?:the )?(?:resignation|departure|retirement|ouster) of (?:its )?"
           rf"(?:[A-Z][\w'’\-.]+ ){{0,3}}(?:as )?(?:{_TITLES}|chief (?:executive|financial|operating))", max_gap=2),
@@ -871,7 +974,7 @@ def _lead_rule_fires(rule: _LeadRule, text: str, subject_end: int) -> re.Match[s
     if rule.type in ("legal", "incident", "bankruptcy") and rule.polarity < 0 \
             and _OTHER_COMPANY_AFTER.match(text, match.end()):
         return None
-    if rule.type == "executive_departure" and rule.detail != "announced" and rule.max_gap is not None:
+    if rule.type == "executive_departure" and rule.detail not in ("announced", "ousted") and rule.max_gap is not None:
         return match if _departure_gap_ok(gap, match.group(0)) else None
     if rule.max_gap is not None and not _clauses_ok(gap, rule.max_gap):
         return None
@@ -1234,7 +1337,11 @@ def _merger_roles(text: str, match: re.Match[str], pattern: re.Pattern[str]) -> 
         target = _company_span(text, match, "tgt")
     if pattern is _ACQUIRE and match.group("unit") and target is None and match.group("tgt"):
         return None, None  # "to buy 15 hotels", "buys US plant": an asset purchase
-    if target and match.groupdict().get("trade") and re.fullmatch(r"[A-Z][a-z]+(?:an|ese|ish)", text[slice(*target)]):
+    trade = match.groupdict().get("trade")
+    if target and trade and trade.strip()[:1].isupper() and _CORPORATE_WORDS.fullmatch(trade.strip()) \
+            and target[1] == match.start("trade"):
+        return acquirer, (target[0], match.end("trade"))  # "to buy Commerce Group": the name ends in "Group"
+    if target and trade and re.fullmatch(r"[A-Z][a-z]+(?:an|ese|ish)", text[slice(*target)]):
         target = None  # "buys Uruguayan stainless steel firm": a nationality, the firm is not named
     if target and re.search(rf"\b(?i:{_FIRM_NOUN})$", text[target[0]:target[1]]) \
             and not _CORPORATE_WORDS.search(text[target[0]:target[1]]):
@@ -1250,8 +1357,9 @@ def _merger_events(text: str) -> list[_Found]:
     Talks count ('X in talks to buy Y') except in a rumour ('Hearing X In Talks To Buy Y')."""
     begin = strip_prefix(text)
     rumour = bool(re.match(r"\s*Hearing\b", text))
+    past = _past_descriptor(text, begin)  # "Staffing firm Randstad in talks to buy Vedior"
     for pattern, acquirer_role, target_role in _MERGER_PATTERNS:
-        match = pattern.match(text, begin)
+        match = pattern.match(text, begin) or (pattern.match(text, past) if past != begin else None)
         if match is None:
             continue
         if rumour and (match.groupdict().get("talks") or match.groupdict().get("talks2")):
@@ -1289,13 +1397,13 @@ _FACILITY = (
     r"data center|smelter|oil ?field|reactor|mill|train|flight|jet|plane|aircraft|ship|tanker|vessel|well|works|"
     r"service|services|servers?)"
 )
-_NEGATIVE_REGULATOR_VERBS = r"reject|block|declin|refus|suspend|ban|halt|den|ground|order|knock|question"
+_NEGATIVE_REGULATOR_VERBS = r"reject|block|declin|refus|suspend|ban|halt|den|ground|order|knock|question|against"
 _AFTER_RULES: tuple[_AfterRule, ...] = (
     _AfterRule("regulatory", ((_NEGATIVE_REGULATOR_VERBS, -1), ("", 1)), re.compile(
         rf"{_REGULATOR} (?P<verb>(?i:approves|approved|clears|cleared|oks|okays|ok's|backs|endorses|recommends|"
         rf"grants approval to|gives (?:the )?(?:green light|nod|go-ahead|approval) to|rejects|rejected|blocks|"
         rf"blocked|declines to approve|refuses to approve|suspends|bans|halts|denies approval (?:to|for)|"
-        rf"knocks back|grounds|questions?)) {_SUBJ}(?:{_POSS}(?= )|(?= (?:[\w\-]+ ){{0,2}}?(?i:{_PRODUCT}|deal|"
+        rf"knocks back|grounds|questions?|votes (?:\d+[-–]\d+ )?(?:against|for|in favou?r of)|recommends against)) {_SUBJ}(?:{_POSS}(?= )|(?= (?:[\w\-]+ ){{0,2}}?(?i:{_PRODUCT}|deal|"
         rf"merger|takeover|"
         rf"acquisition|"
         rf"purchase|bid|application|product|tie-up|venture|combination|stake|buy|jets|planes|aircraft|fleet|"
@@ -1316,6 +1424,18 @@ _AFTER_RULES: tuple[_AfterRule, ...] = (
         rf"(?P<verb>(?i:(?:deadly |fatal |huge |massive |big |major |second )?(?:explosion|blast|fire|outage|accident|"
         rf"spill|leak|derailment|crash)))(?: (?i:at|hits|on|rocks|in|shuts|halts|of))? {_SUBJ}(?:{_POSS})?"
         rf"(?= (?:[\w\-]+ ){{0,2}}?{_FACILITY}(?![\w]))")),
+    # "Probe into Siemens widens", "Class action lawsuit against X", "$2 bln verdict against X"
+    _AfterRule("legal", (("", -1),), re.compile(
+        rf"(?!.*\b(?i:dismiss\w*|toss\w*|thrown out|dropped|drops|rejected|rejects|overturn\w*|cleared|ends|ended|"
+        rf"closes|closed|settles?|settled|may|could|calls? for|urges?|seeks?|asks?|promises?|vows?)\b)"
+        rf"(?:(?:[A-Z][A-Z.&]+|U\s?\.\s?S\s?\.|\$[\d.,]+|\d[\d.,]*|(?i:new|fresh|federal|criminal|antitrust|"
+        rf"class[- ]action|shareholder|securities|fraud|bribery|accounting|tax|patent|jury|mln|million|bln|billion|"
+        rf"widening|expanded|formal)) ){{0,3}}(?P<verb>(?i:probes?|investigations?|inquiry|lawsuits?|suits?|"
+        rf"class actions?|verdicts?|charges|complaints?)) (?i:into|against) {_SUBJ}(?:{_END}|{_POSS}?(?= [a-z]))")),
+    _AfterRule("layoffs", (("", -1),), re.compile(
+        rf"(?:(?:[\d,.]+(?: , \d{{3}})?|(?i:hundreds|thousands) of|(?i:more|further|new|up to)) )*"
+        rf"(?P<verb>(?i:jobs (?:at risk|under threat|to go|axed|cut)|job cuts|layoffs|redundancies)) (?i:at) "
+        rf"{_SUBJ}{_END}")),
     # "U.S. begins probe of Valero Texas refinery fire": the company's site, then the accident
     _AfterRule("incident", (("", -1),), re.compile(
         rf"(?:.*?(?i:probe|investigation|inquiry) (?i:of|into) )?{_SUBJ}{_POSS}? (?:[A-Z][\w.]* )?"

@@ -226,6 +226,59 @@ CASES += [
      [("rating_upgrade", 1, "Group 1 Automotive", "JP Morgan")]),
 ]
 
+# Free-text phrasings of the 2007 wire and Benzinga movers: one real headline per phrasing.
+CASES += [
+    # a trade descriptor before the company ("Luxury group Hermes"); profit warnings on a period
+    ("UPDATE 1-Luxury group Hermes warns on profits, cites Japan", [("guidance", -1, "Hermes", None)]),
+    ("Nokia shares fall as Motorola warns on Q4", []),  # Motorola does not lead: no subject
+    ("Office supply woes deepen as Newell warns on fourth quarter", []),
+    ("Off-licence firm Oddbins warns of job losses", [("layoffs", -1, "Oddbins", None)]),  # no profit warning
+    ("Daimler warns of difficult second quarter , hikes risk provisions", [("guidance", -1, "Daimler", None)]),
+    ("Staffing firm Randstad in talks to buy Vedior",
+     [("merger_acquisition", 0, "Randstad", None), ("merger_acquisition", 1, "Vedior", None)]),
+    ("Mortgage lender HomeBanc files for bankruptcy", [("bankruptcy", -1, "HomeBanc", None)]),
+    ("Citigroup to buy ABN AMRO Mortgage Group",
+     [("merger_acquisition", 0, "Citigroup", None), ("merger_acquisition", 1, "ABN AMRO Mortgage Group", None)]),
+    # earnings: profit against a year-earlier loss, Benzinga movers, disappointing results
+    ("Smurfit-Stone posts quarterly profit vs loss", [("earnings", 1, "Smurfit-Stone", None)]),
+    ("Darden falls 19 pct after disappointing results", [("earnings", -1, "Darden", None)]),
+    ("Fossil Shares Slide After Disappointing Results", [("earnings", -1, "Fossil", None)]),
+    # writedowns and charges cost the quarter
+    ("Merrill to write down $5.5 bln", [("earnings", -1, "Merrill", None)]),
+    ("London Scottish to Take 22 Mln Stg Charge", [("earnings", -1, "London Scottish", None)]),
+    ("Headwaters to take $98 mln impairment charge in FY07", [("earnings", -1, "Headwaters", None)]),
+    ("Bombardier to write off $164 mln Metronet stake", [("earnings", -1, "Bombardier", None)]),
+    # accounting restatements are legal trouble
+    ("UPDATE 1-True Religion Apparel to restate results", [("legal", -1, "True Religion Apparel", None)]),
+    ("Juniper Networks completes restatement of financial statements", [("legal", -1, "Juniper Networks", None)]),
+    # trials: a drug that fails, disappointing study data
+    ("Metabasis diabetes drug fails trial; shares plunge", [("clinical_trial", -1, "Metabasis", None)]),
+    ("Myriad Genetics says prostate cancer drug fails", [("clinical_trial", -1, "Myriad Genetics", None)]),
+    ("Abbvie Shares Down 13.7% After Co. Earlier Backed Away From Pursuing Early Approval Of Rova-T After "
+     "Disappointing Study Data", [("clinical_trial", -1, "Abbvie", None)]),
+    # regulators: a panel vote, the FBI
+    ("FDA panel votes against Pfizer drug", [("regulatory", -1, "Pfizer", "FDA panel")]),  # made up
+    ("FBI raids Siemens offices", [("legal", -1, "Siemens", "FBI")]),  # made up
+    # legal: the suit or probe leads, a lost case
+    ("Lawsuit against Boeing over Lion Air crash demands Chicago jury trial", [("legal", -1, "Boeing", None)]),
+    ("SEC begins formal probe into Activision: filing", [("legal", -1, "Activision", "SEC")]),
+    ("Uber loses appeal over driver employment rights", [("legal", -1, "Uber", None)]),
+    ("Cablevision loses network DVR court case", [("legal", -1, "Cablevision", None)]),
+    # incidents: a product's sales or marketing suspended
+    ("Medtronic suspends sales of heart device wire", [("incident", -1, "Medtronic", None)]),
+    ("UPDATE 2-Bayer says temporarily suspends Trasylol marketing", [("incident", -1, "Bayer", None)]),
+    # layoffs: jobs at risk
+    ("Morrisons shuts four supermarkets, putting 400 jobs at risk", [("layoffs", -1, "Morrisons", None)]),
+    ("Ryanair says 900 jobs at risk because of 'excess pilots and cabin crew'", [("layoffs", -1, "Ryanair", None)]),
+    # departures: the board ousts the chief
+    ("Arrow International fires CEO", [("executive_departure", -1, "Arrow International", None)]),
+    ("Boeing ousts chief executive Dennis Muilenburg", [("executive_departure", -1, "Boeing", None)]),
+    ("UBS replaces CEO Wuffli with Marcel Rohner", [("executive_departure", -1, "UBS", None)]),
+    # bankruptcy: a collapse
+    ("Thomas Cook collapses, stranding 150,000 UK holidaymakers", [("bankruptcy", -1, "Thomas Cook", None)]),
+    ("Palmer & Harvey collapsed with debts of more than £700m", [("bankruptcy", -1, "Palmer & Harvey", None)]),
+]
+
 NO_EVENTS = [
     # round-ups name many companies
     "41 Stocks Moving In Thursday's Pre-Market Session",
@@ -269,6 +322,20 @@ NO_EVENTS = [
     "Morgan Stanley Initiates Coverage On Specialty Retailers",
     "UPDATE: Imperial Capital Reiterates In-Line Rating, Raises PT on Atlas Air Worldwide Holdings on 4Q12 "
     "Adjusted EPS",
+    # hedged or not about a company: writedowns feared or denied, restated agreements, jobs at risk "if"
+    "Wachovia may face new mortgage write-downs",
+    "Goldman Sachs denies writedown rumors",
+    "Huntsman discloses amended and restated asset purchase agreement",
+    "Telus says 5 , 000 jobs at risk if forced to open network to wireless resellers : report",
+    "Nearly seven million jobs at risk if lockdown lasts for months",
+    "MTelekom to make firm Slovenia bid, seek control",
+    "Exclusive : Airbus suspends A320 revamp study amid output problems",
+    "Agrium suspends new potash sales, watching Russia",
+    "Royal Mail union loses appeal to overturn injunction halting strike",
+    "Qatari raid on Sainsbury fuels bid expectations",
+    "Exclusive : Nissan probe into Ghosn trains lens on 'CEO Reserve' fund , Dutch unit",
+    "Whistle-blower suit against ITT dismissed",
+    "Wonga shares collapse",  # made up
 ]
 
 REGULATORS_AND_PEOPLE = {"FDA", "US FDA", "SEC", "EU", "FTC", "DOJ", "Fed", "Powell", "Ghosn", "Elon Musk", "Musk"}
