@@ -7,6 +7,7 @@
     finsent bench model --json
     finsent bench baselines --json | bench onnx --json | bench linking --json
     finsent models card [--version live] [--output docs/model-card.md]
+    finsent models release VERSION [--out release/]  # fp16 weights + tokenizer + card + SHA-256 manifest
 
 Heavy imports (torch, transformers) happen inside the commands, so `finsent --help` stays fast.
 """
@@ -148,7 +149,7 @@ def train(profile: str, data_dir: Path | None, seed: int | None, resume: bool, p
 
 @click.group("models")
 def models() -> None:
-    """List, promote, roll back or ensure registry versions."""
+    """List, promote, roll back, ensure or release registry versions."""
 
 
 @models.command("list")
@@ -220,19 +221,62 @@ def first_profile(device: str) -> str:
     return "full" if device == "cuda" or (device == "auto" and torch.cuda.is_available()) else "quick"
 
 
+def first_model_plan(registry_dir: Path, release_dir: Path) -> str:
+    """What `models ensure` does: "live" (a version is live: nothing to make), "release" (none is and
+    `release_dir` holds a release: register and promote it) or "train" (neither: train the first profile).
+
+    A release folder with a damaged manifest or files still plans "release", so that `ensure` reports the
+    damage instead of quietly training."""
+    from model.serving.registry import live_version
+    from model.serving.release import has_release
+
+    if live_version(registry_dir) is not None:
+        return "live"
+    return "release" if has_release(release_dir) else "train"
+
+
+def _shown(path: Path) -> str:
+    """A path as the user reads it: relative to the checkout when inside it."""
+    try:
+        return f"{Path(path).resolve().relative_to(PROJECT_ROOT)}/"
+    except ValueError:
+        return str(path)
+
+
+def install_release(release_dir: Path, registry_dir: Path) -> str:
+    """Verify the release, register it as a version and promote it as the first live one; return its id."""
+    from model.serving.release import register_release
+    from monitor.retrain.records import promote_live
+
+    version = register_release(release_dir, registry_dir)
+    promote_live(registry_dir, version, reason=f"first live model: the release in {_shown(release_dir)}")
+    return version
+
+
 @models.command("ensure")
 def ensure_model() -> None:
-    """Make sure a live model exists (train the quick profile, the full one on a GPU, when none does), that
-    model_versions says so, and, when the worker would serve int8 ONNX on CPU, that the live version has its
-    export and parity report."""
+    """Make sure a live model exists (when none does: register and promote the release folder's model, or
+    with no release train the quick profile, the full one on a GPU), that model_versions says so, and, when
+    the worker would serve int8 ONNX on CPU, that the live version has its export and parity report."""
     from model.data.errors import DatasetMissingError
     from model.serving.registry import live_version
+    from model.serving.release import ReleaseError
     from monitor.retrain.records import sync_after_pointer_change
 
     settings = get_settings()
-    live = live_version(_registry_dir())
-    if live is not None:
+    plan = first_model_plan(_registry_dir(), settings.release_dir)
+    if plan == "live":
+        live = live_version(_registry_dir())
         sync_after_pointer_change(_registry_dir(), reason=None, database_url=settings.database_url)
+    elif plan == "release":
+        click.echo(f"no live model in {_registry_dir()}: registering the release in {settings.release_dir}",
+                   err=True)
+        try:
+            live = install_release(settings.release_dir, _registry_dir())
+        except ReleaseError as error:
+            raise click.ClickException(
+                f"{error}\nThe release in {settings.release_dir} does not verify: restore it, or set "
+                "FINSENT_RELEASE_DIR to a folder without a release to train the quick profile instead.") from None
     else:
         profile = first_profile(settings.device)
         click.echo(f"no live model in {_registry_dir()}: training the {profile} profile from {settings.data_dir}",
@@ -243,6 +287,30 @@ def ensure_model() -> None:
             raise click.ClickException(_no_data_message(settings.data_dir, error)) from None
     _prepare_serving(live)
     click.echo(f"live: {live}")
+
+
+@models.command("release")
+@click.argument("version")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Release folder, its contents replaced (default: FINSENT_RELEASE_DIR, ./release).")
+def release_model(version: str, out: Path | None) -> None:
+    """Write VERSION (or live, latest) as the release: fp16 weights, tokenizer, config, metadata, model card
+    and a SHA-256 manifest, 50 MB at most; `finsent models ensure` serves it on an empty registry."""
+    import time
+
+    from model.serving.registry import RegistryError, resolve_version
+    from model.serving.release import ReleaseError, write_release
+
+    out = out or get_settings().release_dir
+    started = time.monotonic()
+    try:
+        version = resolve_version(_registry_dir(), version)
+        manifest = write_release(_registry_dir(), version, out, reports_dir=REPORTS_DIR)
+    except (RegistryError, ReleaseError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"release: {out} ({version}, {len(manifest['files']) + 1} files, "
+               f"{manifest['total_bytes'] / 1e6:.1f} MB, float32 weights stored as float16; "
+               f"{time.monotonic() - started:.1f} s)")
 
 
 def _prepare_serving(version: str) -> None:

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # --- Files ------------------------------------------------------------
     data_dir: Path = Field(default_factory=_default_data_dir, description="Directory holding the datasets.")
     registry_dir: Path = Field(PROJECT_ROOT / "models", description="Model registry directory.")
+    release_dir: Path = Field(PROJECT_ROOT / "release",
+                              description="The model release (`finsent models release`): `finsent models ensure` "
+                                          "registers and promotes it when the registry has no live version.")
     state_dir: Path = Field(PROJECT_ROOT / ".state", description="Where the local stack keeps data, logs and pids.")
     cache_dir: Path = Field(Path.home() / ".cache" / "finsent", description="Shared cache (Kafka jars) outside the clone.")
 

@@ -16,8 +16,9 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"  # no busy-waiting threads 
 
 "$finsent" stack up
 "$finsent" db upgrade
-# A live model: nothing to do when one is promoted; otherwise trains the quick
-# profile (< 10 min on 2 cores), or says exactly what to do when there is no data.
+# A live model: nothing to do when one is promoted; otherwise registers the
+# release in release/ (checked against its manifest) when there is one, else trains
+# the quick profile (< 10 min on 2 cores), or says exactly what to do when there is no data.
 "$finsent" models ensure
 
 pids=()
