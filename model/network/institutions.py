@@ -6,7 +6,8 @@ its headlines every day, and the tagger rightly calls them organisations; as
 the 2007 Reuters wire they were about 45 % of the company rules' alerts
 (issue #25). `is_institution` says which keys name central banks,
 regulators, governments and agencies, supranational bodies, political groups,
-market indices, currencies, news labels, job titles or diseases; the stream
+market indices, currencies, news labels, job titles, diseases, economic
+indicators ("CPI", "ISM") or commodities ("CO2", "crude"); the stream
 counts them under the `institution` scope (monitor/storage/aggregates.py),
 which has no default rule. The list is general knowledge of the kinds named
 above, not fitted to any list of events.
@@ -57,14 +58,25 @@ NEWS_LABELS = frozenset({
 })
 TITLES = frozenset({"ceo", "coo", "cfo", "cto", "chairman", "chief executive", "president", "board"})
 DISEASES = frozenset({"covid-19", "covid", "coronavirus", "sars", "h1n1", "bird flu", "ebola", "zika"})
+# Macro figures and commodities a wire's market reports name every day ("Wall St eyes Wal-Mart, CPI")
+ECONOMIC_INDICATORS = frozenset({
+    "cpi", "ppi", "gdp", "pmi", "ism", "pce", "nfp", "payrolls", "non-farm payrolls", "nonfarm payrolls",
+    "jobless claims", "retail sales", "housing starts", "durable goods", "consumer price index",
+    "producer price index", "consumer confidence", "ifo", "zew", "tankan", "beige book",
+})
+COMMODITIES = frozenset({
+    "oil", "crude", "brent", "wti", "gold", "silver", "copper", "platinum", "natural gas", "co2", "carbon",
+    "wheat", "corn", "soybeans", "sugar", "coffee", "cocoa",
+})
 
 INSTITUTION_KEYS: frozenset[str] = (CENTRAL_BANKS | REGULATORS_AND_AGENCIES | POLITICAL_GROUPS | INDICES
-                                    | CURRENCIES | NEWS_LABELS | TITLES | DISEASES)
+                                    | CURRENCIES | NEWS_LABELS | TITLES | DISEASES | ECONOMIC_INDICATORS
+                                    | COMMODITIES)
 
 
 def is_institution(key: str) -> bool:
     """True when an entity key names no company: a central bank, regulator, government body, political group,
-    index, currency, news label, job title or disease."""
+    index, currency, news label, job title, disease, economic indicator or commodity."""
     return key.strip().lower() in INSTITUTION_KEYS
 
 

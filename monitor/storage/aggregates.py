@@ -58,7 +58,7 @@ _ARTICLE = re.compile(r"^the\s+")
 _NAME_CHARACTER = re.compile(r"\w")
 # Reporting periods and bare numbers ("Q3", "FY2019", "H1", "2Q", "2019") are tagged as entities by the
 # model but name no company: as keys they burst every earnings season.
-_PERIOD_OR_NUMBER = re.compile(r"^(?:(?:q[1-4]|h[12]|fy)\s?'?(?:\d{2}|\d{4})?|[1-4][qh]|\d+(?:[.,]\d+)*)$")
+_PERIOD_OR_NUMBER = re.compile(r"^(?:(?:q[1-4]|h[12]|fy|cy|y)\s?'?(?:\d{2}|\d{4})?|[1-4][qh]|\d+(?:[.,]\d+)*)$")
 
 
 # Words that name a company's legal form, holding structure or trade rather than the company: one company

@@ -51,7 +51,7 @@ def test_entity_keys_count_with_the_articles_sentiment_by_default_and_tickers_wi
     ("BOEING,", "boeing"), ("Boeing'", "boeing"), ("  Thomas   Cook ", "thomas cook"), ("$NVDA", "nvda"),
     ("marks &", "marks"), ("rolls-", "rolls"), ("AT&T", "at&t"), ("T-Mobile", "t-mobile"), ("co.", "co."),
     ("Nestl\u00e9", "nestl\u00e9"), (".", None), ("%", None), ("-", None), ("'", None), ("$", None),
-    ("Q3", None), ("Q4 2019", None), ("FY2019", None), ("H1", None), ("2Q", None), ("2019", None), ("1.5", None),
+    ("Q3", None), ("Q4 2019", None), ("FY2019", None), ("Y07", None), ("CY2020", None), ("H1", None), ("2Q", None), ("2019", None), ("1.5", None),
     ("3M", "3m"), ("7-Eleven", "7-eleven"), ("H&M", "h&m"),
     # one company, one key: trailing legal, holding and trade forms go, never the only word
     ("ACADIA Pharmaceuticals Inc.", "acadia"), ("Acadia Pharma", "acadia"), ("Atlas Air Worldwide Hldgs", "atlas air"),
@@ -92,6 +92,15 @@ def test_people_and_institutions_count_apart_from_companies() -> None:
                      ("institution", "nikkei"): "negative", ("entity", "tim cook"): "negative",
                      ("entity", "barclays"): "neutral",  # the broker counts the story with none of its sentiment
                      ("entity", "agilent"): "negative"}
+
+
+def test_macro_figures_and_commodities_are_no_companies() -> None:
+    """"Wall St eyes Wal-Mart, CPI": on the 2007 wire `cpi` and `co2` burst as if they were companies."""
+    scopes = article_scopes("reuters", 5, "negative", -0.7, [],
+                            [("CPI", None, "negative", -0.7, "ORG"), ("CO2", None, "negative", -0.7, "MISC"),
+                             ("Wal-Mart", None, "negative", -0.7, "ORG")])
+    assert sorted(s.key for s in scopes if s.kind == "entity") == ["wal-mart"]
+    assert sorted(s.key for s in scopes if s.kind == "institution") == ["cpi"]
 
 
 def test_events_count_per_subject_by_polarity_and_severity() -> None:
