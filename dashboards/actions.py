@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from model.network.labels import ENTITY_TYPES, SENTIMENT_LABELS, TOPIC_LABELS
 from monitor.alerts import store as alert_store
+from monitor.alerts.matchers import Matcher
 from monitor.storage.models import Alert, AnalystLabel, Article, Silence
 
 LABEL_TASKS = ("sentiment", "topic", "entities", "entity-sentiment")  # as monitor/retrain/labels.py reads them
@@ -41,11 +42,29 @@ def acknowledge_alert(session: Session, alert_id: int, acknowledged_by: str) -> 
         raise ActionError(f"alert_id: no alert {alert_id}")
 
 
-def create_silence(session: Session, matchers: dict[str, str], duration: timedelta, created_by: str,
-                   comment: str = "", starts_at: datetime | None = None) -> Silence:
+def silence_matchers(chosen_labels: dict[str, str], more: str = "") -> list[Matcher]:
+    """The page's matchers: equality on the chosen labels, plus one Alertmanager matcher per line of `more`
+    (`ticker!=BA`, `alertname=~"drift.*"`), parsed and checked by the CLI's code."""
+    lines = [line.strip() for line in more.splitlines() if line.strip()]
+    try:
+        return alert_store.silence_matchers([*(Matcher(k, str(v)) for k, v in chosen_labels.items()), *lines])
+    except alert_store.SilenceError as error:
+        raise ActionError(str(error)) from None
+
+
+def preview_silence(session: Session, matchers: list[Matcher]) -> list[Alert]:
+    """The firing and pending alerts the matchers would mute now (monitor.alerts.store.silence_preview)."""
+    try:
+        return alert_store.silence_preview(session, matchers)
+    except alert_store.SilenceError as error:
+        raise ActionError(str(error)) from None
+
+
+def create_silence(session: Session, matchers: alert_store.MatcherInput, duration: timedelta, created_by: str,
+                   comment: str = "", starts_at: datetime | None = None, force: bool = False) -> Silence:
     """monitor.alerts.store.create_silence (the one the CLI uses), its refusals as ActionError for the page."""
     try:
-        return alert_store.create_silence(session, matchers, duration, created_by, comment, starts_at)
+        return alert_store.create_silence(session, matchers, duration, created_by, comment, starts_at, force=force)
     except alert_store.SilenceError as error:
         raise ActionError(str(error)) from None
 

@@ -31,6 +31,7 @@ from sqlalchemy import Engine, and_, func, select, text
 from sqlalchemy.sql import Executable
 
 from model.network.labels import TOPIC_LABELS
+from monitor.alerts.matchers import load_matchers, matches_all
 from monitor.contract import PRECISION_SECONDS
 from monitor.storage.db import make_engine
 from monitor.storage.models import ModelVersion, SentimentAggregate
@@ -211,10 +212,21 @@ def top_movers(database_url: str, since: datetime, until: datetime, baseline_sin
 
 ALERT_COLUMNS = """
     a.id, a.rule_name, a.status, a.severity, a.labels, a.annotations, a.evidence, a.starts_at, a.ends_at,
-    a.updated_at, a.acknowledged_by, a.acknowledged_at,
-    EXISTS (SELECT 1 FROM silences s
-            WHERE s.starts_at <= now() AND s.ends_at > now() AND a.labels @> s.matchers) AS silenced
+    a.updated_at, a.acknowledged_by, a.acknowledged_at
 """
+# Silences carry Alertmanager matchers (=, !=, =~ RE2 regexes, !~; monitor/alerts/matchers.py), which SQL's
+# `@>` cannot express: `silenced` is computed with the alerter's own matcher code (`_with_silenced`).
+ACTIVE_SILENCES_SQL = text("SELECT id, matchers FROM silences WHERE starts_at <= now() AND ends_at > now() "
+                           "ORDER BY id")
+
+
+def _with_silenced(database_url: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Add `silenced`: whether an active silence matches the alert's labels, as the alerter decides it."""
+    silences = [load_matchers(m) for m in _frame(database_url, ACTIVE_SILENCES_SQL)["matchers"]]
+    frame["silenced"] = pd.Series([any(matches_all(s, labels) for s in silences) for labels in frame["labels"]],
+                                  index=frame.index, dtype=bool)
+    return frame
+
 
 # Firing and pending alerts are what is true now, whatever the range: an alert engine
 # following a live feed stamps them with wall-clock times, one replaying history with
@@ -243,14 +255,14 @@ def alerts_in_range(database_url: str, statuses: tuple[str, ...], since: datetim
                     limit: int = 200) -> pd.DataFrame:
     """Alerts of the given statuses, firing ones first then newest first, with `silenced`: every firing or
     pending one, and the resolved ones active at some point in [since, until)."""
-    return _frame(database_url, ALERTS_IN_RANGE_SQL,
-                  {"statuses": list(statuses), "since": since, "until": until, "limit": limit})
+    return _with_silenced(database_url, _frame(database_url, ALERTS_IN_RANGE_SQL, {
+        "statuses": list(statuses), "since": since, "until": until, "limit": limit}))
 
 
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def active_alerts(database_url: str, limit: int = 50) -> pd.DataFrame:
     """What is firing or pending now, whatever the selected time range."""
-    return _frame(database_url, ACTIVE_ALERTS_SQL, {"limit": limit})
+    return _with_silenced(database_url, _frame(database_url, ACTIVE_ALERTS_SQL, {"limit": limit}))
 
 
 # The alert engine labels a series either {"ticker": "AAPL"} or {"scope_kind": "ticker", "scope_key": "AAPL"}.

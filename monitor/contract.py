@@ -11,6 +11,16 @@ normalised headline from several sources is one story.
 meaning), `day` (a date-only source: the time of day is unknown) or `month`.
 Aggregates count an item only in time buckets at least that wide, so
 date-only items do not pile into the midnight minute and hour.
+
+Control characters (issue #27): text from outside must not be able to drive a
+terminal. C0/C1 control characters (Unicode category Cc: U+0000-U+001F,
+U+007F-U+009F) other than tab, newline and carriage return are *stripped* from
+the free text (`headline`, `body`), so a news item with a stray BEL is still
+stored; in the identifiers (`id`, `source`, `url`, `language`) *every* control
+character is *rejected*, since changing an identifier would change the item's
+identity: the worker's dead letter then says `schema_violation` with
+`<field>: ... control character U+001B ...`. Whatever is printed from storage
+goes through `printable`, which escapes any control character that remains.
 """
 
 from __future__ import annotations
@@ -30,6 +40,19 @@ TICKER_PATTERN = r"^[A-Z][A-Z0-9.\-]{0,9}$"
 TimePrecision = Literal["minute", "day", "month"]
 # The narrowest aggregate bucket an item of each precision may count in (seconds; None: no time bucket).
 PRECISION_SECONDS: dict[str, int | None] = {"minute": 60, "day": 86_400, "month": None}
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc: C0, DEL and C1
+_CONTROL_BUT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # Cc less tab, newline, CR
+
+
+def printable(value: object) -> str:
+    """`str(value)` with every control character (C0, DEL, C1; tab and newlines too) escaped as `\\xNN`.
+
+    The one helper every CLI uses to print stored or received text (headlines,
+    labels, comments, errors), so nothing from outside reaches a terminal raw.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
 
 
 def _sha256(*parts: str) -> str:
@@ -69,6 +92,20 @@ class NewsItem(BaseModel):
     body: str | None = Field(None, max_length=MAX_BODY_CHARS)
     tickers: list[str] = Field(default_factory=list, max_length=50)
     language: str = Field("en", min_length=2, max_length=8)
+
+    @field_validator("headline", "body", mode="before")
+    @classmethod
+    def _strip_controls(cls, value: object) -> object:
+        return _CONTROL_BUT_WHITESPACE.sub("", value) if isinstance(value, str) else value
+
+    @field_validator("id", "source", "url", "language", mode="before")
+    @classmethod
+    def _no_controls(cls, value: object) -> object:
+        found = _CONTROL.search(value) if isinstance(value, str) else None
+        if found:
+            raise ValueError(f"control character U+{ord(found.group()):04X} at position {found.start()} "
+                             "is not allowed (only printable text)")
+        return value
 
     @field_validator("published_at")
     @classmethod

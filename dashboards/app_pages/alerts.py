@@ -1,8 +1,10 @@
 """Alerts page: firing / pending / resolved / silenced alerts, their evidence, deliveries, and actions.
 
 Acknowledging writes alerts.acknowledged_by/at; silencing writes a `silences`
-row whose matchers are the chosen labels of the alert. The alert engine
-(monitor/alerts) reads silences on its next evaluation.
+row whose matchers are the chosen labels of the alert plus any Alertmanager
+matchers typed in (parsed and checked by the CLI's code, with a preview of the
+alerts it would mute now). The alert engine (monitor/alerts) reads silences on
+its next evaluation.
 """
 
 from __future__ import annotations
@@ -144,18 +146,33 @@ with silence_column:
         identity = [n for n in ("alertname", alert["labels"].get("scope")) if n in alert["labels"]]
         matched = st.multiselect("Match labels", label_names, default=identity or label_names,
                                  format_func=lambda name: f"{name}={alert['labels'][name]}")
+        more = st.text_area("More matchers", placeholder='one per line: ticker!=BA, alertname=~"drift.*"',
+                            help="Alertmanager syntax: name=value, name!=value, name=~regex, name!~regex "
+                                 "(anchored, RE2); all must match.")
         duration = st.selectbox("For", list(SILENCE_DURATIONS), index=1)
         comment = st.text_input("Comment", placeholder="why this is noise")
+        force = st.checkbox("Even if it would silence every alert", value=False)
+        preview_clicked = st.form_submit_button("Preview")
         submitted = st.form_submit_button("Silence")
-    if submitted:
+    if preview_clicked or submitted:
         try:
+            matchers = actions.silence_matchers({name: str(alert["labels"][name]) for name in matched}, more)
             with session_factory(url).begin() as session:
-                silence = actions.create_silence(session, {name: str(alert["labels"][name]) for name in matched},
-                                                 SILENCE_DURATIONS[duration], author, comment)
-                silence_id = silence.id
+                muted = [(row.id, row.status, row.rule_name, describe_labels(row.labels))
+                         for row in actions.preview_silence(session, matchers)]
+                silence_id = None
+                if submitted:
+                    silence_id = actions.create_silence(session, matchers, SILENCE_DURATIONS[duration], author,
+                                                        comment, force=force).id
         except actions.ActionError as error:
             st.error(str(error))
         else:
-            queries.clear_after_write(queries.alerts_in_range, queries.active_alerts)
-            ui.flash(f"Silence #{silence_id} created for {duration}.")
-            st.rerun()
+            if silence_id is None:
+                st.caption(f"Would silence {len(muted)} firing or pending alert(s) now.")
+                if muted:
+                    st.dataframe([{"id": i, "status": s_, "rule": r, "labels": lbl} for i, s_, r, lbl in muted],
+                                 hide_index=True, width="stretch")
+            else:
+                queries.clear_after_write(queries.alerts_in_range, queries.active_alerts)
+                ui.flash(f"Silence #{silence_id} created for {duration}; it mutes {len(muted)} alert(s) now.")
+                st.rerun()

@@ -8,7 +8,9 @@ follow its sources rather than anything finsent-specific:
   64-bit over the label names in sorted order, each name and value followed by
   the separator byte 255; rendered `%016x` like `Fingerprint.String()`.
 - `labelset_string`: `LabelSet.String()` - `{a="x", b="y"}`, names sorted,
-  values quoted like Go's `strconv.Quote`.
+  values quoted like Go's `strconv.Quote`, with Go's own printable tables
+  (`go_isprint`, Unicode 15.0 as in the Go releases Alertmanager is built
+  with), not Python's `unicodedata` (3.11: Unicode 14.0).
 - `matchers_string`: Alertmanager `labels.Matchers.String()` of equality
   matchers - `{a="x",b="y"}`, sorted by name then value, values escaped the
   OpenMetrics way (backslash, newline, double quote).
@@ -19,9 +21,9 @@ follow its sources rather than anything finsent-specific:
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 
+from monitor.alerts.go_isprint import is_print
 from monitor.alerts.rules_file import RouteSpec
 
 FNV64_OFFSET = 14695981039346656037
@@ -47,18 +49,13 @@ def label_fingerprint(labels: Mapping[str, str]) -> str:
     return f"{value:016x}"
 
 
-def _go_printable(char: str) -> bool:
-    """Go's strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space."""
-    return char == " " or unicodedata.category(char)[0] in "LMNPS"
-
-
 def go_quote(value: str) -> str:
     """`strconv.Quote(value)`: double-quoted, with Go's escapes for what is not printable."""
     out = ['"']
     for char in value:
         if char in _GO_ESCAPES:
             out.append(_GO_ESCAPES[char])
-        elif _go_printable(char):
+        elif is_print(char):
             out.append(char)
         elif ord(char) < 0x80:
             out.append(f"\\x{ord(char):02x}")

@@ -5,11 +5,14 @@ and `finsent alerter`.
     finsent alerter --once --at 2026-03-03T10:00Z   # one step as of a past time (drills, tests)
     finsent alerts check --rules FILE        # validate a rules file
     finsent alerts silence --match ticker=ACME --for 2h --comment "earnings call" --author ana
+    finsent alerts silence --match 'ticker=~"B.*"' --match ticker!=BA --for 1h --comment x --author ana --dry-run
     finsent alerts replay --from 2026-11-01T00:00Z --to 2026-11-02T00:00Z
     finsent alerts backtest --events tests/fixtures/events/dev_events.yaml   # recall, false alarms, alerts/day
     finsent alerts receiver --port 9095 --log alerts.log   # a local receiver that logs each alert
 
 The rules file defaults to FINSENT_ALERT_RULES (monitor/alerts/rules.example.yaml).
+Text that came from outside (headlines, labels, comments, receivers' errors) is
+printed through `monitor.contract.printable`, so control characters are escaped.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import click
 
 from monitor.alerts.durations import parse_duration
 from monitor.alerts.rules_file import RulesFile, RulesFileError, check_secrets, default_rules_path, load_rules
+from monitor.contract import printable
 
 rules_option = click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                             help="Rules file (default: FINSENT_ALERT_RULES).")
@@ -72,14 +76,8 @@ class TimeType(click.ParamType):
         return moment
 
 
-def _matchers(values: tuple[str, ...]) -> dict[str, str]:
-    matchers = {}
-    for value in values:
-        name, sep, wanted = value.partition("=")
-        if not sep or not name or not wanted:
-            raise click.BadParameter(f"expected label=value, got {value!r}", param_hint="--match")
-        matchers[name.strip()] = wanted.strip()
-    return matchers
+def _labels(labels: dict[str, Any], leave_out: tuple[str, ...] = ()) -> str:
+    return ", ".join(f"{printable(k)}={printable(v)}" for k, v in sorted(labels.items()) if k not in leave_out)
 
 
 def _sector_lookup() -> Any:
@@ -123,34 +121,58 @@ def list_alerts(statuses: str, since: timedelta | None, limit: int, as_json: boo
                                        "ends_at": row.ends_at.isoformat() if row.ends_at else None}))
                 continue
             z = row.evidence.get("zscore")
-            key = ",".join(f"{k}={v}" for k, v in sorted(row.labels.items()) if k not in ("alertname", "severity"))
-            click.echo(f"{row.id:>6} {row.status:<8} {row.severity:<8} {row.rule_name} {{{key}}} "
+            key = _labels(row.labels, ("alertname", "severity")).replace(", ", ",")
+            click.echo(f"{row.id:>6} {printable(row.status):<8} {printable(row.severity):<8} "
+                       f"{printable(row.rule_name)} {{{key}}} "
                        f"since {row.starts_at:%Y-%m-%d %H:%M}Z value={row.evidence.get('value', float('nan')):.3f} "
                        f"baseline={row.evidence.get('baseline', float('nan')):.3f} "
                        f"z={z if z is None else round(z, 1)}")
             for article in row.evidence.get("top_articles", [])[:3]:
-                click.echo(f"         - {article['headline']} ({article['id'][:12]})")
+                click.echo(f"         - {printable(article.get('headline', ''))} "
+                           f"({printable(str(article.get('id', ''))[:12])})")
         if not rows:
             click.echo("no alerts")
 
 
 @alerts.command()
-@click.option("--match", "match", multiple=True, required=True, help="label=value (repeat for several).")
+@click.option("--match", "match", multiple=True, required=True,
+              help="Alertmanager matcher: name=value, name!=value, name=~regex or name!~regex; values may be "
+                   "double-quoted (Go quoting), regexes are anchored and RE2-compatible. Repeat for several "
+                   "(all must match; several on one label are fine).")
 @click.option("--for", "duration", type=DurationType(), required=True, help="How long, e.g. 2h.")
 @click.option("--comment", required=True, help="Why (shown to whoever sees the silence).")
 @click.option("--author", required=True, help="Who.")
-def silence(match: tuple[str, ...], duration: timedelta, comment: str, author: str) -> None:
-    """Mute alerts whose labels match, starting now."""
+@click.option("--force", is_flag=True, help="Create it even when the matchers would silence every alert.")
+@click.option("--dry-run", is_flag=True, help="Only list the alerts it would silence now; store nothing.")
+def silence(match: tuple[str, ...], duration: timedelta, comment: str, author: str, force: bool,
+            dry_run: bool) -> None:
+    """Mute alerts whose labels match, starting now; lists the alerts it mutes first."""
     from monitor.alerts import store
+    from monitor.alerts.matchers import describe
 
-    matchers = _matchers(match)
     try:  # refused before connecting: a bad silence never needs the database
+        matchers = store.silence_matchers(match)
         store.check_silence(matchers, duration, author)
     except store.SilenceError as error:
         raise click.UsageError(str(error)) from None
     now = datetime.now(UTC)
     with _session_factory().begin() as session:
-        silence_id = store.create_silence(session, matchers, duration, author, comment, starts_at=now).id
+        preview = store.silence_preview(session, matchers)
+        count = f"{len(preview)} alert{'s' if len(preview) != 1 else ''}" if preview else "no alert"
+        click.echo(f"{printable(describe(matchers))} would silence {count} now{':' if preview else ''}")
+        for row in preview:
+            click.echo(f"  #{row.id} {printable(row.status)} {printable(row.rule_name)} {{{_labels(row.labels)}}} "
+                       f"since {row.starts_at:%Y-%m-%d %H:%M}Z")
+        try:
+            if dry_run:
+                if not force:
+                    store.check_not_everything(session, matchers)
+                click.echo("dry run: nothing stored")
+                return
+            silence_id = store.create_silence(session, matchers, duration, author, comment, starts_at=now,
+                                              force=force).id
+        except store.SilenceError as error:
+            raise click.UsageError(str(error)) from None
     click.echo(f"silence {silence_id} until {(now + duration).isoformat(timespec='seconds')}")
 
 
@@ -172,13 +194,14 @@ def unsilence(silence_id: int) -> None:
 def silences(include_expired: bool) -> None:
     """Active (or all) silences."""
     from monitor.alerts import store
+    from monitor.alerts.matchers import describe, load_matchers
 
     with _session_factory().begin() as session:
         rows = store.list_silences(session, datetime.now(UTC), include_expired)
         for row in rows:
-            matchers = ",".join(f"{k}={v}" for k, v in sorted(row.matchers.items()))
-            click.echo(f"{row.id:>5} {{{matchers}}} {row.starts_at:%Y-%m-%d %H:%M}Z -> {row.ends_at:%Y-%m-%d %H:%M}Z "
-                       f"by {row.created_by}: {row.comment}")
+            matchers = printable(describe(load_matchers(row.matchers)))
+            click.echo(f"{row.id:>5} {matchers} {row.starts_at:%Y-%m-%d %H:%M}Z -> {row.ends_at:%Y-%m-%d %H:%M}Z "
+                       f"by {printable(row.created_by)}: {printable(row.comment)}")
         if not rows:
             click.echo("no silences")
 
@@ -194,9 +217,9 @@ def deliveries(statuses: str, limit: int) -> None:
     with _session_factory().begin() as session:
         rows = store.list_deliveries(session, statuses.split(","), limit)
         for row in rows:
-            click.echo(f"{row.id:>6} {row.status:<9} {row.receiver} {row.payload.get('status')} "
+            click.echo(f"{row.id:>6} {row.status:<9} {printable(row.receiver)} {printable(row.payload.get('status'))} "
                        f"alerts={len(row.payload.get('alerts', []))} attempts={row.attempts} "
-                       f"next={row.next_attempt_at:%H:%M:%S} error={row.last_error or '-'}")
+                       f"next={row.next_attempt_at:%H:%M:%S} error={printable(row.last_error or '-')}")
         if not rows:
             click.echo("no deliveries")
 
@@ -228,7 +251,8 @@ def dispatch(rules_path: Path | None, once: bool, poll: timedelta) -> None:
 @click.option("--secret-env", default=None, metavar="NAME",
               help="Environment variable holding the HMAC secret; then unsigned or badly signed requests get 401.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also append one line per received alert to this file.")
+              help="Also append one line per received alert to this file; the Idempotency-Keys taken are kept in "
+                   "FILE.keys, so a restart still refuses replays within the signatures' validity window.")
 def receiver(host: str, port: int, url_path: str, secret_env: str | None, log_path: Path | None) -> None:
     """A local webhook receiver: verify, de-duplicate and log each alert (one line each) until stopped."""
     import os
@@ -250,7 +274,9 @@ def receiver(host: str, port: int, url_path: str, secret_env: str | None, log_pa
         log_file = log_path.open("a", encoding="utf-8")
     emit = line_writer(sys.stdout, *([log_file] if log_file else []))
     try:
-        server = AlertReceiver(ReceiverConfig(host=host, port=port, path=url_path, secret=secret), emit)
+        keys_path = log_path.with_name(log_path.name + ".keys") if log_path is not None else None
+        server = AlertReceiver(ReceiverConfig(host=host, port=port, path=url_path, secret=secret,
+                                              seen_keys_path=keys_path), emit)
     except OSError as error:
         click.echo(f"cannot listen on {host}:{port}: {error.strerror or error}", err=True)
         sys.exit(1)
@@ -289,7 +315,8 @@ def replay(rules_path: Path | None, start: datetime, end: datetime, step: timede
         else:
             value = "-" if event.value is None else f"{event.value:.3f}"
             z = "-" if event.zscore is None else f"{event.zscore:.1f}"
-            click.echo(f"{event.at:%Y-%m-%d %H:%M}Z {event.event:<8} {event.rule} {event.scope_key} "
+            click.echo(f"{event.at:%Y-%m-%d %H:%M}Z {event.event:<8} {printable(event.rule)} "
+                       f"{printable(event.scope_key)} "
                        f"value={value} z={z}")
     firing = sum(e.event == "firing" for e in events)
     click.echo(f"{firing} alerts would have fired", err=True)

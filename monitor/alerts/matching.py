@@ -1,8 +1,9 @@
 """Label matchers, silences and inhibition: which alerts are muted, and by what.
 
-Matchers are `{label: value}` equality maps, the same form as the `matchers`
-column of the silences table. An alert is muted when an active silence
-matches it, or when an inhibit rule's source alert is firing with the same
+Inhibit rules' matchers are `{label: value}` equality maps (`matches`); a
+silence carries Alertmanager matchers (`=`, `!=`, `=~`, `!~`,
+monitor/alerts/matchers.py) and matches when all of them do. An alert is
+muted when an active silence matches it, or when an inhibit rule's source alert is firing with the same
 values for the rule's `equal` labels (a sector alert mutes its tickers').
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from monitor.alerts.matchers import Matcher, load_matchers, matches_all
 from monitor.alerts.rules_file import InhibitRuleSpec
 
 
@@ -23,11 +25,15 @@ def matches(matchers: Mapping[str, str], labels: Mapping[str, str]) -> bool:
 @dataclass(frozen=True)
 class SilenceView:
     id: int
-    matchers: dict[str, str]
+    matchers: tuple[Matcher, ...]
     starts_at: datetime
     ends_at: datetime
     created_by: str = ""
     comment: str = ""
+
+    def __post_init__(self) -> None:  # also takes a stored row's matchers (a list, or an old {label: value} map)
+        if not all(isinstance(m, Matcher) for m in self.matchers):
+            object.__setattr__(self, "matchers", tuple(load_matchers(self.matchers)))
 
     def active(self, now: datetime) -> bool:
         return self.starts_at <= now < self.ends_at
@@ -35,7 +41,7 @@ class SilenceView:
 
 def silencing(labels: Mapping[str, str], silences: Sequence[SilenceView], now: datetime) -> SilenceView | None:
     """The first active silence matching labels, if any."""
-    return next((s for s in silences if s.active(now) and matches(s.matchers, labels)), None)
+    return next((s for s in silences if s.active(now) and matches_all(s.matchers, labels)), None)
 
 
 def inhibiting(labels: Mapping[str, str], firing: Sequence[Mapping[str, str]],

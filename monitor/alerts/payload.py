@@ -50,6 +50,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 EVIDENCE_ANNOTATION = "evidence"
 SLACK_TEXT_LIMIT = 40_000  # Slack truncates longer messages itself, mid-line
 _SLACK_NOTE_ROOM = 120  # kept free under the limit for the "cut" note
+_TIMESTAMP = re.compile(r"[0-9]{1,20}")  # ASCII digits only: no sign, space, underscore or other scripts' digits
 
 
 def _rfc3339(moment: datetime | None) -> str:
@@ -128,7 +129,11 @@ def slack_escape(text: str) -> str:
 
 
 def _cap(lines: list[str], limit: int) -> str:
-    """Whole lines up to Slack's limit, then a note saying how many were left out."""
+    """Whole lines up to Slack's limit, then a note saying how many were left out.
+
+    When not even the first line fits, it is cut and the note says so ("the
+    line above is truncated"), then how many whole lines follow unseen, if any.
+    """
     text = "\n".join(lines)
     if len(text) <= limit:
         return text
@@ -139,10 +144,14 @@ def _cap(lines: list[str], limit: int) -> str:
             break
         kept.append(line)
         size += len(line) + 1
+    parts = []
     if not kept:  # one enormous line: cut it, never inside an &entity;
         kept = [re.sub(r"&[a-z]*$", "", lines[0][:room])]
+        parts.append("the line above is truncated")
     left_out = len(lines) - len(kept)
-    note = f"... message cut at Slack's {limit:,}-character limit: {left_out} more lines not shown"
+    if left_out:
+        parts.append(f"{left_out} more line{'s' if left_out != 1 else ''} not shown")
+    note = f"... message cut at Slack's {limit:,}-character limit: {' and '.join(parts)}"
     return "\n".join([*kept, note])
 
 
@@ -199,10 +208,9 @@ def signature_problem(secret: str, headers: Mapping[str, str], body: bytes, *, t
         return f"missing {SIGNATURE_HEADER}"
     if not key:
         return f"missing {IDEMPOTENCY_HEADER} (it is signed)"
-    try:
-        timestamp = int(raw_timestamp or "")
-    except ValueError:
+    if raw_timestamp is None or not _TIMESTAMP.fullmatch(raw_timestamp):  # int() would take " +1_800" and "١٨٠"
         return f"missing or unreadable {TIMESTAMP_HEADER}"
+    timestamp = int(raw_timestamp)
     if abs((now if now is not None else time.time()) - timestamp) > tolerance_s:
         return f"{TIMESTAMP_HEADER} is more than {tolerance_s:g}s away from now"
     try:

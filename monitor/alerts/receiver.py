@@ -14,6 +14,13 @@ the dispatcher signs with (`monitor.alerts.payload`): with a secret, a missing,
 wrong or stale signature gets 401; a repeated `Idempotency-Key` (a retry of a
 notification it already took) gets 200 and is not logged again; a body that is
 not an Alertmanager webhook message gets 400. Everything else gets 200.
+
+With `--log FILE` the keys it took are also appended to `FILE.keys` (JSON
+lines: key, seconds since the epoch) and read back on start, so a restarted
+receiver still refuses a replay for as long as its signature could verify:
+twice `tolerance_s` (a request signed at t verifies until t + tolerance_s, and
+may have arrived as early as t - tolerance_s). Older entries are dropped when
+the file is read back.
 """
 
 from __future__ import annotations
@@ -22,11 +29,13 @@ import json
 import re
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, TextIO
 
 from monitor.alerts.alertmanager import go_quote, labelset_string
@@ -44,15 +53,49 @@ class ReceiverConfig:
     tolerance_s: float = 300  # how far the signed timestamp may be from now
     remember_keys: int = 100_000  # idempotency keys kept for de-duplication (oldest forgotten first)
     max_body_bytes: int = 16 * 2**20
+    seen_keys_path: Path | None = None  # keys also kept here, so a restart remembers them (`--log FILE`: FILE.keys)
 
 
 class SeenKeys:
-    """The idempotency keys already processed, bounded (least recently seen forgotten first)."""
+    """The idempotency keys already processed, bounded (least recently seen forgotten first).
 
-    def __init__(self, capacity: int) -> None:
+    With `path`, each new key is appended to that file (one JSON line: key and
+    time) and the file is read back on construction, keeping only keys seen
+    within `window_s`: a restarted receiver remembers what a replay could still
+    carry a valid signature for. The file is rewritten compacted on load.
+    """
+
+    def __init__(self, capacity: int, path: Path | None = None, window_s: float = 600,
+                 clock: Callable[[], float] = time.time) -> None:
         self.capacity = capacity
         self._keys: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
+        self._path, self._clock = path, clock
+        if path is not None:
+            fresh = self._load(path, clock() - window_s)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", encoding="utf-8") as out:
+                for key, at in fresh:
+                    self._keys[key] = None
+                    out.write(json.dumps({"key": key, "at": at}) + "\n")
+            while len(self._keys) > capacity:
+                self._keys.popitem(last=False)
+
+    @staticmethod
+    def _load(path: Path, since: float) -> list[tuple[str, float]]:
+        """The (key, time) entries newer than since; unreadable lines (a torn last write) are skipped."""
+        if not path.exists():
+            return []
+        entries = []
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+                key, at = str(entry["key"]), float(entry["at"])
+            except (ValueError, TypeError, KeyError):
+                continue
+            if at >= since:
+                entries.append((key, at))
+        return entries
 
     def first_time(self, key: str) -> bool:
         """Remember key; True when it was not seen before."""
@@ -63,6 +106,9 @@ class SeenKeys:
             self._keys[key] = None
             while len(self._keys) > self.capacity:
                 self._keys.popitem(last=False)
+            if self._path is not None:
+                with self._path.open("a", encoding="utf-8") as out:
+                    out.write(json.dumps({"key": key, "at": self._clock()}) + "\n")
             return True
 
 
@@ -105,7 +151,7 @@ class AlertReceiver:
                  warn: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.config = config
-        self.seen = SeenKeys(config.remember_keys)
+        self.seen = SeenKeys(config.remember_keys, config.seen_keys_path, window_s=2 * config.tolerance_s)
         self.received = 0  # requests that passed every check and were logged
         receiver = self
 

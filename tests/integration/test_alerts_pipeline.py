@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from model.network.labels import TOPIC_LABELS
@@ -32,10 +32,12 @@ from monitor.alerts.payload import alert_evidence, verify_signature, webhook_pay
 from monitor.alerts.replay import replay
 from monitor.alerts.rules_file import RulesFile, parse_rules
 from monitor.alerts.runner import run_once
-from monitor.alerts.store import create_silence
+from monitor.alerts.matchers import Matcher
+from monitor.alerts.matching import SilenceView
+from monitor.alerts.store import create_silence, load_silences
 from monitor.contract import NewsItem
 from finsent.settings import PROJECT_ROOT
-from monitor.storage.models import Alert, WebhookDelivery
+from monitor.storage.models import Alert, Silence, WebhookDelivery
 from monitor.storage.writes import store_scored_batch
 from tests.alert_scenario import FIXTURE, SECRET, SECRET_ENV, baseline_news, burst_news, rules_text
 from tests.databases import scratch_database
@@ -177,6 +179,28 @@ def test_a_silenced_ticker_is_not_notified(factory: sessionmaker[Session], recei
     assert report.notifications == 0 and list(report.muted.values()) == ["silenced by silence 1"]
 
 
+def test_a_regex_silence_mutes_and_an_old_equality_row_still_does(factory: sessionmaker[Session],
+                                                                  receiver: Receiver) -> None:
+    seed(factory)
+    rules = rules_for(receiver)
+    with factory.begin() as session:
+        create_silence(session, ['ticker=~"B.*"', "ticker!=BAC"], timedelta(hours=2), "test", "regex",
+                       starts_at=BURST_END - timedelta(hours=1))
+        stored = session.scalars(select(Silence)).one()
+        assert stored.matchers[0] == {"name": "ticker", "value": "B.*", "isRegex": True, "isEqual": True}
+    evaluate_at(factory, rules, BURST_END - timedelta(seconds=30))
+    report = run_once(factory, rules, BURST_END + timedelta(seconds=30), sector_of=SECTORS.get)
+    assert report.notifications == 0 and list(report.muted.values()) == ["silenced by silence 1"]
+    with factory.begin() as session:  # a row written before matchers were a list: {label: value} equality
+        session.execute(update(Silence).values(matchers={"ticker": "BA"}))
+    assert [s.matchers for s in load_silences_now(factory, BURST_END)] == [(Matcher("ticker", "BA"),)]
+
+
+def load_silences_now(factory: sessionmaker[Session], now: datetime) -> list[SilenceView]:
+    with factory.begin() as session:
+        return load_silences(session, now)
+
+
 def test_replay_lists_what_would_have_fired_without_sending(factory: sessionmaker[Session],
                                                             receiver: Receiver) -> None:
     seed(factory)
@@ -301,9 +325,14 @@ def test_the_cli_lists_alerts_silences_and_replays(factory: sessionmaker[Session
     assert (alert["status"], alert["labels"]["ticker"]) == ("firing", "BA")
     assert alert["evidence"]["top_articles"][0]["headline"] in FIXTURE["burst"]
 
+    everything = finsent(factory, "alerts", "silence", "--match", 'alertname=~".*"', "--for", "2h", "--comment",
+                         "x", "--author", "ana")
+    assert everything.returncode == 2 and "would silence every alert" in everything.stderr, everything.stderr
     silenced = finsent(factory, "alerts", "silence", "--match", "ticker=BA", "--for", "2h", "--comment",
                        "FAA news already escalated", "--author", "ana")
-    assert silenced.returncode == 0 and silenced.stdout.startswith("silence 1 until "), silenced.stderr
+    assert silenced.returncode == 0, silenced.stderr
+    preview, *_, created = silenced.stdout.splitlines()
+    assert preview == "{ticker=BA} would silence 1 alert now:" and created.startswith("silence 1 until ")
     assert "{ticker=BA}" in finsent(factory, "alerts", "silences").stdout
     assert finsent(factory, "alerts", "unsilence", "1").stdout.strip() == "silence 1 expired"
     assert finsent(factory, "alerts", "silences").stdout.strip() == "no silences"

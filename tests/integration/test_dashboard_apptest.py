@@ -175,10 +175,27 @@ def test_silence_is_stored_with_the_alerts_labels(app: AppTest, seeded: SeededDa
     with session_factory(database_url).begin() as session:
         silence = session.scalars(select(Silence).where(Silence.created_by == "j.doe")).one()
     # by default the series' identity: the rule and its ticker, not every label (sector, severity)
-    assert silence.matchers == {"alertname": seeded.firing_rule, "ticker": "AAPL"}
+    assert silence.matchers == [{"name": "alertname", "value": seeded.firing_rule, "isRegex": False, "isEqual": True},
+                                {"name": "ticker", "value": "AAPL", "isRegex": False, "isEqual": True}]
     assert silence.comment == "known supplier news"
     assert (silence.ends_at - silence.starts_at).total_seconds() == 4 * 3600
     assert "Silence #" in page_text(app)
+
+
+def test_silence_preview_lists_what_it_would_mute_and_stores_nothing(app: AppTest, seeded: SeededDashboard,
+                                                                     database_url: str) -> None:
+    open_page(app, "alerts")
+    with session_factory(database_url).begin() as session:
+        before = len(session.scalars(select(Silence)).all())
+    next(box for box in app.text_area if box.label == "More matchers").input('ticker=~"AA.*"')
+    next(b for b in app.button if b.label == "Preview").click().run()
+    assert not app.exception
+    assert "Would silence 1 firing or pending alert(s) now." in page_text(app)
+    with session_factory(database_url).begin() as session:
+        assert len(session.scalars(select(Silence)).all()) == before
+    next(box for box in app.text_area if box.label == "More matchers").input("ticker=~(?=A)")
+    next(b for b in app.button if b.label == "Preview").click().run()
+    assert "lookahead" in page_text(app)
 
 
 def test_acknowledge_records_who(app: AppTest, seeded: SeededDashboard, database_url: str) -> None:

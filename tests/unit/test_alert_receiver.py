@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -154,3 +155,5 @@ def test_cli_receives_verifies_and_logs_until_terminated(tmp_path: Path) -> None
     assert " firing ticker-spike " in line and 'ticker="T0"' in line
     assert stdout.splitlines() == [line]
     assert "rejected (401): signature does not match" in stderr
+    keys = [json.loads(line)["key"] for line in (log.parent / "alerts.log.keys").read_text().splitlines()]
+    assert keys == ["k1"]  # taken keys outlive the process (issue #27); the rejected k2 is not among them

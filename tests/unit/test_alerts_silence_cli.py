@@ -27,6 +27,9 @@ class NumberingSession(RecordingSession):
         for number, row in enumerate(self.added, start=1):
             row.id = number
 
+    def scalars(self, _query: Any) -> list[Any]:  # the preview's stored alerts: none
+        return []
+
 
 class RecordingFactory:
     def __init__(self) -> None:
@@ -74,6 +77,8 @@ def test_an_accepted_silence_is_stored_bounded_and_signed(monkeypatch: pytest.Mo
     assert result.exit_code == 0, result.output
     [row] = factory.session.added
     assert isinstance(row, Silence)
-    assert (row.matchers, row.created_by, row.comment) == ({"ticker": "ACME"}, "ana", "earnings call")
+    assert (row.matchers, row.created_by, row.comment) == (
+        [{"name": "ticker", "value": "ACME", "isRegex": False, "isEqual": True}], "ana", "earnings call")
     assert row.ends_at - row.starts_at == timedelta(hours=2)
-    assert result.output.startswith("silence 1 until ")
+    assert result.output.splitlines()[0] == "{ticker=ACME} would silence no alert now"
+    assert result.output.splitlines()[1].startswith("silence 1 until ")
