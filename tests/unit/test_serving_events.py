@@ -31,12 +31,14 @@ def spans_of(text: str, *names: str, entity_type: str = "ORG") -> list[Span]:
 
 @pytest.mark.parametrize("text", ["Q3", "Q4 2019", "FY2020", "Corporation", "Inc.", "B", "to Neutral", "Overweight",
                                   "Market Perform",
-                                  ", Lowers Price Target", "BMO Capital Maintains", "Friday", "2019"])
+                                  ", Lowers Price Target", "BMO Capital Maintains", "Friday", "2019", "Y07", "CFO",
+                                  "Bank", "M&A"])
 def test_junk_spans_are_recognised(text: str) -> None:
     assert is_junk_entity(text)
 
 
-@pytest.mark.parametrize("text", ["NVIDIA", "B. Riley", "Agilent Technologies", "3M", "AT&T", "Q2 Holdings Inc"])
+@pytest.mark.parametrize("text", ["NVIDIA", "B. Riley", "Agilent Technologies", "3M", "AT&T", "Q2 Holdings Inc",
+                                  "Deutsche Bank", "Bank of America"])
 def test_names_are_not_junk(text: str) -> None:
     assert not is_junk_entity(text)
 
