@@ -6,11 +6,17 @@ from it when it answers within a second; when it does not (worker stopped, or
 running elsewhere) the overview falls back to what the stored rows say.
 Metric names are matched loosely (`*lag*`, `*articles*_total`, a `model_version`
 label) so a renamed metric degrades to "unknown" rather than an error.
+
+Readiness comes from the worker's `/readyz` on the same port (200 ready, 503
+degraded with reasons: database or broker unreachable, consumer stalled; see
+monitor/stream/readiness.py), else from the verdict in `/healthz` (a worker
+that has no `/readyz` is shown as ok when /healthz says so).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -63,3 +69,38 @@ def scrape_worker(metrics_port: int, host: str = "127.0.0.1") -> WorkerMetrics |
     except httpx.HTTPError:
         return None
     return parse_worker_metrics(response.text)
+
+
+@dataclass(frozen=True)
+class WorkerReadiness:
+    """The worker's own readiness verdict: ok, degraded (with reasons) or stopping."""
+
+    ready: bool
+    status: str
+    reasons: tuple[str, ...]
+
+
+def parse_readiness(body: Any) -> WorkerReadiness | None:
+    """A /readyz or /healthz body; a /healthz from before readiness (no `ready`) counts as ready when `ok`."""
+    if not isinstance(body, dict) or not isinstance(body.get("status"), str):
+        return None
+    status = body["status"]
+    ready = body.get("ready")
+    reasons = body.get("reasons") or []
+    return WorkerReadiness(ready=bool(ready) if isinstance(ready, bool) else status == "ok", status=status,
+                           reasons=tuple(str(reason) for reason in reasons if reason))
+
+
+def fetch_readiness(metrics_port: int, host: str = "127.0.0.1") -> WorkerReadiness | None:
+    """GET /readyz (a 503 still carries the verdict), else /healthz; None when the worker does not answer."""
+    for path in ("/readyz", "/healthz"):
+        try:
+            response = httpx.get(f"http://{host}:{metrics_port}{path}", timeout=SCRAPE_TIMEOUT_S)
+        except httpx.HTTPError:
+            return None
+        if response.status_code in (200, 503):
+            try:
+                return parse_readiness(response.json())
+            except ValueError:
+                return None
+    return None

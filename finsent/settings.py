@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     dashboard_password_hash: str | None = Field(
         None, description="pbkdf2_sha256$... hash from `finsent dashboard hash-password`; unset = no password.")
     metrics_port: int = Field(9464, ge=1, le=65535, description="Prometheus metrics/health port of the worker.")
+    readiness_stall_s: float = Field(
+        60.0, gt=0, le=86_400,
+        description="The worker's /readyz says degraded when messages wait on the news topic and none has been "
+                    "handled (stored and acknowledged) for this many seconds (docs/stream.md).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     alert_rules: Path = Field(PROJECT_ROOT / "monitor" / "alerts" / "rules.example.yaml",
                               description="Alert rules file read by `finsent alerter` and `finsent alerts`.")

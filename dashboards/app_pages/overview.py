@@ -138,7 +138,15 @@ def firing_alerts() -> None:
 @st.fragment(run_every=filters.refresh_interval())
 def worker_health() -> None:
     st.subheader("Worker")
-    metrics = health.scrape_worker(int(st.session_state.get("metrics_port", 9464)))
+    port = int(st.session_state.get("metrics_port", 9464))
+    metrics = health.scrape_worker(port)
+    readiness = health.fetch_readiness(port) if metrics is not None else None
+    if readiness is not None and readiness.ready:
+        st.success("Ready", icon=":material/check_circle:")
+    elif readiness is not None:
+        reasons = [reason for reason in readiness.reasons if reason != readiness.status]  # "stopping" says itself
+        st.warning(f"{readiness.status.capitalize()}" + (": " + "; ".join(reasons) if reasons else ""),
+                   icon=":material/warning:")
     latest = queries.latest_output(url)
     throughput = queries.stored_throughput(url, health.THROUGHPUT_WINDOW_MINUTES)
     if metrics is None:

@@ -1,4 +1,4 @@
-"""The worker's Prometheus metrics (served at /metrics next to /healthz on FINSENT_METRICS_PORT)."""
+"""The worker's Prometheus metrics (served at /metrics next to /healthz and /readyz on FINSENT_METRICS_PORT)."""
 
 from __future__ import annotations
 
@@ -22,3 +22,4 @@ CONSUMER_LAG = Gauge("finsent_worker_consumer_lag", "Messages on the news topic 
 DB_RETRIES = Counter("finsent_worker_db_retries_total", "Batch transactions retried after a database error.")
 MODEL_SWAPS = Counter("finsent_worker_model_swaps_total", "Hot swaps to a newly promoted model version.")
 MODEL_INFO = Gauge("finsent_worker_model_info", "1 for the model version now scoring.", ["version"])
+READY = Gauge("finsent_worker_ready", "1 while /readyz answers ready, 0 while degraded or stopping.")

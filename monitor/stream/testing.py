@@ -3,9 +3,12 @@
     proxy = TcpProxy("127.0.0.1", 55432).start()     # point FINSENT_DATABASE_URL at proxy.port
     proxy.cut(); ...; proxy.restore()                 # PostgreSQL "goes away" for this worker only
     worker = WorkerProcess(env).start(); worker.kill() # kill -9, as a crash would
+    broker = PrivateBroker(settings, tmp).start(); broker.stop(); broker.start()  # a real Kafka outage
 
 Faults are injected around the shared services, never into them: the real
-PostgreSQL and Kafka keep running for everyone else.
+PostgreSQL and Kafka keep running for everyone else. A broker outage uses a
+private broker (the stack's own Kafka, on its own ports and state directory)
+that the test really stops and starts.
 """
 
 from __future__ import annotations
@@ -170,6 +173,16 @@ class WorkerProcess:
         except (httpx.HTTPError, ValueError):
             return None
 
+    def readiness(self) -> tuple[int, dict[str, object]] | None:
+        """GET /readyz: (HTTP status, body), or None while the worker is not serving yet."""
+        import httpx
+
+        try:
+            response = httpx.get(f"http://127.0.0.1:{self.metrics_port}/readyz", timeout=2)
+            return response.status_code, response.json()
+        except (httpx.HTTPError, ValueError):
+            return None
+
     def handled(self) -> int:
         return int((self.health() or {}).get("handled", 0))  # type: ignore[arg-type]
 
@@ -217,7 +230,10 @@ class PacedProducer:
         self.settings = settings
         self.items = items
         self.per_second = per_second
-        self.sent = 0
+        self.sent = 0  # handed to the client
+        self.delivered = 0  # acknowledged by the broker (acks=all)
+        self.failed = 0  # given up by the client: not in Kafka
+        self._count_lock = threading.Lock()
         self._stop = threading.Event()
         self._producer = make_producer(settings)  # type: ignore[arg-type]
         self._thread = threading.Thread(target=self._run, daemon=True, name="paced-producer")
@@ -236,9 +252,15 @@ class PacedProducer:
             delay = started + index / self.per_second - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            send_item(self._producer, self.settings.news_topic, item)  # type: ignore[attr-defined]
+            future = send_item(self._producer, self.settings.news_topic, item)  # type: ignore[attr-defined]
+            future.add_callback(self._count, "delivered")
+            future.add_errback(self._count, "failed")
             self.sent += 1
         self._producer.flush()
+
+    def _count(self, field: str, _result: object) -> None:
+        with self._count_lock:
+            setattr(self, field, getattr(self, field) + 1)
 
     def stop(self) -> None:
         """Stop sending (the items sent so far are flushed)."""
@@ -247,3 +269,33 @@ class PacedProducer:
     def join(self, timeout_s: float) -> None:
         self._thread.join(timeout=timeout_s)
         self._producer.close()
+
+
+class PrivateBroker:
+    """A real single-node Kafka broker (monitor/stack/kafka.py) on free ports, for tests that stop the broker.
+
+    It has its own state directory, so stopping it touches nothing the shared broker serves.
+    """
+
+    def __init__(self, settings: object, state_dir: Path) -> None:
+        from finsent.settings import Settings
+
+        base: Settings = settings  # type: ignore[assignment]
+        self.settings = Settings(**{**base.model_dump(), "state_dir": state_dir, "kafka_port": free_port(),
+                                    "kafka_controller_port": free_port(), "kafka_bootstrap_servers": ""})
+
+    @property
+    def bootstrap(self) -> str:
+        return self.settings.kafka_bootstrap_servers
+
+    def start(self) -> PrivateBroker:
+        from monitor.stack import kafka
+
+        kafka.start(self.settings)
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM and wait until the process is gone (the next start reuses its data: topics, offsets)."""
+        from monitor.stack import kafka
+
+        kafka.stop(self.settings)

@@ -22,7 +22,8 @@ import asyncio
 import json
 import logging
 import signal
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -35,11 +36,16 @@ from finsent.settings import get_settings
 from monitor.storage.partitions import ensure_ahead
 from monitor.stream import metrics
 from monitor.stream.pipeline import BatchPipeline, RunControl
+from monitor.stream.readiness import ReadinessState, Verdict, judge
 from monitor.wire import DeadLetter, ScoredPair, scored_message
 
 log = logging.getLogger(__name__)
 settings = get_settings()
 PARTITIONS_EVERY_S = 3600.0  # how often a running worker makes sure the partitions ahead exist
+READINESS_EVERY_S = 2.5  # how often the broker is asked for metadata (and the database pinged when idle)
+BROKER_PROBE_TIMEOUT_S = 3.0
+DB_IDLE_PING_S = 10.0  # ping the database only when no store attempt has told us anything for this long
+DB_PING_TIMEOUT_S = 10.0
 
 # --- topology ------------------------------------------------------------------
 app = faust.App(
@@ -72,6 +78,8 @@ class WorkerRuntime:
     shutdown_grace_s: float = 30.0
     next_offsets: dict[Any, int] = field(default_factory=dict)  # TP -> next offset to handle
     worker: faust.Worker | None = None
+    readiness: ReadinessState = field(default_factory=ReadinessState)  # monitor/stream/readiness.py
+    db_ping: Callable[[], None] | None = None  # `SELECT 1` on the worker's engine; raises when unreachable
 
 
 runtime: WorkerRuntime | None = None
@@ -106,6 +114,7 @@ async def ack_events(stream: faust.StreamT, events: Sequence[faust.EventT]) -> N
         await stream.ack(event)
         tp = event.message.tp
         rt.next_offsets[tp] = max(rt.next_offsets.get(tp, 0), event.message.offset + 1)
+    rt.readiness.progressed()
 
 
 async def publish_dead_letters(letters: Sequence[DeadLetter]) -> None:
@@ -154,6 +163,7 @@ async def report_consumer_lag() -> None:
     """Lag = log end offset - next offset to handle, per assigned news partition."""
     rt = _runtime()
     consumer: Any = app.consumer
+    total: int | None = None
     for tp in consumer.assignment():
         if tp.topic != settings.news_topic:
             continue
@@ -163,7 +173,10 @@ async def report_consumer_lag() -> None:
             continue
         done = rt.next_offsets.get(tp) or consumer._committed_offset.get(tp) or 0  # Faust keeps no public getter
         if high is not None:
-            metrics.CONSUMER_LAG.labels(partition=str(tp.partition)).set(max(0, high - done))
+            lag = max(0, high - done)
+            metrics.CONSUMER_LAG.labels(partition=str(tp.partition)).set(lag)
+            total = (total or 0) + lag
+    rt.readiness.lag = total  # readiness: lag with nothing handled for FINSENT_READINESS_STALL_S
 
 
 @app.timer(interval=PARTITIONS_EVERY_S)
@@ -172,18 +185,99 @@ async def create_partitions_ahead() -> None:
     await asyncio.to_thread(ensure_ahead)
 
 
+@app.timer(interval=READINESS_EVERY_S)
+async def check_readiness() -> None:
+    """Ask the broker for metadata; ping the database only while the store loop is not telling us anything."""
+    rt = _runtime()
+    await probe_broker(rt.readiness)
+    checked = rt.readiness.db_checked_at
+    if rt.db_ping is not None and (checked is None or time.monotonic() - checked > DB_IDLE_PING_S):
+        await ping_database(rt.readiness, rt.db_ping)
+    verdict()  # keeps finsent_worker_ready current between probes
+
+
+async def probe_broker(state: ReadinessState) -> None:
+    """A metadata request on the producer's own connection: aiokafka answers False or hangs when no broker answers."""
+    producer: Any = getattr(app.producer, "_producer", None)  # the aiokafka producer, once Faust started it
+    if producer is None:
+        return
+    try:
+        answered = await asyncio.wait_for(producer.client.force_metadata_update(), BROKER_PROBE_TIMEOUT_S)
+    except TimeoutError:
+        state.broker_failed(f"no metadata answer within {BROKER_PROBE_TIMEOUT_S:g}s")
+        return
+    except Exception as error:  # noqa: BLE001 - whatever the client raises means "not reachable"
+        state.broker_failed(f"{type(error).__name__}: {error}"[:200])
+        return
+    if answered:
+        state.broker_answered()
+    else:
+        state.broker_failed(f"no broker of {','.join(settings.kafka_servers)} answered a metadata request")
+
+
+async def ping_database(state: ReadinessState, ping: Callable[[], None]) -> None:
+    try:
+        await asyncio.wait_for(asyncio.to_thread(ping), DB_PING_TIMEOUT_S)
+    except TimeoutError:
+        state.db_failed(f"no answer to SELECT 1 within {DB_PING_TIMEOUT_S:g}s")
+    except Exception as error:  # noqa: BLE001 - a failed ping is the answer
+        from sqlalchemy.exc import DBAPIError
+
+        from monitor.stream.store import is_transient
+
+        if isinstance(error, DBAPIError) and not is_transient(error):
+            state.db_answered()  # it answered, with an error: reachable
+        else:
+            state.db_failed(describe_db_error(error))
+    else:
+        state.db_answered()
+
+
+def describe_db_error(error: Exception) -> str:
+    orig = getattr(error, "orig", None) or error
+    lines = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {lines[0] if lines else ''}"[:200]
+
+
+def verdict() -> Verdict:
+    """The readiness verdict now (monitor/stream/readiness.py), also exported as finsent_worker_ready."""
+    rt = _runtime()
+    rt.readiness.stopping = rt.control.stopping.is_set()
+    answer = judge(rt.readiness, time.monotonic(), settings.readiness_stall_s)
+    metrics.READY.set(1 if answer.ready else 0)
+    return answer
+
+
 # --- health and metrics (FINSENT_METRICS_PORT) -------------------------------------
 @app.page("/healthz")
 async def healthz(web: Any, request: Any) -> Any:
+    status, body = health_answer()
+    return web.json(body, status=status)
+
+
+@app.page("/readyz")
+async def readyz(web: Any, request: Any) -> Any:
+    status, body = readiness_answer()
+    return web.json(body, status=status)
+
+
+def health_answer() -> tuple[int, dict[str, Any]]:
+    """Liveness: 200 while the process runs (503 only while stopping); the body carries the readiness verdict."""
     rt = _runtime()
     pipeline = rt.pipeline
     body = {
-        "status": "stopping" if rt.control.stopping.is_set() else "ok",
+        **verdict().as_json(),
         "model_version": pipeline.model.version,
         "handled": pipeline.totals.messages,
         "last_batch_at": pipeline.last_batch_at.isoformat() if pipeline.last_batch_at else None,
     }
-    return web.json(body, status=503 if rt.control.stopping.is_set() else 200)
+    return (503 if rt.control.stopping.is_set() else 200), body
+
+
+def readiness_answer() -> tuple[int, dict[str, Any]]:
+    """Readiness: 200 when ready, 503 while degraded (database or broker unreachable, consumer stalled) or stopping."""
+    answer = verdict()
+    return (200 if answer.ready else 503), answer.as_json()
 
 
 @app.page("/metrics")
@@ -214,7 +308,10 @@ def build_runtime(max_messages: int | None, timeout_s: float | None, max_batch: 
     from monitor.retrain.records import repair_at_start
     from monitor.stream.live_model import LiveModel
     from monitor.storage.known_names import known_names_from_store
-    from monitor.stream.store import StoreRetry, store_once, worker_engine
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from monitor.stream.store import StoreRetry, is_transient, store_once, worker_engine
 
     control = RunControl(max_messages, timeout_s)
     model = LiveModel.from_registry(settings.registry_dir, settings.device, settings.model_backend)
@@ -226,15 +323,36 @@ def build_runtime(max_messages: int | None, timeout_s: float | None, max_batch: 
     with factory() as session:  # names the tagger found in the stored history (monitor/storage/known_names.py)
         known_names = known_names_from_store(session)
     log.info("%d names known from the stored history", sum(map(known_names.is_known, known_names.tagged)))
+    readiness = ReadinessState()
+    store_batch = partial(store_once, known_names=known_names)
+
+    def tracked_store(session_factory: Any, pairs: Sequence[Any]) -> Any:
+        """Each store attempt (retries included) tells readiness whether the database answered."""
+        try:
+            report = store_batch(session_factory, pairs)
+        except DBAPIError as error:
+            if is_transient(error):
+                readiness.db_failed(describe_db_error(error))
+            else:
+                readiness.db_answered()  # it rejected the data: reachable
+            raise
+        readiness.db_answered()
+        return report
+
+    def db_ping() -> None:
+        with factory() as session:
+            session.execute(text("select 1"))
+
     store = StoreRetry(factory, ThreadPoolExecutor(1, thread_name_prefix="store"),
-                       should_give_up=lambda: control.give_up, store=partial(store_once, known_names=known_names))
+                       should_give_up=lambda: control.give_up, store=tracked_store)
 
     async def not_bound(events: Sequence[Any]) -> None:  # replaced by the agent with its stream's ack
         raise RuntimeError("ack used before the agent started")
 
     pipeline = BatchPipeline(model, store, ThreadPoolExecutor(1, thread_name_prefix="infer"),
                              publish_dead_letters, publish_scored, not_bound, control)
-    return WorkerRuntime(pipeline, control, max_batch=max_batch, batch_within_s=batch_within_s)
+    return WorkerRuntime(pipeline, control, max_batch=max_batch, batch_within_s=batch_within_s,
+                         readiness=readiness, db_ping=db_ping)
 
 
 def run_worker(max_messages: int | None = None, timeout_s: float | None = None, max_batch: int = 64,
