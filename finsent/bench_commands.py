@@ -34,22 +34,20 @@ def events_command(model_spec: str, backend: str, fit_threshold: bool, save_vers
                    as_json: bool) -> None:
     """Negative recall/precision on judged event headlines (tests/fixtures/events); writes reports/bench-events-*."""
     from model.data.errors import DatasetMissingError
-    from model.reports.event_bench import (
-        EventsFileError,
-        bench_events,
-        save_calibrated_version,
-        summary_line,
-    )
+    from model.data.events import DEV_EVENTS, EVENT_HEADLINES, EventsFileError
+    from model.reports.event_bench import bench_events, save_calibrated_version, summary_line
     from model.serving.predictor import Predictor
     from model.serving.registry import RegistryError
 
     if save_version and not fit_threshold:
         raise click.UsageError("--save-version needs --fit-threshold")
     registry_dir = Path(get_settings().registry_dir)
+    headlines_path = Path(get_settings().events_dir) / EVENT_HEADLINES
     try:
         predictor = Predictor.load(registry_dir, model_spec, device="cpu", backend=backend)
         guard_dir = Path(get_settings().data_dir) if fit_threshold and max_sentfin_drop >= 0 else None
-        report = bench_events(predictor, fit_threshold=fit_threshold, guard_data_dir=guard_dir,
+        report = bench_events(predictor, Path(get_settings().events_dir) / DEV_EVENTS, headlines_path,
+                              fit_threshold=fit_threshold, guard_data_dir=guard_dir,
                               max_sentfin_drop=max_sentfin_drop, registry_dir=registry_dir)
     except (RegistryError, EventsFileError, DatasetMissingError) as error:
         raise click.ClickException(str(error)) from None
@@ -59,7 +57,7 @@ def events_command(model_spec: str, backend: str, fit_threshold: bool, save_vers
                                    "no threshold to save")
     if save_version:
         report["saved_version"] = save_calibrated_version(
-            registry_dir, predictor.version, report["fitted"]["entity_negative_threshold"], report)
+            registry_dir, predictor.version, report["fitted"]["entity_negative_threshold"], report, headlines_path)
     suffix = "" if backend == "torch" else f"-{backend}"
     path = write_json_report(report, f"bench-events-{predictor.version}{suffix}.json")
     if not as_json:
@@ -81,7 +79,8 @@ def loss_weighting_command(steps: int, threads: int, as_json: bool) -> None:
     from model.training.experiments import loss_weighting_ablation
 
     started = time.monotonic()
-    report = loss_weighting_ablation(steps, threads, Path(get_settings().data_dir)) | {
+    settings = get_settings()
+    report = loss_weighting_ablation(steps, threads, Path(settings.data_dir), Path(settings.events_dir)) | {
         "duration_s": round(time.monotonic() - started, 1)}
     path = write_json_report(report, "loss-weighting.json")
     if not as_json:
@@ -103,7 +102,7 @@ def pseudo_label_command(steps: int, threads: int, pool: int, annotator: str | N
     started = time.monotonic()
     settings = get_settings()
     report = pseudo_label_ablation(steps, threads, pool, Path(settings.data_dir), Path(settings.registry_dir),
-                                   annotator) | {
+                                   Path(settings.events_dir), annotator) | {
         "duration_s": round(time.monotonic() - started, 1)}
     path = write_json_report(report, "pseudo-label.json")
     if not as_json:
@@ -125,13 +124,12 @@ def pseudo_label_command(steps: int, threads: int, pool: int, annotator: str | N
 def event_types_command(model_spec: str, split: str, backend: str, stored: bool, as_json: bool) -> None:
     """Financial events per type (precision/recall/F1), subject accuracy, broker-as-subject errors on the judged
     headlines, and the stored sentiment's agreement with figures vs estimates; writes reports/bench-event-types-*."""
-    from finsent.paths import PROJECT_ROOT
-    from model.data.judged_events import JudgedEventsFileError, load_judged_events
+    from model.data.judged_events import JUDGED_EVENTS, JudgedEventsFileError, load_judged_events
     from model.reports.event_types_bench import bench_event_types, summary_line
 
     settings = get_settings()
     try:
-        judged = load_judged_events(PROJECT_ROOT / "tests" / "fixtures" / "events" / "judged_event_headlines.csv")
+        judged = load_judged_events(Path(settings.events_dir) / JUDGED_EVENTS)
         extract, name = _event_extractor(model_spec, backend, Path(settings.registry_dir))
         report = bench_event_types(judged, extract, split)
     except JudgedEventsFileError as error:

@@ -27,13 +27,14 @@ from finsent.bench_commands import (
     pseudo_label_command,
     scaleout_command,
 )
-from model.reports.linking_eval import linking
+from model.reports.linking_eval import linking_command
 from model.network.tasks import TASK_SLUGS
 from finsent.paths import PROJECT_ROOT
 from finsent.settings import get_settings
 from monitor.stream.bench import pipeline as bench_pipeline
 
 REPORTS_DIR = PROJECT_ROOT / "reports"
+LINKING_SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "linking" / "sample.jsonl"  # `bench linking --sample` default
 
 
 def _registry_dir() -> Path:
@@ -64,7 +65,7 @@ def run_training(profile: str, data_dir: Path | None = None, seed: int | None = 
                             max_steps=max_steps, loss_weighting=loss_weighting, device=settings.device,
                             max_minutes=max_minutes, encoder=encoder, distil_from=distil_from,
                             distil_alpha=distil_alpha, distil_temperature=distil_temperature,
-                            registry_dir=settings.registry_dir)
+                            registry_dir=settings.registry_dir, events_dir=settings.events_dir)
     corpus = None
     if distil_from:
         from model.training.distillation import ensure_soft_labels, resolve_soft_labels, soft_labels_complete
@@ -440,7 +441,7 @@ def bench() -> None:
     """Benchmarks that print JSON and write reports/*.json."""
 
 
-bench.add_command(linking)  # `finsent bench linking`: entity-linking precision/recall (model.reports.linking_eval)
+bench.add_command(linking_command(LINKING_SAMPLE))  # `finsent bench linking`: entity-linking precision/recall (model.reports.linking_eval)
 bench.add_command(bench_pipeline)  # `finsent bench pipeline`: Kafka -> worker -> PostgreSQL (monitor.stream.bench)
 bench.add_command(loss_weighting_command)  # `finsent bench loss-weighting` (finsent.bench_commands)
 bench.add_command(pseudo_label_command)  # `finsent bench pseudo-label` (finsent.bench_commands)

@@ -111,6 +111,10 @@ class Settings(BaseSettings):
                                           "registers and promotes it when the registry has no live version.")
     state_dir: Path = Field(PROJECT_ROOT / ".state", description="Where the local stack keeps data, logs and pids.")
     cache_dir: Path = Field(Path.home() / ".cache" / "finsent", description="Shared cache (Kafka jars) outside the clone.")
+    events_dir: Path = Field(PROJECT_ROOT / "tests" / "fixtures" / "events",
+                             description="Labelled company events (dev data): dev_events.yaml, event_headlines.csv, "
+                                         "judged_event_headlines.csv; the training profiles and `finsent bench "
+                                         "events` / `event-types` read them.")
 
     # --- Runtime ----------------------------------------------------------
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the model runs.")
@@ -127,6 +131,10 @@ class Settings(BaseSettings):
         60.0, gt=0, le=86_400,
         description="The worker's /readyz says degraded when messages wait on the news topic and none has been "
                     "handled (stored and acknowledged) for this many seconds (docs/stream.md).")
+    batch_linger_s: float = Field(
+        0.05, ge=0, le=5,
+        description="The longest the worker waits for more messages before scoring a micro-batch, and only while "
+                    "nothing is being scored or stored; `finsent worker --batch-within` caps it (docs/stream.md).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     alert_rules: Path = Field(PROJECT_ROOT / "monitor" / "alerts" / "rules.example.yaml",
                               description="Alert rules file read by `finsent alerter` and `finsent alerts`.")

@@ -1,8 +1,11 @@
-"""Labelled company events: the dev data both the alert backtest and the event-headline benchmark read.
+"""Labelled company events and the headlines judged against them: dev data the alert backtest, the
+event-headline benchmark and training read.
 
-    tests/fixtures/events/dev_events.yaml   (how it was made: tests/fixtures/events/README.md)
+    <events folder>/dev_events.yaml       the events (DEV_EVENTS)
+    <events folder>/event_headlines.csv   headlines judged per company, split tune/eval (EVENT_HEADLINES)
 
-Each event is an adverse company event (`polarity: negative`) or a burst of
+The folder comes in as an argument (the app passes `settings.events_dir`; its
+README says how the files were made). Each event is an adverse company event (`polarity: negative`) or a burst of
 good news kept as a control (`positive`), with the names the company goes by
 in headlines, its ticker when it has one, the first headline of the burst and
 the window in which an alert about it counts. One schema and one loader, so
@@ -12,12 +15,23 @@ the file says.
 
 from __future__ import annotations
 
+import csv
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from finsent.paths import PROJECT_ROOT
+from model.network.labels import SENTIMENT_LABELS
+
+# The file names inside an events folder.
+DEV_EVENTS = "dev_events.yaml"
+EVENT_HEADLINES = "event_headlines.csv"
+HEADLINE_COLUMNS = ("headline", "company", "label", "event_id", "timestamp", "source", "split")
+SPLITS = ("tune", "eval")
 
 
 class EventsFileError(ValueError):
@@ -75,3 +89,52 @@ def load_events(path: Path) -> list[CompanyEvent]:
     if len(set(ids)) != len(ids):
         raise EventsFileError(f"{path}: duplicate event ids")
     return events
+
+
+@dataclass(frozen=True)
+class JudgedHeadline:
+    headline: str
+    company: str
+    label: str  # negative | neutral | positive, for `company`
+    event_id: str  # "" for company news outside any event
+    timestamp: str
+    source: str
+    split: str  # tune | eval
+
+
+def load_event_headlines(path: Path) -> list[JudgedHeadline]:
+    """The judged headlines; EventsFileError names the line and column that is wrong."""
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in HEADLINE_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise EventsFileError(f"{path}: missing columns {', '.join(missing)}")
+        rows = []
+        for line, raw in enumerate(reader, start=2):
+            row = JudgedHeadline(**{c: (raw[c] or "").strip() for c in HEADLINE_COLUMNS})
+            if row.label not in SENTIMENT_LABELS:
+                raise EventsFileError(f"{path}:{line}: label: expected one of {SENTIMENT_LABELS}, got {row.label!r}")
+            if row.split not in SPLITS:
+                raise EventsFileError(f"{path}:{line}: split: expected tune or eval, got {row.split!r}")
+            if not row.headline or not row.company:
+                raise EventsFileError(f"{path}:{line}: headline and company are required")
+            rows.append(row)
+    return rows
+
+
+def aliases_of(row: JudgedHeadline, events: dict[str, CompanyEvent]) -> set[str]:
+    """Lower-case names of the row's company: the event's aliases when the row is about that event's company."""
+    names = {row.company.lower()}
+    event = events.get(row.event_id)
+    if event is not None and event.company == row.company:
+        names.update(a.lower() for a in event.aliases)
+    return names
+
+
+def shown_path(path: Path) -> str:
+    """A data file as metadata names it: relative to the checkout when inside it, else absolute."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)

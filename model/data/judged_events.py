@@ -1,4 +1,4 @@
-"""Headlines whose financial events were judged by reading (tests/fixtures/events/judged_event_headlines.csv).
+"""Headlines whose financial events were judged by reading (JUDGED_EVENTS in the events folder).
 
 One row per (headline, event); `load_judged_events` groups them into one
 `JudgedEventHeadline` per headline and checks every row, naming the line that
@@ -18,6 +18,7 @@ from pathlib import Path
 from model.data.errors import DatasetMissingError
 from model.events.taxonomy import EVENT_TYPES
 
+JUDGED_EVENTS = "judged_event_headlines.csv"  # its name inside the events folder (settings.events_dir)
 COLUMNS = ("headline", "corpus", "timestamp", "event_type", "polarity", "subject", "source", "split")
 SPLITS = ("tune", "eval")
 NO_EVENT = "none"
@@ -104,5 +105,5 @@ def load_judged_events(path: Path) -> list[JudgedEventHeadline]:
             for headline, entry in grouped.items()]
 
 
-__all__ = ["JudgedEvent", "JudgedEventHeadline", "JudgedEventsFileError", "load_judged_events", "split_of_group",
+__all__ = ["JUDGED_EVENTS", "JudgedEvent", "JudgedEventHeadline", "JudgedEventsFileError", "load_judged_events", "split_of_group",
            "expected_split", "SPLITS", "NO_EVENT"]

@@ -5,7 +5,7 @@
 
 Issue #13: headlines like "'Dreams have been crushed': wedding in ruins as
 Thomas Cook collapses" came out neutral, so entity and ticker alerts stayed
-quiet on real collapses. `tests/fixtures/events/event_headlines.csv` holds
+quiet on real collapses. The events folder's `event_headlines.csv` (model.data.events) holds
 ~330 corpus headlines, each judged for the company it names (negative = bad
 news for that company), split `tune` / `eval` by event. This module scores
 them with the Predictor (the serving path: same decision rule, same entity
@@ -32,7 +32,6 @@ when no allowed threshold beats it on tune (then nothing is saved).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -40,54 +39,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from model.data.events import CompanyEvent, EventsFileError
-from model.data.events import load_events as load_company_events
+from model.data.events import (
+    SPLITS,
+    CompanyEvent,
+    EventsFileError,
+    JudgedHeadline,
+    aliases_of,
+    load_event_headlines,
+    load_events,
+    shown_path,
+)
 from model.network.labels import SENTIMENT_LABELS
 from model.network.results import ArticleResult, EntityResult
 
-from finsent.paths import PROJECT_ROOT
-EVENTS_DIR = PROJECT_ROOT / "tests" / "fixtures" / "events"
-EVENTS_FILE = EVENTS_DIR / "dev_events.yaml"
-HEADLINES_FILE = EVENTS_DIR / "event_headlines.csv"
-HEADLINE_COLUMNS = ("headline", "company", "label", "event_id", "timestamp", "source", "split")
-SPLITS = ("tune", "eval")
 THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05 .. 0.95
-
-
-@dataclass(frozen=True)
-class JudgedHeadline:
-    headline: str
-    company: str
-    label: str  # negative | neutral | positive, for `company`
-    event_id: str  # "" for company news outside any event
-    timestamp: str
-    source: str
-    split: str  # tune | eval
-
-
-def load_events(path: Path = EVENTS_FILE) -> list[CompanyEvent]:
-    """The events of a dev_events.yaml (the one schema: model.data.events)."""
-    return load_company_events(path)
-
-
-def load_event_headlines(path: Path = HEADLINES_FILE) -> list[JudgedHeadline]:
-    """The judged headlines; EventsFileError names the line and column that is wrong."""
-    with Path(path).open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in HEADLINE_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise EventsFileError(f"{path}: missing columns {', '.join(missing)}")
-        rows = []
-        for line, raw in enumerate(reader, start=2):
-            row = JudgedHeadline(**{c: (raw[c] or "").strip() for c in HEADLINE_COLUMNS})
-            if row.label not in SENTIMENT_LABELS:
-                raise EventsFileError(f"{path}:{line}: label: expected one of {SENTIMENT_LABELS}, got {row.label!r}")
-            if row.split not in SPLITS:
-                raise EventsFileError(f"{path}:{line}: split: expected tune or eval, got {row.split!r}")
-            if not row.headline or not row.company:
-                raise EventsFileError(f"{path}:{line}: headline and company are required")
-            rows.append(row)
-    return rows
 
 
 def expected_splits(rows: Sequence[JudgedHeadline], events: dict[str, CompanyEvent]) -> dict[str, str]:
@@ -110,15 +75,6 @@ def expected_splits(rows: Sequence[JudgedHeadline], events: dict[str, CompanyEve
 
 def group_of(row: JudgedHeadline) -> str:
     return row.event_id or "other:" + row.company.lower()
-
-
-def aliases_of(row: JudgedHeadline, events: dict[str, CompanyEvent]) -> set[str]:
-    """Lower-case names of the row's company: the event's aliases when the row is about that event's company."""
-    names = {row.company.lower()}
-    event = events.get(row.event_id)
-    if event is not None and event.company == row.company:
-        names.update(a.lower() for a in event.aliases)
-    return names
 
 
 def company_entity(result: ArticleResult, aliases: Iterable[str]) -> EntityResult | None:
@@ -251,7 +207,7 @@ def sentfin_guard(registry_dir: Path, version: str, data_dir: Path,
     return (lambda t: table[str(t)] >= base - max_drop), report
 
 
-def bench_events(predictor, events_path: Path = EVENTS_FILE, headlines_path: Path = HEADLINES_FILE,  # noqa: ANN001
+def bench_events(predictor, events_path: Path, headlines_path: Path,  # noqa: ANN001
                  fit_threshold: bool = False, guard_data_dir: Path | None = None,
                  max_sentfin_drop: float = 0.01, registry_dir: Path | None = None) -> dict[str, Any]:
     """The report of `finsent bench events`: metrics per split, as served, and with a fitted threshold."""
@@ -286,7 +242,8 @@ def bench_events(predictor, events_path: Path = EVENTS_FILE, headlines_path: Pat
     return report
 
 
-def save_calibrated_version(registry_dir: Path, version: str, threshold: float, report: dict[str, Any]) -> str:
+def save_calibrated_version(registry_dir: Path, version: str, threshold: float, report: dict[str, Any],
+                            headlines_path: Path) -> str:
     """A new registry version: the same weights, with `decision.entity_negative_threshold` in its metadata.
 
     Versions are immutable, so calibrating writes a copy (not promoted); the
@@ -300,7 +257,7 @@ def save_calibrated_version(registry_dir: Path, version: str, threshold: float, 
     fitted = report["fitted"]
     metadata["decision"] = {
         "entity_negative_threshold": threshold, "calibrated_from": version,
-        "fitted_on": f"{HEADLINES_FILE.relative_to(PROJECT_ROOT)} split=tune (negative F1 of the entity view)",
+        "fitted_on": f"{shown_path(headlines_path)} split=tune (negative F1 of the entity view)",
         "eval_entity": {k: fitted["eval"]["entity"][k] for k in ("negative_recall", "negative_precision", "n")},
     }
     metadata["note"] = f"{version} with an entity negative threshold of {threshold} (finsent bench events)"

@@ -4,8 +4,8 @@
 
 Scores an extractor (a function from a headline to its FinancialEvents: the
 rules alone, or the served Predictor with the events head) against
-`tests/fixtures/events/judged_event_headlines.csv` (model.data.judged_events)
-on one split, `eval` by default, and reports:
+the judged event headlines (model.data.judged_events; the command reads them
+from the events folder, settings.events_dir) on one split, `eval` by default, and reports:
 
 - per type: precision, recall and F1 of finding the type in a headline, and
   `macro_f1` over the types that occur;

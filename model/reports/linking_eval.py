@@ -1,11 +1,12 @@
 """Precision and recall of the entity linker on a hand-checked sample of real headlines.
 
-The sample (``tests/fixtures/linking/sample.jsonl``) gives each headline's
+The sample (a JSONL file; `finsent bench linking` passes the committed one) gives each headline's
 entity spans with the correct ticker, or null for entities that are not a
 listed company (the Fed, Reuters) or no longer trade (Twitter, Mellanox).
 Spans are given, so this measures linking alone, not NER. Run:
 
-    python -m model.reports.linking_eval --json  # `finsent bench linking --json` once finsent/model_commands.py's bench group adds it
+    finsent bench linking --json
+    python -m model.reports.linking_eval --sample FILE --json
 
 It prints one JSON object as its last line and writes reports/linking.json.
 """
@@ -21,7 +22,6 @@ import click
 from finsent.reports import write_json_report
 from finsent.paths import PROJECT_ROOT
 
-SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "linking" / "sample.jsonl"
 REPORT = PROJECT_ROOT / "reports" / "linking.json"
 
 
@@ -36,7 +36,7 @@ class LinkingScore:
     errors: list[dict[str, object]] = field(default_factory=list)
 
 
-def evaluate(sample: Path = SAMPLE, watchlist: Path | None = None) -> LinkingScore:
+def evaluate(sample: Path, watchlist: Path | None = None) -> LinkingScore:
     """Link every gold span of the sample and score the tickers against the gold ones."""
     from model.network.linking import Gazetteer
 
@@ -65,23 +65,30 @@ def evaluate(sample: Path = SAMPLE, watchlist: Path | None = None) -> LinkingSco
     )
 
 
-@click.command("linking")
-@click.option("--json", "as_json", is_flag=True, help="Print only the JSON result line.")
-@click.option("--sample", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=SAMPLE,
-              show_default=True, help="Hand-checked JSONL sample.")
-@click.option("--watchlist", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Watchlist YAML added to the gazetteer.")
-def linking(as_json: bool, sample: Path, watchlist: Path | None) -> None:
-    """Measure linking precision/recall on the hand-checked headline sample."""
-    score = evaluate(sample, watchlist)
-    result = {"bench": "linking", "sample": str(sample), **asdict(score)}
-    write_json_report(result, REPORT)
-    if not as_json:
-        for error in score.errors:
-            click.echo(f"line {error['line']}: {error['text']!r} gold={error['gold']} predicted={error['predicted']}")
-    summary = {key: value for key, value in result.items() if key != "errors"}
-    click.echo(json.dumps(summary | {"report": str(REPORT)}))
+def linking_command(default_sample: Path | None = None) -> click.Command:
+    """The `linking` command; the caller gives the sample's default (none: --sample is required)."""
+    default = {"required": True} if default_sample is None else {"default": default_sample, "show_default": True}
+
+    @click.command("linking")
+    @click.option("--json", "as_json", is_flag=True, help="Print only the JSON result line.")
+    @click.option("--sample", type=click.Path(exists=True, dir_okay=False, path_type=Path), **default,
+                  help="Hand-checked JSONL sample.")
+    @click.option("--watchlist", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                  help="Watchlist YAML added to the gazetteer.")
+    def linking(as_json: bool, sample: Path, watchlist: Path | None) -> None:
+        """Measure linking precision/recall on the hand-checked headline sample."""
+        score = evaluate(sample, watchlist)
+        result = {"bench": "linking", "sample": str(sample), **asdict(score)}
+        write_json_report(result, REPORT)
+        if not as_json:
+            for error in score.errors:
+                click.echo(f"line {error['line']}: {error['text']!r} gold={error['gold']} "
+                           f"predicted={error['predicted']}")
+        summary = {key: value for key, value in result.items() if key != "errors"}
+        click.echo(json.dumps(summary | {"report": str(REPORT)}))
+
+    return linking
 
 
 if __name__ == "__main__":  # pragma: no cover
-    linking()
+    linking_command()()

@@ -3,13 +3,14 @@
     python -m model.training.event_finetune run --from live [--steps 400] [--weight 2] [--repeat 4]
     python -m model.training.event_finetune compare PARENT CHILD      # PhraseBank/Twitter/SEntFiN dev accuracy
 
-(the folders: `--registry-dir` / `--data-dir` before the subcommand, or FINSENT_REGISTRY_DIR / FINSENT_DATA_DIR)
+(the folders: `--registry-dir` / `--data-dir` / `--events-dir` before the subcommand, or FINSENT_REGISTRY_DIR /
+FINSENT_DATA_DIR / FINSENT_EVENTS_DIR)
 
 The sentence-sentiment training sets call factual bad news ("X collapses",
 "X files for bankruptcy") neutral far more often than a risk analyst would.
 This continues training a version (`model.training.loop.train`, `init_from`) on
 the usual corpus plus, as `extra_examples`, the `tune` half of the judged
-event headlines (tests/fixtures/events/event_headlines.csv), labelled for
+event headlines (the events folder's event_headlines.csv, model.data.events), labelled for
 the sentence and for the named company's span, with a loss weight; SEntFiN
 training headlines with a negative entity get a higher weight too. The
 `eval` half is never trained on: `finsent bench events --model VERSION`
@@ -32,16 +33,17 @@ from typing import Any
 
 import click
 
-from model.data.events import CompanyEvent
-from model.data.examples import EntitySentiment, Example
-from model.reports.event_bench import (
-    HEADLINES_FILE,
-    PROJECT_ROOT,
+from model.data.events import (
+    DEV_EVENTS,
+    EVENT_HEADLINES,
+    CompanyEvent,
     JudgedHeadline,
     aliases_of,
     load_event_headlines,
     load_events,
+    shown_path,
 )
+from model.data.examples import EntitySentiment, Example
 from model.network.labels import SENTIMENT_LABELS
 
 EVENTS_SOURCE = "event_headlines"
@@ -89,23 +91,28 @@ EVENT_WEIGHT = 2.0
 EVENT_REPEAT = 4
 
 
-def with_event_headlines(train_sets: dict[str, list[Example]],
-                         sentfin_negative_weight: float) -> dict[str, list[Example]]:
+def tune_event_examples(events_dir: Path, weight: float) -> list[Example]:
+    """The tune headlines of an events folder (DEV_EVENTS, EVENT_HEADLINES) as Examples of `weight`."""
+    events = {e.id: e for e in load_events(Path(events_dir) / DEV_EVENTS)}
+    return event_examples(load_event_headlines(Path(events_dir) / EVENT_HEADLINES), events, weight)
+
+
+def with_event_headlines(train_sets: dict[str, list[Example]], sentfin_negative_weight: float,
+                         events_dir: Path) -> dict[str, list[Example]]:
     """Training sets plus the tune event headlines (as `event_headlines`), SEntFiN's negative entities reweighted.
 
     Only the `tune` split is read, so `finsent bench events` on `eval` stays a
     measurement of headlines no model was trained on. The headlines train the
     shared sentiment row (no calibration row of their own): the one serving uses.
     """
-    events = {e.id: e for e in load_events()}
     out = dict(train_sets)
-    out[EVENTS_SOURCE] = event_examples(load_event_headlines(), events, EVENT_WEIGHT) * EVENT_REPEAT
+    out[EVENTS_SOURCE] = tune_event_examples(events_dir, EVENT_WEIGHT) * EVENT_REPEAT
     if "sentfin" in out and sentfin_negative_weight != 1.0:
         out["sentfin"] = upweight_negative_entities(out["sentfin"], sentfin_negative_weight)
     return out
 
 
-def finetune(registry_dir: Path, data_dir: Path, version: str, steps: int, weight: float,
+def finetune(registry_dir: Path, data_dir: Path, events_dir: Path, version: str, steps: int, weight: float,
              sentfin_negative_weight: float, lr: float, max_minutes: float | None, repeat: int = 1,
              seed: int = 13) -> tuple[str, dict[str, Any]]:
     """Train from `version` with the event examples; save the result unpromoted; return (new version, summary).
@@ -116,9 +123,9 @@ def finetune(registry_dir: Path, data_dir: Path, version: str, steps: int, weigh
     from model.serving.registry import load_metadata, save_version
     from model.training.loop import load_training_corpus, profile_config, train
 
-    events = {e.id: e for e in load_events()}
-    extra = event_examples(load_event_headlines(), events, weight) * repeat
+    extra = tune_event_examples(events_dir, weight) * repeat
     config = profile_config("quick", init_from=version, registry_dir=Path(registry_dir), data_dir=Path(data_dir),
+                            events_dir=Path(events_dir),
                             max_steps=steps,
                             steps_per_epoch=steps, lr=lr, max_minutes=max_minutes, seed=seed,
                             run_name="event-finetune", device="cpu", event_headlines=False)  # its own, below
@@ -131,7 +138,7 @@ def finetune(registry_dir: Path, data_dir: Path, version: str, steps: int, weigh
     summary = {"init_from": version, "steps": result.steps, "extra_examples": len(extra) // max(repeat, 1),
                "extra_with_company_span": sum(ex.entity_sentiments is not None for ex in extra) // max(repeat, 1),
                "repeat": repeat, "weight": weight, "sentfin_negative_weight": sentfin_negative_weight, "lr": lr,
-               "trained_on": f"{HEADLINES_FILE.relative_to(PROJECT_ROOT)} split=tune"}
+               "trained_on": f"{shown_path(Path(events_dir) / EVENT_HEADLINES)} split=tune"}
     metadata = {**result.metadata(), "init_from": version, "event_finetune": summary,
                 "parent_metrics": parent.get("metrics", {}),
                 "note": (f"{version} fine-tuned on the tune event headlines" if extra else
@@ -199,13 +206,16 @@ def threshold_accuracy(gold: list[int], probs: list[list[float]], threshold: flo
               required=True, help="Model registry folder (env FINSENT_REGISTRY_DIR).")
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), envvar="FINSENT_DATA_DIR",
               required=True, help="Training datasets folder (env FINSENT_DATA_DIR).")
+@click.option("--events-dir", type=click.Path(path_type=Path, file_okay=False), envvar="FINSENT_EVENTS_DIR",
+              required=True, help="Labelled events folder: dev_events.yaml, event_headlines.csv "
+                                  "(env FINSENT_EVENTS_DIR).")
 @click.pass_context
-def cli(ctx: click.Context, registry_dir: Path, data_dir: Path) -> None:
+def cli(ctx: click.Context, registry_dir: Path, data_dir: Path, events_dir: Path) -> None:
     """Fine-tune on the event headlines, and compare versions on the sentiment dev splits.
 
     The folders are options (model/ reads no app settings); `finsent config` shows the app's values.
     """
-    ctx.obj = {"registry_dir": registry_dir, "data_dir": data_dir}
+    ctx.obj = {"registry_dir": registry_dir, "data_dir": data_dir, "events_dir": events_dir}
 
 
 @cli.command("run")
@@ -229,8 +239,8 @@ def run(obj: dict[str, Path], model_spec: str, steps: int, weight: float, repeat
         version = resolve_version(registry_dir, model_spec)
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
-    _, summary = finetune(registry_dir, obj["data_dir"], version, steps, weight, sentfin_negative_weight, lr,
-                          max_minutes, repeat)
+    _, summary = finetune(registry_dir, obj["data_dir"], obj["events_dir"], version, steps, weight,
+                          sentfin_negative_weight, lr, max_minutes, repeat)
     click.echo(json.dumps(summary))
 
 

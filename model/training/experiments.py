@@ -32,28 +32,30 @@ def _summary(result: TrainResult) -> dict[str, Any]:
                         for d, ts in result.metrics.items()}}
 
 
-def _config(run_name: str, steps: int, threads: int, data_dir: Path, **overrides: Any):  # noqa: ANN202
-    return profile_config("quick", data_dir=data_dir, max_steps=steps, max_minutes=600,
+def _config(run_name: str, steps: int, threads: int, data_dir: Path, events_dir: Path,  # noqa: ANN202
+            **overrides: Any):
+    return profile_config("quick", data_dir=data_dir, events_dir=events_dir, max_steps=steps, max_minutes=600,
                           run_name=run_name, threads=threads, seed=13, **overrides)
 
 
-def loss_weighting_ablation(steps: int, threads: int, data_dir: Path) -> dict[str, Any]:
+def loss_weighting_ablation(steps: int, threads: int, data_dir: Path, events_dir: Path) -> dict[str, Any]:
     """Train the quick profile twice, changing only how task losses are balanced."""
-    runs = {mode: _summary(train(_config(f"ablation-{mode}", steps, threads, data_dir, loss_weighting=mode)))
+    runs = {mode: _summary(train(_config(f"ablation-{mode}", steps, threads, data_dir, events_dir,
+                                         loss_weighting=mode)))
             for mode in ("uncertainty", "equal")}
     return {"experiment": "loss-weighting", "steps": steps, "runs": runs,
             "per_task_delta": compare_metrics(runs["equal"]["metrics"], runs["uncertainty"]["metrics"])}
 
 
 def pseudo_label_ablation(steps: int, threads: int, pool_per_dataset: int, data_dir: Path, registry_dir: Path,
-                          annotator: str | None = None) -> dict[str, Any]:
+                          events_dir: Path, annotator: str | None = None) -> dict[str, Any]:
     """An annotator model, then the same number of extra steps with and without pseudo-labels (the control).
 
     The annotator is a first training round of `steps` steps, or a registry
     version (`annotator`): an undertrained first round is rarely confident
     enough (p >= threshold) to fill anything, which measures nothing.
     """
-    config = _config("ablation-pseudo-first", steps, threads, data_dir)
+    config = _config("ablation-pseudo-first", steps, threads, data_dir, events_dir)
     corpus = load_training_corpus(config)
     if annotator is None:
         first = train(config, corpus=corpus)

@@ -86,15 +86,17 @@ class TrainConfig:
     distil_from: str | None = None
     distil_alpha: float = 0.5  # (1 - alpha) * gold loss + alpha * soft loss
     distil_temperature: float = 2.0  # softens teacher and student alike; the soft loss is scaled by T^2
-    # The judged adverse-event headlines (tests/fixtures/events, tune split) as one more dataset, and SEntFiN's
+    # The labelled events folder (model.data.events, model.data.judged_events; the app passes settings.events_dir):
+    # event_headlines needs it, event_labels reads its judged headlines as gold when it is given.
+    events_dir: Path | None = None
+    # The judged adverse-event headlines (events_dir, tune split) as one more dataset, and SEntFiN's
     # negative entities weighted `sentfin_negative_weight` (model.training.event_finetune.with_event_headlines):
     # the sentence datasets call factual bad news neutral. On in the quick and full profiles.
     event_headlines: bool = False
     sentfin_negative_weight: float = 1.0
     # Financial events (issue #25, model.training.event_labels): the rules' event labels on the headline-like
-    # datasets, and the judged headlines' `tune` half from this file as gold. On in the quick and full profiles.
+    # datasets, and the `tune` half of events_dir's judged headlines as gold. On in the quick and full profiles.
     event_labels: bool = False
-    judged_events: Path | None = PROJECT_ROOT / "tests" / "fixtures" / "events" / "judged_event_headlines.csv"
 
 
 ADVERSE_EVENTS: dict[str, Any] = dict(event_headlines=True, sentfin_negative_weight=2.0, event_labels=True)
@@ -284,14 +286,28 @@ def _data_hashes(corpus: dict, config: TrainConfig) -> dict[str, dict[str, str]]
     """SHA-256 of every file a run read, per dataset: what a version's metadata says it was trained on."""
     hashes = {name: dict(getattr(split, "file_sha256", {})) for name, split in corpus.items()}
     if config.event_headlines:
-        from model.reports.event_bench import HEADLINES_FILE
+        from model.data.events import EVENT_HEADLINES, shown_path
 
-        hashes["event_headlines"] = {str(HEADLINES_FILE.relative_to(PROJECT_ROOT)):
-                                     hashlib.sha256(HEADLINES_FILE.read_bytes()).hexdigest()}
-    if config.event_labels and config.judged_events is not None:
-        path = Path(config.judged_events)
+        path = _events_dir(config) / EVENT_HEADLINES
+        hashes["event_headlines"] = {shown_path(path): hashlib.sha256(path.read_bytes()).hexdigest()}
+    if config.event_labels and (path := _judged_events(config)) is not None:
         hashes["judged_events"] = {path.name: hashlib.sha256(path.read_bytes()).hexdigest()}
     return hashes
+
+
+def _events_dir(config: TrainConfig) -> Path:
+    """The events folder event_headlines reads; a clear error where the caller passed none."""
+    if config.events_dir is None:
+        raise ValueError("event_headlines=True needs events_dir, the labelled events folder "
+                         "(the app passes settings.events_dir, FINSENT_EVENTS_DIR)")
+    return Path(config.events_dir)
+
+
+def _judged_events(config: TrainConfig) -> Path | None:
+    """The judged event headlines event_labels trains on as gold; None without an events folder."""
+    from model.data.judged_events import JUDGED_EVENTS
+
+    return None if config.events_dir is None else Path(config.events_dir) / JUDGED_EVENTS
 
 
 def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[Example] | None = None,
@@ -320,7 +336,7 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
     if config.event_headlines:
         from model.training.event_finetune import with_event_headlines
 
-        train_sets = with_event_headlines(train_sets, config.sentfin_negative_weight)
+        train_sets = with_event_headlines(train_sets, config.sentfin_negative_weight, _events_dir(config))
     if extra_examples:
         train_sets["extra"] = list(extra_examples)
     if not train_sets:
@@ -332,7 +348,7 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
     if config.event_labels and model.config.has_task("events"):
         from model.training.event_labels import with_event_labels
 
-        train_sets = with_event_labels(train_sets, config.judged_events)
+        train_sets = with_event_labels(train_sets, _judged_events(config))
         dev_sets = with_event_labels(dev_sets)  # reported per dataset; not in the dev score (Task.in_dev_score)
     data_rng = random.Random(config.seed)
     soft_labels = None

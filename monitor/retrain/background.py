@@ -291,7 +291,8 @@ def _run(settings: Settings, runs_dir: Path | None, max_steps: int | None, poll_
 
     overrides: dict[str, Any] = dict(data_dir=settings.data_dir, device=settings.device, resume=True,
                                      threads=settings.background_threads, dev_cap=BACKGROUND_DEV_CAP,
-                                     max_steps=max_steps, progress=False, registry_dir=settings.registry_dir)
+                                     max_steps=max_steps, progress=False, registry_dir=settings.registry_dir,
+                                     events_dir=settings.events_dir)
     if runs_dir is not None:
         overrides["runs_dir"] = runs_dir
     config = profile_config(PROFILE, **{**overrides, **(train_overrides or {})})

@@ -98,7 +98,8 @@ def train_config(options: RetrainOptions, settings: Settings, init_from: str | N
 
     overrides: dict[str, Any] = dict(data_dir=settings.data_dir, datasets=options.datasets,
                                      dev_fraction=options.dev_fraction, init_from=init_from,
-                                     registry_dir=settings.registry_dir, device=settings.device,
+                                     registry_dir=settings.registry_dir, events_dir=settings.events_dir,
+                                     device=settings.device,
                                      seed=options.seed, progress=options.progress, max_steps=options.max_steps,
                                      run_name=f"retrain-{options.profile}")
     if options.runs_dir is not None:

@@ -10,17 +10,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from model.reports.event_bench import (
+from model.data.events import (
+    DEV_EVENTS,
+    EVENT_HEADLINES,
     EventsFileError,
     JudgedHeadline,
+    load_event_headlines,
+    load_events,
+)
+from model.reports.event_bench import (
     Scored,
     company_entity,
     evaluate,
     expected_splits,
     fit_negative_threshold,
     group_of,
-    load_event_headlines,
-    load_events,
     negative_metrics,
 )
 from model.serving.predictor import Predictor, decide_sentiment
@@ -28,11 +32,14 @@ from model.serving.registry import live_version, load_metadata
 from model.network.results import ArticleResult, EntityResult
 from model.testing import make_tiny_model
 
+EVENTS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "events"
+
+
 PERIOD = (datetime(2018, 1, 1, tzinfo=timezone.utc), datetime(2020, 8, 1, tzinfo=timezone.utc))
 
 
 def test_events_file_has_enough_judged_events_in_the_period() -> None:
-    events = load_events()
+    events = load_events(EVENTS_DIR / DEV_EVENTS)
     negative = [e for e in events if e.polarity == "negative"]
     positive = [e for e in events if e.polarity == "positive"]
     assert len(negative) >= 20 and len(positive) >= 10
@@ -43,8 +50,8 @@ def test_events_file_has_enough_judged_events_in_the_period() -> None:
 
 
 def test_event_headlines_are_judged_per_company_and_split_by_event() -> None:
-    rows = load_event_headlines()
-    events = {e.id: e for e in load_events()}
+    rows = load_event_headlines(EVENTS_DIR / EVENT_HEADLINES)
+    events = {e.id: e for e in load_events(EVENTS_DIR / DEV_EVENTS)}
     assert len(rows) >= 250
     assert {r.label for r in rows} == {"negative", "neutral", "positive"}
     sides: dict[str, set[str]] = defaultdict(set)
@@ -177,7 +184,7 @@ def test_bench_events_cli_reports_both_splits(registry: Path, monkeypatch, tmp_p
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     report = json.loads(result.output.strip().splitlines()[-1])
-    rows = load_event_headlines()
+    rows = load_event_headlines(EVENTS_DIR / EVENT_HEADLINES)
     assert report["n"] == len(rows) and report["entity_negative_threshold"] is None
     for split in ("tune", "eval"):
         block = report["as_served"][split]
@@ -193,7 +200,7 @@ def test_a_calibrated_version_is_a_new_unpromoted_copy_the_predictor_applies(reg
 
     parent = live_version(registry)
     fitted = {"eval": {"entity": {"negative_recall": 0.5, "negative_precision": 0.5, "n": 10}}}
-    saved = save_calibrated_version(registry, parent, 0.3, {"fitted": fitted})
+    saved = save_calibrated_version(registry, parent, 0.3, {"fitted": fitted}, EVENTS_DIR / EVENT_HEADLINES)
     decision = load_metadata(registry, saved)["decision"]
     assert decision["entity_negative_threshold"] == 0.3 and decision["calibrated_from"] == parent
     assert live_version(registry) == parent
@@ -213,8 +220,8 @@ def test_event_examples_use_tune_rows_only_with_the_company_span() -> None:
 
     assert company_span("Britain's Thomas Cook scrambles", {"thomas cook"}) == (10, 21)
     assert company_span("Cookware sales rise", {"cook"}) is None  # whole words only
-    rows = load_event_headlines()
-    events = {e.id: e for e in load_events()}
+    rows = load_event_headlines(EVENTS_DIR / EVENT_HEADLINES)
+    events = {e.id: e for e in load_events(EVENTS_DIR / DEV_EVENTS)}
     examples = event_examples(rows, events, weight=3.0)
     tune = [r for r in rows if r.split == "tune"]
     assert [e.text for e in examples] == [r.headline for r in tune]
@@ -241,14 +248,34 @@ def test_the_training_profiles_train_on_the_tune_event_headlines(tmp_path: Path)
     assert not TrainConfig().event_headlines  # tests and ablations opt in
     sentfin = [Example("A falls", "sentfin", entity_sentiments=[EntitySentiment(0, 1, 0)]),
                Example("B rises", "sentfin", entity_sentiments=[EntitySentiment(0, 1, 2)])]
-    sets = with_event_headlines({"sentfin": sentfin}, sentfin_negative_weight=2.0)
-    tune = [r.headline for r in load_event_headlines() if r.split == "tune"]
+    sets = with_event_headlines({"sentfin": sentfin}, sentfin_negative_weight=2.0, events_dir=EVENTS_DIR)
+    tune = [r.headline for r in load_event_headlines(EVENTS_DIR / EVENT_HEADLINES) if r.split == "tune"]
     assert [e.text for e in sets[EVENTS_SOURCE]] == tune * EVENT_REPEAT  # never an eval headline
     assert [e.weight for e in sets["sentfin"]] == [2.0, 1.0]
 
     corpus = {"sentfin": DatasetSplit("sentfin", frozenset({"entity-sentiment"}), sentfin, sentfin, {"f": "0"})}
     config = TrainConfig(profile="test", max_steps=2, steps_per_epoch=2, batch_size=4, event_headlines=True,
+                         events_dir=EVENTS_DIR,
                          model=ModelConfig(encoder_layers=1), runs_dir=tmp_path, progress=False, threads=None)
     result = train(config, corpus=corpus)
     assert result.metadata()["data_sha256"]["event_headlines"]  # the version says what it was trained on
     assert set(result.metrics) == {"sentfin"}  # no dev set of its own: the eval split stays unseen
+
+
+def test_training_takes_the_events_folder_from_its_caller(tmp_path: Path) -> None:
+    from finsent.settings import load_settings
+    from model.data.examples import Example
+    from model.data.splits import DatasetSplit
+    from model.network.modeling import ModelConfig
+    from model.training.loop import TrainConfig, train
+    from monitor.retrain.pipeline import RetrainOptions, train_config
+
+    settings = load_settings()
+    assert settings.events_dir == EVENTS_DIR  # the one default: the committed dev data
+    assert train_config(RetrainOptions(profile="quick"), settings, None).events_dir == settings.events_dir
+    texts = [Example("A falls", "phrasebank", sentiment=0), Example("B rises", "phrasebank", sentiment=2)]
+    corpus = {"phrasebank": DatasetSplit("phrasebank", frozenset({"sentiment"}), texts, texts, {"f": "0"})}
+    config = TrainConfig(profile="test", max_steps=1, steps_per_epoch=1, batch_size=2, event_headlines=True,
+                         model=ModelConfig(encoder_layers=1), runs_dir=tmp_path, progress=False, threads=None)
+    with pytest.raises(ValueError, match="needs events_dir"):
+        train(config, corpus=corpus)

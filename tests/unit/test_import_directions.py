@@ -3,8 +3,12 @@
 Why: the split only holds if it is enforced. `model` is a library (paths and
 options come in as arguments), `finsent.cli` and the command-wiring modules
 are the only code that sees everything, and the connectors (`monitor.ingest`)
-and the worker (`monitor.stream`) meet only through `monitor.wire`. Imports
-inside functions count too: a lazy import is still a dependency.
+and the worker (`monitor.stream`) meet only through `monitor.wire`. Training
+does not import the reports (the reports measure trained models; the event
+files training reads load from `model.data`). Imports inside functions count
+too: a lazy import is still a dependency. And no code under `model/` or
+`monitor/` builds a path into `tests/fixtures`: paths come in as arguments,
+their defaults at the edge (`finsent.settings`, the command modules).
 """
 
 from __future__ import annotations
@@ -26,11 +30,16 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "monitor": ("monitor", "model", *APP_KERNEL),
     "dashboards": ("dashboards", "monitor", "model", *APP_KERNEL),
 }
-# Pairs that must not meet even inside one allowed package: (source prefix, target prefix).
-FORBIDDEN: tuple[tuple[str, str], ...] = (
-    ("monitor.ingest", "monitor.stream"),
-    ("monitor.stream", "monitor.ingest"),
-)
+# Pairs that must not meet even inside one allowed package: (source prefix, target prefix) -> why.
+WIRE_ONLY = "{source} and {target} meet only through monitor.wire"
+FORBIDDEN: dict[tuple[str, str], str] = {
+    ("monitor.ingest", "monitor.stream"): WIRE_ONLY,
+    ("monitor.stream", "monitor.ingest"): WIRE_ONLY,
+    ("model.training", "model.reports"): "{source} must not import {target}: reports measure trained models "
+                                         "(event files load from model.data)",
+}
+# Code that must not build paths into the test fixtures (docstrings and help prose may name them).
+NO_FIXTURE_PATHS = ("model", "monitor")
 # The end-to-end pipeline benchmark replays a corpus (ingest) into the worker (stream) it measures.
 EXCEPTIONS: frozenset[tuple[str, str]] = frozenset({("monitor.stream.bench", "monitor.ingest.replay")})
 
@@ -93,16 +102,63 @@ def violations(root: Path) -> list[str]:
             if allowed is not None and not any(_within(target, p) for p in allowed):
                 problems.append(f"{source} imports {target}: {source.split('.')[0]} may import only "
                                 f"{', '.join(allowed) or 'nothing of ours'} (docs/architecture.md)")
-            for source_prefix, target_prefix in FORBIDDEN:
+            for (source_prefix, target_prefix), why in FORBIDDEN.items():
                 if _within(source, source_prefix) and _within(target, target_prefix):
-                    problems.append(f"{source} imports {target}: {source_prefix} and {target_prefix} meet only "
-                                    "through monitor.wire")
+                    problems.append(f"{source} imports {target}: "
+                                    + why.format(source=source_prefix, target=target_prefix))
     return problems
+
+
+def _is_fixture_path(parts: list[object]) -> bool:
+    """Constants that spell a path under tests/fixtures: one string, or "tests" then "fixtures"."""
+    texts = [p for p in parts if isinstance(p, str)]
+    if any(t.strip().lstrip("./").replace("\\", "/").startswith("tests/fixtures") for t in texts):
+        return True
+    return any(a == "tests" and b == "fixtures" for a, b in zip(parts, parts[1:]))
+
+
+def _div_operands(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return [*_div_operands(node.left), *_div_operands(node.right)]
+    return [node]
+
+
+def fixture_paths(root: Path) -> list[str]:
+    """`file:line` of every path into tests/fixtures built by code under NO_FIXTURE_PATHS.
+
+    A path is a string constant that starts with tests/fixtures, or "tests" and
+    "fixtures" side by side in a `/` chain or a call's arguments (Path(...),
+    joinpath); prose that names a fixture (a docstring, a help text's example)
+    is not a path.
+    """
+    found = []
+    for package in NO_FIXTURE_PATHS:
+        for path in sorted((root / package).rglob("*.py")) if (root / package).is_dir() else []:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+                    operands = _div_operands(node)
+                elif isinstance(node, ast.Call):
+                    operands = list(node.args)
+                elif isinstance(node, ast.Constant):
+                    operands = [node]
+                else:
+                    continue
+                parts = [o.value if isinstance(o, ast.Constant) else None for o in operands]
+                if _is_fixture_path(parts):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+    return sorted(set(found))
 
 
 def test_the_tree_follows_the_allowed_import_directions() -> None:
     problems = violations(PROJECT_ROOT)
     assert not problems, "\n".join(problems)
+
+
+def test_no_library_or_app_code_builds_a_path_into_the_test_fixtures() -> None:
+    found = fixture_paths(PROJECT_ROOT)
+    assert not found, ("paths come in as arguments; their defaults live in finsent.settings or the command "
+                       "modules:\n" + "\n".join(found))
 
 
 def _write(root: Path, relative: str, text: str = "") -> None:
@@ -131,3 +187,30 @@ def test_a_wrong_import_is_reported_naming_both_modules(tmp_path: Path) -> None:
         "monitor.stream.worker imports monitor.ingest.replay: monitor.stream and monitor.ingest meet only through "
         "monitor.wire",
     ]
+
+
+def test_training_importing_reports_is_reported(tmp_path: Path) -> None:
+    for package in ("model/__init__.py", "model/training/__init__.py", "model/reports/__init__.py"):
+        _write(tmp_path, package)
+    _write(tmp_path, "model/reports/event_bench.py", "def guard():\n    from model.training import loop\n")
+    _write(tmp_path, "model/training/loop.py", "def data():\n    from model.reports.event_bench import rows\n")
+
+    assert violations(tmp_path) == [
+        "model.training.loop imports model.reports.event_bench: model.training must not import model.reports: "
+        "reports measure trained models (event files load from model.data)",
+    ]
+
+
+def test_a_fixture_path_in_code_is_reported_and_prose_is_not(tmp_path: Path) -> None:
+    _write(tmp_path, "model/a.py", '''"""Reads tests/fixtures/events/dev_events.yaml."""
+from pathlib import Path
+ROOT = Path(".")
+A = ROOT / "tests" / "fixtures" / "events"
+B = Path("tests/fixtures/linking/sample.jsonl")
+C = ROOT.joinpath("tests", "fixtures")
+HELP = "e.g. tests/fixtures/events/dev_events.yaml"
+''')
+    _write(tmp_path, "monitor/b.py", "D = './tests/fixtures/x.csv'\n")
+    _write(tmp_path, "finsent/c.py", "E = 'tests/fixtures/x.csv'\n")  # the edge may
+
+    assert fixture_paths(tmp_path) == ["model/a.py:4", "model/a.py:5", "model/a.py:6", "monitor/b.py:1"]

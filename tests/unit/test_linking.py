@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from model.network.linking import Gazetteer, find_tickers, name_key
-from model.reports.linking_eval import SAMPLE, evaluate
+from model.reports.linking_eval import evaluate
+
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "linking" / "sample.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +115,6 @@ def test_sample_is_well_formed_and_linker_scores_on_it() -> None:
     for record in records:
         for entity in record["entities"]:
             assert record["headline"][entity["start"]:entity["end"]] == entity["text"]
-    score = evaluate()
+    score = evaluate(SAMPLE)
     assert score.entities == sum(len(r["entities"]) for r in records)
     assert 0.0 <= score.precision <= 1.0 and score.correct <= score.predicted_linked
