@@ -456,10 +456,11 @@ bench.add_command(scaleout_command)  # `finsent bench scaleout`: two workers, on
 @click.option("--batch-size", type=int, default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
 @click.option("--backend", type=click.Choice(["auto", "torch", "onnx"]), default="auto", show_default=True,
-              help="How our model runs: auto (what the worker serves: FINSENT_MODEL_BACKEND and the live "
-                   "version's parity report), torch, or the int8 ONNX Runtime export (CPU).")
+              help="Which of the two ratios `ratio` names (both are measured: fp32 torch vs fp32 torch, int8 "
+                   "ONNX vs int8 ONNX): auto (what the worker serves: FINSENT_MODEL_BACKEND and the live "
+                   "version's parity report), torch (fp32) or onnx (int8).")
 def bench_model_command(device: str, n: int, batch_size: int | None, backend: str, as_json: bool) -> None:
-    """Joint model vs three single-task BERT-base models, sequences/s on real headlines."""
+    """Joint model vs three single-task BERT-base models, sequences/s on real headlines, like for like."""
     from model.reports.bench import bench_model, write_bench_report
     from model.serving.onnx_backend import choose_backend
     from model.serving.registry import live_version

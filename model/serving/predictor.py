@@ -99,6 +99,13 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def inference_batches(token_lengths: list[int], batch_size: int) -> list[list[int]]:
+    """How texts are batched for inference: sorted by token count (with the version's max_length), cut into
+    runs of `batch_size`, each padded to its longest text; callers put the results back in order.
+    `finsent bench model` batches its BERT-base baselines with this too, so both sides see the same batches."""
+    return length_buckets(token_lengths, batch_size)
+
+
 def decide_sentiment(probs: list[float], negative_threshold: float | None = None) -> str:
     """Label from (negative, neutral, positive) probabilities.
 
@@ -173,7 +180,7 @@ class Predictor:
     def predict(self, texts: list[str], batch_size: int | None = None) -> list[ArticleResult]:
         encoded = [encode_text(self.tokenizer, text, self.max_length) for text in texts]
         results: list[ArticleResult | None] = [None] * len(texts)
-        for indices in length_buckets([len(e.input_ids) for e in encoded], batch_size or self.batch_size):
+        for indices in inference_batches([len(e.input_ids) for e in encoded], batch_size or self.batch_size):
             for index, result in zip(indices, self._predict_batch([encoded[i] for i in indices])):
                 results[index] = result
         return results  # type: ignore[return-value]
