@@ -16,10 +16,14 @@ In one run:
    (a subprocess, exactly `finsent worker`) drains them into a throw-away
    database; the rate is taken from the scored topic's record timestamps,
    after the first batch (worker start-up is not pipeline throughput);
-3. latency: L more headlines are sent at half the measured pipeline rate,
-   stamped with published_at = send time; latency per message is the scored
-   record's timestamp (written right after the database commit) minus
-   published_at, so it is an upper bound of published_at -> committed.
+3. latency: more headlines are sent for --latency-seconds at half the
+   measured pipeline rate, stamped with published_at = send time; latency
+   per message is the scored record's timestamp (written right after the
+   database commit) minus published_at, so it is an upper bound of
+   published_at -> committed;
+4. latency at the full sustainable rate: the same, for as long, at the
+   measured pipeline rate itself (x --full-rate-fraction, default 1.0;
+   0 skips this phase): keys full_p50_ms, full_p95_ms, full_p99_ms.
 
 Finally every headline must be in the database exactly once. The last line
 printed is one JSON object (keys pipeline_msgs_per_s, model_only_seq_per_s,
@@ -57,6 +61,7 @@ from monitor.wire import ensure_topics, make_producer, news_topics, send_item
 
 PACING_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 MODEL_ONLY_TEXTS = 1000  # enough for a stable rate, measured twice per run
+LATENCY_RATE_CAP = 600.0  # msg/s the headline pool of the latency phases is sized for (more: shorter phases)
 
 
 def bench_items(settings: Settings, n: int) -> list[NewsItem]:
@@ -159,6 +164,30 @@ def scored_records(settings: Settings, topic: str, expected: int, timeout_s: flo
     return list(found.values())
 
 
+def paced_latencies(settings: Settings, producer: Any, items: list[NewsItem], rate: float,
+                    already: int) -> list[float]:
+    """Send `items` at `rate` msg/s (published_at = send time) and return their latencies in ms: scored
+    record timestamp - published_at. `already` messages were sent to the topic before these."""
+    # due times i / rate, via replay's own pacing (speed 1x); stamp_now sets published_at at send
+    paced = [item.model_copy(update={"published_at": PACING_EPOCH + timedelta(seconds=i / rate)})
+             for i, item in enumerate(items)]
+    replay(paced, 1.0, lambda item: send_item(producer, settings.news_topic, item), stamp_now=True)
+    producer.flush()
+    ids = {item.id for item in items}
+    records = scored_records(settings, settings.scored_topic, already + len(items), timeout_s=300)
+    latencies_ms = [max(0.0, (stamp - datetime.fromisoformat(published).timestamp()) * 1000)
+                    for item_id, stamp, published in records if item_id in ids]
+    if len(latencies_ms) < len(items):
+        raise click.ClickException(f"only {len(latencies_ms)}/{len(items)} latency messages scored")
+    return latencies_ms
+
+
+def latency_figures(latencies_ms: list[float], prefix: str = "") -> dict[str, float]:
+    return {f"{prefix}p50_ms": round(statistics.median(latencies_ms), 1),
+            f"{prefix}p95_ms": round(percentile(latencies_ms, 95), 1),
+            f"{prefix}p99_ms": round(percentile(latencies_ms, 99), 1)}
+
+
 def throwaway_database(server_url: str) -> str:
     from monitor.storage import migrate
 
@@ -180,7 +209,7 @@ def drop_database(server_url: str, url: str) -> None:
 
 
 def run_bench(settings: Settings, messages: int, latency_seconds: float, max_batch: int,
-              work_dir: Path) -> dict[str, Any]:
+              work_dir: Path, full_rate_fraction: float = 1.0) -> dict[str, Any]:
     from model.serving.registry import live_version
 
     registry = settings.registry_dir
@@ -189,7 +218,8 @@ def run_bench(settings: Settings, messages: int, latency_seconds: float, max_bat
 
         registry = work_dir / "models"
         make_tiny_model(registry)
-    pool = bench_items(settings, messages * 2)
+    latency_pool_size = max(messages, int(LATENCY_RATE_CAP * latency_seconds * (0.5 + full_rate_fraction)))
+    pool = bench_items(settings, messages + latency_pool_size)
     throughput_items, latency_pool = pool[:messages], pool[messages:]
 
     model_texts = [i.text_for_model for i in throughput_items[:MODEL_ONLY_TEXTS]]
@@ -226,20 +256,15 @@ def run_bench(settings: Settings, messages: int, latency_seconds: float, max_bat
 
         latency_rate = pipeline_rate / 2
         latency_items = latency_pool[:max(50, int(latency_rate * latency_seconds))]
-        # due times i / rate, via replay's own pacing (speed 1x); stamp_now sets published_at at send
-        paced = [item.model_copy(update={"published_at": PACING_EPOCH + timedelta(seconds=i / latency_rate)})
-                 for i, item in enumerate(latency_items)]
-        replay(paced, 1.0, lambda item: send_item(producer, topics.news_topic, item), stamp_now=True)
-        producer.flush()
+        latencies_ms = paced_latencies(topics, producer, latency_items, latency_rate, messages)
+        full_rate = pipeline_rate * full_rate_fraction
+        full_items = latency_pool[len(latency_items):][:max(50, int(full_rate * latency_seconds))] \
+            if full_rate_fraction > 0 else []
+        full_latencies_ms = paced_latencies(topics, producer, full_items, full_rate,
+                                            messages + len(latency_items)) if full_items else []
         producer.close()
-        latency_ids = {item.id for item in latency_items}
-        all_records = scored_records(topics, topics.scored_topic, messages + len(latency_items), timeout_s=300)
-        latencies_ms = [max(0.0, (stamp - datetime.fromisoformat(published).timestamp()) * 1000)
-                        for item_id, stamp, published in all_records if item_id in latency_ids]
-        if len(latencies_ms) < len(latency_items):
-            raise click.ClickException(f"only {len(latencies_ms)}/{len(latency_items)} latency messages scored")
 
-        total = messages + len(latency_items)
+        total = messages + len(latency_items) + len(full_items)
         wait_until(lambda: count_rows(database, "select count(*) from articles") >= total, 60, "all articles stored")
         worker.terminate()
         stored = count_rows(database, "select count(*) from articles")
@@ -258,11 +283,12 @@ def run_bench(settings: Settings, messages: int, latency_seconds: float, max_bat
         "model_only_seq_per_s": round(model_rate, 1),
         "model_only_before_after": [round(model_rate_before, 1), round(model_rate_after, 1)],
         "ratio": round(pipeline_rate / model_rate, 3),
-        "p50_ms": round(statistics.median(latencies_ms), 1),
-        "p95_ms": round(percentile(latencies_ms, 95), 1),
-        "p99_ms": round(percentile(latencies_ms, 99), 1),
+        **latency_figures(latencies_ms),
         "latency_rate_msgs_per_s": round(latency_rate, 1),
         "latency_messages": len(latency_items),
+        **(latency_figures(full_latencies_ms, "full_") if full_latencies_ms else {}),
+        "full_rate_msgs_per_s": round(full_rate, 1) if full_items else None,
+        "full_rate_messages": len(full_items),
         "throughput_messages": messages,
         "stored_articles": stored,
         "model_outputs": outputs,
@@ -283,17 +309,22 @@ def run_bench(settings: Settings, messages: int, latency_seconds: float, max_bat
               help="Headlines for the throughput phase.")
 @click.option("--latency-seconds", default=20.0, show_default=True, help="Length of the paced latency phase.")
 @click.option("--max-batch", default=64, show_default=True, type=click.IntRange(min=1))
+@click.option("--full-rate-fraction", default=1.0, show_default=True, type=click.FloatRange(min=0, max=2),
+              help="Rate of the second latency phase, as a fraction of the measured pipeline rate (0: skip it).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON result line.")
-def pipeline(messages: int, latency_seconds: float, max_batch: int, as_json: bool) -> None:
+def pipeline(messages: int, latency_seconds: float, max_batch: int, full_rate_fraction: float, as_json: bool) -> None:
     """Throughput and latency of Kafka -> worker -> PostgreSQL next to the model alone."""
     settings = get_settings()
     with tempfile.TemporaryDirectory(prefix="finsent-bench-") as work:
-        result = run_bench(settings, messages, latency_seconds, max_batch, Path(work))
+        result = run_bench(settings, messages, latency_seconds, max_batch, Path(work), full_rate_fraction)
     write_json_report(result, "bench-pipeline.json")
     if not as_json:
         click.echo(f"pipeline {result['pipeline_msgs_per_s']} msg/s vs model {result['model_only_seq_per_s']} seq/s "
                    f"(ratio {result['ratio']}); latency at {result['latency_rate_msgs_per_s']} msg/s: "
                    f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms")
+        if result["full_rate_messages"]:
+            click.echo(f"latency at {result['full_rate_msgs_per_s']} msg/s (full rate): p50 {result['full_p50_ms']} "
+                       f"ms, p95 {result['full_p95_ms']} ms, p99 {result['full_p99_ms']} ms")
     click.echo(json.dumps(result))
 
 

@@ -11,7 +11,8 @@ import click
 @click.option("--max-batch", default=64, show_default=True, type=click.IntRange(min=1),
               help="Largest micro-batch scored at once.")
 @click.option("--batch-within", default=0.2, show_default=True, type=click.FloatRange(min=0.001),
-              help="Seconds to wait for a micro-batch to fill.")
+              help="Caps FINSENT_BATCH_LINGER_S: the longest wait for more messages before scoring a "
+                   "micro-batch, only while nothing is being scored or stored.")
 def worker(count: int | None, timeout: float | None, max_batch: int, batch_within: float) -> None:
     """Consume the news topic, score with the live model, store in PostgreSQL (Ctrl-C/SIGTERM drains)."""
     from monitor.stream.live_model import NoLiveModel

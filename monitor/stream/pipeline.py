@@ -11,8 +11,17 @@ and tested with fakes:
 
 A crash anywhere before 4 re-delivers the batch; the upserts make that
 harmless, and downstream readers of the scored topic de-duplicate by id.
-Scoring of batch N+1 overlaps the storing of batch N (two stages, one batch
-in flight each), which keeps the model busy while the database commits.
+
+Scoring of batch N+1 overlaps the storing (steps 1-4) of batch N: two stages,
+at most one batch in each. `handle_parsed` scores its batch, then waits for
+the previous batch's steps 1-4 to be done before it starts this batch's, so
+batches are stored, published and acknowledged strictly in the order they
+were taken, and a batch is acknowledged only after its own transaction (and
+every earlier batch's) committed. A failure in steps 1-4 is re-raised to the
+next `handle_parsed`, which then neither stores nor acknowledges anything
+more: the worker stops and the unacknowledged batches are re-delivered.
+Batches are formed by monitor/stream/batching.py (adaptive: no waiting for a
+batch to fill).
 """
 
 from __future__ import annotations
@@ -29,9 +38,9 @@ from typing import Any
 from monitor.contract import NewsItem
 from monitor.stream import metrics
 from monitor.stream.live_model import LiveModel
-from monitor.stream.scoring import score_batch, split_batch, unique_by_id
+from monitor.stream.scoring import score_batch, split_parsed, unique_by_id
 from monitor.stream.store import StoreRetry
-from monitor.wire import DeadLetter, ScoredPair
+from monitor.wire import DeadLetter, ScoredPair, parse_item
 
 log = logging.getLogger(__name__)
 
@@ -104,26 +113,37 @@ class BatchPipeline:
         self._pending: asyncio.Future[None] | None = None
 
     async def handle(self, messages: Sequence[tuple[bytes | None, str]], handles: Sequence[Any]) -> None:
-        """Score this batch now; store it once the previous batch is stored (order kept)."""
+        """Parse and score this batch now; store it once the previous batch is stored (order kept)."""
+        await self.handle_parsed([parse_item(value, origin) for value, origin in messages], handles)
+
+    async def handle_parsed(self, parsed: Sequence[NewsItem | DeadLetter], handles: Sequence[Any]) -> None:
+        """`handle` for messages parsed already (the worker parses each as it arrives, off the model's path).
+
+        Sets busy before its first await, so drain() never misses a batch that was taken.
+        """
         self._busy = True
         try:
-            batch = await self.score(messages, handles)
+            batch = await self.score(parsed, handles)
             if self._pending is not None:
                 await self._pending  # re-raises a failure of the previous batch: the worker must stop
             self._pending = asyncio.ensure_future(self.finish(batch))
         finally:
             self._busy = False
 
-    async def score(self, messages: Sequence[tuple[bytes | None, str]], handles: Sequence[Any]) -> ScoredBatch:
+    def idle(self) -> bool:
+        """Nothing is being scored or stored (the batcher lingers for more messages only then)."""
+        return not self._busy and (self._pending is None or self._pending.done())
+
+    async def score(self, parsed: Sequence[NewsItem | DeadLetter], handles: Sequence[Any]) -> ScoredBatch:
         await self.model.refresh(self.infer_executor)  # hot swap happens between batches only
-        items, dead = split_batch(messages)
+        items, dead = split_parsed(parsed)
         predictor = self.model.predictor
         started = time.perf_counter()
         pairs, failed = await asyncio.get_running_loop().run_in_executor(
             self.infer_executor, score_batch, predictor.predict, predictor.version, unique_by_id(items))
         if items:
             metrics.INFERENCE_SECONDS.observe(time.perf_counter() - started)
-        metrics.BATCH_SIZE.observe(len(messages))
+        metrics.BATCH_SIZE.observe(len(parsed))
         return ScoredBatch(list(handles), items, pairs, dead + failed)
 
     async def finish(self, batch: ScoredBatch) -> None:

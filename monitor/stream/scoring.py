@@ -18,11 +18,15 @@ log = logging.getLogger(__name__)
 
 def split_batch(messages: Iterable[tuple[bytes | None, str]]) -> tuple[list[NewsItem], list[DeadLetter]]:
     """(value, origin) pairs -> the valid items and the dead letters, each in arrival order."""
+    return split_parsed(parse_item(value, origin) for value, origin in messages)
+
+
+def split_parsed(parsed: Iterable[NewsItem | DeadLetter]) -> tuple[list[NewsItem], list[DeadLetter]]:
+    """Parsed messages (`parse_item` results) -> the valid items and the dead letters, each in arrival order."""
     items: list[NewsItem] = []
     dead: list[DeadLetter] = []
-    for value, origin in messages:
-        parsed = parse_item(value, origin)
-        (dead if isinstance(parsed, DeadLetter) else items).append(parsed)  # type: ignore[arg-type]
+    for entry in parsed:
+        (dead if isinstance(entry, DeadLetter) else items).append(entry)  # type: ignore[arg-type]
     return items, dead
 
 

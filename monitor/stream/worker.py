@@ -10,10 +10,14 @@ Topology (all names from settings, FINSENT_*):
                                            \\--> scored_topic (JSON, key = item id)
                                            \\--> dead_letter_topic (JSON envelope, reason header)
 
-Offsets are acknowledged by hand (`noack_take`) only after the batch is in
+Offsets are acknowledged by hand (`noack`) only after the batch is in
 PostgreSQL, and Faust commits acknowledged offsets: a crash re-delivers, the
 idempotent upserts make re-delivery harmless ("exactly-once in effect"). Run
 more workers with the same FINSENT_WORKER_GROUP to share the partitions.
+
+The agent parses each message as it arrives and queues it; batches are formed
+adaptively (monitor/stream/batching.py) and scored while the previous batch is
+stored (monitor/stream/pipeline.py).
 """
 
 from __future__ import annotations
@@ -35,9 +39,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from finsent.settings import get_settings
 from monitor.storage.partitions import ensure_ahead
 from monitor.stream import metrics
+from monitor.stream.batching import AdaptiveBatcher
 from monitor.stream.pipeline import BatchPipeline, RunControl
 from monitor.stream.readiness import ReadinessState, Verdict, judge
-from monitor.wire import DeadLetter, ScoredPair, scored_message
+from monitor.contract import NewsItem
+from monitor.wire import DeadLetter, ScoredPair, parse_item, scored_message
 
 log = logging.getLogger(__name__)
 settings = get_settings()
@@ -74,12 +80,13 @@ class WorkerRuntime:
     pipeline: BatchPipeline
     control: RunControl
     max_batch: int = 64
-    batch_within_s: float = 0.2
+    batch_within_s: float = 0.05  # the most a batch lingers for more messages, only when nothing is in flight
     shutdown_grace_s: float = 30.0
     next_offsets: dict[Any, int] = field(default_factory=dict)  # TP -> next offset to handle
     worker: faust.Worker | None = None
     readiness: ReadinessState = field(default_factory=ReadinessState)  # monitor/stream/readiness.py
     db_ping: Callable[[], None] | None = None  # `SELECT 1` on the worker's engine; raises when unreachable
+    batcher: AdaptiveBatcher[tuple[NewsItem | DeadLetter, Any]] | None = None  # made by the agent, on its loop
 
 
 runtime: WorkerRuntime | None = None
@@ -94,13 +101,25 @@ def _runtime() -> WorkerRuntime:
 # --- agent -------------------------------------------------------------------------
 @app.agent(news_topic)
 async def score_and_store(stream: faust.StreamT) -> None:
-    """Micro-batches of raw messages through the pipeline; acknowledged only once stored."""
+    """Each message parsed on arrival and queued; adaptive micro-batches through the pipeline; acknowledged
+    only once stored."""
     rt = _runtime()
-    rt.pipeline.ack = lambda events: ack_events(stream, events)
-    async for events in stream.noack_take(rt.max_batch, within=rt.batch_within_s):
+    manual = stream.noack()
+    rt.pipeline.ack = lambda events: ack_events(manual, events)
+    pipeline = rt.pipeline
+
+    async def handle(batch: list[tuple[NewsItem | DeadLetter, Any]]) -> None:
+        await pipeline.handle_parsed([parsed for parsed, _ in batch], [event for _, event in batch])
+
+    if rt.batcher is not None:
+        await rt.batcher.close()  # an agent restarted by Faust: the old loop's batches were never acknowledged
+    batcher = rt.batcher = AdaptiveBatcher(handle, rt.max_batch, rt.batch_within_s, idle=pipeline.idle,
+                                           stopping=rt.control.stopping)
+    batcher.start()
+    async for event in manual.events():
         if rt.control.stopping.is_set():
             await asyncio.Event().wait()  # leave it unacknowledged: re-delivered after the restart
-        await rt.pipeline.handle([(event.message.value, origin(event)) for event in events], events)
+        await batcher.put((parse_item(event.message.value, origin(event)), event))
 
 
 def origin(event: faust.EventT) -> str:
@@ -351,7 +370,9 @@ def build_runtime(max_messages: int | None, timeout_s: float | None, max_batch: 
 
     pipeline = BatchPipeline(model, store, ThreadPoolExecutor(1, thread_name_prefix="infer"),
                              publish_dead_letters, publish_scored, not_bound, control)
-    return WorkerRuntime(pipeline, control, max_batch=max_batch, batch_within_s=batch_within_s,
+    # the linger of adaptive batching (monitor/stream/batching.py): FINSENT_BATCH_LINGER_S, capped by --batch-within
+    linger_s = min(batch_within_s, settings.batch_linger_s)
+    return WorkerRuntime(pipeline, control, max_batch=max_batch, batch_within_s=linger_s,
                          readiness=readiness, db_ping=db_ping)
 
 
