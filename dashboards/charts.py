@@ -12,6 +12,7 @@ import altair as alt
 import pandas as pd
 
 from model.network.labels import SENTIMENT_LABELS, TOPIC_LABELS
+from model.network.tasks import TASKS
 
 # Streamlit draws charts with autosize "fit": a chart's height includes its title,
 # axes and legend, so heights below add that overhead to the plot area wanted.
@@ -146,3 +147,16 @@ def count_bars(frame: pd.DataFrame, category: str, count: str, color_by_score: s
         color=color,
         tooltip=list(frame.columns),
     ).properties(height=AXIS_OVERHEAD + 28 * max(len(frame), 2))
+
+
+def dev_score_columns(metric_names: list[str]) -> list[str]:
+    """The metric columns (`dataset.task.metric`) that hold each task's dev score: its headline metric
+    (model.network.tasks), for the tasks the dev score counts. Counts (`.n`) and secondary scores are one
+    click away, not the chart's first view."""
+    headline = {task.slug: task.metric for task in TASKS if task.in_dev_score}
+    chosen = []
+    for name in metric_names:
+        parts = name.split(".")
+        if len(parts) == 3 and headline.get(parts[1]) == parts[2]:
+            chosen.append(name)
+    return chosen

@@ -18,7 +18,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import queries, ui
+from dashboards import charts, queries, ui
 
 ui.page_header("Model", "Which model scores the stream, how good each version is, and when it retrains.")
 url = ui.database_url()
@@ -148,7 +148,9 @@ else:
                                           for name in metric_names}})
     if metric_names:
         st.subheader("Metrics by version")
-        chosen = st.multiselect("Metrics", metric_names, default=metric_names[:4], key="model_metrics")
+        # each task's dev score first (counts and secondary scores are in the list)
+        opening = charts.dev_score_columns(metric_names) or metric_names[:4]
+        chosen = st.multiselect("Metrics", metric_names, default=opening, key="model_metrics")
         long = table.melt(id_vars=["version", "status", "is_live"], value_vars=chosen, var_name="metric")
         st.altair_chart(alt.Chart(long).mark_bar().encode(
             y=alt.Y("version:N", sort=table["version"].tolist(), title=None, axis=alt.Axis(labelLimit=220)),
