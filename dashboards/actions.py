@@ -16,8 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from model.network.labels import ENTITY_TYPES, SENTIMENT_LABELS, TOPIC_LABELS
+from monitor.alerts import alertmanager_api
 from monitor.alerts import store as alert_store
-from monitor.alerts.matchers import Matcher
+from monitor.alerts.matchers import Matcher, describe, matches_all, matches_empty
 from monitor.storage.models import Alert, AnalystLabel, Article, Silence
 
 LABEL_TASKS = ("sentiment", "topic", "entities", "entity-sentiment")  # as monitor/retrain/labels.py reads them
@@ -67,6 +68,57 @@ def create_silence(session: Session, matchers: alert_store.MatcherInput, duratio
         return alert_store.create_silence(session, matchers, duration, created_by, comment, starts_at, force=force)
     except alert_store.SilenceError as error:
         raise ActionError(str(error)) from None
+
+
+# --- silences in Alertmanager (FINSENT_ALERTMANAGER_URL set: the Alerts page calls these) ----------
+
+def alertmanager_silences(alertmanager_url: str, include_expired: bool = False) -> list[dict[str, Any]]:
+    """Alertmanager's silences (`GET /api/v2/silences`), active and pending first."""
+    try:
+        return alertmanager_api.list_silences(alertmanager_url, include_expired=include_expired)
+    except alertmanager_api.AlertmanagerError as error:
+        raise ActionError(f"Alertmanager: {error}") from None
+
+
+def preview_alertmanager_silence(alertmanager_url: str, matchers: list[Matcher]) -> list[dict[str, Any]]:
+    """Alertmanager's alerts (`GET /api/v2/alerts`, active or already muted) that the matchers would silence."""
+    try:
+        found = alertmanager_api.get_alerts(alertmanager_url)
+    except alertmanager_api.AlertmanagerError as error:
+        raise ActionError(f"Alertmanager: {error}") from None
+    return [alert for alert in found if matches_all(matchers, alert.get("labels", {}))]
+
+
+def create_alertmanager_silence(alertmanager_url: str, matchers: alert_store.MatcherInput, duration: timedelta,
+                                created_by: str, comment: str = "", starts_at: datetime | None = None) -> str:
+    """Create a silence in Alertmanager (`POST /api/v2/silences`); returns its id.
+
+    The same checks as finsent's own silences (at least one matcher, valid names and RE2 regexes, 1 minute to
+    30 days, an author that fits), plus Alertmanager's own rule, said before it refuses: some matcher must not
+    match the empty string (a set such as `alertname=~".*"` alone would mute every alert).
+    """
+    try:
+        author = alert_store.check_silence(matchers, duration, created_by)
+        wanted = alert_store.silence_matchers(matchers)
+    except alert_store.SilenceError as error:
+        raise ActionError(str(error)) from None
+    if matches_empty(wanted):
+        raise ActionError(f"matchers: {describe(wanted)} matches an alert without these labels, so it would silence "
+                          f"every alert, and Alertmanager refuses that: name a label value that must be present")
+    starts_at = starts_at or datetime.now(UTC)
+    try:
+        return alertmanager_api.create_silence(alertmanager_url, wanted, starts_at, starts_at + duration, author,
+                                               comment.strip())
+    except alertmanager_api.AlertmanagerError as error:
+        raise ActionError(f"Alertmanager: {error}") from None
+
+
+def expire_alertmanager_silence(alertmanager_url: str, silence_id: str) -> None:
+    """End an Alertmanager silence now (`DELETE /api/v2/silence/{id}`)."""
+    try:
+        alertmanager_api.expire_silence(alertmanager_url, silence_id)
+    except alertmanager_api.AlertmanagerError as error:
+        raise ActionError(f"Alertmanager: {error}") from None
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     alert_rules: Path = Field(PROJECT_ROOT / "monitor" / "alerts" / "rules.example.yaml",
                               description="Alert rules file read by `finsent alerter` and `finsent alerts`.")
+    alertmanager_url: str = Field(
+        "", description="Base URL of an Alertmanager (http://host:9093): `finsent alerter` also posts its firing and "
+                        "resolved alerts to its v2 API, and the dashboard's Alerts page shows and creates its "
+                        "silences there. Empty: off, the embedded notifier only (docs/alerts.md).")
     live_segment: bool = Field(
         True, description="`make run` replays the live segment (monitor.ingest.live_segment) after the history, "
                           "published from now on, so the default alert rules fire on a first run.")
@@ -181,6 +185,16 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgresql+psycopg2://")):
             raise ValueError("expected a PostgreSQL URL such as postgresql+psycopg2://user@host:5432/dbname")
         return value
+
+    @field_validator("alertmanager_url")
+    @classmethod
+    def _check_alertmanager_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("expected Alertmanager's base URL, such as http://127.0.0.1:9093 (no query), or empty")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _local_services_follow_their_ports(self) -> Settings:

@@ -4,7 +4,10 @@ Acknowledging writes alerts.acknowledged_by/at; silencing writes a `silences`
 row whose matchers are the chosen labels of the alert plus any Alertmanager
 matchers typed in (parsed and checked by the CLI's code, with a preview of the
 alerts it would mute now). The alert engine (monitor/alerts) reads silences on
-its next evaluation.
+its next evaluation. With FINSENT_ALERTMANAGER_URL set (the alerter also posts
+to an Alertmanager), silences are Alertmanager's instead: the page lists them
+(`GET /api/v2/silences`), creates them (`POST /api/v2/silences`) and expires
+them, through dashboards/actions.py.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 import streamlit as st
 
 from dashboards import actions, filters, queries, ui
+from finsent.settings import get_settings
+from monitor.alerts.alertmanager_api import describe_matchers
 from monitor.storage.db import session_factory
 
 STATUSES = ("firing", "pending", "resolved")
@@ -26,6 +31,7 @@ NO_MATCH = "No alert matches the chosen statuses (firing and pending at any time
 
 range_ = ui.page_header("Alerts", "What fired, why, who is on it, and whether the webhooks got through.")
 url = ui.database_url()
+alertmanager_url = get_settings().alertmanager_url
 
 
 def describe_labels(labels: dict[str, Any]) -> str:
@@ -72,6 +78,40 @@ def alert_list() -> None:
 
 
 alert_list()
+
+
+def alertmanager_silence_list() -> None:
+    """Alertmanager's silences, with a way to end one (shown whether or not finsent has alerts)."""
+    st.caption(f"Silences in {alertmanager_url}")
+    try:
+        am_silences = actions.alertmanager_silences(alertmanager_url, include_expired=st.toggle(
+            "Include expired", value=False, key="am_silences_expired"))
+    except actions.ActionError as error:
+        st.error(str(error))
+    else:
+        if not am_silences:
+            st.caption("No active or pending silence.")
+        else:
+            st.dataframe([{"id": s_["id"], "state": s_.get("status", {}).get("state", ""),
+                           "matchers": describe_matchers(s_.get("matchers", [])), "created by": s_.get("createdBy"),
+                           "comment": s_.get("comment"), "starts": s_.get("startsAt"), "ends": s_.get("endsAt")}
+                          for s_ in am_silences], hide_index=True, width="stretch")
+            live = [s_["id"] for s_ in am_silences if s_.get("status", {}).get("state") != "expired"]
+            if live:
+                chosen = st.selectbox("Silence to end", live, key="am_silence_expire")
+                if st.button("End silence now", key="am_silence_expire_button"):
+                    try:
+                        actions.expire_alertmanager_silence(alertmanager_url, chosen)
+                    except actions.ActionError as error:
+                        st.error(str(error))
+                    else:
+                        ui.flash(f"Alertmanager silence {chosen} ended.")
+                        st.rerun()
+
+
+if alertmanager_url:
+    with st.expander("Alertmanager silences", expanded=True):
+        alertmanager_silence_list()
 
 found = queries.alerts_in_range(url, tuple(statuses), range_.since, range_.until)
 if found.empty:
@@ -139,7 +179,10 @@ with act_column:
             ui.flash(f"Alert #{alert_id} acknowledged by {author}.")
             st.rerun()
 with silence_column:
-    st.markdown("**Silence**")
+    st.markdown("**Silence**" + (f" (in Alertmanager, {alertmanager_url})" if alertmanager_url else ""))
+    if alertmanager_url:
+        st.caption("Mutes Alertmanager's notifications; finsent's own webhooks are muted by "
+                   "`finsent alerts silence` (docs/alerts.md).")
     with st.form("silence_form"):
         label_names = sorted(alert["labels"])
         # The series' identity by default (rule + its scope key): silences this alert, not its whole sector.
@@ -154,7 +197,28 @@ with silence_column:
         force = st.checkbox("Even if it would silence every alert", value=False)
         preview_clicked = st.form_submit_button("Preview")
         submitted = st.form_submit_button("Silence")
-    if preview_clicked or submitted:
+    if alertmanager_url and (preview_clicked or submitted):
+        try:
+            matchers = actions.silence_matchers({name: str(alert["labels"][name]) for name in matched}, more)
+            muted_am = actions.preview_alertmanager_silence(alertmanager_url, matchers)
+            am_silence_id = None
+            if submitted:
+                am_silence_id = actions.create_alertmanager_silence(alertmanager_url, matchers,
+                                                                    SILENCE_DURATIONS[duration], author, comment)
+        except actions.ActionError as error:
+            st.error(str(error))
+        else:
+            if am_silence_id is None:
+                st.caption(f"Would silence {len(muted_am)} of Alertmanager's alert(s) now.")
+                if muted_am:
+                    st.dataframe([{"state": a.get("status", {}).get("state", ""),
+                                   "labels": describe_labels(a.get("labels", {}))} for a in muted_am],
+                                 hide_index=True, width="stretch")
+            else:
+                ui.flash(f"Alertmanager silence {am_silence_id} created for {duration}; "
+                         f"it mutes {len(muted_am)} alert(s) now.")
+                st.rerun()
+    elif preview_clicked or submitted:
         try:
             matchers = actions.silence_matchers({name: str(alert["labels"][name]) for name in matched}, more)
             with session_factory(url).begin() as session:
@@ -176,3 +240,4 @@ with silence_column:
                 queries.clear_after_write(queries.alerts_in_range, queries.active_alerts)
                 ui.flash(f"Silence #{silence_id} created for {duration}; it mutes {len(muted)} alert(s) now.")
                 st.rerun()
+

@@ -376,6 +376,18 @@ def backtest(rules_path: Path | None, events_path: Path, start: datetime | None,
     click.echo(f"report: {path}", err=True)
 
 
+def _alertmanager_sink(rules: RulesFile) -> Any:
+    """The Alertmanager sink when FINSENT_ALERTMANAGER_URL is set, else None (the embedded notifier only)."""
+    from finsent.settings import get_settings
+    from monitor.alerts.alertmanager_api import AlertmanagerSink, resend_margin
+
+    url = get_settings().alertmanager_url
+    if not url:
+        return None
+    click.echo(f"alerter: also posting alerts to Alertmanager at {url}", err=True)
+    return AlertmanagerSink(url, rules.global_.external_url, resend_margin(rules.global_.evaluation_interval))
+
+
 @click.command()
 @rules_option
 @click.option("--once", is_flag=True, help="One evaluation (and one dispatch pass), then exit.")
@@ -394,9 +406,10 @@ def alerter(rules_path: Path | None, once: bool, at: datetime | None, with_dispa
     rules = _load(rules_path, secrets=with_dispatcher)
     factory = _session_factory()
     sector_of = _sector_lookup()
+    sink = _alertmanager_sink(rules)
     dispatcher = Dispatcher(factory, rules) if with_dispatcher else None
     if once:
-        click.echo(json.dumps(run_once(factory, rules, at, sector_of=sector_of).as_dict()))
+        click.echo(json.dumps(run_once(factory, rules, at, sector_of=sector_of, sink=sink).as_dict()))
         if dispatcher:
             click.echo(json.dumps(dispatcher.dispatch_once().__dict__))
         return
@@ -404,6 +417,6 @@ def alerter(rules_path: Path | None, once: bool, at: datetime | None, with_dispa
     if dispatcher:
         threading.Thread(target=dispatcher.run_forever, args=(stop,), name="dispatcher", daemon=True).start()
     try:
-        run_forever(factory, rules, sector_of, stop)
+        run_forever(factory, rules, sector_of, stop, sink=sink)
     except KeyboardInterrupt:
         stop.set()

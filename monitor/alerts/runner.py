@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts import store
+from monitor.alerts.alertmanager_api import AlertmanagerSink
 from monitor.alerts.evaluation import SectorLookup, evaluate, no_sectors
 from monitor.alerts.notifications import plan_notifications
 from monitor.alerts.rules_file import RulesFile
@@ -40,15 +41,24 @@ class EvaluationReport:
     events: Counter[str] = field(default_factory=Counter)  # pending/firing/resolved/cancelled -> count
     notifications: int = 0
     muted: dict[str, str] = field(default_factory=dict)
+    alertmanager: dict[str, Any] | None = None  # what the Alertmanager sink sent (None: no sink)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"now": self.now.isoformat(), "skipped": self.skipped, "series": self.series,
-                "events": dict(self.events), "notifications": self.notifications, "muted": len(self.muted)}
+        found = {"now": self.now.isoformat(), "skipped": self.skipped, "series": self.series,
+                 "events": dict(self.events), "notifications": self.notifications, "muted": len(self.muted)}
+        if self.alertmanager is not None:
+            found["alertmanager"] = self.alertmanager
+        return found
 
 
 def run_once(session_factory: sessionmaker[Session], rules: RulesFile, now: datetime | None = None,
-             sector_of: SectorLookup = no_sectors) -> EvaluationReport:
-    """Evaluate every rule at now and queue the notifications that are due, in one transaction."""
+             sector_of: SectorLookup = no_sectors, sink: AlertmanagerSink | None = None) -> EvaluationReport:
+    """Evaluate every rule at now and queue the notifications that are due, in one transaction.
+
+    With a sink (FINSENT_ALERTMANAGER_URL), once that transaction has committed, every firing alert and the
+    alerts this step resolved are posted to Alertmanager too (monitor/alerts/alertmanager_api.py); the
+    embedded notifications are planned as before.
+    """
     now = now or datetime.now(UTC)
     report = EvaluationReport(now=now)
     with session_factory.begin() as session:
@@ -66,18 +76,22 @@ def run_once(session_factory: sessionmaker[Session], rules: RulesFile, now: date
         report.series = len(evaluation.results)
         report.events.update(r.event for r in evaluation.events() if r.event)
         report.muted = plan.muted
+        resolved_now = store.load_resolved_now(
+            session, (r.fingerprint for r in evaluation.events() if r.event == "resolved"), now) if sink else []
+    if sink is not None:  # after the commit: never tell Alertmanager about a step that was rolled back
+        report.alertmanager = sink.push(firing, resolved_now, now).as_dict()
     return report
 
 
 def run_forever(session_factory: sessionmaker[Session], rules: RulesFile, sector_of: SectorLookup,
-                stop: threading.Event, max_steps: int | None = None) -> None:
+                stop: threading.Event, max_steps: int | None = None, sink: AlertmanagerSink | None = None) -> None:
     """Step every `global.evaluation_interval` until stop is set (or max_steps steps)."""
     interval = rules.global_.evaluation_interval.total_seconds()
     steps = 0
     while not stop.is_set():
         started = time.monotonic()
         try:
-            report = run_once(session_factory, rules, sector_of=sector_of)
+            report = run_once(session_factory, rules, sector_of=sector_of, sink=sink)
             log.info("evaluation %s", report.as_dict())
         except Exception:  # a failed step (database restart) is retried at the next tick
             log.exception("evaluation failed; retrying at the next interval")

@@ -245,6 +245,16 @@ def load_alert_views(session: Session, groups: Iterable[GroupState]) -> tuple[li
     return firing, resolved
 
 
+def load_resolved_now(session: Session, fingerprints: Iterable[str], now: datetime) -> list[AlertView]:
+    """The alerts of these fingerprints that resolved at now (this evaluation): what the Alertmanager sink sends."""
+    wanted = set(fingerprints)
+    if not wanted:
+        return []
+    return [_view(r) for r in session.scalars(select(AlertRow).where(
+        AlertRow.fingerprint.in_(wanted), AlertRow.status == "resolved", AlertRow.ends_at == now)
+        .order_by(AlertRow.id))]
+
+
 def load_silences(session: Session, now: datetime) -> list[SilenceView]:
     rows = session.scalars(select(Silence).where(Silence.starts_at <= now, Silence.ends_at > now)
                            .order_by(Silence.id))

@@ -179,6 +179,44 @@ def test_a_silenced_ticker_is_not_notified(factory: sessionmaker[Session], recei
     assert report.notifications == 0 and list(report.muted.values()) == ["silenced by silence 1"]
 
 
+def test_the_alertmanager_sink_gets_every_firing_alert_each_step_and_the_resolve_once(
+        factory: sessionmaker[Session], receiver: Receiver) -> None:
+    """FINSENT_ALERTMANAGER_URL: after each committed step, run_once posts to /api/v2/alerts (a stand-in here;
+    tests/integration/test_alertmanager_sink.py uses a real Alertmanager), beside the embedded notifier."""
+    import httpx
+
+    from monitor.alerts.alertmanager_api import AlertmanagerSink
+
+    seed(factory)
+    rules = rules_for(receiver)
+    posts: list[list[dict]] = []
+
+    def alertmanager(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v2/alerts"
+        posts.append(json.loads(request.content))
+        return httpx.Response(200)
+
+    sink = AlertmanagerSink("http://alertmanager.test", rules.global_.external_url, timedelta(minutes=4),
+                            client=httpx.Client(transport=httpx.MockTransport(alertmanager)))
+
+    def step(at: datetime) -> dict:
+        return run_once(factory, rules, at, sector_of=SECTORS.get, sink=sink).as_dict()
+
+    step(BURST_END - timedelta(seconds=30))  # pending: nothing to post
+    fired = step(BURST_END + timedelta(seconds=30))
+    assert fired["notifications"] == 1 and fired["alertmanager"] == {"firing": 1, "resolved": 0, "error": None}
+    step(BURST_END + timedelta(seconds=45))
+    resolved = step(BURST_END + timedelta(minutes=10))
+    assert resolved["alertmanager"] == {"firing": 0, "resolved": 1, "error": None}
+    step(BURST_END + timedelta(minutes=12))
+    assert [[(a["labels"]["ticker"], a["endsAt"]) for a in post] for post in posts] == [
+        [("BA", (BURST_END + timedelta(minutes=4, seconds=30)).isoformat().replace("+00:00", "Z"))],
+        [("BA", (BURST_END + timedelta(minutes=4, seconds=45)).isoformat().replace("+00:00", "Z"))],
+        [("BA", (BURST_END + timedelta(minutes=10)).isoformat().replace("+00:00", "Z"))]]
+    assert posts[0][0]["startsAt"] == (BURST_END - timedelta(seconds=30)).isoformat().replace("+00:00", "Z")
+    assert posts[0][0]["generatorURL"].startswith("http://finsent.test/alerts?fingerprint=")
+
+
 def test_a_regex_silence_mutes_and_an_old_equality_row_still_does(factory: sessionmaker[Session],
                                                                   receiver: Receiver) -> None:
     seed(factory)
