@@ -4,11 +4,12 @@
     proxy.cut(); ...; proxy.restore()                 # PostgreSQL "goes away" for this worker only
     worker = WorkerProcess(env).start(); worker.kill() # kill -9, as a crash would
     broker = PrivateBroker(settings, tmp).start(); broker.stop(); broker.start()  # a real Kafka outage
+    pg = PrivatePostgres().start(); pg.stop(); pg.start(); pg.close()  # a real PostgreSQL outage (pg.url)
 
 Faults are injected around the shared services, never into them: the real
-PostgreSQL and Kafka keep running for everyone else. A broker outage uses a
-private broker (the stack's own Kafka, on its own ports and state directory)
-that the test really stops and starts.
+PostgreSQL and Kafka keep running for everyone else. A real outage uses a
+private server (the stack's own Kafka or PostgreSQL binaries, on free ports with
+their own data) that the test really stops and starts.
 """
 
 from __future__ import annotations
@@ -299,3 +300,106 @@ class PrivateBroker:
         from monitor.stack import kafka
 
         kafka.stop(self.settings)
+
+
+class PrivatePostgres:
+    """A real PostgreSQL server of its own (monitor/stack/postgres.py's binaries), for tests that stop the database.
+
+    It runs on a free loopback port with its data directory in a fresh temporary directory, has the
+    `finsent` role and database, migrated to head, and can be stopped (`pg_ctl stop -m fast`) and
+    started again on the same port and data. `close()` stops it and removes the directory. As root,
+    the server runs as the `postgres` user, as the stack's does.
+    """
+
+    def __init__(self, role: str = "finsent", database: str = "finsent") -> None:
+        import tempfile
+
+        self.role, self.database = role, database
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="finsent-private-pg-"))
+        self.data, self.run_dir, self.log_file = self.root / "data", self.root / "run", self.root / "server.log"
+        self._prepared = False
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg2://{self.role}@127.0.0.1:{self.port}/{self.database}"
+
+    def running(self) -> bool:
+        from monitor.stack.processes import read_pid
+
+        return read_pid(self.data / "postmaster.pid") is not None
+
+    def _pg_ctl(self, *args: str, **popen: object) -> subprocess.CompletedProcess[str]:
+        from monitor.stack import postgres
+
+        return subprocess.run(postgres._as_server_user([str(postgres.bin_dir() / "pg_ctl"), "-D", str(self.data),
+                                                        *args]),
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, **popen)  # type: ignore[call-overload]
+
+    def start(self) -> PrivatePostgres:
+        """Start the server (initdb, role, database and migrations the first time); returns once it answers."""
+        from monitor.stack import postgres
+        from monitor.stack.processes import StackError, ensure_port_free, log_tail
+
+        if self.running():
+            return self
+        ensure_port_free(self.port, "the private PostgreSQL", "nothing (it picks a free port)")
+        for directory in (self.root, self.run_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+            postgres._chown_for_server(directory)
+        if not (self.data / "PG_VERSION").exists():
+            result = subprocess.run(
+                postgres._as_server_user([str(postgres.bin_dir() / "initdb"), "-D", str(self.data),
+                                          "-U", postgres.SERVER_USER, "--auth=trust", "-E", "UTF8",
+                                          "--locale=C.UTF-8", "--no-sync"]),
+                capture_output=True, text=True,
+            )
+            if result.returncode != 0:
+                raise StackError(f"initdb failed:\n{result.stdout}{result.stderr}")
+        options = (f"-p {self.port} -k {self.run_dir} -c listen_addresses=127.0.0.1 -c max_connections=100 "
+                   "-c fsync=off")
+        result = self._pg_ctl("-l", str(self.log_file), "-o", options, "-w", "-t", "60", "start",
+                              start_new_session=True)
+        if result.returncode != 0:
+            raise StackError(f"private PostgreSQL did not start:\n{result.stdout}{result.stderr}\n"
+                             f"{log_tail(self.log_file)}")
+        if not self._prepared:
+            self._prepare()
+        return self
+
+    def _prepare(self) -> None:
+        from finsent.settings import Settings
+        from monitor.stack import postgres
+        from monitor.storage import migrate
+
+        # _ensure_role_and_database only reads settings.database_url
+        postgres._ensure_role_and_database(Settings.model_construct(database_url=self.url), self.port)
+        migrate.upgrade("head", url=self.url)
+        self._prepared = True
+
+    def stop(self) -> None:
+        """Fast shutdown (open connections are terminated); waits until the server is gone."""
+        from monitor.stack.processes import StackError
+
+        if not self.running():
+            return
+        result = self._pg_ctl("-m", "fast", "-w", "-t", "60", "stop")
+        if result.returncode != 0:
+            raise StackError(f"pg_ctl stop failed:\n{result.stdout}{result.stderr}")
+
+    def close(self) -> None:
+        """Stop the server (immediate mode if a fast stop fails) and remove its directory."""
+        import shutil
+
+        try:
+            self.stop()
+        except Exception:  # noqa: BLE001 - clean up regardless
+            self._pg_ctl("-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> PrivatePostgres:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -1,11 +1,12 @@
-"""Chaos under load: PostgreSQL unreachable for 30 s, then the Kafka broker stopped for 30 s.
+"""Chaos under load: PostgreSQL stopped for 30 s, then the Kafka broker stopped for 30 s.
 
-A worker runs on a scratch database and a private broker (the stack's own Kafka
-4.x, on free ports and its own state directory, so stopping it touches nothing
-the shared broker serves) while a producer publishes news at a steady rate.
+A worker runs on a private PostgreSQL server and a private broker (the stack's
+own binaries, on free ports with their own data in temporary directories, so
+stopping them touches nothing the shared services serve) while a producer
+publishes news at a steady rate. The test needs neither shared service.
 
-- PostgreSQL: the worker reaches it through a loopback TCP proxy that the test
-  cuts and restores, as in test_worker_faults.py (the shared server is never stopped);
+- PostgreSQL: the private server is really stopped (`pg_ctl stop -m fast`) and
+  started again on the same port and data directory;
 - Kafka: the private broker is really stopped (SIGTERM) and started again on
   the same ports and data.
 
@@ -28,21 +29,19 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from finsent.settings import Settings
 from monitor.contract import NewsItem
 from monitor.stream.testing import (
     PacedProducer,
     PrivateBroker,
-    TcpProxy,
+    PrivatePostgres,
     WorkerProcess,
     count_rows,
     stream_env,
     wait_until,
 )
 from monitor.wire import ensure_topics, news_topics
-from tests.databases import scratch_database
 
 pytestmark = pytest.mark.integration
 
@@ -54,9 +53,13 @@ RATE = 25.0  # items per second, throughout
 
 
 @pytest.fixture()
-def chaos_database_url(database_server_url: str) -> Iterator[str]:
-    with scratch_database(database_server_url, "finsent_chaos") as url:
-        yield url
+def postgres() -> Iterator[PrivatePostgres]:
+    """A private server with the finsent database migrated to head; stopped and removed afterwards."""
+    private = PrivatePostgres()
+    try:
+        yield private.start()
+    finally:
+        private.close()
 
 
 @pytest.fixture()
@@ -162,9 +165,9 @@ def recount_differences(database_url: str) -> tuple[int, int]:
 
 
 def test_readiness_tells_the_truth_through_database_and_broker_outages_and_nothing_is_lost(
-    settings: Settings, broker: PrivateBroker, chaos_database_url: str, tiny_registry: Path, tmp_path: Path,
+    settings: Settings, broker: PrivateBroker, postgres: PrivatePostgres, tiny_registry: Path, tmp_path: Path,
 ) -> None:
-    database_url = chaos_database_url
+    database_url = postgres.url
     tag = f"c{uuid.uuid4().hex[:8]}"
     env = {**stream_env(tag, database_url, tiny_registry, tmp_path / "state"),
            "FINSENT_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap}
@@ -172,10 +175,7 @@ def test_readiness_tells_the_truth_through_database_and_broker_outages_and_nothi
                          "dead_letter_topic": env["FINSENT_DEAD_LETTER_TOPIC"],
                          "scored_topic": env["FINSENT_SCORED_TOPIC"]})
     ensure_topics(topics, news_topics(topics), partitions=4)
-    target = make_url(database_url)
-    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432).start()
-    proxied = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    worker = WorkerProcess({**env, "FINSENT_DATABASE_URL": proxied}, tmp_path / "worker.log")
+    worker = WorkerProcess(env, tmp_path / "worker.log")
     producer: PacedProducer | None = None
     polls: ReadinessLog | None = None
 
@@ -190,8 +190,8 @@ def test_readiness_tells_the_truth_through_database_and_broker_outages_and_nothi
         polls = ReadinessLog(worker).start()
         wait_until(polls.ready_now, 30, "the worker to be ready before the outages")
 
-        # 1. PostgreSQL unreachable for OUTAGE_S
-        proxy.cut()
+        # 1. PostgreSQL stopped for OUTAGE_S
+        postgres.stop()  # returns once the server is gone
         cut_at = time.monotonic()
         wait_until(lambda: polls.first_degraded(cut_at, "database unreachable") is not None, NOTICE_S,
                    "/readyz to report the database outage")
@@ -200,8 +200,9 @@ def test_readiness_tells_the_truth_through_database_and_broker_outages_and_nothi
         assert worker.alive(), worker.log_text()[-3000:]
         during_db = [s for s in polls.samples if s[0] > cut_at + NOTICE_S]
         assert during_db and not any(ready for _, ready, _ in during_db), "ready while the database was down"
-        proxy.restore()
         restored_at = time.monotonic()
+        postgres.start()  # same port and data directory; returns once it accepts connections
+        db_restart_s = time.monotonic() - restored_at
         wait_until(polls.ready_now, RECOVER_S, "ready again after the database came back")
         db_recovered_s = polls.first_ready(restored_at)
 
@@ -240,7 +241,6 @@ def test_readiness_tells_the_truth_through_database_and_broker_outages_and_nothi
             producer.stop()
         if worker.alive():
             worker.kill()
-        proxy.close()
 
     n_stored = stored()
     outputs = count_rows(database_url, "select count(*) from model_outputs o join articles a on a.id = o.article_id "
@@ -257,7 +257,8 @@ def test_readiness_tells_the_truth_through_database_and_broker_outages_and_nothi
         "aggregate_rows": aggregate_rows_written, "recount_differences": recount_diffs,
         "degraded_readiness_s": round(polls.degraded_seconds(), 1),
         "db_outage_s": OUTAGE_S, "db_degraded_noticed_after_s": round(db_noticed_s or -1, 1),
-        "db_ready_again_after_s": round(db_recovered_s or -1, 1),  # the store loop retries every 5 s at most
+        "db_restart_s": round(db_restart_s, 1),
+        "db_ready_again_after_s": round(db_recovered_s or -1, 1),  # from the restart command; retries every 5 s at most
         "broker_outage_s": OUTAGE_S, "broker_degraded_noticed_after_s": round(broker_noticed_s or -1, 1),
         "broker_restart_s": round(broker_restart_s, 1),  # until a fresh admin client gets an answer
         "broker_ready_again_after_s": round(broker_recovered_s or -1, 1),  # from the restart command
