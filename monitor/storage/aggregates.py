@@ -132,13 +132,15 @@ class EventSentiment(NamedTuple):
     polarity: int  # -1, 0, 1 for the subject
     surprise_pct: float | None = None  # figures against estimates: the largest surprise the event's way
     detail: str = ""  # the sub-type ("settlement", "miss", ...): some are graver or milder than their type
+    source: str | None = None  # who reports it: the broker of a rating action (two brokers, two events)
 
 
 def event_sentiment(subject: str, event_type: str, polarity: int,
-                    figures: list[dict[str, Any]] | None = None, detail: str = "") -> EventSentiment:
+                    figures: list[dict[str, Any]] | None = None, detail: str = "",
+                    source: str | None = None) -> EventSentiment:
     """An event as the `event` scope counts it, from its stored or served fields (figures as stored)."""
     surprises = [float(f["surprise_pct"]) for f in figures or [] if "surprise_pct" in f]
-    return EventSentiment(subject, event_type, polarity, figures_surprise(polarity, surprises), detail)
+    return EventSentiment(subject, event_type, polarity, figures_surprise(polarity, surprises), detail, source)
 
 
 def name_scope_kind(entity_type: str, key: str, ticker: str | None = None, role: str = "other",
@@ -171,13 +173,15 @@ def reads_as_market_news(headline: str) -> bool:
 # once, an event's severity decides, not how often the wire rewrote it (issue #25, docs/alerts.md). A
 # graver telling (the figures come out: a miss by 30 %) counts.
 RETELLING_WINDOW = timedelta(days=1)
-EventTelling = tuple[str, str, int]  # (entity_key of the subject, event type, polarity)
+EventTelling = tuple[str, str, int, str]  # (entity_key of the subject, event type, polarity, source key)
 
 
 def event_telling(event: EventSentiment) -> EventTelling | None:
-    """What makes two events one: the same company, type and polarity (None: no company key)."""
+    """What makes two events one: the same company, type, polarity and source (None: no company key). Two
+    brokers downgrading one company on one day are two events; one broker's downgrade told twice is one."""
     key = entity_key(event.subject)
-    return (key, event.event_type, event.polarity) if key is not None else None
+    source = (entity_key(event.source) or "") if event.source else ""
+    return (key, event.event_type, event.polarity, source) if key is not None else None
 
 
 def event_severity(event: EventSentiment) -> int:
@@ -218,7 +222,7 @@ def event_scopes(events: Iterable[EventSentiment]) -> list["ScopeSentiment"]:
     """One `event` scope per subject: its most adverse event's polarity times severity (one story with a
     downgrade and a price-target cut is one story, not two), or its best when none is adverse."""
     per_subject: dict[str, float] = {}
-    for subject, event_type, polarity, surprise_pct, detail in events:
+    for subject, event_type, polarity, surprise_pct, detail, _ in events:
         key = entity_key(subject)
         if key is None or is_institution(key):
             continue

@@ -128,11 +128,13 @@ def rebuild_aggregates(session: Session, model_version: str | None = None,
             stored[m.article_id].append(m)
         events: dict[str, list[EventSentiment]] = defaultdict(list)
         for e in session.execute(select(ArticleEvent.article_id, ArticleEvent.subject, ArticleEvent.event_type,
-                                        ArticleEvent.polarity, ArticleEvent.figures, ArticleEvent.detail)
+                                        ArticleEvent.polarity, ArticleEvent.figures, ArticleEvent.detail,
+                                        ArticleEvent.source)
                                  .where(ArticleEvent.article_id.in_(ids), ArticleEvent.model_version == version,
                                         ArticleEvent.subject.is_not(None))
                                  .order_by(ArticleEvent.article_id, ArticleEvent.ordinal)):
-            events[e.article_id].append(event_sentiment(e.subject, e.event_type, e.polarity, e.figures, e.detail))
+            events[e.article_id].append(event_sentiment(e.subject, e.event_type, e.polarity, e.figures, e.detail,
+                                                        e.source))
         deltas: dict[AggregateKey, AggregateDelta] = {}
         for row in batch:
             mentions = _completed_mentions(model_text(row.headline, row.body), stored.get(row.id, []),

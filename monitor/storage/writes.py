@@ -143,7 +143,7 @@ def store_scored_batch(
         scopes = article_scopes(item.source, result.topic, result.sentiment_label, result.sentiment_score,
                                 item.tickers, article_mentions, sector_of,
                                 events=tellings.first_tellings(
-                                    [event_sentiment(e.subject, e.type, e.polarity, e.figures, e.detail)
+                                    [event_sentiment(e.subject, e.type, e.polarity, e.figures, e.detail, e.source)
                                      for e in result.events if e.subject], item.published_at),
                                 market_news=reads_as_market_news(item.headline))
         accumulate(deltas, item.published_at, scopes, new_story=item.id in new_story_ids,
@@ -240,11 +240,12 @@ def _earlier_tellings(session: Session, inserted: list[ScoredPair]) -> EventTell
     earliest = min(item.published_at for item, _ in inserted) - RETELLING_WINDOW
     latest = max(item.published_at for item, _ in inserted)
     rows = session.execute(select(ArticleEvent.subject, ArticleEvent.event_type, ArticleEvent.polarity,
-                                  ArticleEvent.figures, ArticleEvent.detail, ArticleEvent.published_at).where(
+                                  ArticleEvent.figures, ArticleEvent.detail, ArticleEvent.source,
+                                  ArticleEvent.published_at).where(
         ArticleEvent.subject_key.in_(keys), ArticleEvent.published_at > earliest,
         ArticleEvent.published_at <= latest, ArticleEvent.article_id.not_in([item.id for item, _ in inserted])))
-    return EventTellings((event_sentiment(row.subject, row.event_type, row.polarity, row.figures, row.detail),
-                          row.published_at) for row in rows)
+    return EventTellings((event_sentiment(row.subject, row.event_type, row.polarity, row.figures, row.detail,
+                                          row.source), row.published_at) for row in rows)
 
 
 def _new_story_ids(session: Session, inserted: list[ScoredPair]) -> set[str]:

@@ -148,6 +148,12 @@ def test_an_event_retold_within_a_day_counts_once_unless_graver() -> None:
     assert tellings.first_tellings([falls], at + timedelta(hours=30)) == [falls]  # news again the next day
     seeded = EventTellings([(falls, at)])  # the worker seeds what was stored before its batch
     assert seeded.first_tellings([falls], at + timedelta(minutes=5)) == []
+    # two brokers' downgrades are two events; one broker's told again is one
+    davidson = event_sentiment("Applied Optoelectronics", "rating_downgrade", -1, source="DA Davidson")
+    needham = event_sentiment("Applied Optoelectronics", "rating_downgrade", -1, source="Needham")
+    assert tellings.first_tellings([davidson], at) == [davidson]
+    assert tellings.first_tellings([needham], at + timedelta(hours=4)) == [needham]
+    assert tellings.first_tellings([davidson], at + timedelta(hours=6)) == []
 
 
 def test_a_person_named_in_market_news_counts_as_a_company() -> None:
