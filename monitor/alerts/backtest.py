@@ -65,7 +65,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from model.data.events import CompanyEvent, EventsFileError, load_events
+from model.data.events import CompanyEvent, EventsFileError
 from monitor.alerts.evaluation import SectorLookup, no_sectors
 from monitor.alerts.replay import ReplayEvent, RuleHistory, load_history, replay_history
 from monitor.alerts.rules_file import RulesFile

@@ -209,8 +209,11 @@ class EventTellings:
             if telling is None:
                 continue
             grade = event_severity(event)
-            before = self.told.get(telling, [])
-            if not any(at - RETELLING_WINDOW < when <= at and told >= grade for when, told in before):
+            # tellings older than the window can never matter again (articles come in time order): drop them,
+            # so a company in the news for years does not make every look-up longer
+            before = self.told[telling] = [(when, told) for when, told in self.told.get(telling, [])
+                                           if when > at - RETELLING_WINDOW]
+            if not any(when <= at and told >= grade for when, told in before):
                 fresh.append(event)
             told_here.append((telling, grade))
         for telling, grade in told_here:
