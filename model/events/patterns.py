@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from model.events.taxonomy import FinancialEvent
+from model.events.taxonomy import SHARP_MOVE_PCT, FinancialEvent
 
 # --------------------------------------------------------------------------------------------------
 # Names
@@ -919,6 +919,52 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           unnamed_ok=True),
 )
 
+# share moves: "Acadia Shares Fall 15% Premarket", "New Century sees surprise loss, shares sink 17 pct"
+_SHARES = r"(?:(?:IPO|ADS|ADR|Class [AB]|common|its) )?(?:shares|stock|ADSs?|ADRs?|share price|stock price)(?: (?:are|is|was|were|have|has))?"\
+          r"(?: (?:trading|trade|trades|traded|open|opened|opens|moving|set to|seen|indicated))?"
+_SHARES_DOWN = (
+    r"falls?|fell|falling|drops?|dropped|dropping|slumps?|slumped|sinks?|sank|sinking|plunges?|plunged|plunging|"
+    r"tumbles?|tumbled|tumbling|dives?|dived|dove|slides?|slid|sliding|crash(?:es|ed)?|plummets?|plummeted|"
+    r"tanks?|tanked|collapses?|collapsed|slips?|slipped|sags?|sagged|retreats?|retreated|declines?|declined|lower|down|weaker|"
+    r"hurting|hurt by|hit by|hit hard|takes? (?:a )?(?:hit|beating|battering|knock)|took (?:a )?(?:hit|beating)|hammered|battered|pummel(?:l)?ed|under pressure|crater(?:s|ed)?|nosedives?"
+)
+_SHARES_UP = (
+    r"rises?|rose|rising|jumps?|jumped|jumping|soars?|soared|soaring|surges?|surged|surging|rall(?:y|ies|ied)|"
+    r"climbs?|climbed|gains?|gained|leaps?|leapt|leaped|spikes?|spiked|rockets?|rocketed|skyrockets?|"
+    r"skyrocketed|higher|up|pops?|popped|shoot up|shot up"
+)
+# the last word before "shares" is another company's ("Motorola warns, Nokia shares fall"), not the subject's
+_OTHER_NAME_BEFORE_SHARES = re.compile(r"(?<![\w])(?!(?:IPO|ADS|ADR|Class|[AB])\b)[A-Z][\w&'’.\-]*\s*$")
+_MOVE_PCT = re.compile(r"[^.;:%]{0,24}?(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?(?:%|pct\b|percent\b|per cent\b)")
+_SHARES_LOW = r"(?:hits?|at|touch(?:es)?|sinks? to|falls? to) (?:an? |its )?(?:new |record |all-time |[\w\-]+ )?lows?"
+_SHARES_HIGH = r"(?:hits?|at|touch(?:es)?|rises? to|climbs? to) (?:an? |its )?(?:new |record |all-time |[\w\-]+ )?highs?"
+_FALL_VETO = r"\b(?:hit|at|to) (?:an? )?(?:new |record |all-time |\d+-\w+ )?highs?\b|\boffering\b"
+_RISE_VETO = r"\blows?\b(?! (?:cost|price))|\boffering\b"
+
+
+def _share_move_rules(polarity: int, detail: str, verbs: str, veto: str) -> tuple[_LeadRule, ...]:
+    """Right after the company ("Acadia Shares Fall 15%"), or as the headline's last clause after a longer
+    one ("AbbVie halts enrollment after brain cancer trial misses goal , shares fall")."""
+    trigger = rf"{_SHARES} (?:{verbs})"
+    return (_lead("share_move", polarity, detail, trigger, gap_veto=_OTHER_NAME_BEFORE_SHARES, veto=veto),
+            _lead("share_move", polarity, detail, rf"(?<=[,;] ){trigger}", max_gap=12,
+                  gap_veto=_OTHER_NAME_BEFORE_SHARES, veto=veto))
+
+
+_SHARE_MOVE_RULES: tuple[_LeadRule, ...] = (
+    *_share_move_rules(-1, "fall", f"{_SHARES_DOWN}|{_SHARES_LOW}", _FALL_VETO),
+    *_share_move_rules(1, "rise", f"(?:{_SHARES_UP})(?! (?:for grabs|to \\$))|{_SHARES_HIGH}", _RISE_VETO),
+)
+
+
+def _move_detail(rule: _LeadRule, text: str, match: re.Match[str]) -> str:
+    """'plunge' / 'soar' where the text states a move of SHARP_MOVE_PCT or more right after the verb."""
+    stated = _MOVE_PCT.match(text, match.end())
+    if stated is None or float(stated.group(1)) < SHARP_MOVE_PCT:
+        return rule.detail
+    return "plunge" if rule.polarity < 0 else "soar"
+
+
 _NEGATED_AFTER = _rx(r"(?:\s+\S+){0,3}?\s+(?:not|no|unlikely|unrelated|denied|false|ruled out)\b")
 # "fraud at Wirecard", "probe into JP Morgan": the noun is about another company
 _OTHER_COMPANY_AFTER = re.compile(r"\s+(?i:at|into|of|against|involving|on|over|in)\s+(?:[a-z\-]+\s+)?[A-Z]")
@@ -929,7 +975,8 @@ _UNNAMED_START = re.compile(r"(?i:shares|stock|the company|company)\b(?! (?i:of|
 
 def _starts_trigger(text: str, position: int) -> bool:
     """Whether a lead trigger starts here (ends a Title Case company run: 'Raytheon Beats ...')."""
-    return any(rule.trigger.match(text, position) for rule in _LEAD_RULES if rule.max_gap is not None)
+    return any(rule.trigger.match(text, position) for rule in _LEAD_RULES + _SHARE_MOVE_RULES
+               if rule.max_gap is not None)
 
 
 _DEPARTURE_GAP = re.compile(
@@ -1002,7 +1049,9 @@ def _lead_events(text: str) -> list[_Found]:
     if partner is not None:
         subject_end = partner[1]
     found = []
-    for rule in _LEAD_RULES:
+    for rule in _LEAD_RULES + _SHARE_MOVE_RULES:
+        if rule.type == "share_move" and subject is None:
+            continue  # "Shares fall after profit warning": whose?
         if subject is None and (rule.max_gap is None or not (rule.unnamed_ok or subject_end > begin)):
             continue
         if rule.corporate and (subject is None or not _has_corporate_word(text[subject[0]:subject[1]])):
@@ -1013,9 +1062,10 @@ def _lead_events(text: str) -> list[_Found]:
         if subject is None and match is not None and text.startswith("Top ", match.start()):
             continue  # "Top Wall Street banks ...": an adjective, not "tops Wall Street"
         if match is not None and (subject is not None or subject_end > begin or match.start() == begin):
-            found.append(_event(text, rule.type, rule.polarity, subject, rule.detail, position=match.start()))
+            detail = _move_detail(rule, text, match) if rule.type == "share_move" else rule.detail
+            found.append(_event(text, rule.type, rule.polarity, subject, detail, position=match.start()))
             if partner is not None:
-                found.append(_event(text, rule.type, rule.polarity, partner, rule.detail))
+                found.append(_event(text, rule.type, rule.polarity, partner, detail))
     return _mixed_quarter(found)
 
 

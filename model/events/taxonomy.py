@@ -34,6 +34,9 @@ EVENT_TYPES: dict[str, tuple[str, int]] = {
     "executive_departure": ("a chief executive or other officer leaves, is ousted or arrested", 2),
     "dividend": ("dividend raise, cut, suspension or special dividend", 1),
     "merger_acquisition": ("a takeover, merger or stake purchase: the acquirer and the target", 1),
+    # appended last: a model trained before a type existed keeps its slots (its types are a prefix of these)
+    "share_move": ("the company's shares move sharply: fall / sink / trade lower, rise / jump; the market's "
+                   "verdict on news the feed may not carry", 1),
 }
 
 POLARITIES: tuple[int, ...] = (-1, 0, 1)  # negative, neutral, positive for the subject
@@ -86,7 +89,12 @@ SURPRISE_SEVERITY: tuple[tuple[float, int], ...] = ((20.0, 3), (10.0, 2))
 # Sub-types graver or milder than their type's default: a settlement ends a case that a probe or a suit
 # opens (the dense 2007 wire settled 726 cases in a year, each once or twice rewritten as an update); a
 # failed trial is what a biotech is worth (ACADIA's ENHANCE read-out, AbbVie's Rova-T: one story each).
-DETAIL_SEVERITY: dict[tuple[str, str], int] = {("legal", "settlement"): 1, ("clinical_trial", "failed"): 3}
+# A share move of a tenth or more in a day (detail "plunge" / "soar": the text states the percentage) is news
+# in itself, whatever caused it ("Acadia Shares Fall 15% Premarket; CNN Article Reporting Deaths from
+# Nuplazid"); a stated move under that, or none, is one more story of the day's news (1).
+DETAIL_SEVERITY: dict[tuple[str, str], int] = {("legal", "settlement"): 1, ("clinical_trial", "failed"): 3,
+                                               ("share_move", "plunge"): 3, ("share_move", "soar"): 3}
+SHARP_MOVE_PCT = 10.0
 
 
 def severity(event_type: str, surprise_pct: float | None = None, detail: str = "") -> int:

@@ -473,6 +473,9 @@ class JointModel(nn.Module):
         losses: dict[str, Tensor] = {}
         for task in self.tasks:
             logits, targets = output.logits[task.name], labels.target(task.name)
+            if task.level == "event_type" and targets.shape[-1] > logits.shape[-2]:
+                # a model of an earlier taxonomy: types are only ever appended, so its slots come first
+                targets = targets[..., :logits.shape[-2]]
             positions = targets[0].numel() if targets.dim() > 1 else 1
             loss = _masked_cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                                          labels.weight.repeat_interleave(positions),

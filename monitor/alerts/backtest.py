@@ -17,7 +17,9 @@ matches their firing alerts to the events file (schema in docs/alerts.md):
   matching alert minus `first_headline_at`; negative = before it), else a
   **miss**; a positive control with a matching alert is a **false alarm**.
 - alerts per day: every firing alert of every rule over the whole range,
-  divided by its length in days.
+  divided by its length in days. A firing that an inhibit rule of the rules
+  file mutes as it fires (the same company's rolling event rule already
+  firing) is never notified: it counts nowhere (`inhibited` says how many).
 
 Lead times are measured at the evaluation step that fired, and a step sees
 only the stories published before it (monitor/alerts/replay.py): with hourly
@@ -186,7 +188,7 @@ def score_events(events: Sequence[CompanyEvent], fired: Sequence[ReplayEvent], s
     (`first_day_evidence`); min_stories: the company rules' smallest, for `same_day_reachable`;
     first_day_headlines: event id -> stories whose headline names it that day (`count_first_day_headlines`).
     """
-    firing = sorted((e for e in fired if e.event == "firing"), key=lambda e: e.at)
+    firing = sorted((e for e in fired if e.event == "firing" and not e.inhibited), key=lambda e: e.at)
     day_one = first_day_stories or {}
     named = first_day_headlines or {}
     outcomes = [EventOutcome(event, [a for a in firing if event.covers(a.at)
@@ -212,6 +214,7 @@ def score_events(events: Sequence[CompanyEvent], fired: Sequence[ReplayEvent], s
         "positive_controls": len(controls), "false_alarms": sum(bool(o.alerts) for o in controls),
         "alerts": len(firing), "alerts_per_day": round(len(firing) / days, 3) if days > 0 else None,
         "alerts_per_rule": dict(sorted(per_rule.items())),
+        "inhibited": sum(e.event == "firing" and e.inhibited for e in fired),
         "lead_hours": {"median": round(statistics.median(leads), 2) if leads else None,
                        "min": round(min(leads), 2) if leads else None, "max": round(max(leads), 2) if leads else None},
         "lead_hours_at_window_end": {"median": round(statistics.median(late_leads), 2) if late_leads else None},

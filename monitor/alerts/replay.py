@@ -16,11 +16,11 @@ No look-ahead: a step at `now` sees only the stories published before it, as
 the alerter did at that moment. Its current window is the one that ends at
 or after `now` (at a bucket boundary, the window that has just closed), and
 the stories of that window published at or after `now` are taken out, found
-in the next finer buckets (`FINER`: hourly rows for a daily rule, minute rows
-for an hourly one). Date-only stories have no time: they count from the start
-of their day, their sources' own convention. So with hourly steps an hourly
-rule fires at the end of the hour its evidence completes, a daily rule at the
-first hour after its evidence came.
+in the minute rows (`FINER`), whatever the rule's width: a daily rule judged
+every 10 minutes must not see at 14:10 the story of 14:44 (hourly rows would
+show it the whole hour). Date-only stories have no time: they count from the
+start of their day, their sources' own convention. So an hourly rule fires at
+the first step after its evidence completes, a daily rule likewise.
 """
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ from sqlalchemy.orm import Session
 from monitor.alerts import store
 from monitor.alerts.detectors import FALLBACK_PRIOR, RatePrior, prior_from_sums
 from monitor.alerts.evaluation import SectorLookup, SeriesResult, StoredState, evaluate, no_sectors
+from monitor.alerts.matching import inhibiting
 from monitor.alerts.rules_file import RulesFile, RuleSpec
 from monitor.alerts.series import Bucket, Observation, WindowStats, load_range, pool_range
 
 COLUMNS = ("article_count", "story_count", "negative_count", "positive_count", "score_sum")
 # The bucket width that says when, inside one of a rule's buckets, each timed story came.
-FINER = {86_400: 3600, 3600: 60}
+FINER = {86_400: 60, 3600: 60}  # rule width -> the rows that say when each timed story came (to the minute)
 AS_OF = timedelta(seconds=1)  # a step at `now` is judged as of just before it: a window ending at `now` is whole
 
 
@@ -60,11 +61,13 @@ class ReplayEvent:
     labels: dict[str, str]
     stories: int = 0
     window_end: datetime | None = None  # the end of the judged window: when its evidence is surely complete
+    inhibited: bool = False  # a firing that an inhibit rule mutes when it fires: never notified
 
     def as_dict(self) -> dict[str, Any]:
         return {"at": self.at.isoformat(), "rule": self.rule, "key": self.scope_key, "event": self.event,
                 "value": self.value, "baseline": self.baseline, "zscore": self.zscore, "stories": self.stories,
-                "window_end": self.window_end.isoformat() if self.window_end else None, "labels": self.labels}
+                "window_end": self.window_end.isoformat() if self.window_end else None, "labels": self.labels,
+                "inhibited": self.inhibited}
 
 
 def _epoch(moment: datetime) -> int:
@@ -331,6 +334,7 @@ def replay_history(histories: dict[str, RuleHistory], rules: RulesFile, start: d
     ends = {name: history.window_ends(times) for name, history in histories.items()}
     candidates = {name: history.candidates(ends[name]) for name, history in histories.items()}
     states: dict[tuple[str, str], StoredState] = {}
+    firing: dict[tuple[str, str], dict[str, str]] = {}  # (rule, fingerprint) -> labels of the alerts firing now
     events: list[ReplayEvent] = []
     for index, now in enumerate(times):
         observations: dict[str, dict[str, Observation]] = {}
@@ -344,13 +348,21 @@ def replay_history(histories: dict[str, RuleHistory], rules: RulesFile, start: d
         evaluation = evaluate(rules, observations, states, now, sector_of)
         carry_states(states, evaluation.results)
         for result in evaluation.results:
+            key = (result.rule.name, result.fingerprint)
+            if result.state.state == "firing":
+                firing[key] = result.labels
+            else:
+                firing.pop(key, None)
+        for result in evaluation.results:
             if result.event in ("firing", "resolved"):
                 detection = result.judgement.detection
                 events.append(ReplayEvent(now, result.rule.name, result.scope_key, result.event,
                                           detection.value if detection else None,
                                           detection.baseline if detection else None,
                                           detection.zscore if detection else None, result.labels,
-                                          result.stories, _moment(int(ends[result.rule.name][index]))))
+                                          result.stories, _moment(int(ends[result.rule.name][index])),
+                                          inhibited=result.event == "firing" and inhibiting(
+                                              result.labels, list(firing.values()), rules.inhibit_rules) is not None))
     return events
 
 

@@ -128,6 +128,12 @@ class RuleSpec(_Strict):
     for_: Duration = Field(timedelta(0), alias="for")
     # Prometheus' keep_firing_for: a firing alert resolves only after its condition stayed clear this long.
     keep_firing_for: Duration = Field(timedelta(0))
+    # calendar: a window of whole days is a UTC day and a window of whole hours a clock hour, and whole-day
+    # windows count date-only stories too. rolling: the window slides by the next finer bucket (whole days
+    # by the hour, whole hours by the minute) and ends with it, so a guidance cut at 21:11 UTC and the
+    # downgrades the next morning are one window; it counts timed stories only (a date-only story has no
+    # hour to slide by).
+    align: Literal["calendar", "rolling"] = "calendar"
     severity: Literal["info", "warning", "critical"] = "warning"
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {}
@@ -149,13 +155,17 @@ class RuleSpec(_Strict):
 
     @property
     def bucket_seconds(self) -> int:
-        """Daily buckets for whole days, hourly for whole hours (fewer rows), else minute buckets.
+        """Daily buckets for whole days, hourly for whole hours (fewer rows), else minute buckets; one width
+        finer when the window is `rolling`.
 
         Only daily buckets count day-precision (date-only) stories; shorter windows see the
         minute-precision ones, whose time of day is known.
         """
         seconds = self.window.total_seconds()
-        return 86_400 if seconds % 86_400 == 0 else 3600 if seconds % 3600 == 0 else 60
+        calendar = 86_400 if seconds % 86_400 == 0 else 3600 if seconds % 3600 == 0 else 60
+        if self.align == "rolling":
+            return {86_400: 3600, 3600: 60}.get(calendar, 60)
+        return calendar
 
 
 class RouteSpec(_Strict):

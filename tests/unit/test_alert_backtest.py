@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -72,6 +73,18 @@ def test_scores_hits_misses_false_alarms_rate_and_lead() -> None:
     outcomes = {e["id"]: e["outcome"] for e in report["events"]}
     assert outcomes == {"thomas-cook-collapse-2019": "hit", "nvidia-guidance-cut-2018": "miss",
                         "tesla-q4-beat-2020": "false_alarm"}
+
+
+def test_an_inhibited_firing_is_never_notified_so_it_counts_nowhere() -> None:
+    """The calendar day's event alert muted by the rolling one on the same company: no second alert a day,
+    and no hit of its own."""
+    events = load_events(SAMPLE)
+    muted = dataclasses.replace(alert(datetime(2019, 9, 20, 6, tzinfo=UTC), "entity", "thomas cook"), inhibited=True)
+    report = score_events(events, [muted], datetime(2018, 1, 1, tzinfo=UTC), datetime(2018, 1, 5, tzinfo=UTC))
+    assert (report["alerts"], report["hits"], report["inhibited"]) == (0, 0, 1)
+    report = score_events(events, [dataclasses.replace(muted, inhibited=False)], datetime(2018, 1, 1, tzinfo=UTC),
+                          datetime(2018, 1, 5, tzinfo=UTC))
+    assert (report["alerts"], report["hits"], report["inhibited"]) == (1, 1, 0)
 
 
 def test_recall_is_split_by_whether_a_model_was_tuned_on_the_event(tmp_path: Path) -> None:

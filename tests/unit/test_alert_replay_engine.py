@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.alerts.evaluation import evaluate
-from monitor.alerts.replay import RuleHistory, carry_states, replay_history
+from monitor.alerts.replay import FINER, RuleHistory, carry_states, replay_history
 from monitor.alerts.rules_file import parse_rules
 from monitor.alerts.series import Bucket, build_observations, load_range
 
@@ -26,6 +26,12 @@ rules:
     window: 1h
     detector: {type: count, metric: negative_stories, threshold: 3, baseline: 2d, min_count: 2}
     min_stories: 2
+  - name: entity-burst-24h
+    scope: entity
+    window: 1d
+    align: rolling
+    detector: {type: count, metric: negative_stories, threshold: 3, baseline: 10d, min_count: 3}
+    min_stories: 3
   - name: entity-share
     scope: entity
     window: 1h
@@ -134,6 +140,7 @@ def test_fast_replay_matches_stepping_the_alerter_on_what_it_had_then(rules_text
     assert fast == slow
     assert any(e[1] == "entity-burst-1h" and e[2] == "e7" and e[3] == "firing" for e in fast)
     assert any(e[1] == "entity-burst-1d" and e[3] == "firing" for e in fast)
+    assert any(e[1] == "entity-burst-24h" and e[3] == "firing" for e in fast)
 
 
 def test_a_step_never_sees_a_story_published_after_it() -> None:
@@ -173,3 +180,67 @@ def test_judging_against_the_keys_tested_keeps_only_the_clearer_bursts() -> None
     per_key, family = firing(RULES), firing(FAMILY_RULES.replace("chance_alerts: 0.005", "chance_alerts: 0.0005"))
     assert family < per_key
     assert {key for _, _, key in family} == {"e7"}  # the planted burst (z 5.4), not e15's z of 3.2
+
+
+EVENT_RULES = """
+rules:
+  - name: events-1d
+    scope: event
+    window: 1d
+    detector: {type: threshold, metric: adverse_severity, threshold: 3, baseline: 1d}
+    min_stories: 1
+  - name: events-24h
+    scope: event
+    window: 1d
+    align: rolling
+    detector: {type: threshold, metric: adverse_severity, threshold: 3, baseline: 1d}
+    min_stories: 1
+route: {receiver: r}
+inhibit_rules:
+  - source_matchers: {alertname: events-24h}
+    target_matchers: {alertname: events-1d}
+    equal: [event]
+receivers: [{name: r, webhook: {url: "http://127.0.0.1:9/x"}}]
+"""
+
+
+def test_a_rolling_day_joins_an_evening_and_the_next_morning_and_mutes_the_calendar_day() -> None:
+    """A guidance cut at 21:00 (severity 2) and a downgrade at 09:00 the next day (1) are one rolling window
+    (fires at 10:00) but two calendar days (never 3 in one). Where both fire, the calendar one is inhibited."""
+    rules = parse_rules(EVENT_RULES)
+    day = START + timedelta(days=3)
+
+    def story(at: datetime, severity: int) -> Bucket:
+        return Bucket("acme", at, 1, 1, 1, -float(severity), 0, ("benzinga",))
+
+    def daily(rows: list[Bucket]) -> list[Bucket]:
+        return [dataclasses.replace(b, bucket_start=b.bucket_start.replace(hour=0)) for b in rows]
+
+    def replay(hourly: list[Bucket]) -> list:
+        histories = {"events-1d": RuleHistory(rules.rule("events-1d"), daily(hourly), timed=hourly),
+                     "events-24h": RuleHistory(rules.rule("events-24h"), hourly)}
+        return [(e.at, e.rule, e.event, e.inhibited) for e in replay_history(
+            histories, rules, day, day + timedelta(days=2), timedelta(hours=1)) if e.event == "firing"]
+
+    evening_and_morning = [story(day + timedelta(hours=21), 2), story(day + timedelta(hours=33), 1)]
+    assert replay(evening_and_morning) == [(day + timedelta(hours=34), "events-24h", "firing", False)]
+    one_morning = [story(day + timedelta(hours=9), 2), story(day + timedelta(hours=10), 1)]
+    assert replay(one_morning) == [(day + timedelta(hours=11), "events-1d", "firing", True),
+                                   (day + timedelta(hours=11), "events-24h", "firing", False)]
+
+
+def test_a_daily_rule_judged_every_ten_minutes_sees_no_story_of_later_in_the_hour() -> None:
+    """SigmaTel on the 2007 wire: outlook cut at 13:50 (1), the CEO's exit at 14:44 (2). The daily rule fires
+    at the first step after 14:44, not at 14:10 (the replay reads minute rows for what came when)."""
+    rules = parse_rules(EVENT_RULES.replace("equal: [event]", "equal: [nothing]"))
+    day = START + timedelta(days=3)
+    minutes = [Bucket("sigmatel", day + timedelta(hours=13, minutes=50), 1, 1, 1, -1.0, 0, ("reuters",)),
+               Bucket("sigmatel", day + timedelta(hours=14, minutes=44), 1, 1, 1, -2.0, 0, ("reuters",))]
+    rule = rules.rule("events-1d")
+    assert FINER[rule.bucket_seconds] == FINER[rules.rule("events-24h").bucket_seconds] == 60
+    whole_day = [dataclasses.replace(minutes[0], bucket_start=day, story_count=2, negative_count=2, score_sum=-3.0)]
+    histories = {"events-1d": RuleHistory(rule, whole_day, timed=minutes),
+                 "events-24h": RuleHistory(rules.rule("events-24h"), [], timed=[])}
+    events = replay_history(histories, rules, day, day + timedelta(hours=20), timedelta(minutes=10))
+    assert [(e.at, e.event) for e in events if e.event == "firing"] == [(day + timedelta(hours=14, minutes=50),
+                                                                       "firing")]

@@ -35,7 +35,7 @@ def error_of(text: str) -> str:
 def test_the_example_rules_file_loads() -> None:
     rules = load_rules(PROJECT_ROOT / "monitor" / "alerts" / "rules.example.yaml")
     assert [r.name for r in rules.rules] == ["entity-negative-burst", "entity-negative-burst-1h",
-                                             "company-adverse-events-1h", "company-adverse-events",
+                                             "company-adverse-events-24h", "company-adverse-events",
                                              "ticker-negative-burst-1h",
                                              "ticker-negative-spike", "sector-negative-spike",
                                              "topic-sentiment-drop", "market-negative-drift"]
@@ -44,10 +44,13 @@ def test_the_example_rules_file_loads() -> None:
     assert {(r.scope.kind, r.bucket_seconds) for r in bursts} == {("entity", 86_400), ("entity", 3600),
                                                                    ("ticker", 3600)}
     assert all(r.detector.negative_lean and r.detector.lean_margin > 0 for r in bursts)
-    # financial events: one grave story fires; timed sources in the hour, date-only ones in the day
+    # financial events: one grave story fires; timed sources in a day rolling by the hour, date-only ones in
+    # the calendar day, muted where the rolling one fires on the same company
     thresholds = [r for r in rules.rules if r.detector.type == "threshold"]
-    assert {(r.scope.kind, r.bucket_seconds, r.min_stories) for r in thresholds} == {("event", 3600, 1),
-                                                                                   ("event", 86_400, 1)}
+    assert {(r.scope.kind, r.window, r.bucket_seconds, r.min_stories) for r in thresholds} == {
+        ("event", timedelta(days=1), 3600, 1), ("event", timedelta(days=1), 86_400, 1)}
+    assert [(i.source_matchers, i.target_matchers, i.equal) for i in rules.inhibit_rules][1] == (
+        {"alertname": "company-adverse-events-24h"}, {"alertname": "company-adverse-events"}, ["event"])
     spike = rules.rule("ticker-negative-spike")
     assert spike.window == timedelta(minutes=15)
     assert spike.for_ == timedelta(minutes=2)
@@ -160,3 +163,17 @@ def test_adverse_severity_is_judged_by_threshold_in_the_event_scope_only() -> No
     assert "detector zscore cannot judge metric adverse_severity" in error_of(text)
     text = VALID.replace("      type: zscore", "      type: threshold\n      metric: adverse_severity")
     assert "metric adverse_severity is counted only in the event scope, not ticker" in error_of(text)
+
+
+def test_a_rolling_window_slides_by_the_next_finer_bucket() -> None:
+    """align: rolling reads hourly rows for a day window (minute rows for an hour window): it ends with the
+    current hour, so an evening's guidance cut and the next morning's downgrades share one window."""
+    def rule(window: str) -> str:
+        return VALID.replace("window: 15m", window).replace("baseline: 1d", "baseline: 30d")
+
+    daily = parse_rules(rule("window: 1d")).rules[0]
+    rolling = parse_rules(rule("window: 1d\n    align: rolling")).rules[0]
+    hourly = parse_rules(rule("window: 1h\n    align: rolling")).rules[0]
+    assert (daily.bucket_seconds, rolling.bucket_seconds, hourly.bucket_seconds) == (86_400, 3600, 60)
+    assert "rules.yaml:5: rules[0].align: input should be 'calendar' or 'rolling', got 'sliding'" in error_of(
+        rule("window: 1d\n    align: sliding"))

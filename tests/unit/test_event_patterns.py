@@ -54,11 +54,12 @@ CASES: list[tuple[str, list[Expected]]] = [
      [("rating_upgrade", 1, "Navteq", "Janco"), ("price_target_raise", 1, "Navteq", "Janco")]),
     ("Moody's cuts WCI Communities rating deeper into junk", [("rating_downgrade", -1, "WCI Communities", "Moody's")]),
     # earnings
-    ("McDonald's profit misses estimates , shares drop 4%", [("earnings", -1, "McDonald's", None)]),
+    ("McDonald's profit misses estimates , shares drop 4%", [("earnings", -1, "McDonald's", None),
+                                                             ("share_move", -1, "McDonald's", None)]),
     ("Caterpillar profit tops estimates; raises outlook",
      [("earnings", 1, "Caterpillar", None), ("guidance", 1, "Caterpillar", None)]),
     ("Cigna posts lower quarterly profit", [("earnings", -1, "Cigna", None)]),
-    ("Kodak swings to profit but shares fall", [("earnings", 1, "Kodak", None)]),
+    ("Kodak swings to profit but shares fall", [("earnings", 1, "Kodak", None), ("share_move", -1, "Kodak", None)]),
     ("Napster posts narrower quarterly loss", [("earnings", 1, "Napster", None)]),
     ("RPT-Melco PBL Entertainment posts wider second-quarter loss",
      [("earnings", -1, "Melco PBL Entertainment", None)]),
@@ -76,7 +77,8 @@ CASES: list[tuple[str, list[Expected]]] = [
     ("Zhone sees Q3 revenue below analysts' view", [("guidance", -1, "Zhone", None)]),
     ("Gap sees 2020 profit above estimates , flags USD 100 mln virus hit to sales", [("guidance", 1, "Gap", None)]),
     ("EADS confirms 2007 outlook ahead of AGM", [("guidance", 0, "EADS", None)]),
-    ("Applied Optoelectronics Shares Soar On Raised Guidance", [("guidance", 1, "Applied Optoelectronics", None)]),
+    ("Applied Optoelectronics Shares Soar On Raised Guidance", [("guidance", 1, "Applied Optoelectronics", None),
+                                                              ("share_move", 1, "Applied Optoelectronics", None)]),
     ("Mentor Graphics warns of loss in third quarter", [("guidance", -1, "Mentor Graphics", None)]),
     # clinical trials
     ("DepoMed announces results of Phase 3 clinical trial for Gabapentin GR ; results did not demonstrate "
@@ -230,7 +232,8 @@ CASES += [
 CASES += [
     # a trade descriptor before the company ("Luxury group Hermes"); profit warnings on a period
     ("UPDATE 1-Luxury group Hermes warns on profits, cites Japan", [("guidance", -1, "Hermes", None)]),
-    ("Nokia shares fall as Motorola warns on Q4", []),  # Motorola does not lead: no subject
+    ("Nokia shares fall as Motorola warns on Q4", [("share_move", -1, "Nokia", None)]),  # Motorola does not lead
+    ("Motorola warns, Nokia shares fall", []),  # made up: another company's shares
     ("Office supply woes deepen as Newell warns on fourth quarter", []),
     ("Off-licence firm Oddbins warns of job losses", [("layoffs", -1, "Oddbins", None)]),  # no profit warning
     ("Daimler warns of difficult second quarter , hikes risk provisions", [("guidance", -1, "Daimler", None)]),
@@ -242,7 +245,8 @@ CASES += [
     # earnings: profit against a year-earlier loss, Benzinga movers, disappointing results
     ("Smurfit-Stone posts quarterly profit vs loss", [("earnings", 1, "Smurfit-Stone", None)]),
     ("Darden falls 19 pct after disappointing results", [("earnings", -1, "Darden", None)]),
-    ("Fossil Shares Slide After Disappointing Results", [("earnings", -1, "Fossil", None)]),
+    ("Fossil Shares Slide After Disappointing Results", [("earnings", -1, "Fossil", None),
+                                                       ("share_move", -1, "Fossil", None)]),
     # writedowns and charges cost the quarter
     ("Merrill to write down $5.5 bln", [("earnings", -1, "Merrill", None)]),
     ("London Scottish to Take 22 Mln Stg Charge", [("earnings", -1, "London Scottish", None)]),
@@ -252,10 +256,20 @@ CASES += [
     ("UPDATE 1-True Religion Apparel to restate results", [("legal", -1, "True Religion Apparel", None)]),
     ("Juniper Networks completes restatement of financial statements", [("legal", -1, "Juniper Networks", None)]),
     # trials: a drug that fails, disappointing study data
-    ("Metabasis diabetes drug fails trial; shares plunge", [("clinical_trial", -1, "Metabasis", None)]),
+    ("Metabasis diabetes drug fails trial; shares plunge", [("clinical_trial", -1, "Metabasis", None),
+                                                           ("share_move", -1, "Metabasis", None)]),
     ("Myriad Genetics says prostate cancer drug fails", [("clinical_trial", -1, "Myriad Genetics", None)]),
     ("Abbvie Shares Down 13.7% After Co. Earlier Backed Away From Pursuing Early Approval Of Rova-T After "
-     "Disappointing Study Data", [("clinical_trial", -1, "Abbvie", None)]),
+     "Disappointing Study Data", [("clinical_trial", -1, "Abbvie", None), ("share_move", -1, "Abbvie", None)]),
+    # share moves: the company whose shares move, a stated tenth or more is a plunge (detail)
+    ("Acadia Shares Fall 15% Premarket; CNN Article Reporting Deaths from Nuplazid",
+     [("share_move", -1, "Acadia", None)]),
+    ("UPDATE 1-CANTV ADS stock falls 43.4 pct on nationalization", [("share_move", -1, "CANTV", None)]),
+    ("Boeing shares up 3% premarket after order", [("share_move", 1, "Boeing", None)]),  # made up
+    ("Wonga shares collapse", [("share_move", -1, "Wonga", None)]),  # made up: shares, not the company
+    ("Apple shares hit record high", [("share_move", 1, "Apple", None)]),  # made up
+    ("AbbVie halts enrollment after brain cancer trial misses goal , shares fall",
+     [("clinical_trial", -1, "AbbVie", None), ("share_move", -1, "AbbVie", None)]),
     # regulators: a panel vote, the FBI
     ("FDA panel votes against Pfizer drug", [("regulatory", -1, "Pfizer", "FDA panel")]),  # made up
     ("FBI raids Siemens offices", [("legal", -1, "Siemens", "FBI")]),  # made up
@@ -335,7 +349,8 @@ NO_EVENTS = [
     "Qatari raid on Sainsbury fuels bid expectations",
     "Exclusive : Nissan probe into Ghosn trains lens on 'CEO Reserve' fund , Dutch unit",
     "Whistle-blower suit against ITT dismissed",
-    "Wonga shares collapse",  # made up
+    "European shares sink lower as miners, oils weigh",
+    "US STOCKS-Shares fall after factory orders report",
 ]
 
 REGULATORS_AND_PEOPLE = {"FDA", "US FDA", "SEC", "EU", "FTC", "DOJ", "Fed", "Powell", "Ghosn", "Elon Musk", "Musk"}
