@@ -65,6 +65,19 @@ def test_the_model_builds_one_head_per_task_and_a_legacy_model_has_no_events_hea
     assert legacy.task_weighting.log_variance.shape == (len(LEGACY_TASK_NAMES),)
 
 
+def test_a_model_of_an_earlier_taxonomy_trains_on_the_labels_of_its_own_types() -> None:
+    """Event types are only appended (share_move came last): a model saved with the types before it (a run
+    resumed across the change) keeps its head and learns from its slots of the new label columns."""
+    tokenizer = load_tokenizer(default_encoder_path())
+    examples = [Example("Acme shares fall 20% after Q3 miss", "test", events={"earnings": -1, "share_move": -1})]
+    batch, labels = collate([encode_example(tokenizer, e) for e in examples], pad_id=tokenizer.pad_token_id)
+    assert EVENT_TYPE_NAMES[-1] == "share_move" and labels.events.shape == (1, len(EVENT_TYPE_NAMES))
+    earlier = JointModel(ModelConfig(encoder_layers=1, event_types=EVENT_TYPE_NAMES[:-1]))
+    output = earlier(batch, labels)
+    assert output.event_logits.shape == (1, len(EVENT_TYPE_NAMES) - 1, len(EVENT_STATES))
+    assert torch.isfinite(output.losses["events"])
+
+
 def test_event_labels_become_one_state_per_type_slot() -> None:
     ids = event_state_ids({"earnings": -1, "rating_upgrade": 1, "rating_maintain": 0})
     assert ids[EVENT_TYPE_NAMES.index("earnings")] == EVENT_STATES.index("negative")
