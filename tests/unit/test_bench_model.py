@@ -58,6 +58,10 @@ def test_report_has_both_ratios_and_names_the_one_in_ratio(setup: tuple[Path, Pa
         assert SIDE_FIELDS <= set(side["joint"]) and SIDE_FIELDS <= set(side["three_bert_base"])
         assert side["joint_seq_per_s"] == side["joint"]["seq_per_s"]
         assert result[f"ratio_{kind}"] == round(side["joint_seq_per_s"] / side["three_bert_base_seq_per_s"], 2)
+        # the whole Predictor (decoding, linking, events) is reported beside the model-against-model ratio
+        assert SIDE_FIELDS <= set(side["joint_predictor"])
+        assert side["predictor_ratio"] == round(side["joint_predictor"]["seq_per_s"]
+                                                / side["three_bert_base_seq_per_s"], 2)
     # same threads on both sides of each comparison
     assert result["fp32"]["joint"]["torch_threads"] == result["fp32"]["three_bert_base"]["torch_threads"] \
         == result["threads"]
