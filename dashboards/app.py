@@ -16,7 +16,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboards import auth, filters, ui  # noqa: E402
-from finsent.settings import SettingsError, load_settings  # noqa: E402
+from kernel.settings import SettingsError, load_settings  # noqa: E402
 
 # Not "pages/": Streamlit treats a folder of that name beside the entry file as a
 # legacy (v1) multipage app, which fights st.navigation (notably under AppTest).

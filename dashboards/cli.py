@@ -4,6 +4,9 @@
     finsent dashboard hash-password        # print a value for FINSENT_DASHBOARD_PASSWORD_HASH
     finsent dashboard grant-role [--print] # create the least-privilege finsent_dashboard role
     finsent dashboard bench --articles 1000000 --json   # seed a bench database, time each page
+
+The `bench` subcommand is added by the command shell (finsent/dashboard_commands.py): the
+benchmark lives in benchmarks/dashboard.py, outside the serving path.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from finsent.settings import get_settings
+from kernel.settings import get_settings
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 
@@ -81,19 +84,3 @@ def grant_role(role: str, password: str | None, print_only: bool, revoke: bool, 
         engine.dispose()
     click.echo(f"role {role}: grants revoked" if revoke else
                f"role {role} can now read the finsent tables and write labels, silences and acknowledgements")
-
-
-@dashboard.command("bench")
-@click.option("--articles", type=int, default=1_000_000, show_default=True, help="Articles to seed.")
-@click.option("--database", "database_name", default="finsent_bench_dashboard", show_default=True,
-              help="Database to (re)create on the configured server.")
-@click.option("--reuse", is_flag=True, help="Keep an existing seeded bench database instead of reseeding it.")
-@click.option("--repeats", type=int, default=5, show_default=True, help="Timed runs per query.")
-@click.option("--seed-only", is_flag=True, help="Seed (or keep, with --reuse) the database and stop before timing.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
-def bench(articles: int, database_name: str, reuse: bool, repeats: int, seed_only: bool, as_json: bool) -> None:
-    """Seed a separate database with ARTICLES articles and time every page's queries and page loads."""
-    from dashboards.bench import run_benchmark
-
-    run_benchmark(articles=articles, database_name=database_name, reuse=reuse, repeats=repeats, as_json=as_json,
-                  seed_only=seed_only)

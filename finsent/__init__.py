@@ -1,8 +1,8 @@
-"""The shared kernel of finsent: one project root, settings, report writing and the CLI.
+"""The `finsent` command shell: the CLI and the wiring of its commands.
 
-Everything here is small on purpose. ``paths`` and ``reports`` import nothing of
-ours, ``settings`` only ``paths``; the library packages (``model``) may use
-``paths`` and ``reports``; the app (``monitor``, ``dashboards``) may use any of
-it except ``cli``, which wires every package into the ``finsent`` command.
-See docs/architecture.md.
+``cli`` is the ``finsent`` command; ``model_commands``, ``data_commands``,
+``bench_commands`` and ``dashboard_commands`` read the settings (``kernel``)
+and pass values into the packages they drive. Nothing but this shell (and
+migrations, tests and scripts) imports ``finsent``: the shared ground floor is
+the ``kernel`` package. See docs/architecture.md.
 """

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import click
 
-from finsent.reports import write_json_report
-from finsent.settings import get_settings
-from monitor.stream.scaleout_bench import scaleout as scaleout_command  # `finsent bench scaleout`
+from benchmarks.scaleout import scaleout as scaleout_command  # `finsent bench scaleout`
+from kernel.reports import write_json_report
+from kernel.settings import get_settings
 
 
 @click.command("events")

@@ -13,8 +13,8 @@ import sys
 
 import click
 
+from kernel.settings import SettingsError, get_settings
 from monitor import __version__
-from finsent.settings import SettingsError, get_settings
 
 # name -> "module:attribute" of a click command or group, loaded on demand.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -30,7 +30,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "models": ("finsent.model_commands:models", "List, promote, roll back or ensure model versions."),
     "evaluate": ("finsent.model_commands:evaluate", "Score a model version on a labelled dataset file."),
     "bench": ("finsent.model_commands:bench", "Benchmarks printing JSON: model, pipeline, baselines, onnx, linking."),
-    "dashboard": ("dashboards.cli:dashboard", "Run the analysts' dashboard (Streamlit), its role and benchmark."),
+    "dashboard": ("finsent.dashboard_commands:dashboard", "Run the analysts' dashboard (Streamlit), its role and benchmark."),
     "retrain": ("monitor.retrain.cli:retrain", "Retrain with analysts' labels; promote only a better model."),
     "scheduler": ("monitor.retrain.cli:scheduler", "Run retraining on a cron schedule (one run at a time)."),
     "background-train": ("monitor.retrain.background:background_train",

@@ -15,7 +15,7 @@ import click
 
 
 def _data_dir(value: Path | None) -> Path:
-    from finsent.settings import get_settings
+    from kernel.settings import get_settings
 
     return value if value is not None else get_settings().data_dir
 

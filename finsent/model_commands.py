@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 
+from benchmarks.pipeline import pipeline as bench_pipeline
 from finsent.bench_commands import (
     event_types_command,
     events_command,
@@ -27,11 +28,10 @@ from finsent.bench_commands import (
     pseudo_label_command,
     scaleout_command,
 )
-from model.reports.linking_eval import linking_command
+from kernel.paths import PROJECT_ROOT
+from kernel.settings import get_settings
 from model.network.tasks import TASK_SLUGS
-from finsent.paths import PROJECT_ROOT
-from finsent.settings import get_settings
-from monitor.stream.bench import pipeline as bench_pipeline
+from model.reports.linking_eval import linking_command
 
 REPORTS_DIR = PROJECT_ROOT / "reports"
 LINKING_SAMPLE = PROJECT_ROOT / "tests" / "fixtures" / "linking" / "sample.jsonl"  # `bench linking --sample` default
@@ -442,12 +442,12 @@ def bench() -> None:
 
 
 bench.add_command(linking_command(LINKING_SAMPLE))  # `finsent bench linking`: entity-linking precision/recall (model.reports.linking_eval)
-bench.add_command(bench_pipeline)  # `finsent bench pipeline`: Kafka -> worker -> PostgreSQL (monitor.stream.bench)
+bench.add_command(bench_pipeline)  # `finsent bench pipeline`: Kafka -> worker -> PostgreSQL (benchmarks.pipeline)
 bench.add_command(loss_weighting_command)  # `finsent bench loss-weighting` (finsent.bench_commands)
 bench.add_command(pseudo_label_command)  # `finsent bench pseudo-label` (finsent.bench_commands)
 bench.add_command(events_command)  # `finsent bench events`: negative recall on judged event headlines
 bench.add_command(event_types_command)  # `finsent bench event-types`: financial events per type (issue #25)
-bench.add_command(scaleout_command)  # `finsent bench scaleout`: two workers, one stopped mid-run (monitor.stream)
+bench.add_command(scaleout_command)  # `finsent bench scaleout`: two workers, one stopped mid-run (benchmarks.scaleout)
 
 
 @bench.command("model")

@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from finsent.settings import get_settings
+from kernel.settings import get_settings
 from monitor.storage.models import Base
 
 config = context.config

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from finsent.settings import get_settings
+from kernel.settings import get_settings
 
 
 @click.command()

@@ -38,7 +38,7 @@ from pydantic import ValidationError
 
 from model.network.results import ArticleResult
 from monitor.contract import NewsItem
-from finsent.settings import Settings, describe_validation_error
+from kernel.settings import Settings, describe_validation_error
 
 log = logging.getLogger(__name__)
 

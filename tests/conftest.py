@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import make_url
 
-from finsent.settings import Settings, load_settings
+from kernel.settings import Settings, load_settings
 from tests.databases import scratch_database
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 
 from dashboards import actions, filters, queries, ui
-from finsent.settings import get_settings
+from kernel.settings import get_settings
 from monitor.alerts.alertmanager_api import describe_matchers
 from monitor.storage.db import session_factory
 

@@ -129,7 +129,7 @@ def upgrade() -> None:
         for statement in PARTITIONED_KEYS[table] + INDEXES[table] + NEW_INDEXES.get(table, []):
             op.execute(statement)
 
-    from finsent.settings import get_settings
+    from kernel.settings import get_settings
     from monitor.storage.partitions import (
         ARTICLES,
         ENTITY_MENTIONS,

@@ -57,7 +57,7 @@ def upgrade() -> None:
                     ['subject_ticker', 'published_at'])
     op.execute(f"CREATE TABLE {SCHEMA}.article_events_default PARTITION OF article_events DEFAULT")
 
-    from finsent.settings import get_settings
+    from kernel.settings import get_settings
     from monitor.storage.partitions import ARTICLE_EVENTS, ensure_partitions
 
     ensure_partitions(op.get_bind(), ahead=get_settings().partitions_ahead, parents=(ARTICLE_EVENTS,))

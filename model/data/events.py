@@ -24,7 +24,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from finsent.paths import PROJECT_ROOT
+from kernel.paths import PROJECT_ROOT
 from model.network.labels import SENTIMENT_LABELS
 
 # The file names inside an events folder.

@@ -83,7 +83,7 @@ def transformer_classes(model_type: str) -> tuple[type, type]:
 
 
 def default_cache_dir() -> Path:
-    """FINSENT_CACHE_DIR, else ~/.cache/finsent: the same default as finsent.settings.Settings.cache_dir
+    """FINSENT_CACHE_DIR, else ~/.cache/finsent: the same default as kernel.settings.Settings.cache_dir
     (read here from the environment because the model library does not import the app's settings)."""
     value = os.environ.get("FINSENT_CACHE_DIR")
     return Path(value).expanduser() if value else Path.home() / ".cache" / "finsent"

@@ -57,7 +57,7 @@ from transformers import BertConfig, BertModel
 from model.network.labels import NER_TAGS, TOPIC_LABELS
 from model.network.collate import collate, encode_text
 from model.serving.predictor import Predictor, available_cores, inference_batches, resolve_device
-from finsent.reports import REPORTS_DIR, write_json_report
+from kernel.reports import REPORTS_DIR, write_json_report
 
 HEADLINES_FILE = Path("stream") / "financial_headlines_stream.csv"
 BERT_BASE = {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072}

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import click
 
-from finsent.reports import write_json_report
-from finsent.paths import PROJECT_ROOT
+from kernel.reports import write_json_report
+from kernel.paths import PROJECT_ROOT
 
 REPORT = PROJECT_ROOT / "reports" / "linking.json"
 

@@ -39,9 +39,9 @@ from model.data.splits import DatasetSplit
 from model.training.evaluation import TaskPredictions, task_metrics
 from model.network.features import IGNORE_INDEX
 from model.network.labels import NER_TAGS
-from finsent.reports import write_json_report
+from kernel.reports import write_json_report
 
-from finsent.paths import PROJECT_ROOT
+from kernel.paths import PROJECT_ROOT
 REPORT_PATH = PROJECT_ROOT / "reports" / "bench-onnx.json"
 # dataset -> the task the parity check reads from it
 PARITY_LIMIT = 600  # dev examples per dataset for the serving check: ~1 min on 2 cores, +-0.01 at 0.97

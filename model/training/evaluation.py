@@ -26,7 +26,7 @@ from model.data.examples import Example
 from model.network.features import IGNORE_INDEX
 from model.network.labels import NER_TAGS
 from model.network.tasks import EVENT_STATES, TASK_SLUGS, TASKS, Task, get_task, tasks_named
-from finsent.reports import write_json_report
+from kernel.reports import write_json_report
 
 TASK_NAMES: tuple[str, ...] = TASK_SLUGS
 

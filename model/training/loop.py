@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from finsent.paths import PROJECT_ROOT
+from kernel.paths import PROJECT_ROOT
 from model.network.collate import EncodedText, collate, encode_example, length_buckets
 from model.data.casing import lower_case_words
 from model.data.examples import EntitySpan, Example

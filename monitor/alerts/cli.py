@@ -340,7 +340,7 @@ def backtest(rules_path: Path | None, events_path: Path, start: datetime | None,
     """Replay rules over stored history and score them against labelled company events."""
     from model.data.events import EventsFileError, load_events
     from monitor.alerts.backtest import load_event_splits, run_backtest, scores_by_split
-    from finsent.reports import write_json_report
+    from kernel.reports import write_json_report
 
     rules = _load(rules_path)
     try:
@@ -378,7 +378,7 @@ def backtest(rules_path: Path | None, events_path: Path, start: datetime | None,
 
 def _alertmanager_sink(rules: RulesFile) -> Any:
     """The Alertmanager sink when FINSENT_ALERTMANAGER_URL is set, else None (the embedded notifier only)."""
-    from finsent.settings import get_settings
+    from kernel.settings import get_settings
     from monitor.alerts.alertmanager_api import AlertmanagerSink, resend_margin
 
     url = get_settings().alertmanager_url

@@ -445,6 +445,6 @@ def check_secrets(rules: RulesFile, environ: Mapping[str, str] = os.environ) -> 
 
 def default_rules_path() -> Path:
     """FINSENT_ALERT_RULES, else the example file shipped beside this module."""
-    from finsent.settings import get_settings
+    from kernel.settings import get_settings
 
     return get_settings().alert_rules

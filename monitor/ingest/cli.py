@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from finsent.settings import Settings, get_settings
+from kernel.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from monitor.contract import NewsItem

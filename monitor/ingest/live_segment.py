@@ -35,7 +35,7 @@ from pathlib import Path
 
 from monitor.contract import NewsItem
 from monitor.ingest.replay import in_replay_order, merge_repeats, read_corpus
-from finsent.settings import Settings
+from kernel.settings import Settings
 
 EASTERN_STANDARD = timezone(timedelta(hours=-5))
 

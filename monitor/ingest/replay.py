@@ -30,7 +30,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from monitor.contract import NewsItem
-from finsent.settings import describe_validation_error
+from kernel.settings import describe_validation_error
 
 CSV_COLUMNS = ("timestamp", "source", "headline")  # required; ticker, ts_precision, orig_time optional
 

@@ -40,7 +40,7 @@ import click
 
 from monitor.retrain.gate import GateDecision, GatePolicy, decide
 from monitor.stack.processes import pid_alive
-from finsent.settings import Settings, get_settings
+from kernel.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

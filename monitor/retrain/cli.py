@@ -26,7 +26,7 @@ import click
 from monitor.retrain.gate import MEAN_TARGET, GatePolicy
 from monitor.retrain.pipeline import RetrainOptions, RetrainReport, run_retraining
 from monitor.retrain.schedule import DEFAULT_CRON, CronError, check_cron, run_schedule
-from finsent.settings import Settings, get_settings
+from kernel.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from monitor.retrain.evaluate import (
 )
 from monitor.retrain.gate import GateDecision, GatePolicy, decide
 from monitor.retrain.labels import DEFAULT_ANALYST_WEIGHT, analyst_examples, fetch_label_rows, merge_with_base
-from finsent.settings import Settings
+from kernel.settings import Settings
 
 log = logging.getLogger(__name__)
 

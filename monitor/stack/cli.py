@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from finsent.settings import get_settings
+from kernel.settings import get_settings
 from monitor.stack import kafka, postgres
 from monitor.stack.processes import StackError
 

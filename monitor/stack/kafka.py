@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from finsent.settings import Settings
+from kernel.settings import Settings
 from monitor.stack.processes import (
     StackError,
     ensure_port_free,

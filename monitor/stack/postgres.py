@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from finsent.settings import Settings
+from kernel.settings import Settings
 from monitor.stack.processes import StackError, ensure_port_free, log_tail, read_pid
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}

@@ -51,7 +51,7 @@ def rebuild_aggregates(model_version: str | None, entity_sentiment: str, ignore_
     """Recompute sentiment_aggregates from stored articles, outputs and mentions (replaces all rows)."""
     import time
 
-    from finsent.settings import get_settings
+    from kernel.settings import get_settings
     from model.serving.registry import RegistryError, load_lower_case_words
     from monitor.storage.db import session_factory
     from monitor.storage.rebuild import newest_complete_version
@@ -81,7 +81,7 @@ def partitions() -> None:
               help="How far ahead to create partitions, e.g. 7d (default: FINSENT_PARTITIONS_AHEAD).")
 def ensure(ahead: str | None) -> None:
     """Create the missing partitions from yesterday to now + AHEAD (idempotent; the worker runs it at start)."""
-    from finsent.settings import get_settings, parse_duration
+    from kernel.settings import get_settings, parse_duration
     from monitor.storage.db import session_factory
     from monitor.storage.partitions import ensure_partitions
 
@@ -119,7 +119,7 @@ def retention(dry_run: bool, as_json: bool, every: str | None) -> None:
     import signal
     import threading
 
-    from finsent.settings import parse_duration
+    from kernel.settings import parse_duration
 
     try:
         interval = parse_duration(every) if every is not None else None
@@ -143,7 +143,7 @@ def _retention_once(dry_run: bool, as_json: bool) -> None:
     import json
     from dataclasses import asdict
 
-    from finsent.settings import get_settings
+    from kernel.settings import get_settings
     from monitor.storage.db import session_factory
     from monitor.storage.partitions import ensure_partitions
     from monitor.storage.retention import RetentionPolicy, apply_retention, plan_retention

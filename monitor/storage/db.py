@@ -7,7 +7,7 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from finsent.settings import get_settings
+from kernel.settings import get_settings
 
 
 def make_engine(url: str | None = None, **kwargs: object) -> Engine:

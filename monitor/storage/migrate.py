@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from finsent.settings import PROJECT_ROOT, get_settings
+from kernel.settings import PROJECT_ROOT, get_settings
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 

@@ -195,7 +195,7 @@ def ensure_ahead(url: str | None = None, ahead: timedelta | None = None) -> list
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from finsent.settings import get_settings
+    from kernel.settings import get_settings
     from monitor.storage.db import session_factory
 
     try:

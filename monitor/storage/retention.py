@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from finsent.settings import Settings
+from kernel.settings import Settings
 from monitor.storage.partitions import (
     DAY_AGGREGATES,
     HOUR_AGGREGATES,

@@ -36,7 +36,7 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from finsent.settings import get_settings
+from kernel.settings import get_settings
 from monitor.storage.partitions import ensure_ahead
 from monitor.stream import metrics
 from monitor.stream.batching import AdaptiveBatcher

@@ -27,14 +27,14 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.workers import WorkerProcess, count_rows, stream_env
+from kernel.settings import PROJECT_ROOT, Settings
 from model.data.examples import Example
 from model.network.labels import SENTIMENT_LABELS
 from model.serving.registry import live_version
 from monitor.alerts.payload import alert_evidence, verify_signature
 from monitor.contract import NewsItem
 from monitor.ingest.replay import read_csv_corpus
-from finsent.settings import PROJECT_ROOT, Settings
-from monitor.stream.testing import WorkerProcess, count_rows, stream_env
 from tests.alert_scenario import FIXTURE, SECRET, SECRET_ENV, baseline_news, burst_news, rules_text
 from tests.databases import scratch_database
 from tests.webhook_receiver import Receiver

@@ -36,7 +36,7 @@ from monitor.alerts.matchers import Matcher
 from monitor.alerts.matching import SilenceView
 from monitor.alerts.store import create_silence, load_silences
 from monitor.contract import NewsItem
-from finsent.settings import PROJECT_ROOT
+from kernel.settings import PROJECT_ROOT
 from monitor.storage.models import Alert, Silence, WebhookDelivery
 from monitor.storage.writes import store_scored_batch
 from tests.alert_scenario import FIXTURE, SECRET, SECRET_ENV, baseline_news, burst_news, rules_text

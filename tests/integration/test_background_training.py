@@ -20,7 +20,7 @@ import torch
 from sqlalchemy import select
 
 from monitor.retrain.background import read_progress, run_background
-from finsent.settings import load_settings
+from kernel.settings import load_settings
 from monitor.storage.db import session_factory
 from monitor.storage.models import ModelVersion
 from tests.databases import scratch_database

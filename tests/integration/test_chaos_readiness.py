@@ -30,18 +30,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from finsent.settings import Settings
+from benchmarks.workers import WorkerProcess, count_rows, stream_env, wait_until
+from kernel.settings import Settings
 from monitor.contract import NewsItem
-from monitor.stream.testing import (
-    PacedProducer,
-    PrivateBroker,
-    PrivatePostgres,
-    WorkerProcess,
-    count_rows,
-    stream_env,
-    wait_until,
-)
 from monitor.wire import ensure_topics, news_topics
+from tests.faults import PacedProducer, PrivateBroker, PrivatePostgres
 
 pytestmark = pytest.mark.integration
 

@@ -29,7 +29,7 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from finsent.settings import PROJECT_ROOT
+from kernel.settings import PROJECT_ROOT
 from tests.databases import scratch_database
 from tests.integration.dashboard_seeding import SeededDashboard, seed_dashboard_data, seed_replayed_history
 

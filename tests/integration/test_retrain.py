@@ -26,7 +26,7 @@ from monitor.contract import NewsItem
 from monitor.retrain.gate import GatePolicy
 from monitor.retrain.lock import try_advisory_lock
 from monitor.retrain.pipeline import RetrainOptions, run_retraining
-from finsent.settings import PROJECT_ROOT, load_settings
+from kernel.settings import PROJECT_ROOT, load_settings
 from monitor.storage.db import session_factory
 from monitor.storage.models import Alert, AnalystLabel, Article, ModelOutput, ModelVersion, WebhookDelivery
 

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from benchmarks.workers import WorkerProcess, count_rows, stream_env, wait_until
+from kernel.settings import Settings
 from monitor.contract import NewsItem
-from finsent.settings import Settings
-from monitor.stream.testing import PacedProducer, TcpProxy, WorkerProcess, count_rows, stream_env, wait_until
 from monitor.wire import ensure_topics, news_topics
+from tests.faults import PacedProducer, TcpProxy
 
 pytestmark = pytest.mark.integration
 

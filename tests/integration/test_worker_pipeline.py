@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer
 
+from benchmarks.workers import WorkerProcess, count_rows, stream_env
+from kernel.settings import Settings
 from monitor.contract import NewsItem
-from finsent.settings import Settings
-from monitor.stream.testing import WorkerProcess, count_rows, stream_env
 from monitor.wire import ensure_topics, make_producer, news_topics, read_envelope, send_item
 
 pytestmark = pytest.mark.integration

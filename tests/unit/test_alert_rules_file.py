@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from monitor.alerts.rules_file import RulesFileError, check_secrets, load_rules, parse_rules
-from finsent.settings import PROJECT_ROOT
+from kernel.settings import PROJECT_ROOT
 
 VALID = """\
 rules:

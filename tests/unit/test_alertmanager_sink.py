@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from dashboards import actions
-from finsent.settings import SettingsError, load_settings
+from kernel.settings import SettingsError, load_settings
 from monitor.alerts.alertmanager_api import (
     AlertmanagerSink,
     create_silence,

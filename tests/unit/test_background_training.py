@@ -31,7 +31,7 @@ from monitor.retrain.background import (
     write_progress,
 )
 from monitor.retrain.gate import GateDecision
-from finsent.settings import load_settings
+from kernel.settings import load_settings
 
 
 def small_corpus() -> dict[str, DatasetSplit]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from monitor.alerts.rules_file import default_rules_path, load_rules
-from finsent.settings import ENV_PREFIX, Settings
+from kernel.settings import ENV_PREFIX, Settings
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 APP_SERVICES = {"migrate", "worker", "worker-gpu", "alerter", "dashboard", "scheduler"}

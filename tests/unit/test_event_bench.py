@@ -168,9 +168,9 @@ def test_predictor_applies_the_versions_entity_threshold(registry: Path) -> None
 
 def test_bench_events_cli_reports_both_splits(registry: Path, monkeypatch, tmp_path: Path) -> None:
     from finsent.model_commands import bench
-    from finsent.settings import get_settings
+    from kernel.settings import get_settings
 
-    monkeypatch.setattr("finsent.reports.REPORTS_DIR", tmp_path)  # keep the tiny model's report out of reports/
+    monkeypatch.setattr("kernel.reports.REPORTS_DIR", tmp_path)  # keep the tiny model's report out of reports/
 
     metadata_path = registry / live_version(registry) / "metadata.json"
     metadata = json.loads(metadata_path.read_text())
@@ -263,7 +263,7 @@ def test_the_training_profiles_train_on_the_tune_event_headlines(tmp_path: Path)
 
 
 def test_training_takes_the_events_folder_from_its_caller(tmp_path: Path) -> None:
-    from finsent.settings import load_settings
+    from kernel.settings import load_settings
     from model.data.examples import Example
     from model.data.splits import DatasetSplit
     from model.network.modeling import ModelConfig

@@ -414,7 +414,7 @@ def test_whitespace_runs_do_not_change_the_figures_and_stay_fast() -> None:
 
 
 def _corpus() -> Path:
-    from finsent.settings import get_settings
+    from kernel.settings import get_settings
 
     return Path(get_settings().data_dir) / "stream" / "financial_headlines_stream.csv"
 

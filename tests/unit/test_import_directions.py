@@ -1,14 +1,18 @@
 """Which package may import which (docs/architecture.md), checked over the source tree.
 
-Why: the split only holds if it is enforced. `model` is a library (paths and
-options come in as arguments), `finsent.cli` and the command-wiring modules
-are the only code that sees everything, and the connectors (`monitor.ingest`)
-and the worker (`monitor.stream`) meet only through `monitor.wire`. Training
-does not import the reports (the reports measure trained models; the event
-files training reads load from `model.data`). Imports inside functions count
-too: a lazy import is still a dependency. And no code under `model/` or
-`monitor/` builds a path into `tests/fixtures`: paths come in as arguments,
-their defaults at the edge (`finsent.settings`, the command modules).
+Why: the split only holds if it is enforced. `kernel` (paths, settings,
+reports) is the ground floor: it imports nothing of ours but `kernel`. `model`
+is a library (paths and options come in as arguments). The command shell
+(`finsent`: the CLI and the command-wiring modules) is the only code that sees
+everything, and nothing but the shell, migrations, tests and scripts imports
+it. The benchmarks (`benchmarks`) drive the app from outside: no serving
+package imports them. The connectors (`monitor.ingest`) and the worker
+(`monitor.stream`) meet only through `monitor.wire`. Training does not import
+the reports (the reports measure trained models; the event files training
+reads load from `model.data`). Imports inside functions count too: a lazy
+import is still a dependency. And no code under `model/`, `monitor/` or
+`benchmarks/` builds a path into `tests/fixtures`: paths come in as arguments,
+their defaults at the edge (`kernel.settings`, the command modules).
 """
 
 from __future__ import annotations
@@ -17,31 +21,36 @@ import ast
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CHECKED = ("finsent", "model", "monitor", "dashboards")  # tests, migrations and scripts may import anything
-WIRING = ("finsent.cli", "finsent.model_commands", "finsent.data_commands", "finsent.bench_commands")
-APP_KERNEL = ("finsent.paths", "finsent.reports", "finsent.settings")
+CHECKED = ("kernel", "finsent", "benchmarks", "model", "monitor", "dashboards")  # tests, migrations, scripts: anything
+SHELL = "finsent"  # the command shell (cli and its command modules): may import anything
+SERVING = ("monitor.stream", "monitor.storage", "monitor.alerts", "monitor.ingest", "model.serving", "dashboards")
 
-# source prefix -> the prefixes of ours it may import (its own package is always allowed, except where noted).
+# source prefix -> the prefixes of ours it may import (the most specific prefix matching a module rules it).
 ALLOWED: dict[str, tuple[str, ...]] = {
-    "finsent.paths": (),
-    "finsent.reports": ("finsent.paths",),
-    "finsent.settings": ("finsent.paths",),
-    "model": ("model", "finsent.paths", "finsent.reports"),
-    "monitor": ("monitor", "model", *APP_KERNEL),
-    "dashboards": ("dashboards", "monitor", "model", *APP_KERNEL),
+    "kernel": ("kernel",),
+    "kernel.paths": (),
+    "kernel.reports": ("kernel.paths",),
+    "kernel.settings": ("kernel.paths",),
+    "model": ("model", "kernel.paths", "kernel.reports"),
+    "monitor": ("monitor", "model", "kernel"),
+    "dashboards": ("dashboards", "monitor", "model", "kernel"),
+    "benchmarks": ("benchmarks", "dashboards", "monitor", "model", "kernel"),
 }
-# Pairs that must not meet even inside one allowed package: (source prefix, target prefix) -> why.
+# Pairs that must not meet, even where ALLOWED would let them: (source prefix, target prefix) -> why.
+# A pair named here is reported with this reason instead of ALLOWED's.
 WIRE_ONLY = "{source} and {target} meet only through monitor.wire"
+SHELL_ONLY = "{target} is the command shell: only it, migrations, tests and scripts import it"
+OUT_OF_SERVING = "{source} serves and must not import {target} (benchmarks stay out of the serving path)"
 FORBIDDEN: dict[tuple[str, str], str] = {
     ("monitor.ingest", "monitor.stream"): WIRE_ONLY,
     ("monitor.stream", "monitor.ingest"): WIRE_ONLY,
     ("model.training", "model.reports"): "{source} must not import {target}: reports measure trained models "
                                          "(event files load from model.data)",
+    **{(package, SHELL): SHELL_ONLY for package in CHECKED if package != SHELL},
+    **{(package, "benchmarks"): OUT_OF_SERVING for package in SERVING},
 }
 # Code that must not build paths into the test fixtures (docstrings and help prose may name them).
-NO_FIXTURE_PATHS = ("model", "monitor")
-# The end-to-end pipeline benchmark replays a corpus (ingest) into the worker (stream) it measures.
-EXCEPTIONS: frozenset[tuple[str, str]] = frozenset({("monitor.stream.bench", "monitor.ingest.replay")})
+NO_FIXTURE_PATHS = ("model", "monitor", "benchmarks")
 
 
 def _within(name: str, prefix: str) -> bool:
@@ -81,12 +90,13 @@ def imported_modules(path: Path, root: Path) -> set[str]:
 
 
 def rule_for(source: str) -> tuple[str, ...] | None:
-    """The allowed prefixes of the most specific rule matching source; None: unrestricted."""
-    if any(_within(source, wiring) for wiring in WIRING) or not any(_within(source, p) for p in CHECKED):
+    """The allowed prefixes of the most specific rule matching source; None: unrestricted (the shell, and code
+    outside CHECKED)."""
+    if _within(source, SHELL) or not any(_within(source, p) for p in CHECKED):
         return None
     matches = [prefix for prefix in ALLOWED if _within(source, prefix)]
     if not matches:
-        return ()  # e.g. the finsent package itself: imports nothing of ours
+        return ()  # a checked package without a rule: imports nothing of ours
     return ALLOWED[max(matches, key=len)]
 
 
@@ -97,15 +107,15 @@ def violations(root: Path) -> list[str]:
         source = module_name(path, root)
         allowed = rule_for(source)
         for target in sorted(imported_modules(path, root)):
-            if not any(_within(target, p) for p in CHECKED) or (source, target) in EXCEPTIONS:
+            if not any(_within(target, p) for p in CHECKED):
                 continue
-            if allowed is not None and not any(_within(target, p) for p in allowed):
-                problems.append(f"{source} imports {target}: {source.split('.')[0]} may import only "
-                                f"{', '.join(allowed) or 'nothing of ours'} (docs/architecture.md)")
-            for (source_prefix, target_prefix), why in FORBIDDEN.items():
-                if _within(source, source_prefix) and _within(target, target_prefix):
-                    problems.append(f"{source} imports {target}: "
-                                    + why.format(source=source_prefix, target=target_prefix))
+            reasons = [why.format(source=source_prefix, target=target_prefix)
+                       for (source_prefix, target_prefix), why in FORBIDDEN.items()
+                       if _within(source, source_prefix) and _within(target, target_prefix)]
+            if not reasons and allowed is not None and not any(_within(target, p) for p in allowed):
+                reasons.append(f"{source.split('.')[0]} may import only "
+                               f"{', '.join(allowed) or 'nothing of ours'} (docs/architecture.md)")
+            problems.extend(f"{source} imports {target}: {why}" for why in reasons)
     return problems
 
 
@@ -157,7 +167,7 @@ def test_the_tree_follows_the_allowed_import_directions() -> None:
 
 def test_no_library_or_app_code_builds_a_path_into_the_test_fixtures() -> None:
     found = fixture_paths(PROJECT_ROOT)
-    assert not found, ("paths come in as arguments; their defaults live in finsent.settings or the command "
+    assert not found, ("paths come in as arguments; their defaults live in kernel.settings or the command "
                        "modules:\n" + "\n".join(found))
 
 
@@ -169,23 +179,96 @@ def _write(root: Path, relative: str, text: str = "") -> None:
 
 def test_a_wrong_import_is_reported_naming_both_modules(tmp_path: Path) -> None:
     for package in ("model/__init__.py", "monitor/__init__.py", "monitor/stream/__init__.py",
-                    "monitor/ingest/__init__.py", "finsent/__init__.py"):
+                    "monitor/ingest/__init__.py", "finsent/__init__.py", "kernel/__init__.py"):
         _write(tmp_path, package)
-    _write(tmp_path, "finsent/paths.py")
+    _write(tmp_path, "kernel/paths.py")
     _write(tmp_path, "finsent/cli.py", "import monitor.stream.worker\nimport model.scoring\n")
-    _write(tmp_path, "monitor/settings_user.py", "from finsent import paths\n")
+    _write(tmp_path, "monitor/settings_user.py", "from kernel import paths\n")
     _write(tmp_path, "monitor/stream/worker.py", "from ..ingest import replay\n")
     _write(tmp_path, "monitor/ingest/replay.py")
-    _write(tmp_path, "model/scoring.py", "from finsent.paths import PROJECT_ROOT\n\n"
+    _write(tmp_path, "model/scoring.py", "from kernel.paths import PROJECT_ROOT\n\n"
                                          "def score():\n    from monitor.stream.worker import run\n")
 
     problems = violations(tmp_path)
 
     assert problems == [
-        "model.scoring imports monitor.stream.worker: model may import only model, finsent.paths, finsent.reports "
+        "model.scoring imports monitor.stream.worker: model may import only model, kernel.paths, kernel.reports "
         "(docs/architecture.md)",
         "monitor.stream.worker imports monitor.ingest.replay: monitor.stream and monitor.ingest meet only through "
         "monitor.wire",
+    ]
+
+
+def test_the_kernel_imports_nothing_of_ours_but_the_kernel(tmp_path: Path) -> None:
+    for package in ("kernel/__init__.py", "monitor/__init__.py", "finsent/__init__.py"):
+        _write(tmp_path, package)
+    _write(tmp_path, "kernel/paths.py")
+    _write(tmp_path, "kernel/reports.py", "from kernel.paths import PROJECT_ROOT\n")
+    _write(tmp_path, "kernel/settings.py", "from .paths import PROJECT_ROOT\n\n"
+                                           "def reports():\n    from kernel import reports\n")
+    _write(tmp_path, "kernel/units.py", "from kernel import settings\nimport monitor.wire\n")
+    _write(tmp_path, "kernel/help.py", "def main():\n    from finsent.cli import main\n")
+    _write(tmp_path, "monitor/wire.py")
+    _write(tmp_path, "finsent/cli.py")
+
+    assert violations(tmp_path) == [
+        "kernel.help imports finsent.cli: finsent is the command shell: only it, migrations, tests and scripts "
+        "import it",
+        "kernel.settings imports kernel.reports: kernel may import only kernel.paths (docs/architecture.md)",
+        "kernel.units imports monitor.wire: kernel may import only kernel (docs/architecture.md)",
+    ]
+
+
+def test_only_the_shell_imports_the_shell(tmp_path: Path) -> None:
+    for package in ("finsent/__init__.py", "model/__init__.py", "monitor/__init__.py", "dashboards/__init__.py",
+                    "benchmarks/__init__.py", "kernel/__init__.py"):
+        _write(tmp_path, package)
+    _write(tmp_path, "finsent/cli.py", "def bench():\n    from finsent import model_commands\n")
+    _write(tmp_path, "finsent/model_commands.py", "from benchmarks.pipeline import pipeline\n"
+                                                  "from kernel.settings import get_settings\n")
+    _write(tmp_path, "kernel/settings.py")
+    _write(tmp_path, "benchmarks/pipeline.py", "from finsent.cli import main\n")
+    _write(tmp_path, "dashboards/cli.py", "import finsent\n")
+    _write(tmp_path, "model/card.py", "from finsent.model_commands import bench\n")
+    _write(tmp_path, "monitor/config_cli.py", "def show():\n    from finsent import cli\n")
+
+    assert violations(tmp_path) == [
+        "benchmarks.pipeline imports finsent.cli: finsent is the command shell: only it, migrations, tests and "
+        "scripts import it",
+        "dashboards.cli imports finsent: finsent is the command shell: only it, migrations, tests and scripts "
+        "import it",
+        "model.card imports finsent.model_commands: finsent is the command shell: only it, migrations, tests and "
+        "scripts import it",
+        "monitor.config_cli imports finsent.cli: finsent is the command shell: only it, migrations, tests and "
+        "scripts import it",
+    ]
+
+
+def test_no_serving_package_imports_the_benchmarks(tmp_path: Path) -> None:
+    for package in ("benchmarks/__init__.py", "monitor/__init__.py", "monitor/stream/__init__.py",
+                    "monitor/ingest/__init__.py", "monitor/retrain/__init__.py", "model/__init__.py",
+                    "model/serving/__init__.py", "dashboards/__init__.py", "finsent/__init__.py"):
+        _write(tmp_path, package)
+    _write(tmp_path, "benchmarks/pipeline.py", "from monitor.ingest import replay\nfrom monitor.stream import worker\n"
+                                               "from dashboards import queries\nfrom model.serving import predictor\n")
+    _write(tmp_path, "benchmarks/dashboard.py", "from dashboards.cli import APP_PATH\n")
+    _write(tmp_path, "finsent/bench_commands.py", "from benchmarks.pipeline import pipeline\n")
+    _write(tmp_path, "monitor/ingest/replay.py")
+    _write(tmp_path, "monitor/stream/worker.py", "def bench():\n    from benchmarks import pipeline\n")
+    _write(tmp_path, "monitor/retrain/gate.py", "from benchmarks.pipeline import percentile\n")
+    _write(tmp_path, "model/serving/predictor.py", "from benchmarks.pipeline import model_only_rate\n")
+    _write(tmp_path, "dashboards/queries.py")
+    _write(tmp_path, "dashboards/cli.py", "def bench():\n    from benchmarks.dashboard import run_benchmark\n")
+
+    assert violations(tmp_path) == [
+        "dashboards.cli imports benchmarks.dashboard: dashboards serves and must not import benchmarks "
+        "(benchmarks stay out of the serving path)",
+        "model.serving.predictor imports benchmarks.pipeline: model.serving serves and must not import benchmarks "
+        "(benchmarks stay out of the serving path)",
+        "monitor.retrain.gate imports benchmarks.pipeline: monitor may import only monitor, model, kernel "
+        "(docs/architecture.md)",
+        "monitor.stream.worker imports benchmarks.pipeline: monitor.stream serves and must not import benchmarks "
+        "(benchmarks stay out of the serving path)",
     ]
 
 

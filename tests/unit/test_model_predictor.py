@@ -74,7 +74,7 @@ def test_predict_returns_article_results_with_valid_offsets(registry: Path) -> N
 
 def test_evaluate_prints_json_and_writes_reports(registry: Path, monkeypatch) -> None:
     from finsent.cli import main
-    from finsent.settings import get_settings
+    from kernel.settings import get_settings
 
     monkeypatch.setenv("FINSENT_REGISTRY_DIR", str(registry))
     get_settings.cache_clear()

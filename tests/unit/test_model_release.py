@@ -161,7 +161,7 @@ def ensure_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """`finsent models ensure` on an empty registry in tmp_path, no training, database or ONNX export."""
     import finsent.model_commands as commands
     import monitor.retrain.records as records
-    from finsent.settings import load_settings
+    from kernel.settings import load_settings
 
     reasons: list[str | None] = []
 

@@ -67,7 +67,7 @@ def test_every_reason_is_listed_in_order_and_stopping_wins_the_status() -> None:
 
 def test_readiness_stall_setting_has_a_sensible_default_and_reads_the_environment(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from finsent.settings import SettingsError, load_settings
+    from kernel.settings import SettingsError, load_settings
 
     monkeypatch.delenv("FINSENT_READINESS_STALL_S", raising=False)
     assert load_settings().readiness_stall_s == 60.0

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from finsent.settings import SettingsError, load_settings, parse_duration
+from kernel.settings import SettingsError, load_settings, parse_duration
 from monitor.storage.partitions import ARTICLES, HOUR_AGGREGATES, floor_to, next_start, partition_name, wanted_ranges
 from monitor.storage.retention import RetentionPolicy
 

@@ -99,7 +99,7 @@ def test_shuffled_keeps_the_label_counts_and_the_texts() -> None:
 
 
 def test_the_shuffled_labels_control_trains_without_the_event_headlines(tmp_path) -> None:  # noqa: ANN001
-    from finsent.settings import Settings
+    from kernel.settings import Settings
     from monitor.retrain.pipeline import RetrainOptions, train_config
 
     settings = Settings(data_dir=tmp_path, registry_dir=tmp_path)

@@ -17,7 +17,7 @@ from model.serving.onnx_backend import (
 )
 from model.reports.onnx_bench import TaskParity, serving_agreement
 from monitor.retrain.records import REPAIR_COMMAND, compare_live
-from finsent.settings import load_settings
+from kernel.settings import load_settings
 from monitor.stream.live_model import LiveModel, ServingBackend
 
 PASSING = {"sentiment": 0.985, "topic": 0.975, "ner": 0.99, "entity-sentiment": 0.98, "events": 0.99}
@@ -98,7 +98,7 @@ def test_a_report_for_other_weights_is_ignored(tmp_path: Path) -> None:
 
 
 def test_the_default_backend_is_auto_and_onnx_on_cuda_is_still_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from finsent.settings import SettingsError
+    from kernel.settings import SettingsError
 
     monkeypatch.delenv("FINSENT_MODEL_BACKEND", raising=False)
     monkeypatch.delenv("FINSENT_DEVICE", raising=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from finsent.settings import SettingsError, load_settings
+from kernel.settings import SettingsError, load_settings
 
 
 def test_defaults_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:

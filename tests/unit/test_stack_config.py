@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from finsent.settings import load_settings
+from kernel.settings import load_settings
 from monitor.stack.kafka import KafkaPaths, server_properties
 from monitor.stack.processes import StackError, ensure_port_free, read_pid
 

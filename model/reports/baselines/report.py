@@ -29,9 +29,9 @@ from model.reports.baselines import lexicon
 from model.data.splits import DatasetSplit
 from model.training.evaluation import classification_metrics, ner_metrics
 from model.network.labels import SENTIMENT_LABELS, TOPIC_LABELS
-from finsent.reports import write_json_report
+from kernel.reports import write_json_report
 
-from finsent.paths import PROJECT_ROOT
+from kernel.paths import PROJECT_ROOT
 REPORT_PATH = PROJECT_ROOT / "reports" / "baselines.json"
 SENTIMENT_DATASETS = ("phrasebank", "twitter_sentiment")
 ENTITY_SENTIMENT_DATASETS = ("sentfin",)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.stream.bench import percentile, worker_breakdown
+from benchmarks.pipeline import percentile, worker_breakdown
 
 
 def test_the_breakdown_is_per_message_between_two_snapshots() -> None:

@@ -41,10 +41,10 @@ from typing import Any
 import click
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
-from finsent.reports import write_json_report
-from finsent.settings import Settings, get_settings
-from monitor.stream.bench import bench_items, drop_database, serving_backend, throwaway_database
-from monitor.stream.testing import WorkerProcess, count_rows, stream_env, wait_until
+from benchmarks.pipeline import bench_items, drop_database, serving_backend, throwaway_database
+from benchmarks.workers import WorkerProcess, count_rows, stream_env, wait_until
+from kernel.reports import write_json_report
+from kernel.settings import Settings, get_settings
 from monitor.wire import ensure_topics, make_producer, news_topics, send_item
 
 STARTUP_S = 300  # importing torch and loading the model twice on a busy 2-core machine

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.stream.scaleout_bench import longest_gap, rate
+from benchmarks.scaleout import longest_gap, rate
 
 
 def test_rate_counts_intervals_between_first_and_last_row() -> None:

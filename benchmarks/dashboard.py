@@ -37,7 +37,6 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import click
@@ -46,8 +45,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from dashboards.filters import BASELINE, TimeRange, ceil_to_bucket
-from finsent.reports import write_json_report
-from finsent.settings import PROJECT_ROOT, get_settings
+from kernel.reports import write_json_report
+from kernel.settings import PROJECT_ROOT, get_settings
 from monitor.storage.aggregates import BUCKET_SECONDS
 
 REPORT_PATH = PROJECT_ROOT / "reports" / "dashboard_bench.json"
@@ -335,7 +334,9 @@ def time_pages(url: str) -> dict[str, Any]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    app_path = str(Path(__file__).resolve().parent / "app.py")
+    from dashboards.cli import APP_PATH
+
+    app_path = str(APP_PATH)
     os.environ["FINSENT_DATABASE_URL"] = url
     results: dict[str, Any] = {}
     for page in ("overview", "entity", "topics", "alerts", "model", "labelling"):

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from finsent.paths import PROJECT_ROOT
+from kernel.paths import PROJECT_ROOT
 
 REPORTS_DIR = PROJECT_ROOT / "reports"
 

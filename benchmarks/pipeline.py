@@ -1,7 +1,7 @@
 """End-to-end pipeline benchmark: real Kafka, the real worker, real PostgreSQL, on this machine.
 
-    finsent bench pipeline --json          # once registered in the `bench` group
-    python -m monitor.stream.bench --json  # the same command, standalone
+    finsent bench pipeline --json          # registered in the `bench` group (finsent/model_commands.py)
+    python -m benchmarks.pipeline --json   # the same command, standalone
 
 In one run:
 
@@ -52,11 +52,11 @@ from kafka import KafkaConsumer
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from benchmarks.workers import WorkerProcess, count_rows, stream_env, wait_until
+from kernel.reports import write_json_report
+from kernel.settings import Settings, get_settings
 from monitor.contract import NewsItem
 from monitor.ingest.replay import in_replay_order, merge_repeats, read_corpus, replay
-from finsent.reports import write_json_report
-from finsent.settings import Settings, get_settings
-from monitor.stream.testing import WorkerProcess, count_rows, stream_env, wait_until
 from monitor.wire import ensure_topics, make_producer, news_topics, send_item
 
 PACING_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from finsent.paths import PROJECT_ROOT
+from kernel.paths import PROJECT_ROOT
 
 ENV_PREFIX = "FINSENT_"
 
