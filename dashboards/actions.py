@@ -16,9 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from model.network.labels import ENTITY_TYPES, SENTIMENT_LABELS, TOPIC_LABELS
-from monitor.alerts import alertmanager_api
-from monitor.alerts import store as alert_store
-from monitor.alerts.matchers import Matcher, describe, matches_all, matches_empty
+from monitor.alerts.delivery import alertmanager_api
+from monitor.alerts.silences import store as silence_store
+from monitor.alerts.silences.matchers import Matcher, describe, matches_all, matches_empty
 from monitor.storage.models import Alert, AnalystLabel, Article, Silence
 
 LABEL_TASKS = ("sentiment", "topic", "entities", "entity-sentiment")  # as monitor/retrain/labels.py reads them
@@ -48,25 +48,25 @@ def silence_matchers(chosen_labels: dict[str, str], more: str = "") -> list[Matc
     (`ticker!=BA`, `alertname=~"drift.*"`), parsed and checked by the CLI's code."""
     lines = [line.strip() for line in more.splitlines() if line.strip()]
     try:
-        return alert_store.silence_matchers([*(Matcher(k, str(v)) for k, v in chosen_labels.items()), *lines])
-    except alert_store.SilenceError as error:
+        return silence_store.silence_matchers([*(Matcher(k, str(v)) for k, v in chosen_labels.items()), *lines])
+    except silence_store.SilenceError as error:
         raise ActionError(str(error)) from None
 
 
 def preview_silence(session: Session, matchers: list[Matcher]) -> list[Alert]:
-    """The firing and pending alerts the matchers would mute now (monitor.alerts.store.silence_preview)."""
+    """The firing and pending alerts the matchers would mute now (monitor.alerts.silences.store.silence_preview)."""
     try:
-        return alert_store.silence_preview(session, matchers)
-    except alert_store.SilenceError as error:
+        return silence_store.silence_preview(session, matchers)
+    except silence_store.SilenceError as error:
         raise ActionError(str(error)) from None
 
 
-def create_silence(session: Session, matchers: alert_store.MatcherInput, duration: timedelta, created_by: str,
+def create_silence(session: Session, matchers: silence_store.MatcherInput, duration: timedelta, created_by: str,
                    comment: str = "", starts_at: datetime | None = None, force: bool = False) -> Silence:
-    """monitor.alerts.store.create_silence (the one the CLI uses), its refusals as ActionError for the page."""
+    """monitor.alerts.silences.store.create_silence (the one the CLI uses), its refusals as ActionError for the page."""
     try:
-        return alert_store.create_silence(session, matchers, duration, created_by, comment, starts_at, force=force)
-    except alert_store.SilenceError as error:
+        return silence_store.create_silence(session, matchers, duration, created_by, comment, starts_at, force=force)
+    except silence_store.SilenceError as error:
         raise ActionError(str(error)) from None
 
 
@@ -89,7 +89,7 @@ def preview_alertmanager_silence(alertmanager_url: str, matchers: list[Matcher])
     return [alert for alert in found if matches_all(matchers, alert.get("labels", {}))]
 
 
-def create_alertmanager_silence(alertmanager_url: str, matchers: alert_store.MatcherInput, duration: timedelta,
+def create_alertmanager_silence(alertmanager_url: str, matchers: silence_store.MatcherInput, duration: timedelta,
                                 created_by: str, comment: str = "", starts_at: datetime | None = None) -> str:
     """Create a silence in Alertmanager (`POST /api/v2/silences`); returns its id.
 
@@ -98,9 +98,9 @@ def create_alertmanager_silence(alertmanager_url: str, matchers: alert_store.Mat
     match the empty string (a set such as `alertname=~".*"` alone would mute every alert).
     """
     try:
-        author = alert_store.check_silence(matchers, duration, created_by)
-        wanted = alert_store.silence_matchers(matchers)
-    except alert_store.SilenceError as error:
+        author = silence_store.check_silence(matchers, duration, created_by)
+        wanted = silence_store.silence_matchers(matchers)
+    except silence_store.SilenceError as error:
         raise ActionError(str(error)) from None
     if matches_empty(wanted):
         raise ActionError(f"matchers: {describe(wanted)} matches an alert without these labels, so it would silence "

@@ -31,7 +31,7 @@ from sqlalchemy import Engine, and_, func, select, text
 from sqlalchemy.sql import Executable
 
 from model.network.labels import TOPIC_LABELS
-from monitor.alerts.matchers import load_matchers, matches_all
+from monitor.alerts.silences.matchers import load_matchers, matches_all
 from monitor.contract import PRECISION_SECONDS
 from monitor.storage.db import make_engine
 from monitor.storage.models import ModelVersion, SentimentAggregate
@@ -214,7 +214,7 @@ ALERT_COLUMNS = """
     a.id, a.rule_name, a.status, a.severity, a.labels, a.annotations, a.evidence, a.starts_at, a.ends_at,
     a.updated_at, a.acknowledged_by, a.acknowledged_at
 """
-# Silences carry Alertmanager matchers (=, !=, =~ RE2 regexes, !~; monitor/alerts/matchers.py), which SQL's
+# Silences carry Alertmanager matchers (=, !=, =~ RE2 regexes, !~; monitor/alerts/silences/matchers.py), which SQL's
 # `@>` cannot express: `silenced` is computed with the alerter's own matcher code (`_with_silenced`).
 ACTIVE_SILENCES_SQL = text("SELECT id, matchers FROM silences WHERE starts_at <= now() AND ends_at > now() "
                            "ORDER BY id")

@@ -3,9 +3,9 @@
     receiver = Receiver([Reply(500), Reply(429, {"Retry-After": "1"})])  # then 200 for ever
     ... point a rules file's webhook url at receiver.url ...
     [r.json["status"] for r in receiver.requests]
-    assert receiver.requests[0].signed_by(SECRET)   # the production check, monitor.alerts.payload
+    assert receiver.requests[0].signed_by(SECRET)   # the production check, monitor.alerts.delivery.payload
 
-Unlike `finsent alerts receiver` (monitor/alerts/receiver.py) it rejects
+Unlike `finsent alerts receiver` (monitor/alerts/delivery/receiver.py) it rejects
 nothing by itself: the tests script its replies and check signatures after.
 """
 
@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from monitor.alerts.payload import IDEMPOTENCY_HEADER, verify_signature
+from monitor.alerts.delivery.payload import IDEMPOTENCY_HEADER, verify_signature
 
 
 @dataclass

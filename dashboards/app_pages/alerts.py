@@ -19,7 +19,7 @@ import streamlit as st
 
 from dashboards import actions, filters, queries, ui
 from kernel.settings import get_settings
-from monitor.alerts.alertmanager_api import describe_matchers
+from monitor.alerts.delivery.alertmanager_api import describe_matchers
 from monitor.storage.db import session_factory
 
 STATUSES = ("firing", "pending", "resolved")
@@ -140,7 +140,7 @@ with evidence_column:
         for column, (name, value) in zip(metric_columns, list(numbers.items())[:4], strict=False):
             column.metric(name.replace("_", " "), f"{value:+.2f}" if isinstance(value, float) else value)
     cited = alert["evidence"].get("events") or []
-    if cited:  # the financial events about the company in the window (monitor/alerts/store.py)
+    if cited:  # the financial events about the company in the window (monitor/alerts/rules/store.py)
         st.markdown("**Events cited**")
         st.markdown(ui.event_chips(cited), unsafe_allow_html=True)
     article_ids = evidence_article_ids(alert["evidence"])

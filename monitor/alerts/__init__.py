@@ -1,21 +1,17 @@
 """Alerts: anomaly rules over sentiment aggregates, the alert lifecycle and webhook delivery.
 
-The data flow reads top to bottom through the modules:
+By concern, each a package (docs/architecture.md; the import-direction test keeps them apart):
 
-    rules_file   the YAML rules file, validated with line-precise errors
-    series       aggregate buckets -> the current window and its baseline windows
-    detectors    pure anomaly tests (robust z-score, EWMA, CUSUM)
-    lifecycle    pending -> firing -> resolved per series (fingerprint)
-    evaluation   one evaluation step over all rules (pure)
-    matching     label matchers, silences and inhibition
-    routing      route tree -> receivers and notification groups
-    notifications  group_wait / group_interval / repeat_interval -> notifications (pure)
-    payload      Alertmanager v4 webhook bodies, Slack bodies, HMAC signatures
-    store        the database side: aggregates, states, alerts, outbox rows
-    runner       `run_once(session_factory, rules, now)` and the `finsent alerter` loop
-    dispatcher   the outbox dispatcher (retries, backoff, dead letters)
-    replay       rules over stored history, nothing sent
-    cli          `finsent alerts ...` and `finsent alerter`
+    detectors/   pure anomaly tests, one module each (zscore, ewma, cusum, count, threshold), behind
+                 a registry that maps the rules file's `type:` to a config type and a judge function
+    rules/       the rules file, windows from aggregates, evaluation, the lifecycle, their database side
+    silences/    matchers, silences and inhibition: which alerts are muted
+    delivery/    routing, notification planning, webhook bodies and signatures, the outbox dispatcher,
+                 the Alertmanager sink, the local receiver
+    research/    replay and backtest over stored history (nothing sent)
+    runner.py    `run_once` / `run_forever`: one evaluation step wiring rules, silences and delivery
+    cli.py       `finsent alerts ...` and `finsent alerter`
+    durations.py Prometheus-style durations, shared by the rules file and the CLI
 
 See docs/alerts.md.
 """

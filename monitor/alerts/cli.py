@@ -26,17 +26,20 @@ from typing import Any
 
 import click
 
+from kernel.settings import get_settings
 from monitor.alerts.durations import parse_duration
-from monitor.alerts.rules_file import RulesFile, RulesFileError, check_secrets, default_rules_path, load_rules
+from monitor.alerts.rules.config import RulesFile
+from monitor.alerts.rules.parse import RulesFileError, check_secrets, load_rules
 from monitor.contract import printable
 
 rules_option = click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                             help="Rules file (default: FINSENT_ALERT_RULES).")
 
 
-def _load(rules_path: Path | None, secrets: bool = False) -> RulesFile:
+def _load(rules_path: Path, secrets: bool = False) -> RulesFile:
+    """The rules file at rules_path (the command passes --rules or FINSENT_ALERT_RULES); exit 2 when invalid."""
     try:
-        rules = load_rules(rules_path or default_rules_path())
+        rules = load_rules(rules_path)
         if secrets:
             check_secrets(rules)
         return rules
@@ -81,7 +84,7 @@ def _labels(labels: dict[str, Any], leave_out: tuple[str, ...] = ()) -> str:
 
 
 def _sector_lookup() -> Any:
-    from monitor.alerts.evaluation import default_sector_lookup
+    from monitor.alerts.rules.evaluation import default_sector_lookup
 
     return default_sector_lookup()
 
@@ -95,7 +98,7 @@ def alerts() -> None:
 @rules_option
 def check(rules_path: Path | None) -> None:
     """Validate a rules file; exit status 2 and file:line messages when invalid."""
-    rules = _load(rules_path)
+    rules = _load(rules_path or get_settings().alert_rules)
     click.echo(f"{rules.source}: OK: {len(rules.rules)} rules, {len(rules.receivers)} receivers, "
                f"{len(rules.inhibit_rules)} inhibit rules")
 
@@ -108,7 +111,7 @@ def check(rules_path: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_alerts(statuses: str, since: timedelta | None, limit: int, as_json: bool) -> None:
     """Alerts, newest first, with their evidence."""
-    from monitor.alerts import store
+    from monitor.alerts.rules import store
 
     now = datetime.now(UTC)
     with _session_factory().begin() as session:
@@ -147,8 +150,8 @@ def list_alerts(statuses: str, since: timedelta | None, limit: int, as_json: boo
 def silence(match: tuple[str, ...], duration: timedelta, comment: str, author: str, force: bool,
             dry_run: bool) -> None:
     """Mute alerts whose labels match, starting now; lists the alerts it mutes first."""
-    from monitor.alerts import store
-    from monitor.alerts.matchers import describe
+    from monitor.alerts.silences import store
+    from monitor.alerts.silences.matchers import describe
 
     try:  # refused before connecting: a bad silence never needs the database
         matchers = store.silence_matchers(match)
@@ -180,7 +183,7 @@ def silence(match: tuple[str, ...], duration: timedelta, comment: str, author: s
 @click.argument("silence_id", type=int)
 def unsilence(silence_id: int) -> None:
     """End silence SILENCE_ID now."""
-    from monitor.alerts import store
+    from monitor.alerts.silences import store
 
     with _session_factory().begin() as session:
         if not store.expire_silence(session, silence_id, datetime.now(UTC)):
@@ -193,8 +196,8 @@ def unsilence(silence_id: int) -> None:
 @click.option("--all", "include_expired", is_flag=True, help="Include expired silences.")
 def silences(include_expired: bool) -> None:
     """Active (or all) silences."""
-    from monitor.alerts import store
-    from monitor.alerts.matchers import describe, load_matchers
+    from monitor.alerts.silences import store
+    from monitor.alerts.silences.matchers import describe, load_matchers
 
     with _session_factory().begin() as session:
         rows = store.list_silences(session, datetime.now(UTC), include_expired)
@@ -212,7 +215,7 @@ def silences(include_expired: bool) -> None:
 @click.option("--limit", default=50, show_default=True)
 def deliveries(statuses: str, limit: int) -> None:
     """Webhook outbox rows: what is waiting, what was delivered, what is dead and why."""
-    from monitor.alerts import store
+    from monitor.alerts.delivery import store
 
     with _session_factory().begin() as session:
         rows = store.list_deliveries(session, statuses.split(","), limit)
@@ -230,9 +233,9 @@ def deliveries(statuses: str, limit: int) -> None:
 @click.option("--poll", "poll", type=DurationType(), default="1s", show_default=True)
 def dispatch(rules_path: Path | None, once: bool, poll: timedelta) -> None:
     """Deliver the webhook outbox (safe to run several side by side)."""
-    from monitor.alerts.dispatcher import Dispatcher
+    from monitor.alerts.delivery.dispatcher import Dispatcher
 
-    dispatcher = Dispatcher(_session_factory(), _load(rules_path, secrets=True))
+    dispatcher = Dispatcher(_session_factory(), _load(rules_path or get_settings().alert_rules, secrets=True))
     if once:
         report = dispatcher.dispatch_once()
         click.echo(json.dumps(report.__dict__))
@@ -258,7 +261,7 @@ def receiver(host: str, port: int, url_path: str, secret_env: str | None, log_pa
     import os
     import signal
 
-    from monitor.alerts.receiver import AlertReceiver, ReceiverConfig, line_writer
+    from monitor.alerts.delivery.receiver import AlertReceiver, ReceiverConfig, line_writer
 
     secret = None
     if secret_env is not None:
@@ -301,9 +304,9 @@ def receiver(host: str, port: int, url_path: str, secret_env: str | None, log_pa
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def replay(rules_path: Path | None, start: datetime, end: datetime, step: timedelta, as_json: bool) -> None:
     """Run rules over stored history and list what would have fired (nothing is sent or stored)."""
-    from monitor.alerts.replay import replay as run_replay
+    from monitor.alerts.research.replay import replay as run_replay
 
-    rules = _load(rules_path)
+    rules = _load(rules_path or get_settings().alert_rules)
     with _session_factory().begin() as session:
         try:
             events = run_replay(session, rules, start, end, step, _sector_lookup())
@@ -339,10 +342,10 @@ def backtest(rules_path: Path | None, events_path: Path, start: datetime | None,
              step: timedelta, splits_path: Path | None, as_json: bool) -> None:
     """Replay rules over stored history and score them against labelled company events."""
     from model.data.events import EventsFileError, load_events
-    from monitor.alerts.backtest import load_event_splits, run_backtest, scores_by_split
     from kernel.reports import write_json_report
+    from monitor.alerts.research.backtest import load_event_splits, run_backtest, scores_by_split
 
-    rules = _load(rules_path)
+    rules = _load(rules_path or get_settings().alert_rules)
     try:
         events = load_events(events_path)
         splits = load_event_splits(splits_path) if splits_path else None
@@ -376,12 +379,10 @@ def backtest(rules_path: Path | None, events_path: Path, start: datetime | None,
     click.echo(f"report: {path}", err=True)
 
 
-def _alertmanager_sink(rules: RulesFile) -> Any:
-    """The Alertmanager sink when FINSENT_ALERTMANAGER_URL is set, else None (the embedded notifier only)."""
-    from kernel.settings import get_settings
-    from monitor.alerts.alertmanager_api import AlertmanagerSink, resend_margin
+def _alertmanager_sink(rules: RulesFile, url: str) -> Any:
+    """The Alertmanager sink when url (FINSENT_ALERTMANAGER_URL) is set, else None (the embedded notifier only)."""
+    from monitor.alerts.delivery.alertmanager_api import AlertmanagerSink, resend_margin
 
-    url = get_settings().alertmanager_url
     if not url:
         return None
     click.echo(f"alerter: also posting alerts to Alertmanager at {url}", err=True)
@@ -398,15 +399,16 @@ def _alertmanager_sink(rules: RulesFile) -> Any:
               help="Run the webhook dispatcher in this process too.")
 def alerter(rules_path: Path | None, once: bool, at: datetime | None, with_dispatcher: bool) -> None:
     """Evaluate alert rules as aggregates update, and deliver notifications."""
-    from monitor.alerts.dispatcher import Dispatcher
+    from monitor.alerts.delivery.dispatcher import Dispatcher
     from monitor.alerts.runner import run_forever, run_once
 
     if at is not None and not once:
         raise click.UsageError("--at only makes sense with --once (the loop always evaluates at the current time)")
-    rules = _load(rules_path, secrets=with_dispatcher)
+    settings = get_settings()
+    rules = _load(rules_path or settings.alert_rules, secrets=with_dispatcher)
     factory = _session_factory()
     sector_of = _sector_lookup()
-    sink = _alertmanager_sink(rules)
+    sink = _alertmanager_sink(rules, settings.alertmanager_url)
     dispatcher = Dispatcher(factory, rules) if with_dispatcher else None
     if once:
         click.echo(json.dumps(run_once(factory, rules, at, sector_of=sector_of, sink=sink).as_dict()))

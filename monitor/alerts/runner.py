@@ -1,5 +1,8 @@
 """The alert engine's step and loop: `run_once(session_factory, rules, now)` and `finsent alerter`.
 
+The one module that wires the layers together: rule evaluation (rules/),
+muting (silences/) and delivery (delivery/).
+
 One step reads the aggregates each rule needs, judges every series, steps the
 lifecycle, writes alerts, plans notifications and writes the outbox rows, all
 in one transaction under a PostgreSQL advisory lock, so two alerters on one
@@ -22,11 +25,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts import store
-from monitor.alerts.alertmanager_api import AlertmanagerSink
-from monitor.alerts.evaluation import SectorLookup, evaluate, no_sectors
-from monitor.alerts.notifications import plan_notifications
-from monitor.alerts.rules_file import RulesFile
+from monitor.alerts.delivery import store as delivery_store
+from monitor.alerts.delivery.alertmanager_api import AlertmanagerSink
+from monitor.alerts.delivery.notifications import plan_notifications
+from monitor.alerts.rules import store as rules_store
+from monitor.alerts.rules.config import RulesFile
+from monitor.alerts.rules.evaluation import SectorLookup, evaluate, no_sectors
+from monitor.alerts.silences import store as silence_store
 
 log = logging.getLogger(__name__)
 
@@ -56,27 +61,27 @@ def run_once(session_factory: sessionmaker[Session], rules: RulesFile, now: date
     """Evaluate every rule at now and queue the notifications that are due, in one transaction.
 
     With a sink (FINSENT_ALERTMANAGER_URL), once that transaction has committed, every firing alert and the
-    alerts this step resolved are posted to Alertmanager too (monitor/alerts/alertmanager_api.py); the
+    alerts this step resolved are posted to Alertmanager too (monitor/alerts/delivery/alertmanager_api.py); the
     embedded notifications are planned as before.
     """
     now = now or datetime.now(UTC)
     report = EvaluationReport(now=now)
     with session_factory.begin() as session:
-        if not store.try_evaluator_lock(session):
+        if not rules_store.try_evaluator_lock(session):
             report.skipped = True
             return report
-        states = store.load_states(session)
-        observations = {rule.name: store.load_observations(session, rule, now) for rule in rules.rules}
+        states = rules_store.load_states(session)
+        observations = {rule.name: rules_store.load_observations(session, rule, now) for rule in rules.rules}
         evaluation = evaluate(rules, observations, states, now, sector_of)
-        store.apply_evaluation(session, evaluation, sector_of)
-        groups = store.load_groups(session)
-        firing, resolved = store.load_alert_views(session, groups.values())
-        plan = plan_notifications(rules, firing, resolved, groups, store.load_silences(session, now), now)
-        report.notifications = store.apply_plan(session, plan, rules)
+        rules_store.apply_evaluation(session, evaluation, sector_of)
+        groups = delivery_store.load_groups(session)
+        firing, resolved = delivery_store.load_alert_views(session, groups.values())
+        plan = plan_notifications(rules, firing, resolved, groups, silence_store.load_silences(session, now), now)
+        report.notifications = delivery_store.apply_plan(session, plan, rules)
         report.series = len(evaluation.results)
         report.events.update(r.event for r in evaluation.events() if r.event)
         report.muted = plan.muted
-        resolved_now = store.load_resolved_now(
+        resolved_now = delivery_store.load_resolved_now(
             session, (r.fingerprint for r in evaluation.events() if r.event == "resolved"), now) if sink else []
     if sink is not None:  # after the commit: never tell Alertmanager about a step that was rolled back
         report.alertmanager = sink.push(firing, resolved_now, now).as_dict()

@@ -100,7 +100,7 @@ def alert_failure(settings: Settings, error: BaseException, details: dict[str, A
 
     rules = None
     try:
-        from monitor.alerts.rules_file import load_rules
+        from monitor.alerts.rules.parse import load_rules
 
         rules = load_rules(settings.alert_rules)
     except Exception as rules_error:  # noqa: BLE001 - the alert row is still worth writing

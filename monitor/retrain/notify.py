@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from monitor.alerts.alertmanager import route_key
-from monitor.alerts.notifications import AlertView, Notification, NotificationPlan, idempotency_key
-from monitor.alerts.routing import routes_for
-from monitor.alerts.rules_file import RulesFile
-from monitor.alerts.store import apply_plan
+from monitor.alerts.delivery.alertmanager import route_key
+from monitor.alerts.delivery.notifications import AlertView, Notification, NotificationPlan, idempotency_key
+from monitor.alerts.delivery.routing import routes_for
+from monitor.alerts.delivery.store import apply_plan
+from monitor.alerts.rules.config import RulesFile
 from monitor.storage.models import Alert
 
 RULE_NAME = "retrain_failed"

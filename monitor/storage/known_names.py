@@ -22,7 +22,7 @@ tagger found in it is learned after its batch is stored.
 
 Recalled names count in the aggregates (the alert rules' series) only; they are not stored as entity
 mentions, so the dashboard's mention lists show what the model found. An alert's top articles
-(monitor/alerts/store.py) look for its key in the window's headlines with `names_in` as well.
+(monitor/alerts/rules/store.py) look for its key in the window's headlines with `names_in` as well.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from model.data.events import CompanyEvent
 from model.network.results import ArticleResult, EntityResult
-from monitor.alerts.backtest import count_first_day_headlines, load_first_day_articles
+from monitor.alerts.research.backtest import count_first_day_headlines, load_first_day_articles
 from monitor.contract import NewsItem
 from monitor.storage.db import session_factory
 from monitor.storage.models import Article, SentimentAggregate

@@ -23,9 +23,9 @@ import httpx
 import pytest
 
 from dashboards import actions
-from monitor.alerts.alertmanager import label_fingerprint
-from monitor.alerts.alertmanager_api import AlertmanagerSink, get_alerts
-from monitor.alerts.notifications import AlertView
+from monitor.alerts.delivery.alertmanager import label_fingerprint
+from monitor.alerts.delivery.alertmanager_api import AlertmanagerSink, get_alerts
+from monitor.alerts.delivery.notifications import AlertView
 from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.integration

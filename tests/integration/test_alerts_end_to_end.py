@@ -32,7 +32,7 @@ from kernel.settings import PROJECT_ROOT, Settings
 from model.data.examples import Example
 from model.network.labels import SENTIMENT_LABELS
 from model.serving.registry import live_version
-from monitor.alerts.payload import alert_evidence, verify_signature
+from monitor.alerts.delivery.payload import alert_evidence, verify_signature
 from monitor.contract import NewsItem
 from monitor.ingest.replay import read_csv_corpus
 from tests.alert_scenario import FIXTURE, SECRET, SECRET_ENV, baseline_news, burst_news, rules_text

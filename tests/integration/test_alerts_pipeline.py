@@ -26,15 +26,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from model.network.labels import TOPIC_LABELS
 from model.network.results import ArticleResult
-from monitor.alerts.dispatcher import Backoff, Dispatcher
-from monitor.alerts.notifications import AlertView, Notification
-from monitor.alerts.payload import alert_evidence, verify_signature, webhook_payload
-from monitor.alerts.replay import replay
-from monitor.alerts.rules_file import RulesFile, parse_rules
+from monitor.alerts.delivery.dispatcher import Backoff, Dispatcher
+from monitor.alerts.delivery.notifications import AlertView, Notification
+from monitor.alerts.delivery.payload import alert_evidence, verify_signature, webhook_payload
+from monitor.alerts.research.replay import replay
+from monitor.alerts.rules.config import RulesFile
+from monitor.alerts.rules.parse import parse_rules
 from monitor.alerts.runner import run_once
-from monitor.alerts.matchers import Matcher
-from monitor.alerts.matching import SilenceView
-from monitor.alerts.store import create_silence, load_silences
+from monitor.alerts.silences.matchers import Matcher
+from monitor.alerts.silences.matching import SilenceView
+from monitor.alerts.silences.store import create_silence, load_silences
 from monitor.contract import NewsItem
 from kernel.settings import PROJECT_ROOT
 from monitor.storage.models import Alert, Silence, WebhookDelivery
@@ -185,7 +186,7 @@ def test_the_alertmanager_sink_gets_every_firing_alert_each_step_and_the_resolve
     tests/integration/test_alertmanager_sink.py uses a real Alertmanager), beside the embedded notifier."""
     import httpx
 
-    from monitor.alerts.alertmanager_api import AlertmanagerSink
+    from monitor.alerts.delivery.alertmanager_api import AlertmanagerSink
 
     seed(factory)
     rules = rules_for(receiver)

@@ -141,9 +141,9 @@ def test_an_event_alert_cites_the_events_and_articles_of_its_key(own_database_ur
     from datetime import timedelta
 
     from model.network.results import EventResult
-    from monitor.alerts.rules_file import parse_rules
-    from monitor.alerts.store import cited_events, top_articles
-    from monitor.alerts.evaluation import no_sectors
+    from monitor.alerts.rules.evaluation import no_sectors
+    from monitor.alerts.rules.parse import parse_rules
+    from monitor.alerts.rules.store import cited_events, top_articles
 
     factory = session_factory(own_database_url)
     cut = [EventResult("rating_downgrade", -1, "Moody's", None, "S&P", "pattern", 1.0)]

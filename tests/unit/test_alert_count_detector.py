@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.alerts.detectors import FALLBACK_PRIOR, RatePrior, count_surprise, fit_rate_prior
-from monitor.alerts.rules_file import parse_rules
-from monitor.alerts.series import Bucket, build_observations, judge
+from monitor.alerts.detectors.count import count_surprise
+from monitor.alerts.detectors.observation import Bucket
+from monitor.alerts.detectors.prior import FALLBACK_PRIOR, RatePrior, fit_rate_prior
+from monitor.alerts.rules.parse import parse_rules
+from monitor.alerts.rules.series import build_observations, judge
 
 NOW = datetime(2019, 9, 23, 15, 0, tzinfo=UTC)
 RULES = """

@@ -6,7 +6,10 @@ import random
 
 import pytest
 
-from monitor.alerts.detectors import cusum, ewma_zscore, robust_level, robust_zscore
+from monitor.alerts.detectors.cusum import cusum
+from monitor.alerts.detectors.ewma import ewma_zscore
+from monitor.alerts.detectors.windowed import robust_level
+from monitor.alerts.detectors.zscore import robust_zscore
 
 
 def noisy(level: float, spread: float, n: int, seed: int = 7) -> list[float]:

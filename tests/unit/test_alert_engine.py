@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from monitor.alerts.evaluation import StoredState, evaluate, fingerprint, render_annotations, series_labels
-from monitor.alerts.lifecycle import SeriesState, step
-from monitor.alerts.rules_file import parse_rules
-from monitor.alerts.series import Bucket, build_observations, judge, window_end
+from monitor.alerts.rules.evaluation import StoredState, evaluate, fingerprint, render_annotations, series_labels
+from monitor.alerts.rules.lifecycle import SeriesState, step
+from monitor.alerts.detectors.observation import Bucket
+from monitor.alerts.rules.parse import parse_rules
+from monitor.alerts.rules.series import build_observations, judge, window_end
 
 NOW = datetime(2026, 11, 30, 14, 30, 20, tzinfo=UTC)
 RULES = parse_rules("""\

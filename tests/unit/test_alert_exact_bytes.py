@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.alerts.alertmanager import go_quote, labelset_string
-from monitor.alerts.go_isprint import is_print
-from monitor.alerts.payload import encode_body, signature_problem, signed_headers, slack_body, verify_signature
-from monitor.alerts.receiver import AlertReceiver, ReceiverConfig, SeenKeys
+from monitor.alerts.delivery.alertmanager import go_quote, labelset_string
+from monitor.alerts.delivery.go_isprint import is_print
+from monitor.alerts.delivery.payload import encode_body, signature_problem, signed_headers, slack_body, verify_signature
+from monitor.alerts.delivery.receiver import AlertReceiver, ReceiverConfig, SeenKeys
 
 # --- Go quoting --------------------------------------------------------------------------------
 

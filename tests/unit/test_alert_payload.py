@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from monitor.alerts.alertmanager import group_key, label_fingerprint, labelset_string, route_key
-from monitor.alerts.dispatcher import Backoff, classify, parse_retry_after
-from monitor.alerts.notifications import AlertView, Notification
-from monitor.alerts.payload import (
+from monitor.alerts.delivery.alertmanager import group_key, label_fingerprint, labelset_string, route_key
+from monitor.alerts.delivery.dispatcher import Backoff, classify, parse_retry_after
+from monitor.alerts.delivery.notifications import AlertView, Notification
+from monitor.alerts.delivery.payload import (
     SLACK_TEXT_LIMIT,
     alert_evidence,
     encode_body,
@@ -25,7 +25,7 @@ from monitor.alerts.payload import (
     verify_signature,
     webhook_payload,
 )
-from monitor.alerts.rules_file import parse_rules
+from monitor.alerts.rules.parse import parse_rules
 
 T0 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 EVIDENCE = {"value": 0.72, "baseline": 0.2, "zscore": 9.1,

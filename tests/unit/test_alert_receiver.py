@@ -16,11 +16,11 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from monitor.alerts.alertmanager import label_fingerprint
+from monitor.alerts.delivery.alertmanager import label_fingerprint
 from monitor.alerts.cli import alerts
-from monitor.alerts.notifications import AlertView, Notification
-from monitor.alerts.payload import encode_body, signed_headers, webhook_payload
-from monitor.alerts.receiver import AlertReceiver, ReceiverConfig, SeenKeys
+from monitor.alerts.delivery.notifications import AlertView, Notification
+from monitor.alerts.delivery.payload import encode_body, signed_headers, webhook_payload
+from monitor.alerts.delivery.receiver import AlertReceiver, ReceiverConfig, SeenKeys
 
 SECRET = "s3cret"
 T0 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.alerts.evaluation import evaluate
-from monitor.alerts.replay import FINER, RuleHistory, carry_states, replay_history
-from monitor.alerts.rules_file import parse_rules
-from monitor.alerts.series import Bucket, build_observations, load_range
+from monitor.alerts.rules.evaluation import evaluate
+from monitor.alerts.research.replay import FINER, RuleHistory, carry_states, replay_history
+from monitor.alerts.detectors.observation import Bucket
+from monitor.alerts.rules.parse import parse_rules
+from monitor.alerts.rules.series import build_observations, load_range
 
 RULES = """
 rules:

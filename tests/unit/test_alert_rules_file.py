@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from monitor.alerts.rules_file import RulesFileError, check_secrets, load_rules, parse_rules
+from monitor.alerts.rules.parse import RulesFileError, check_secrets, load_rules, parse_rules
 from kernel.settings import PROJECT_ROOT
 
 VALID = """\

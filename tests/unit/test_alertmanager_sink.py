@@ -10,7 +10,7 @@ import pytest
 
 from dashboards import actions
 from kernel.settings import SettingsError, load_settings
-from monitor.alerts.alertmanager_api import (
+from monitor.alerts.delivery.alertmanager_api import (
     AlertmanagerSink,
     create_silence,
     describe_matchers,
@@ -19,8 +19,8 @@ from monitor.alerts.alertmanager_api import (
     resend_margin,
     silence_body,
 )
-from monitor.alerts.matchers import Matcher, parse_matchers
-from monitor.alerts.notifications import AlertView
+from monitor.alerts.silences.matchers import Matcher, parse_matchers
+from monitor.alerts.delivery.notifications import AlertView
 
 T0 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 NOW = T0 + timedelta(minutes=5)

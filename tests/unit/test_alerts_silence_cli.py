@@ -1,7 +1,7 @@
 """`finsent alerts silence`: the same validated create_silence as the dashboard (bounded, signed).
 
 A refused silence exits 2 with the field named and never opens a database
-connection; an accepted one is written through monitor.alerts.store.create_silence.
+connection; an accepted one is written through monitor.alerts.silences.store.create_silence.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.alerts import cli
-from monitor.alerts.store import MAX_SILENCE
+from monitor.alerts.silences.store import MAX_SILENCE
 from monitor.storage.models import Silence
 from tests.unit.test_dashboard_actions import RecordingSession
 

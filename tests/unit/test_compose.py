@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from monitor.alerts.rules_file import default_rules_path, load_rules
-from kernel.settings import ENV_PREFIX, Settings
+from monitor.alerts.rules.parse import load_rules
+from kernel.settings import ENV_PREFIX, Settings, get_settings
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 APP_SERVICES = {"migrate", "worker", "worker-gpu", "alerter", "dashboard", "scheduler"}
@@ -27,7 +27,7 @@ def test_expected_services_exist() -> None:
 def test_every_finsent_variable_is_a_settings_field() -> None:
     fields = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
     # Webhook secrets are not settings: the rules file names the variable that holds each one.
-    rules = load_rules(default_rules_path())
+    rules = load_rules(get_settings().alert_rules)
     secrets = {receiver.webhook.secret_env for receiver in rules.receivers if receiver.webhook.secret_env}
     for name in APP_SERVICES:
         environment = load()["services"][name]["environment"]

@@ -20,7 +20,10 @@ import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
 
-from monitor.alerts import cli, store
+from monitor.alerts import cli
+from monitor.alerts.delivery import store as delivery_store
+from monitor.alerts.rules import store as rules_store
+from monitor.alerts.silences import store as silence_store
 from monitor.contract import NewsItem, printable
 from monitor.wire import DeadLetter, parse_item
 
@@ -81,7 +84,7 @@ def test_alerts_list_escapes_stored_text(monkeypatch: pytest.MonkeyPatch) -> Non
                                     "top_articles": [{"headline": "Boeing\x1b]0;owned\x07 falls", "id": "abc\x1bdef"}]},
                           starts_at=datetime(2026, 11, 30, tzinfo=UTC), ends_at=None)
     monkeypatch.setattr(cli, "_session_factory", Factory)
-    monkeypatch.setattr(store, "list_alerts", lambda *args: [row])
+    monkeypatch.setattr(rules_store, "list_alerts", lambda *args: [row])
     result = CliRunner().invoke(cli.alerts, ["list"])
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "\x07" not in result.output
@@ -92,7 +95,7 @@ def test_silences_list_escapes_stored_text(monkeypatch: pytest.MonkeyPatch) -> N
     row = SimpleNamespace(id=3, matchers={"ticker": "BA\x1b"}, starts_at=datetime(2026, 11, 30, tzinfo=UTC),
                           ends_at=datetime(2026, 12, 1, tzinfo=UTC), created_by="ana\x07", comment="x\x1b[2J")
     monkeypatch.setattr(cli, "_session_factory", Factory)
-    monkeypatch.setattr(store, "list_silences", lambda *args: [row])
+    monkeypatch.setattr(silence_store, "list_silences", lambda *args: [row])
     result = CliRunner().invoke(cli.alerts, ["silences"])
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "\x07" not in result.output
@@ -104,7 +107,7 @@ def test_deliveries_list_escapes_the_receivers_error(monkeypatch: pytest.MonkeyP
                           attempts=3, next_attempt_at=datetime(2026, 11, 30, tzinfo=UTC),
                           last_error="HTTP 500: \x1b[2Jgone")
     monkeypatch.setattr(cli, "_session_factory", Factory)
-    monkeypatch.setattr(store, "list_deliveries", lambda *args: [row])
+    monkeypatch.setattr(delivery_store, "list_deliveries", lambda *args: [row])
     result = CliRunner().invoke(cli.alerts, ["deliveries"])
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "HTTP 500: \\x1b[2Jgone" in result.output

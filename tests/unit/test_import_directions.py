@@ -13,6 +13,12 @@ reads load from `model.data`). Imports inside functions count too: a lazy
 import is still a dependency. And no code under `model/`, `monitor/` or
 `benchmarks/` builds a path into `tests/fixtures`: paths come in as arguments,
 their defaults at the edge (`kernel.settings`, the command modules).
+Inside `monitor.alerts` the concerns are layered too: a detector imports
+only the detectors' shared bases (and a new one is one module plus its line
+in the registry); rules and their evaluation import no delivery, silences or
+research; silences import only rules; delivery no research; and only the
+research package itself, the alerts CLI and the shell import research (replay,
+backtest).
 """
 
 from __future__ import annotations
@@ -48,6 +54,28 @@ FORBIDDEN: dict[tuple[str, str], str] = {
                                          "(event files load from model.data)",
     **{(package, SHELL): SHELL_ONLY for package in CHECKED if package != SHELL},
     **{(package, "benchmarks"): OUT_OF_SERVING for package in SERVING},
+}
+# Inside monitor.alerts, by concern (docs/architecture.md): source prefix -> the parts of monitor.alerts it may
+# import (the most specific prefix rules; a part without a rule, the CLI `monitor.alerts.cli`, may import any).
+ALERTS = "monitor.alerts"
+DETECTOR_BASES = ("monitor.alerts.detectors.base", "monitor.alerts.detectors.observation",
+                  "monitor.alerts.detectors.prior", "monitor.alerts.detectors.windowed")
+ALERT_LAYERS: dict[str, tuple[str, ...]] = {
+    "monitor.alerts.durations": (),
+    "monitor.alerts.detectors": (*DETECTOR_BASES, "monitor.alerts.durations"),  # a detector: not another one
+    "monitor.alerts.detectors.registry": ("monitor.alerts.detectors",),
+    "monitor.alerts.rules": ("monitor.alerts.rules", "monitor.alerts.detectors", "monitor.alerts.durations"),
+    "monitor.alerts.silences": ("monitor.alerts.silences", "monitor.alerts.rules"),
+    "monitor.alerts.delivery": ("monitor.alerts.delivery", "monitor.alerts.silences", "monitor.alerts.rules",
+                                "monitor.alerts.durations"),
+    "monitor.alerts.runner": ("monitor.alerts.rules", "monitor.alerts.silences", "monitor.alerts.delivery",
+                              "monitor.alerts.detectors", "monitor.alerts.durations"),
+    "monitor.alerts.research": ("monitor.alerts.research", "monitor.alerts.rules", "monitor.alerts.silences",
+                                "monitor.alerts.detectors", "monitor.alerts.durations"),
+}
+# Packages only some may import: target prefix -> its importers (besides tests, migrations and scripts).
+IMPORTED_ONLY_BY: dict[str, tuple[str, ...]] = {
+    "monitor.alerts.research": ("monitor.alerts.research", "monitor.alerts.cli", SHELL),
 }
 # Code that must not build paths into the test fixtures (docstrings and help prose may name them).
 NO_FIXTURE_PATHS = ("model", "monitor", "benchmarks")
@@ -100,6 +128,25 @@ def rule_for(source: str) -> tuple[str, ...] | None:
     return ALLOWED[max(matches, key=len)]
 
 
+def _most_specific(name: str, rules: dict[str, tuple[str, ...]]) -> str | None:
+    matches = [prefix for prefix in rules if _within(name, prefix)]
+    return max(matches, key=len) if matches else None
+
+
+def layer_reasons(source: str, target: str) -> list[str]:
+    """Why source may not import target by IMPORTED_ONLY_BY or, inside monitor.alerts, by ALERT_LAYERS."""
+    for prefix, importers in IMPORTED_ONLY_BY.items():
+        if _within(target, prefix) and not any(_within(source, p) for p in importers):
+            return [f"only {', '.join(importers)}, tests and scripts import {prefix}"]
+    if not (_within(source, ALERTS) and _within(target, ALERTS)):
+        return []
+    layer = _most_specific(source, ALERT_LAYERS)
+    if layer is None or any(_within(target, p) for p in ALERT_LAYERS[layer]):
+        return []
+    return [f"{layer} may import of {ALERTS} only {', '.join(ALERT_LAYERS[layer]) or 'nothing'} "
+            "(docs/architecture.md)"]
+
+
 def violations(root: Path) -> list[str]:
     """One line per import that breaks the rules, naming the importing and the imported module."""
     problems = []
@@ -115,6 +162,8 @@ def violations(root: Path) -> list[str]:
             if not reasons and allowed is not None and not any(_within(target, p) for p in allowed):
                 reasons.append(f"{source.split('.')[0]} may import only "
                                f"{', '.join(allowed) or 'nothing of ours'} (docs/architecture.md)")
+            if not reasons:
+                reasons = layer_reasons(source, target)
             problems.extend(f"{source} imports {target}: {why}" for why in reasons)
     return problems
 
@@ -297,3 +346,50 @@ HELP = "e.g. tests/fixtures/events/dev_events.yaml"
     _write(tmp_path, "finsent/c.py", "E = 'tests/fixtures/x.csv'\n")  # the edge may
 
     assert fixture_paths(tmp_path) == ["model/a.py:4", "model/a.py:5", "model/a.py:6", "monitor/b.py:1"]
+
+
+def test_the_alert_layers_stay_apart(tmp_path: Path) -> None:
+    for package in ("monitor/__init__.py", "monitor/alerts/__init__.py", "monitor/alerts/detectors/__init__.py",
+                    "monitor/alerts/rules/__init__.py", "monitor/alerts/silences/__init__.py",
+                    "monitor/alerts/delivery/__init__.py", "monitor/alerts/research/__init__.py",
+                    "dashboards/__init__.py", "finsent/__init__.py"):
+        _write(tmp_path, package)
+    _write(tmp_path, "monitor/alerts/durations.py")
+    _write(tmp_path, "monitor/alerts/detectors/base.py", "from monitor.alerts.durations import Duration\n")
+    _write(tmp_path, "monitor/alerts/detectors/zscore.py", "from .base import DetectorConfig\n"
+                                                           "from monitor.alerts.rules.config import RuleSpec\n")
+    _write(tmp_path, "monitor/alerts/detectors/cusum.py", "from monitor.alerts.detectors.zscore import level\n")
+    _write(tmp_path, "monitor/alerts/detectors/registry.py", "from monitor.alerts.detectors import cusum, zscore\n")
+    _write(tmp_path, "monitor/alerts/rules/config.py", "from monitor.alerts.detectors.registry import DetectorSpec\n")
+    _write(tmp_path, "monitor/alerts/rules/evaluation.py", "def evidence():\n"
+                                                           "    from monitor.alerts.delivery.payload import body\n")
+    _write(tmp_path, "monitor/alerts/silences/matching.py", "from monitor.alerts.rules.config import InhibitRuleSpec\n"
+                                                            "from monitor.alerts.delivery import routing\n")
+    _write(tmp_path, "monitor/alerts/delivery/routing.py", "from monitor.alerts.silences.matching import matches\n")
+    _write(tmp_path, "monitor/alerts/delivery/payload.py", "from monitor.alerts.research.replay import replay\n")
+    _write(tmp_path, "monitor/alerts/research/replay.py", "from monitor.alerts.rules import config\n"
+                                                          "from monitor.alerts.silences.matching import inhibiting\n")
+    _write(tmp_path, "monitor/alerts/cli.py", "from monitor.alerts.research.replay import replay\n"
+                                              "from monitor.alerts.delivery import payload\n")
+    _write(tmp_path, "dashboards/backtests.py", "from monitor.alerts.research import replay\n")
+    _write(tmp_path, "finsent/cli.py", "from monitor.alerts.research.replay import replay\n")
+
+    assert violations(tmp_path) == [
+        "dashboards.backtests imports monitor.alerts.research.replay: only monitor.alerts.research, "
+        "monitor.alerts.cli, finsent, tests and scripts import monitor.alerts.research",
+        "monitor.alerts.delivery.payload imports monitor.alerts.research.replay: only monitor.alerts.research, "
+        "monitor.alerts.cli, finsent, tests and scripts import monitor.alerts.research",
+        "monitor.alerts.detectors.cusum imports monitor.alerts.detectors.zscore: monitor.alerts.detectors may import "
+        "of monitor.alerts only monitor.alerts.detectors.base, monitor.alerts.detectors.observation, "
+        "monitor.alerts.detectors.prior, monitor.alerts.detectors.windowed, monitor.alerts.durations "
+        "(docs/architecture.md)",
+        "monitor.alerts.detectors.zscore imports monitor.alerts.rules.config: monitor.alerts.detectors may import "
+        "of monitor.alerts only monitor.alerts.detectors.base, monitor.alerts.detectors.observation, "
+        "monitor.alerts.detectors.prior, monitor.alerts.detectors.windowed, monitor.alerts.durations "
+        "(docs/architecture.md)",
+        "monitor.alerts.rules.evaluation imports monitor.alerts.delivery.payload: monitor.alerts.rules may import "
+        "of monitor.alerts only monitor.alerts.rules, monitor.alerts.detectors, monitor.alerts.durations "
+        "(docs/architecture.md)",
+        "monitor.alerts.silences.matching imports monitor.alerts.delivery.routing: monitor.alerts.silences may "
+        "import of monitor.alerts only monitor.alerts.silences, monitor.alerts.rules (docs/architecture.md)",
+    ]

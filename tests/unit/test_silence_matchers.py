@@ -17,9 +17,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from monitor.alerts import cli, store
-from monitor.alerts.matchers import Matcher, MatcherError, load_matchers, matches_empty, parse_matcher, re2_problem
-from monitor.alerts.matching import SilenceView, silencing
+from monitor.alerts import cli
+from monitor.alerts.silences import store
+from monitor.alerts.silences.matchers import (
+    Matcher,
+    MatcherError,
+    load_matchers,
+    matches_empty,
+    parse_matcher,
+    re2_problem,
+)
+from monitor.alerts.silences.matching import SilenceView, silencing
 from monitor.storage.models import Silence
 
 T0 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)

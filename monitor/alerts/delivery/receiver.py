@@ -10,7 +10,7 @@ each notification as it would arrive at a real receiver: one line per alert,
         fingerprint=1c9f0e4a7d52b3e8 summary="Negative news spike on BA: ..."
 
 It checks requests the way a production receiver should, with the same code
-the dispatcher signs with (`monitor.alerts.payload`): with a secret, a missing,
+the dispatcher signs with (`monitor.alerts.delivery.payload`): with a secret, a missing,
 wrong or stale signature gets 401; a repeated `Idempotency-Key` (a retry of a
 notification it already took) gets 200 and is not logged again; a body that is
 not an Alertmanager webhook message gets 400. Everything else gets 200.
@@ -38,8 +38,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
-from monitor.alerts.alertmanager import go_quote, labelset_string
-from monitor.alerts.payload import IDEMPOTENCY_HEADER, signature_problem
+from monitor.alerts.delivery.alertmanager import go_quote, labelset_string
+from monitor.alerts.delivery.payload import IDEMPOTENCY_HEADER, signature_problem
 
 _WORD = re.compile(r"^[A-Za-z0-9_.:/-]+$")
 

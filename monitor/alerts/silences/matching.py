@@ -2,7 +2,7 @@
 
 Inhibit rules' matchers are `{label: value}` equality maps (`matches`); a
 silence carries Alertmanager matchers (`=`, `!=`, `=~`, `!~`,
-monitor/alerts/matchers.py) and matches when all of them do. An alert is
+matchers.py) and matches when all of them do. An alert is
 muted when an active silence matches it, or when an inhibit rule's source alert is firing with the same
 values for the rule's `equal` labels (a sector alert mutes its tickers').
 """
@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.alerts.matchers import Matcher, load_matchers, matches_all
-from monitor.alerts.rules_file import InhibitRuleSpec
+from monitor.alerts.rules.config import InhibitRuleSpec
+from monitor.alerts.silences.matchers import Matcher, load_matchers, matches_all
 
 
 def matches(matchers: Mapping[str, str], labels: Mapping[str, str]) -> bool:

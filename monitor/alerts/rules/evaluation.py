@@ -21,10 +21,12 @@ from datetime import datetime
 from typing import Any
 
 from model.network.labels import TOPIC_LABELS
+from monitor.alerts.detectors.base import Judgement
+from monitor.alerts.detectors.observation import Observation
 from monitor.alerts.durations import format_duration
-from monitor.alerts.lifecycle import Event, SeriesState, step
-from monitor.alerts.rules_file import RulesFile, RuleSpec
-from monitor.alerts.series import Judgement, Observation, judge
+from monitor.alerts.rules.config import RulesFile, RuleSpec
+from monitor.alerts.rules.lifecycle import Event, SeriesState, step
+from monitor.alerts.rules.series import judge
 
 SectorLookup = Callable[[str], str | None]
 

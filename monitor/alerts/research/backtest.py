@@ -22,7 +22,7 @@ matches their firing alerts to the events file (schema in docs/alerts.md):
   firing) is never notified: it counts nowhere (`inhibited` says how many).
 
 Lead times are measured at the evaluation step that fired, and a step sees
-only the stories published before it (monitor/alerts/replay.py): with hourly
+only the stories published before it (monitor/alerts/research/replay.py): with hourly
 steps an hourly rule fires at the end of the hour that completes its
 evidence, a daily rule at the first hour after it. Date-only stories have no
 time and count from the start of their day (their sources' convention), so
@@ -68,9 +68,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from model.data.events import CompanyEvent, EventsFileError
-from monitor.alerts.evaluation import SectorLookup, no_sectors
-from monitor.alerts.replay import ReplayEvent, RuleHistory, load_history, replay_history
-from monitor.alerts.rules_file import RulesFile
+from monitor.alerts.research.replay import ReplayEvent, RuleHistory, load_history, replay_history
+from monitor.alerts.rules.config import RulesFile
+from monitor.alerts.rules.evaluation import SectorLookup, no_sectors
 from monitor.storage.aggregates import entity_key
 from monitor.storage.models import Article
 

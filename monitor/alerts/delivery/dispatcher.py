@@ -33,8 +33,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.payload import encode_body, signed_headers, slack_body
-from monitor.alerts.rules_file import RulesFile
+from monitor.alerts.delivery.payload import encode_body, signed_headers, slack_body
+from monitor.alerts.rules.config import RulesFile
 from monitor.storage.models import WebhookDelivery
 
 log = logging.getLogger(__name__)

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from monitor.alerts.alertmanager import route_key
-from monitor.alerts.matching import SilenceView, inhibiting, silencing
-from monitor.alerts.routing import EffectiveRoute, route_at, routes_for
-from monitor.alerts.rules_file import RulesFile
+from monitor.alerts.delivery.alertmanager import route_key
+from monitor.alerts.delivery.routing import EffectiveRoute, route_at, routes_for
+from monitor.alerts.rules.config import RulesFile
+from monitor.alerts.silences.matching import SilenceView, inhibiting, silencing
 
 
 @dataclass(frozen=True)

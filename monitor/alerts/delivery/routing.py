@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from monitor.alerts.matching import matches
-from monitor.alerts.rules_file import RouteSpec
+from monitor.alerts.rules.config import RouteSpec
+from monitor.alerts.silences.matching import matches
 
 # Alertmanager's defaults for options that no route sets.
 DEFAULT_GROUP_WAIT = timedelta(seconds=30)

@@ -36,12 +36,13 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from monitor.alerts import store
-from monitor.alerts.detectors import FALLBACK_PRIOR, RatePrior, prior_from_sums
-from monitor.alerts.evaluation import SectorLookup, SeriesResult, StoredState, evaluate, no_sectors
-from monitor.alerts.matching import inhibiting
-from monitor.alerts.rules_file import RulesFile, RuleSpec
-from monitor.alerts.series import Bucket, Observation, WindowStats, load_range, pool_range
+from monitor.alerts.detectors.observation import Bucket, Observation, WindowStats
+from monitor.alerts.detectors.prior import FALLBACK_PRIOR, RatePrior, prior_from_sums
+from monitor.alerts.rules import store
+from monitor.alerts.rules.config import RulesFile, RuleSpec
+from monitor.alerts.rules.evaluation import SectorLookup, SeriesResult, StoredState, evaluate, no_sectors
+from monitor.alerts.rules.series import load_range, pool_range
+from monitor.alerts.silences.matching import inhibiting
 
 COLUMNS = ("article_count", "story_count", "negative_count", "positive_count", "score_sum")
 # The bucket width that says when, inside one of a rule's buckets, each timed story came.
@@ -201,7 +202,7 @@ class RuleHistory:
         self.feed = KeySeries(feed) if feed else None
         self.timed = _by_key(timed)
         self.timed_feed = KeySeries(timed_feed) if timed_feed else None
-        self.pool = PoolTracker(rule, buckets, self.feed) if rule.detector.type == "count" else None
+        self.pool = PoolTracker(rule, buckets, self.feed) if rule.detector.pooled else None
         self.window_s = int(rule.window.total_seconds())
         self.n_baseline = rule.detector.baseline // rule.window
         self.cached: dict[str, Observation] = {}  # key -> its observation at cached_end
@@ -263,11 +264,11 @@ class RuleHistory:
     def _observe(self, key: str, end: int, now: datetime) -> Observation:
         rule, series = self.rule, self.series[key]
         start = end - self.window_s
-        needs_feed = rule.detector.type == "count" or rule.min_sources > 1
+        needs_feed = rule.detector.pooled or rule.min_sources > 1
         current = series.window(start, end, with_sources=rule.min_sources > 1)
         observation = Observation(key=key, current=current, keys_tested=self.keys_tested.get(end, 1))
         first = start - self.n_baseline * self.window_s
-        if rule.detector.type == "count":
+        if rule.detector.pooled:
             observation.baseline_total = series.window(first, start)
         else:
             bounds = np.arange(first, end - self.window_s + 1, self.window_s, dtype=np.int64)
@@ -302,7 +303,7 @@ def load_history(session: Session, rules: RulesFile, start: datetime, end: datet
     for rule in rules.rules:
         first, _ = load_range(rule, start)
         _, last = load_range(rule, end)
-        needs_feed = rule.detector.type == "count" or rule.min_sources > 1
+        needs_feed = rule.detector.pooled or rule.min_sources > 1
         feed = store.load_buckets(session, rule, first, last, feed=True) if needs_feed else []
         timed: list[Bucket] = []
         timed_feed: list[Bucket] = []

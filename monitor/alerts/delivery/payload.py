@@ -40,8 +40,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.alerts.alertmanager import group_key, label_fingerprint
-from monitor.alerts.notifications import AlertView, Notification
+from monitor.alerts.delivery.alertmanager import group_key, label_fingerprint
+from monitor.alerts.delivery.notifications import AlertView, Notification
 
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Alertmanager's endsAt of a firing alert
 SIGNATURE_HEADER = "X-Finsent-Signature"

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from monitor.alerts.go_isprint import is_print
-from monitor.alerts.rules_file import RouteSpec
+from monitor.alerts.delivery.go_isprint import is_print
+from monitor.alerts.rules.config import RouteSpec
 
 FNV64_OFFSET = 14695981039346656037
 FNV64_PRIME = 1099511628211

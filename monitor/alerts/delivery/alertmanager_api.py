@@ -19,7 +19,7 @@ is logged and retried at the next evaluation; it never stops the alerter.
 
 Silences: `list_silences`, `create_silence` and `expire_silence` speak
 `/api/v2/silences` and `/api/v2/silence/{id}` with the matchers of
-`monitor.alerts.matchers` (already Alertmanager's `{"name", "value",
+`monitor.alerts.silences.matchers` (already Alertmanager's `{"name", "value",
 "isRegex", "isEqual"}`). The dashboard's Alerts page uses them when the sink is
 set (dashboards/actions.py).
 """
@@ -34,10 +34,10 @@ from typing import Any
 
 import httpx
 
-from monitor.alerts.alertmanager import label_fingerprint
-from monitor.alerts.matchers import Matcher
-from monitor.alerts.notifications import AlertView
-from monitor.alerts.payload import _annotations, _rfc3339
+from monitor.alerts.delivery.alertmanager import label_fingerprint
+from monitor.alerts.delivery.notifications import AlertView
+from monitor.alerts.delivery.payload import _annotations, _rfc3339
+from monitor.alerts.silences.matchers import Matcher
 
 log = logging.getLogger(__name__)
 
