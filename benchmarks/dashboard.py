@@ -46,7 +46,7 @@ from sqlalchemy.engine import make_url
 
 from dashboards.filters import BASELINE, TimeRange, ceil_to_bucket
 from kernel.reports import write_json_report
-from kernel.settings import PROJECT_ROOT, get_settings
+from kernel.paths import PROJECT_ROOT
 from monitor.storage.aggregates import BUCKET_SECONDS
 
 REPORT_PATH = PROJECT_ROOT / "reports" / "dashboard_bench.json"
@@ -150,9 +150,9 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _bench_url(database_name: str) -> tuple[str, str]:
-    server = get_settings().database_url
-    return server, make_url(server).set(database=database_name).render_as_string(hide_password=False)
+def _bench_url(server_url: str, database_name: str) -> str:
+    """The bench database's URL: the server of `server_url` (the configured database), database `database_name`."""
+    return make_url(server_url).set(database=database_name).render_as_string(hide_password=False)
 
 
 def _article_count(url: str) -> int | None:
@@ -377,11 +377,14 @@ def targets(queries: dict[str, Any], pages: dict[str, Any]) -> dict[str, Any]:
             "met": worst_p95 <= QUERY_P95_TARGET_MS and pages[worst_page]["warm_ms"] <= WARM_PAGE_TARGET_MS}
 
 
-def run_benchmark(articles: int, database_name: str, reuse: bool, repeats: int, as_json: bool,
+def run_benchmark(server_url: str, articles: int, database_name: str, reuse: bool, repeats: int, as_json: bool,
                   seed_only: bool = False) -> dict[str, Any]:
-    """Seed (unless reusing a database that already holds `articles`), time, report."""
+    """Seed (unless reusing a database that already holds `articles`), time, report.
+
+    `server_url`: the configured database's URL (`finsent dashboard bench` passes settings.database_url); the
+    bench database `database_name` is (re)created on its server."""
     logging.getLogger("streamlit").setLevel(logging.ERROR)
-    server_url, url = _bench_url(database_name)
+    url = _bench_url(server_url, database_name)
     seed_timings: dict[str, float] = {}
     existing = _article_count(url) if reuse else None
     if existing == articles:

@@ -54,6 +54,7 @@ if settings.dashboard_password_hash:
     sign_in(settings.dashboard_password_hash)
 
 st.session_state["database_url"] = settings.database_url
+st.session_state["alertmanager_url"] = settings.alertmanager_url
 st.session_state["metrics_port"] = settings.metrics_port
 st.session_state["settings"] = settings
 ui.inject_style()

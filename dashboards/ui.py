@@ -23,6 +23,12 @@ def database_url() -> str:
     return st.session_state["database_url"]
 
 
+def alertmanager_url() -> str:
+    """The Alertmanager base URL (FINSENT_ALERTMANAGER_URL; empty: off), set by app.py from the settings on
+    every run."""
+    return st.session_state["alertmanager_url"]
+
+
 def empty_state(message: str = NO_DATA) -> None:
     st.info(message, icon=":material/hourglass_empty:")
 

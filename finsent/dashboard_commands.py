@@ -26,6 +26,7 @@ from dashboards.cli import dashboard
 def bench(articles: int, database_name: str, reuse: bool, repeats: int, seed_only: bool, as_json: bool) -> None:
     """Seed a separate database with ARTICLES articles and time every page's queries and page loads."""
     from benchmarks.dashboard import run_benchmark
+    from kernel.settings import get_settings
 
-    run_benchmark(articles=articles, database_name=database_name, reuse=reuse, repeats=repeats, as_json=as_json,
-                  seed_only=seed_only)
+    run_benchmark(get_settings().database_url, articles=articles, database_name=database_name, reuse=reuse,
+                  repeats=repeats, as_json=as_json, seed_only=seed_only)

@@ -87,9 +87,10 @@ def run_training(profile: str, data_dir: Path | None = None, seed: int | None = 
                                     lower_case_words=result.lower_case_words)
     promoted = promote_if_none_live and registry.live_version(settings.registry_dir) is None
     if promoted:
-        from monitor.retrain.records import promote_live
+        from monitor.storage.model_versions import promote_live
 
-        promote_live(settings.registry_dir, version, reason=f"first live model, trained with profile {profile}")
+        promote_live(settings.registry_dir, version, reason=f"first live model, trained with profile {profile}",
+                     database_url=settings.database_url)
     click.echo(json.dumps({"version": version, "promoted": promoted, "dev_score": round(result.dev_score, 4),
                            "steps": result.steps, "duration_s": round(result.duration_s, 1),
                            "metrics": {d: {t: {k: round(v, 4) for k, v in m.items() if isinstance(v, float)}
@@ -175,10 +176,11 @@ def list_models(as_json: bool) -> None:
 def promote_model(version: str) -> None:
     """Make VERSION live (workers pick it up between batches)."""
     from model.serving.registry import RegistryError
-    from monitor.retrain.records import promote_live
+    from monitor.storage.model_versions import promote_live
 
     try:
-        promote_live(_registry_dir(), version, reason="promoted by an operator")
+        promote_live(_registry_dir(), version, reason="promoted by an operator",
+                     database_url=get_settings().database_url)
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"live: {version}")
@@ -188,10 +190,11 @@ def promote_model(version: str) -> None:
 def rollback_model() -> None:
     """Make the previously live version live again."""
     from model.serving.registry import RegistryError
-    from monitor.retrain.records import rollback_live
+    from monitor.storage.model_versions import rollback_live
 
     try:
-        live = rollback_live(_registry_dir(), reason="rolled back by an operator")
+        live = rollback_live(_registry_dir(), reason="rolled back by an operator",
+                             database_url=get_settings().database_url)
     except RegistryError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"live: {live}")
@@ -200,7 +203,7 @@ def rollback_model() -> None:
 @models.command("sync")
 def sync_models() -> None:
     """Mirror the registry's live pointer into model_versions (the dashboard's Model page)."""
-    from monitor.retrain.records import live_mismatch, sync_live
+    from monitor.storage.model_versions import live_mismatch, sync_live
     from monitor.storage.db import session_factory
 
     try:
@@ -244,13 +247,15 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def install_release(release_dir: Path, registry_dir: Path) -> str:
-    """Verify the release, register it as a version and promote it as the first live one; return its id."""
+def install_release(release_dir: Path, registry_dir: Path, database_url: str) -> str:
+    """Verify the release, register it as a version and promote it as the first live one (model_versions in
+    `database_url` follows); return its id."""
     from model.serving.release import register_release
-    from monitor.retrain.records import promote_live
+    from monitor.storage.model_versions import promote_live
 
     version = register_release(release_dir, registry_dir)
-    promote_live(registry_dir, version, reason=f"first live model: the release in {_shown(release_dir)}")
+    promote_live(registry_dir, version, reason=f"first live model: the release in {_shown(release_dir)}",
+                 database_url=database_url)
     return version
 
 
@@ -262,7 +267,7 @@ def ensure_model() -> None:
     from model.data.errors import DatasetMissingError
     from model.serving.registry import live_version
     from model.serving.release import ReleaseError
-    from monitor.retrain.records import sync_after_pointer_change
+    from monitor.storage.model_versions import sync_after_pointer_change
 
     settings = get_settings()
     plan = first_model_plan(_registry_dir(), settings.release_dir)
@@ -273,7 +278,7 @@ def ensure_model() -> None:
         click.echo(f"no live model in {_registry_dir()}: registering the release in {settings.release_dir}",
                    err=True)
         try:
-            live = install_release(settings.release_dir, _registry_dir())
+            live = install_release(settings.release_dir, _registry_dir(), settings.database_url)
         except ReleaseError as error:
             raise click.ClickException(
                 f"{error}\nThe release in {settings.release_dir} does not verify: restore it, or set "

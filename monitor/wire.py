@@ -29,7 +29,7 @@ import json
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -135,13 +135,6 @@ def encode_item(item: NewsItem) -> bytes:
 
 
 # --- scored items ------------------------------------------------------------------
-
-class ScoredPair(NamedTuple):
-    """One item and what the model said about it: what the worker stores and publishes."""
-
-    item: NewsItem
-    result: ArticleResult
-
 
 def scored_message(item: NewsItem, result: ArticleResult) -> dict[str, object]:
     """What the scored topic carries for one item (JSON, keyed by id)."""

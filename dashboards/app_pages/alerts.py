@@ -18,7 +18,6 @@ from typing import Any
 import streamlit as st
 
 from dashboards import actions, filters, queries, ui
-from kernel.settings import get_settings
 from monitor.alerts.delivery.alertmanager_api import describe_matchers
 from monitor.storage.db import session_factory
 
@@ -31,7 +30,7 @@ NO_MATCH = "No alert matches the chosen statuses (firing and pending at any time
 
 range_ = ui.page_header("Alerts", "What fired, why, who is on it, and whether the webhooks got through.")
 url = ui.database_url()
-alertmanager_url = get_settings().alertmanager_url
+alertmanager_url = ui.alertmanager_url()
 
 
 def describe_labels(labels: dict[str, Any]) -> str:

@@ -74,7 +74,7 @@ def live_disagreement(registry_dir: Any, versions: pd.DataFrame) -> str | None:
         return None
     try:
         from model.serving.registry import live_version
-        from monitor.retrain.records import compare_live
+        from monitor.storage.model_versions import compare_live
 
         table_live = versions.loc[versions["is_live"], "version"].tolist() if not versions.empty else []
         mismatch = compare_live(live_version(registry_dir), table_live)

@@ -10,12 +10,15 @@ good news kept as a control (`positive`), with the names the company goes by
 in headlines, its ticker when it has one, the first headline of the burst and
 the window in which an alert about it counts. One schema and one loader, so
 `finsent alerts backtest` and `finsent bench events` cannot disagree on what
-the file says.
+the file says. Training reads the `tune` headlines as Examples from here too
+(`tune_event_examples`; the recipe that adds them to the training sets is
+model/training/event_headlines.py), so training never imports the reports.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,11 +28,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kernel.paths import PROJECT_ROOT
+from model.data.examples import EntitySentiment, Example
 from model.network.labels import SENTIMENT_LABELS
 
 # The file names inside an events folder.
 DEV_EVENTS = "dev_events.yaml"
 EVENT_HEADLINES = "event_headlines.csv"
+EVENTS_SOURCE = "event_headlines"  # the Example.source (and training-set name) of the tune headlines
 HEADLINE_COLUMNS = ("headline", "company", "label", "event_id", "timestamp", "source", "split")
 SPLITS = ("tune", "eval")
 
@@ -138,3 +143,39 @@ def shown_path(path: Path) -> str:
         return str(path.relative_to(PROJECT_ROOT))
     except ValueError:
         return str(path)
+
+
+# --- the tune headlines as training examples ---------------------------------------------------
+
+def company_span(headline: str, aliases: set[str]) -> tuple[int, int] | None:
+    """Character span of the first alias in the headline (whole words, case-insensitive); longest alias wins ties."""
+    best: tuple[int, int] | None = None
+    for alias in sorted(aliases, key=len, reverse=True):
+        match = re.search(r"(?<!\w)" + re.escape(alias) + r"(?!\w)", headline, flags=re.IGNORECASE)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), match.end())
+    return best
+
+
+def event_examples(rows: list[JudgedHeadline], events: dict[str, CompanyEvent], weight: float) -> list[Example]:
+    """The tune rows as Examples: sentence label = the company label, plus the company span when found.
+
+    The sentence label is the company's: nearly every headline here is about
+    the one company it is judged for.
+    """
+    examples = []
+    for row in rows:
+        if row.split != "tune":
+            continue
+        label = SENTIMENT_LABELS.index(row.label)
+        span = company_span(row.headline, aliases_of(row, events))
+        targets = [EntitySentiment(span[0], span[1], label)] if span else None
+        examples.append(Example(row.headline, EVENTS_SOURCE, sentiment=label, entity_sentiments=targets,
+                                weight=weight, meta={"event_id": row.event_id, "company": row.company}))
+    return examples
+
+
+def tune_event_examples(events_dir: Path, weight: float) -> list[Example]:
+    """The tune headlines of an events folder (DEV_EVENTS, EVENT_HEADLINES) as Examples of `weight`."""
+    events = {e.id: e for e in load_events(Path(events_dir) / DEV_EVENTS)}
+    return event_examples(load_event_headlines(Path(events_dir) / EVENT_HEADLINES), events, weight)

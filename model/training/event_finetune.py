@@ -10,7 +10,8 @@ The sentence-sentiment training sets call factual bad news ("X collapses",
 "X files for bankruptcy") neutral far more often than a risk analyst would.
 This continues training a version (`model.training.loop.train`, `init_from`) on
 the usual corpus plus, as `extra_examples`, the `tune` half of the judged
-event headlines (the events folder's event_headlines.csv, model.data.events), labelled for
+event headlines (the events folder's event_headlines.csv, as
+model.data.events.tune_event_examples loads them), labelled for
 the sentence and for the named company's span, with a loss weight; SEntFiN
 training headlines with a negative entity get a higher weight too. The
 `eval` half is never trained on: `finsent bench events --model VERSION`
@@ -18,7 +19,7 @@ measures the result there, and the version's metadata keeps the dev metrics
 so PhraseBank/Twitter accuracy can be compared with the parent's.
 The new version is saved unpromoted.
 
-The same recipe (`with_event_headlines`) is part of every training profile,
+The same recipe (model.training.event_headlines) is part of every training profile,
 so `make run`'s quick model and the retraining job's candidates see adverse
 events from the start; this command remains for versions trained before it.
 """
@@ -26,90 +27,16 @@ events from the start; this command remains for versions trained before it.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from model.data.events import (
-    DEV_EVENTS,
-    EVENT_HEADLINES,
-    CompanyEvent,
-    JudgedHeadline,
-    aliases_of,
-    load_event_headlines,
-    load_events,
-    shown_path,
-)
-from model.data.examples import EntitySentiment, Example
+from model.data.events import EVENT_HEADLINES, shown_path, tune_event_examples
+from model.data.examples import Example
 from model.network.labels import SENTIMENT_LABELS
-
-EVENTS_SOURCE = "event_headlines"
-
-
-def company_span(headline: str, aliases: set[str]) -> tuple[int, int] | None:
-    """Character span of the first alias in the headline (whole words, case-insensitive); longest alias wins ties."""
-    best: tuple[int, int] | None = None
-    for alias in sorted(aliases, key=len, reverse=True):
-        match = re.search(r"(?<!\w)" + re.escape(alias) + r"(?!\w)", headline, flags=re.IGNORECASE)
-        if match and (best is None or match.start() < best[0]):
-            best = (match.start(), match.end())
-    return best
-
-
-def event_examples(rows: list[JudgedHeadline], events: dict[str, CompanyEvent], weight: float) -> list[Example]:
-    """The tune rows as Examples: sentence label = the company label, plus the company span when found.
-
-    The sentence label is the company's: nearly every headline here is about
-    the one company it is judged for.
-    """
-    examples = []
-    for row in rows:
-        if row.split != "tune":
-            continue
-        label = SENTIMENT_LABELS.index(row.label)
-        span = company_span(row.headline, aliases_of(row, events))
-        targets = [EntitySentiment(span[0], span[1], label)] if span else None
-        examples.append(Example(row.headline, EVENTS_SOURCE, sentiment=label, entity_sentiments=targets,
-                                weight=weight, meta={"event_id": row.event_id, "company": row.company}))
-    return examples
-
-
-def upweight_negative_entities(examples: list[Example], weight: float) -> list[Example]:
-    """SEntFiN examples with at least one negative entity get `weight` (the rest keep theirs)."""
-    negative = SENTIMENT_LABELS.index("negative")
-    return [replace(ex, weight=weight) if any(t.sentiment == negative for t in ex.entity_sentiments or []) else ex
-            for ex in examples]
-
-
-# The recipe the fine-tuning measured (docs/model.md, "Adverse company events"): every training profile
-# (model.training.loop.PROFILES) trains with it from scratch too, so no model the monitor serves has to
-# wait for a fine-tuning to see adverse events.
-EVENT_WEIGHT = 2.0
-EVENT_REPEAT = 4
-
-
-def tune_event_examples(events_dir: Path, weight: float) -> list[Example]:
-    """The tune headlines of an events folder (DEV_EVENTS, EVENT_HEADLINES) as Examples of `weight`."""
-    events = {e.id: e for e in load_events(Path(events_dir) / DEV_EVENTS)}
-    return event_examples(load_event_headlines(Path(events_dir) / EVENT_HEADLINES), events, weight)
-
-
-def with_event_headlines(train_sets: dict[str, list[Example]], sentfin_negative_weight: float,
-                         events_dir: Path) -> dict[str, list[Example]]:
-    """Training sets plus the tune event headlines (as `event_headlines`), SEntFiN's negative entities reweighted.
-
-    Only the `tune` split is read, so `finsent bench events` on `eval` stays a
-    measurement of headlines no model was trained on. The headlines train the
-    shared sentiment row (no calibration row of their own): the one serving uses.
-    """
-    out = dict(train_sets)
-    out[EVENTS_SOURCE] = tune_event_examples(events_dir, EVENT_WEIGHT) * EVENT_REPEAT
-    if "sentfin" in out and sentfin_negative_weight != 1.0:
-        out["sentfin"] = upweight_negative_entities(out["sentfin"], sentfin_negative_weight)
-    return out
+from model.training.event_headlines import EVENT_REPEAT, EVENT_WEIGHT, upweight_negative_entities
 
 
 def finetune(registry_dir: Path, data_dir: Path, events_dir: Path, version: str, steps: int, weight: float,

@@ -90,7 +90,7 @@ class TrainConfig:
     # event_headlines needs it, event_labels reads its judged headlines as gold when it is given.
     events_dir: Path | None = None
     # The judged adverse-event headlines (events_dir, tune split) as one more dataset, and SEntFiN's
-    # negative entities weighted `sentfin_negative_weight` (model.training.event_finetune.with_event_headlines):
+    # negative entities weighted `sentfin_negative_weight` (model.training.event_headlines.with_event_headlines):
     # the sentence datasets call factual bad news neutral. On in the quick and full profiles.
     event_headlines: bool = False
     sentfin_negative_weight: float = 1.0
@@ -334,7 +334,7 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
     model.to(device)
     train_sets = {name: split.train for name, split in corpus.items() if split.train}
     if config.event_headlines:
-        from model.training.event_finetune import with_event_headlines
+        from model.training.event_headlines import with_event_headlines
 
         train_sets = with_event_headlines(train_sets, config.sentfin_negative_weight, _events_dir(config))
     if extra_examples:

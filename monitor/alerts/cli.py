@@ -48,10 +48,10 @@ def _load(rules_path: Path, secrets: bool = False) -> RulesFile:
         sys.exit(2)
 
 
-def _session_factory() -> Any:
+def _session_factory(database_url: str) -> Any:
     from monitor.storage.db import session_factory
 
-    return session_factory()
+    return session_factory(database_url)
 
 
 class DurationType(click.ParamType):
@@ -114,7 +114,7 @@ def list_alerts(statuses: str, since: timedelta | None, limit: int, as_json: boo
     from monitor.alerts.rules import store
 
     now = datetime.now(UTC)
-    with _session_factory().begin() as session:
+    with _session_factory(get_settings().database_url).begin() as session:
         rows = store.list_alerts(session, statuses.split(","), now - since if since else None, limit)
         for row in rows:
             if as_json:
@@ -159,7 +159,7 @@ def silence(match: tuple[str, ...], duration: timedelta, comment: str, author: s
     except store.SilenceError as error:
         raise click.UsageError(str(error)) from None
     now = datetime.now(UTC)
-    with _session_factory().begin() as session:
+    with _session_factory(get_settings().database_url).begin() as session:
         preview = store.silence_preview(session, matchers)
         count = f"{len(preview)} alert{'s' if len(preview) != 1 else ''}" if preview else "no alert"
         click.echo(f"{printable(describe(matchers))} would silence {count} now{':' if preview else ''}")
@@ -185,7 +185,7 @@ def unsilence(silence_id: int) -> None:
     """End silence SILENCE_ID now."""
     from monitor.alerts.silences import store
 
-    with _session_factory().begin() as session:
+    with _session_factory(get_settings().database_url).begin() as session:
         if not store.expire_silence(session, silence_id, datetime.now(UTC)):
             click.echo(f"no active silence {silence_id}", err=True)
             sys.exit(1)
@@ -199,7 +199,7 @@ def silences(include_expired: bool) -> None:
     from monitor.alerts.silences import store
     from monitor.alerts.silences.matchers import describe, load_matchers
 
-    with _session_factory().begin() as session:
+    with _session_factory(get_settings().database_url).begin() as session:
         rows = store.list_silences(session, datetime.now(UTC), include_expired)
         for row in rows:
             matchers = printable(describe(load_matchers(row.matchers)))
@@ -217,7 +217,7 @@ def deliveries(statuses: str, limit: int) -> None:
     """Webhook outbox rows: what is waiting, what was delivered, what is dead and why."""
     from monitor.alerts.delivery import store
 
-    with _session_factory().begin() as session:
+    with _session_factory(get_settings().database_url).begin() as session:
         rows = store.list_deliveries(session, statuses.split(","), limit)
         for row in rows:
             click.echo(f"{row.id:>6} {row.status:<9} {printable(row.receiver)} {printable(row.payload.get('status'))} "
@@ -235,7 +235,7 @@ def dispatch(rules_path: Path | None, once: bool, poll: timedelta) -> None:
     """Deliver the webhook outbox (safe to run several side by side)."""
     from monitor.alerts.delivery.dispatcher import Dispatcher
 
-    dispatcher = Dispatcher(_session_factory(), _load(rules_path or get_settings().alert_rules, secrets=True))
+    dispatcher = Dispatcher(_session_factory(get_settings().database_url), _load(rules_path or get_settings().alert_rules, secrets=True))
     if once:
         report = dispatcher.dispatch_once()
         click.echo(json.dumps(report.__dict__))
@@ -307,7 +307,7 @@ def replay(rules_path: Path | None, start: datetime, end: datetime, step: timede
     from monitor.alerts.research.replay import replay as run_replay
 
     rules = _load(rules_path or get_settings().alert_rules)
-    with _session_factory().begin() as session:
+    with _session_factory(get_settings().database_url).begin() as session:
         try:
             events = run_replay(session, rules, start, end, step, _sector_lookup())
         except ValueError as error:
@@ -353,7 +353,7 @@ def backtest(rules_path: Path | None, events_path: Path, start: datetime | None,
         raise click.UsageError(str(error)) from None
     start = start or min(e.window.from_ for e in events) - timedelta(days=1)
     end = end or max(e.window.to for e in events)
-    with _session_factory().begin() as session:
+    with _session_factory(get_settings().database_url).begin() as session:
         try:
             report = run_backtest(session, rules, events, start, end, step, _sector_lookup())
         except ValueError as error:
@@ -406,7 +406,7 @@ def alerter(rules_path: Path | None, once: bool, at: datetime | None, with_dispa
         raise click.UsageError("--at only makes sense with --once (the loop always evaluates at the current time)")
     settings = get_settings()
     rules = _load(rules_path or settings.alert_rules, secrets=with_dispatcher)
-    factory = _session_factory()
+    factory = _session_factory(settings.database_url)
     sector_of = _sector_lookup()
     sink = _alertmanager_sink(rules, settings.alertmanager_url)
     dispatcher = Dispatcher(factory, rules) if with_dispatcher else None

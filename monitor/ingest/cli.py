@@ -1,11 +1,15 @@
-"""`finsent ingest ...`: the connectors' command line (replay, live-segment, rss, jsonl)."""
+"""`finsent ingest ...`: the connectors' command line (replay, live-segment, rss, jsonl).
+
+Each command reads the settings, builds its connector (monitor/ingest/connector.py) and runs it onto Kafka with
+`run_on_kafka`; what it prints is the connector's report.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +19,7 @@ import click
 from kernel.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from monitor.contract import NewsItem
+    from monitor.ingest.replay import CorpusReplay
 
 log = logging.getLogger(__name__)
 
@@ -52,23 +56,15 @@ def parse_when(value: str | None) -> datetime | None:
         raise click.BadParameter(f"expected an ISO 8601 time such as 2018-11-15T16:20-05:00, got {value!r}") from None
 
 
-def send_items(settings: Settings, items: list[NewsItem], rate: float | None, stamp_now: bool = False,
-               desc: str = "replay") -> dict[str, Any]:
-    """Send items (in replay order) to the news topic at their due times; the JSON summary line."""
+def send_items(settings: Settings, connector: CorpusReplay, desc: str = "replay") -> dict[str, Any]:
+    """Run a replay connector (its items in replay order, each sent when due) onto the news topic, with a
+    progress bar; the JSON summary line."""
     from tqdm import tqdm
 
-    from monitor.wire import ensure_topics, make_producer, news_topics, send_item
-    from monitor.ingest.replay import replay as run_replay
+    from monitor.ingest.connector import run_on_kafka
 
-    ensure_topics(settings, news_topics(settings))
-    producer = make_producer(settings)
-    try:
-        with tqdm(total=len(items), unit="item", desc=desc) as bar:
-            report = run_replay(items, rate, lambda item: send_item(producer, settings.news_topic, item),
-                                stamp_now=stamp_now, progress=bar.update)
-        producer.flush()
-    finally:
-        producer.close()
+    with tqdm(total=len(connector.items), unit="item", desc=desc) as bar:
+        report = run_on_kafka(settings, replace(connector, progress=bar.update))
     return {"sent": report.sent, "seconds": round(report.seconds, 3),
             "items_per_s": round(report.items_per_second, 1), "topic": settings.news_topic}
 
@@ -99,7 +95,7 @@ def replay(file: Path | None, speed: str, limit: int | None, start: str | None, 
     FILE is a CSV or JSONL corpus (default: <data_dir>/stream/financial_headlines_stream.csv).
     """
     from monitor.ingest.live_segment import in_segment
-    from monitor.ingest.replay import CorpusError, in_replay_order, in_window, merge_repeats
+    from monitor.ingest.replay import CorpusError, CorpusReplay, in_replay_order, in_window, merge_repeats
     from monitor.ingest.replay import parse_speed, read_corpus, rebased
 
     if rebase_to_now and stamp_now:
@@ -120,7 +116,7 @@ def replay(file: Path | None, speed: str, limit: int | None, start: str | None, 
     items = items[:limit] if limit else items
     if rebase_to_now:  # already spaced by the speed: sending at 1x puts each one out at its new published_at
         items, rate = rebased(items, datetime.now(UTC), rate), (1.0 if rate is not None else None)
-    click.echo(json.dumps(send_items(settings, items, rate, stamp_now)))
+    click.echo(json.dumps(send_items(settings, CorpusReplay(items, rate, stamp_now=stamp_now))))
 
 
 @ingest.command("live-segment")
@@ -135,8 +131,14 @@ def live_segment(file: Path | None, speed: str | None, wait_for: str, max_lag: i
 
     See monitor/ingest/live_segment.py. Off with FINSENT_LIVE_SEGMENT=0.
     """
-    from monitor.ingest.live_segment import LIVE_SEGMENT, consumer_lag, segment_items, wait_until_caught_up
-    from monitor.ingest.replay import CorpusError, parse_speed, rebased
+    from monitor.ingest.live_segment import (
+        LIVE_SEGMENT,
+        consumer_lag,
+        live_segment_replay,
+        segment_items,
+        wait_until_caught_up,
+    )
+    from monitor.ingest.replay import CorpusError, parse_speed
 
     settings = get_settings()
     if not settings.live_segment:
@@ -157,10 +159,11 @@ def live_segment(file: Path | None, speed: str | None, wait_for: str, max_lag: i
     if timeout_s > 0:
         wait_until_caught_up(lambda: consumer_lag(settings), max_lag, timeout_s,
                              say=lambda line: click.echo(line, err=True))
-    items = rebased(items, datetime.now(UTC), rate)
+    connector = live_segment_replay(items, datetime.now(UTC), rate)
+    items = list(connector.items)
     click.echo(f"live segment {LIVE_SEGMENT.name}: {len(items)} items from "
                f"{items[0].published_at:%H:%M:%S} to {items[-1].published_at:%H:%M:%S} UTC", err=True)
-    summary = send_items(settings, items, 1.0 if rate is not None else None, desc="live segment")
+    summary = send_items(settings, connector, desc="live segment")
     click.echo(json.dumps({"segment": LIVE_SEGMENT.name, **summary}))
 
 
@@ -175,41 +178,22 @@ def rss(urls: tuple[str, ...], interval: str, once: bool, source: str | None, ht
 
     Conditional GETs; entries de-duplicated across polls and restarts.
     """
-    import httpx
-
-    from monitor.wire import ensure_topics, make_producer, news_topics, send_item
-    from monitor.ingest.rss import FeedState, load_states, poll_feed, remember, save_states
+    from monitor.ingest.connector import run_on_kafka
+    from monitor.ingest.rss import FeedPoller, PollResult, load_states
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
     settings = get_settings()
     seconds = parse_interval(interval)
     state_file = settings.state_dir / "ingest" / "rss-state.json"
-    states = load_states(state_file)
-    ensure_topics(settings, news_topics(settings))
-    producer = make_producer(settings)
-    try:
-        with httpx.Client(timeout=http_timeout) as client:
-            while True:
-                for url in urls:
-                    state = states.setdefault(url, FeedState())
-                    try:
-                        result = poll_feed(client, url, state, source)
-                    except httpx.HTTPError as error:
-                        click.echo(f"{url}: {error}", err=True)
-                        continue
-                    for item in result.items:
-                        send_item(producer, settings.news_topic, item)
-                    producer.flush()  # delivered before we remember them as seen
-                    remember(state, result)
-                    save_states(state_file, states)
-                    for problem in result.problems:
-                        click.echo(f"{url}: skipped {problem}", err=True)
-                    click.echo(json.dumps({"feed": url, "status": result.status, "sent": len(result.items)}))
-                if once:
-                    break
-                time.sleep(seconds)
-    finally:
-        producer.close()
+
+    def polled(result: PollResult) -> None:
+        for problem in result.problems:
+            click.echo(f"{result.url}: skipped {problem}", err=True)
+        click.echo(json.dumps({"feed": result.url, "status": result.status, "sent": len(result.items)}))
+
+    run_on_kafka(settings, FeedPoller(urls, load_states(state_file), state_file, seconds, once=once, source=source,
+                                      http_timeout=http_timeout, on_poll=polled,
+                                      on_error=lambda url, error: click.echo(f"{url}: {error}", err=True)))
 
 
 @ingest.command()
@@ -220,23 +204,12 @@ def jsonl(file: click.utils.LazyFile) -> None:
     Bad lines are reported with their line number and sent to the dead-letter
     topic; the exit status is 1 when any line was bad.
     """
-    from monitor.ingest.jsonl import ingest_lines
-    from monitor.wire import ensure_topics, make_producer, news_topics, send_dead_letter, send_item
+    from monitor.ingest.connector import run_on_kafka
+    from monitor.ingest.jsonl import JsonLines
 
     settings = get_settings()
-    ensure_topics(settings, news_topics(settings))
-    producer = make_producer(settings)
     name = "stdin" if file.name in ("-", "<stdin>") else str(file.name)
-    try:
-        report = ingest_lines(
-            file, name,
-            send=lambda item: send_item(producer, settings.news_topic, item),
-            send_dead_letter=lambda letter: send_dead_letter(producer, settings.dead_letter_topic, letter,
-                                                             stage="ingest-jsonl"),
-        )
-        producer.flush()
-    finally:
-        producer.close()
+    report = run_on_kafka(settings, JsonLines(file, name))
     for problem in report.problems:
         click.echo(f"{name}: {problem}", err=True)
     click.echo(json.dumps({"sent": report.sent, "dead_lettered": report.dead_lettered,

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from monitor.contract import NewsItem
 from monitor.wire import DeadLetter, parse_item
+
+if TYPE_CHECKING:
+    from monitor.ingest.connector import Outlet
 
 
 @dataclass
@@ -48,3 +52,15 @@ def ingest_lines(
             report.sent += 1
             send(parsed)
     return report
+
+
+@dataclass
+class JsonLines:
+    """The `jsonl` connector (monitor/ingest/connector.py): every line validated and routed by `ingest_lines`."""
+
+    lines: Iterable[bytes]
+    origin: str  # the file's name or "stdin": a dead letter's origin is "<origin>:<line number>"
+    name = "jsonl"
+
+    def run(self, outlet: Outlet) -> JsonlReport:
+        return ingest_lines(self.lines, self.origin, outlet.send, outlet.dead_letter)

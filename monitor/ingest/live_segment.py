@@ -28,13 +28,13 @@ FINSENT_LIVE_SEGMENT=0 turns it off.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from monitor.contract import NewsItem
-from monitor.ingest.replay import in_replay_order, merge_repeats, read_corpus
+from monitor.ingest.replay import CorpusReplay, in_replay_order, merge_repeats, read_corpus, rebased
 from kernel.settings import Settings
 
 EASTERN_STANDARD = timezone(timedelta(hours=-5))
@@ -66,6 +66,14 @@ def in_segment(item: NewsItem, segment: LiveSegment = LIVE_SEGMENT) -> bool:
 def segment_items(path: Path, segment: LiveSegment = LIVE_SEGMENT) -> list[NewsItem]:
     """The segment's items from a stream corpus, merged and in replay order (not yet rebased)."""
     return [item for item in in_replay_order(merge_repeats(read_corpus(path))) if in_segment(item, segment)]
+
+
+def live_segment_replay(items: Sequence[NewsItem], start: datetime, speed: float | None,
+                        progress: Callable[[int], object] | None = None) -> CorpusReplay:
+    """The `live-segment` connector (monitor/ingest/connector.py): the segment's items (`segment_items`)
+    published from `start` on, their spacing divided by `speed` (`rebased`), each sent as it falls due."""
+    return CorpusReplay(rebased(items, start, speed), 1.0 if speed is not None else None, progress=progress,
+                        name="live-segment")
 
 
 def consumer_lag(settings: Settings) -> int:

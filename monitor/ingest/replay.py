@@ -26,11 +26,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from monitor.contract import NewsItem
 from kernel.settings import describe_validation_error
+
+if TYPE_CHECKING:
+    from monitor.ingest.connector import Outlet
 
 CSV_COLUMNS = ("timestamp", "source", "headline")  # required; ticker, ts_precision, orig_time optional
 
@@ -200,3 +204,18 @@ def replay(
         if progress is not None:
             progress(1)
     return ReplayReport(sent=len(items), seconds=clock() - start)
+
+
+@dataclass
+class CorpusReplay:
+    """The `replay` connector (monitor/ingest/connector.py): items, already in replay order, each sent when it
+    falls due (`replay`); `finsent ingest live-segment` runs one named `live-segment`."""
+
+    items: Sequence[NewsItem]
+    speed: float | None  # time compression (parse_speed); None: as fast as possible
+    stamp_now: bool = False
+    progress: Callable[[int], object] | None = None
+    name: str = "replay"
+
+    def run(self, outlet: Outlet) -> ReplayReport:
+        return replay(self.items, self.speed, outlet.send, stamp_now=self.stamp_now, progress=self.progress)

@@ -17,11 +17,13 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from time import struct_time
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import feedparser
@@ -29,6 +31,9 @@ import httpx
 from pydantic import ValidationError
 
 from monitor.contract import MAX_BODY_CHARS, NewsItem
+
+if TYPE_CHECKING:
+    from monitor.ingest.connector import Outlet
 
 SEEN_KEYS_KEPT = 5_000  # per feed: far more than any feed lists at once
 USER_AGENT = "finsent-rss/0.1 (+https://github.com/finsent)"
@@ -144,3 +149,52 @@ def remember(state: FeedState, result: PollResult) -> None:
     state.etag = result.etag
     state.last_modified = result.last_modified
     state.seen = (state.seen + result.keys)[-SEEN_KEYS_KEPT:]
+
+
+@dataclass
+class FeedReport:
+    sent: int = 0  # items sent, all feeds, all polls
+    polls: int = 0  # answered polls (a 304 included)
+
+
+@dataclass
+class FeedPoller:
+    """The `rss` connector (monitor/ingest/connector.py): poll every feed, send its new items, and only once they
+    are delivered (`outlet.flush`) remember them as seen and save the states; again every `interval_s` until
+    stopped, or once."""
+
+    urls: Sequence[str]
+    states: dict[str, FeedState]  # load_states(state_file); updated and saved as polls are delivered
+    state_file: Path
+    interval_s: float
+    once: bool = False
+    source: str | None = None  # the items' source (default: each feed's host name)
+    http_timeout: float = 20.0
+    on_poll: Callable[[PollResult], object] = lambda result: None  # after each delivered poll (the CLI's JSON line)
+    on_error: Callable[[str, httpx.HTTPError], object] = lambda url, error: None  # a poll that failed; next feed
+    transport: httpx.BaseTransport | None = None  # httpx's default; a test's mock
+    sleep: Callable[[float], None] = time.sleep
+    name = "rss"
+
+    def run(self, outlet: Outlet) -> FeedReport:
+        report = FeedReport()
+        with httpx.Client(timeout=self.http_timeout, transport=self.transport) as client:
+            while True:
+                for url in self.urls:
+                    state = self.states.setdefault(url, FeedState())
+                    try:
+                        result = poll_feed(client, url, state, self.source)
+                    except httpx.HTTPError as error:
+                        self.on_error(url, error)
+                        continue
+                    for item in result.items:
+                        outlet.send(item)
+                    outlet.flush()  # delivered before we remember them as seen
+                    remember(state, result)
+                    save_states(self.state_file, self.states)
+                    report.sent += len(result.items)
+                    report.polls += 1
+                    self.on_poll(result)
+                if self.once:
+                    return report
+                self.sleep(self.interval_s)

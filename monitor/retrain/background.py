@@ -193,7 +193,7 @@ def gate_candidate(result: Any, corpus: dict[str, Any], dev_cap: int | None, set
     """
     from model.serving.registry import live_version, load_model, save_version
     from monitor.retrain.evaluate import evaluate_model, gate_evaluation_sets, task_scores
-    from monitor.retrain.records import promote_live, record_decision, sync_live
+    from monitor.storage.model_versions import promote_live, record_decision, sync_live
     from monitor.storage.db import session_factory
 
     registry_dir = Path(settings.registry_dir)

@@ -179,7 +179,7 @@ def run_retraining(options: RetrainOptions, settings: Settings, sessions: sessio
     from model.serving.predictor import NoLinker, Predictor
     from model.serving.registry import load_model, save_version
     from model.training.loop import train
-    from monitor.retrain.records import promote_live, record_decision, sync_live
+    from monitor.storage.model_versions import promote_live, record_decision, sync_live
 
     with sessions.begin() as session:
         sync_live(session, registry_dir)  # the table knows every version and the live one before we judge

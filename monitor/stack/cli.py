@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from kernel.settings import get_settings
+from kernel.settings import Settings, get_settings
 from monitor.stack import kafka, postgres
 from monitor.stack.processes import StackError
 
@@ -16,9 +16,9 @@ def stack() -> None:
     """Run a real single-node Kafka (KRaft) and PostgreSQL on 127.0.0.1."""
 
 
-def _run(step) -> None:  # noqa: ANN001 - a callable taking settings
+def _run(step, settings: Settings) -> None:  # noqa: ANN001 - a callable taking settings
     try:
-        click.echo(step(get_settings()))
+        click.echo(step(settings))
     except StackError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
@@ -28,24 +28,27 @@ def _run(step) -> None:  # noqa: ANN001 - a callable taking settings
 @click.option("--only", type=click.Choice(["kafka", "postgres"]), help="Start just one service.")
 def up(only: str | None) -> None:
     """Start the services (harmless when they already run)."""
+    settings = get_settings()
     if only in (None, "postgres"):
-        _run(postgres.start)
+        _run(postgres.start, settings)
     if only in (None, "kafka"):
-        _run(kafka.start)
+        _run(kafka.start, settings)
 
 
 @stack.command()
 @click.option("--only", type=click.Choice(["kafka", "postgres"]), help="Stop just one service.")
 def down(only: str | None) -> None:
     """Stop the services this state directory started."""
+    settings = get_settings()
     if only in (None, "kafka"):
-        _run(kafka.stop)
+        _run(kafka.stop, settings)
     if only in (None, "postgres"):
-        _run(postgres.stop)
+        _run(postgres.stop, settings)
 
 
 @stack.command()
 def status() -> None:
     """Say what runs and whether it answers."""
-    _run(kafka.status)
-    _run(postgres.status)
+    settings = get_settings()
+    _run(kafka.status, settings)
+    _run(postgres.status, settings)

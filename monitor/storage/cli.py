@@ -1,12 +1,14 @@
 """`finsent db upgrade | downgrade | current | rebuild-aggregates | partitions | retention`.
 
-Migrations, aggregate rebuilds, time partitions and retention (docs/storage.md).
+Migrations, aggregate rebuilds, time partitions and retention (docs/storage.md). Each command reads the
+settings (FINSENT_DATABASE_URL, ...) and passes the values into monitor.storage.
 """
 
 from __future__ import annotations
 
 import click
 
+from kernel.settings import Settings, get_settings
 from monitor.storage import migrate
 
 
@@ -19,7 +21,7 @@ def db() -> None:
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Migrate up to REVISION (default: head)."""
-    migrate.upgrade(revision)
+    migrate.upgrade(revision, url=get_settings().database_url)
     click.echo(f"database at {revision}")
 
 
@@ -27,14 +29,14 @@ def upgrade(revision: str) -> None:
 @click.argument("revision", default="-1")
 def downgrade(revision: str) -> None:
     """Migrate down to REVISION (default: one step; `base` drops everything)."""
-    migrate.downgrade(revision)
+    migrate.downgrade(revision, url=get_settings().database_url)
     click.echo(f"database downgraded to {revision}")
 
 
 @db.command()
 def current() -> None:
     """Print the current revision."""
-    migrate.current()
+    migrate.current(url=get_settings().database_url)
 
 
 @db.command("rebuild-aggregates")
@@ -51,17 +53,17 @@ def rebuild_aggregates(model_version: str | None, entity_sentiment: str, ignore_
     """Recompute sentiment_aggregates from stored articles, outputs and mentions (replaces all rows)."""
     import time
 
-    from kernel.settings import get_settings
     from model.serving.registry import RegistryError, load_lower_case_words
     from monitor.storage.db import session_factory
     from monitor.storage.rebuild import newest_complete_version
     from monitor.storage.rebuild import rebuild_aggregates as rebuild
 
+    settings = get_settings()
     began = time.perf_counter()
-    with session_factory().begin() as session:
+    with session_factory(settings.database_url).begin() as session:
         version = model_version or newest_complete_version(session)
         try:  # names in title-case headlines are read with the version's casing table, as its worker did
-            casing = load_lower_case_words(get_settings().registry_dir, version)
+            casing = load_lower_case_words(settings.registry_dir, version)
         except RegistryError:
             casing = frozenset()
             click.echo(f"{version} is not in the model registry: names completed without its casing table", err=True)
@@ -81,17 +83,18 @@ def partitions() -> None:
               help="How far ahead to create partitions, e.g. 7d (default: FINSENT_PARTITIONS_AHEAD).")
 def ensure(ahead: str | None) -> None:
     """Create the missing partitions from yesterday to now + AHEAD (idempotent; the worker runs it at start)."""
-    from kernel.settings import get_settings, parse_duration
+    from kernel.settings import parse_duration
     from monitor.storage.db import session_factory
     from monitor.storage.partitions import ensure_partitions
 
+    settings = get_settings()
     try:
-        span = parse_duration(ahead) if ahead is not None else get_settings().partitions_ahead
+        span = parse_duration(ahead) if ahead is not None else settings.partitions_ahead
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--ahead") from None
     if span is None:
         raise click.BadParameter("a partition look-ahead is a finite duration, e.g. 7d", param_hint="--ahead")
-    with session_factory().begin() as session:
+    with session_factory(settings.database_url).begin() as session:
         created = ensure_partitions(session.connection(), ahead=span)
     click.echo("\n".join(created) if created else "all partitions exist")
 
@@ -102,7 +105,7 @@ def list_() -> None:
     from monitor.storage.db import session_factory
     from monitor.storage.partitions import RANGE_PARENTS, list_partitions
 
-    with session_factory().begin() as session:
+    with session_factory(get_settings().database_url).begin() as session:
         for parent in RANGE_PARENTS:
             for p in list_partitions(session.connection(), parent):
                 bounds = "DEFAULT" if p.is_default else f"{p.start:%Y-%m-%d} .. {p.end:%Y-%m-%d}"
@@ -127,29 +130,28 @@ def retention(dry_run: bool, as_json: bool, every: str | None) -> None:
         raise click.BadParameter(str(error), param_hint="--every") from None
     if every is not None and (interval is None or interval.total_seconds() < 60):
         raise click.BadParameter("the interval is a finite duration of at least 1m, e.g. 1h", param_hint="--every")
+    settings = get_settings()
     if interval is None:
-        _retention_once(dry_run, as_json)
+        _retention_once(settings, dry_run, as_json)
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     while not stop.is_set():  # one run, then wait; a stop signal ends the wait, never a run
-        _retention_once(dry_run, as_json)
+        _retention_once(settings, dry_run, as_json)
         stop.wait(interval.total_seconds())
 
 
-def _retention_once(dry_run: bool, as_json: bool) -> None:
+def _retention_once(settings: Settings, dry_run: bool, as_json: bool) -> None:
     """One retention pass: partitions made ahead, then the plan, applied in one transaction unless a dry run."""
     import json
     from dataclasses import asdict
 
-    from kernel.settings import get_settings
     from monitor.storage.db import session_factory
     from monitor.storage.partitions import ensure_partitions
     from monitor.storage.retention import RetentionPolicy, apply_retention, plan_retention
 
-    settings = get_settings()
-    factory = session_factory()
+    factory = session_factory(settings.database_url)
     if not dry_run:
         with factory.begin() as session:
             ensure_partitions(session.connection(), ahead=settings.partitions_ahead)

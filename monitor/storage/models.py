@@ -297,7 +297,7 @@ class ModelVersion(Base):
     data_hashes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     decision_reason: Mapped[str | None] = mapped_column(Text)
     promoted_at: Mapped[datetime | None]
-    # Written by scheduled retraining (monitor/retrain/records.py): the live version the
+    # Written by scheduled retraining (monitor/storage/model_versions.py): the live version the
     # candidate was judged against, the analysts' labels it trained on, and how long it took.
     compared_with: Mapped[str | None] = mapped_column(String(64))
     label_counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")

@@ -187,20 +187,20 @@ def ensure_partitions(connection: Connection, now: datetime | None = None,
     return created
 
 
-def ensure_ahead(url: str | None = None, ahead: timedelta | None = None) -> list[str]:
-    """ensure_partitions in a transaction of its own, for long-running processes (the worker).
+def ensure_ahead(url: str, ahead: timedelta) -> list[str]:
+    """ensure_partitions in a transaction of its own, for long-running processes (the worker passes
+    settings.database_url and settings.partitions_ahead).
 
     A failure (a parent locked past LOCK_TIMEOUT, the database away) is logged, not
     raised: until the next try, rows of a missing range wait in the DEFAULT partition.
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from kernel.settings import get_settings
     from monitor.storage.db import session_factory
 
     try:
         with session_factory(url).begin() as session:
-            return ensure_partitions(session.connection(), ahead=ahead or get_settings().partitions_ahead)
+            return ensure_partitions(session.connection(), ahead=ahead)
     except SQLAlchemyError as error:
         log.warning("could not create partitions ahead (rows go to the DEFAULT partitions meanwhile): %s", error)
         return []

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from sqlalchemy import literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -51,8 +51,12 @@ from monitor.storage.aggregates import (
 from monitor.storage.known_names import KnownNames
 from monitor.storage.models import Article, ArticleEvent, EntityMention, ModelOutput, SentimentAggregate
 
-if TYPE_CHECKING:  # only a type here: storage needs no Kafka client at run time
-    from monitor.wire import ScoredPair
+
+class ScoredPair(NamedTuple):
+    """One item and what the model said about it: what the stream worker hands storage (and publishes)."""
+
+    item: NewsItem
+    result: ArticleResult
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,11 @@ import click
                    "micro-batch, only while nothing is being scored or stored.")
 def worker(count: int | None, timeout: float | None, max_batch: int, batch_within: float) -> None:
     """Consume the news topic, score with the live model, store in PostgreSQL (Ctrl-C/SIGTERM drains)."""
+    from kernel.settings import get_settings
     from monitor.stream.live_model import NoLiveModel
     from monitor.stream.worker import run_worker
 
     try:
-        run_worker(count, timeout, max_batch, batch_within)
+        run_worker(get_settings(), count, timeout, max_batch, batch_within)
     except NoLiveModel as error:
         raise click.ClickException(str(error)) from None

@@ -36,11 +36,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.contract import NewsItem
+from monitor.storage.writes import ScoredPair
 from monitor.stream import metrics
 from monitor.stream.live_model import LiveModel
 from monitor.stream.scoring import score_batch, split_parsed, unique_by_id
 from monitor.stream.store import StoreRetry
-from monitor.wire import DeadLetter, ScoredPair, parse_item
+from monitor.wire import DeadLetter, parse_item
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 from model.network.results import ArticleResult
 from monitor.contract import NewsItem
-from monitor.wire import DeadLetter, ScoredPair, parse_item, rejected_item
+from monitor.storage.writes import ScoredPair
+from monitor.wire import DeadLetter, parse_item, rejected_item
 
 log = logging.getLogger(__name__)
 

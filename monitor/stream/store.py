@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.storage.db import make_engine
 from monitor.storage.known_names import KnownNames
-from monitor.storage.writes import StoreReport, store_scored_batch
+from monitor.storage.writes import ScoredPair, StoreReport, store_scored_batch
 from monitor.stream import metrics
-from monitor.wire import DeadLetter, ScoredPair, rejected_item
+from monitor.wire import DeadLetter, rejected_item
 
 log = logging.getLogger(__name__)
 

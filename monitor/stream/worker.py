@@ -18,6 +18,11 @@ more workers with the same FINSENT_WORKER_GROUP to share the partitions.
 The agent parses each message as it arrives and queues it; batches are formed
 adaptively (monitor/stream/batching.py) and scored while the previous batch is
 stored (monitor/stream/pipeline.py).
+
+The settings are read once, by `finsent worker` (monitor/stream/cli.py), and
+passed in: `run_worker(settings, ...)` builds the Faust app and its topics from
+them (`build_app`) and the runtime the agent, tasks, timers and pages read
+(`build_runtime`, kept in `runtime` while the worker runs).
 """
 
 from __future__ import annotations
@@ -36,17 +41,17 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from kernel.settings import get_settings
+from kernel.settings import Settings
+from monitor.contract import NewsItem
 from monitor.storage.partitions import ensure_ahead
+from monitor.storage.writes import ScoredPair
 from monitor.stream import metrics
 from monitor.stream.batching import AdaptiveBatcher
 from monitor.stream.pipeline import BatchPipeline, RunControl
 from monitor.stream.readiness import ReadinessState, Verdict, judge
-from monitor.contract import NewsItem
-from monitor.wire import DeadLetter, ScoredPair, parse_item, scored_message
+from monitor.wire import DeadLetter, parse_item, scored_message
 
 log = logging.getLogger(__name__)
-settings = get_settings()
 PARTITIONS_EVERY_S = 3600.0  # how often a running worker makes sure the partitions ahead exist
 READINESS_EVERY_S = 2.5  # how often the broker is asked for metadata (and the database pinged when idle)
 BROKER_PROBE_TIMEOUT_S = 3.0
@@ -54,31 +59,56 @@ DB_IDLE_PING_S = 10.0  # ping the database only when no store attempt has told u
 DB_PING_TIMEOUT_S = 10.0
 
 # --- topology ------------------------------------------------------------------
-app = faust.App(
-    settings.worker_group,  # the consumer group: every worker with this id shares the partitions
-    broker=";".join(f"kafka://{server}" for server in settings.kafka_servers),
-    key_serializer="raw",
-    value_serializer="raw",  # bytes in: a bad message becomes a dead letter, never a decode crash
-    consumer_auto_offset_reset="earliest",
-    broker_commit_interval=1.0,  # acknowledged offsets are committed at most 1 s later
-    stream_wait_empty=False,  # on stop, commit what is acknowledged; unacknowledged messages are re-delivered
-    topic_partitions=settings.topic_partitions,
-    web_enabled=True,
-    web_port=settings.metrics_port,
-    web_bind="0.0.0.0",  # noqa: S104 - Prometheus scrapes workers from another host
-    datadir=str(settings.state_dir / "faust"),
-)
-news_topic = app.topic(settings.news_topic, key_serializer="raw", value_serializer="raw")
-dead_letter_topic = app.topic(settings.dead_letter_topic, key_serializer="raw", value_serializer="raw")
-scored_topic = app.topic(settings.scored_topic, key_serializer="raw", value_serializer="raw")
+@dataclass(frozen=True)
+class Topology:
+    """The Faust app, its topics and the agent, as `build_app` made them from the settings."""
+
+    app: faust.App
+    news_topic: Any  # faust.TopicT
+    dead_letter_topic: Any
+    scored_topic: Any
+    agent: Any  # score_and_store on news_topic (faust.AgentT)
+
+
+def build_app(settings: Settings) -> Topology:
+    """The worker's Faust app from the settings: its topics, the agent, tasks, timers and pages registered."""
+    app = faust.App(
+        settings.worker_group,  # the consumer group: every worker with this id shares the partitions
+        broker=";".join(f"kafka://{server}" for server in settings.kafka_servers),
+        key_serializer="raw",
+        value_serializer="raw",  # bytes in: a bad message becomes a dead letter, never a decode crash
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,  # acknowledged offsets are committed at most 1 s later
+        stream_wait_empty=False,  # on stop, commit what is acknowledged; unacknowledged messages are re-delivered
+        topic_partitions=settings.topic_partitions,
+        web_enabled=True,
+        web_port=settings.metrics_port,
+        web_bind="0.0.0.0",  # noqa: S104 - Prometheus scrapes workers from another host
+        datadir=str(settings.state_dir / "faust"),
+    )
+    news_topic = app.topic(settings.news_topic, key_serializer="raw", value_serializer="raw")
+    dead_letter_topic = app.topic(settings.dead_letter_topic, key_serializer="raw", value_serializer="raw")
+    scored_topic = app.topic(settings.scored_topic, key_serializer="raw", value_serializer="raw")
+    agent = app.agent(news_topic)(score_and_store)
+    app.task(stop_when_asked)
+    app.task(stop_after_timeout)
+    app.timer(interval=5.0)(report_consumer_lag)
+    app.timer(interval=PARTITIONS_EVERY_S)(create_partitions_ahead)
+    app.timer(interval=READINESS_EVERY_S)(check_readiness)
+    app.page("/healthz")(healthz)
+    app.page("/readyz")(readyz)
+    app.page("/metrics")(prometheus_metrics)
+    return Topology(app, news_topic, dead_letter_topic, scored_topic, agent)
 
 
 @dataclass
 class WorkerRuntime:
-    """What the agent needs besides the topology; built by `run_worker` before the app starts."""
+    """What the agent, tasks, timers and pages need besides the topology; built by `run_worker` before the app
+    starts, with the settings `finsent worker` read."""
 
     pipeline: BatchPipeline
     control: RunControl
+    settings: Settings
     max_batch: int = 64
     batch_within_s: float = 0.05  # the most a batch lingers for more messages, only when nothing is in flight
     shutdown_grace_s: float = 30.0
@@ -98,8 +128,7 @@ def _runtime() -> WorkerRuntime:
     return runtime
 
 
-# --- agent -------------------------------------------------------------------------
-@app.agent(news_topic)
+# --- agent (registered on the news topic by build_app) ------------------------------
 async def score_and_store(stream: faust.StreamT) -> None:
     """Each message parsed on arrival and queued; adaptive micro-batches through the pipeline; acknowledged
     only once stored."""
@@ -136,23 +165,22 @@ async def ack_events(stream: faust.StreamT, events: Sequence[faust.EventT]) -> N
     rt.readiness.progressed()
 
 
-async def publish_dead_letters(letters: Sequence[DeadLetter]) -> None:
+async def publish_dead_letters(dead_letter_topic: Any, letters: Sequence[DeadLetter]) -> None:
     """Send and wait until Kafka has them: only then may the originals be acknowledged."""
     pending = [await dead_letter_topic.send(value=letter.envelope("worker"), headers=letter.headers(), force=True)
                for letter in letters]
     await asyncio.gather(*pending)
 
 
-async def publish_scored(pairs: Sequence[ScoredPair]) -> None:
+async def publish_scored(scored_topic: Any, pairs: Sequence[ScoredPair]) -> None:
     pending = [await scored_topic.send(key=(item.id or "").encode(), force=True,
                                        value=json.dumps(scored_message(item, result)).encode("utf-8"))
                for item, result in pairs]
     await asyncio.gather(*pending)
 
 
-# --- lifecycle: bounded runs and graceful stop -------------------------------------
-@app.task
-async def stop_when_asked() -> None:
+# --- lifecycle: bounded runs and graceful stop (tasks and timers registered by build_app) ----
+async def stop_when_asked(app: faust.App) -> None:
     """On SIGTERM, --count or --timeout: finish the batch in hand, commit offsets, stop."""
     rt = _runtime()
     await rt.control.stopping.wait()
@@ -169,7 +197,6 @@ async def stop_when_asked() -> None:
         mode_worker._schedule_shutdown(signal.SIGTERM)  # mode's own shutdown path, now that we are drained
 
 
-@app.task
 async def stop_after_timeout() -> None:
     rt = _runtime()
     if rt.control.timeout_s is not None:
@@ -177,14 +204,13 @@ async def stop_after_timeout() -> None:
         rt.control.request_stop("timeout")
 
 
-@app.timer(interval=5.0)
-async def report_consumer_lag() -> None:
+async def report_consumer_lag(app: faust.App) -> None:
     """Lag = log end offset - next offset to handle, per assigned news partition."""
     rt = _runtime()
     consumer: Any = app.consumer
     total: int | None = None
     for tp in consumer.assignment():
-        if tp.topic != settings.news_topic:
+        if tp.topic != rt.settings.news_topic:
             continue
         try:
             high = consumer.highwater(tp)
@@ -198,25 +224,26 @@ async def report_consumer_lag() -> None:
     rt.readiness.lag = total  # readiness: lag with nothing handled for FINSENT_READINESS_STALL_S
 
 
-@app.timer(interval=PARTITIONS_EVERY_S)
 async def create_partitions_ahead() -> None:
     """A worker that runs for weeks keeps FINSENT_PARTITIONS_AHEAD of partitions in front of it."""
-    await asyncio.to_thread(ensure_ahead)
+    settings = _runtime().settings
+    await asyncio.to_thread(ensure_ahead, settings.database_url, settings.partitions_ahead)
 
 
-@app.timer(interval=READINESS_EVERY_S)
-async def check_readiness() -> None:
+async def check_readiness(app: faust.App) -> None:
     """Ask the broker for metadata; ping the database only while the store loop is not telling us anything."""
     rt = _runtime()
-    await probe_broker(rt.readiness)
+    await probe_broker(app, rt.readiness, rt.settings.kafka_servers)
     checked = rt.readiness.db_checked_at
     if rt.db_ping is not None and (checked is None or time.monotonic() - checked > DB_IDLE_PING_S):
         await ping_database(rt.readiness, rt.db_ping)
     verdict()  # keeps finsent_worker_ready current between probes
 
 
-async def probe_broker(state: ReadinessState) -> None:
-    """A metadata request on the producer's own connection: aiokafka answers False or hangs when no broker answers."""
+async def probe_broker(app: faust.App, state: ReadinessState, servers: Sequence[str]) -> None:
+    """A metadata request on the producer's own connection: aiokafka answers False or hangs when no broker answers.
+
+    `servers` (the bootstrap servers) only name the brokers in the reason."""
     producer: Any = getattr(app.producer, "_producer", None)  # the aiokafka producer, once Faust started it
     if producer is None:
         return
@@ -231,7 +258,7 @@ async def probe_broker(state: ReadinessState) -> None:
     if answered:
         state.broker_answered()
     else:
-        state.broker_failed(f"no broker of {','.join(settings.kafka_servers)} answered a metadata request")
+        state.broker_failed(f"no broker of {','.join(servers)} answered a metadata request")
 
 
 async def ping_database(state: ReadinessState, ping: Callable[[], None]) -> None:
@@ -262,19 +289,17 @@ def verdict() -> Verdict:
     """The readiness verdict now (monitor/stream/readiness.py), also exported as finsent_worker_ready."""
     rt = _runtime()
     rt.readiness.stopping = rt.control.stopping.is_set()
-    answer = judge(rt.readiness, time.monotonic(), settings.readiness_stall_s)
+    answer = judge(rt.readiness, time.monotonic(), rt.settings.readiness_stall_s)
     metrics.READY.set(1 if answer.ready else 0)
     return answer
 
 
-# --- health and metrics (FINSENT_METRICS_PORT) -------------------------------------
-@app.page("/healthz")
+# --- health and metrics (FINSENT_METRICS_PORT; pages registered by build_app) --------
 async def healthz(web: Any, request: Any) -> Any:
     status, body = health_answer()
     return web.json(body, status=status)
 
 
-@app.page("/readyz")
 async def readyz(web: Any, request: Any) -> Any:
     status, body = readiness_answer()
     return web.json(body, status=status)
@@ -299,7 +324,6 @@ def readiness_answer() -> tuple[int, dict[str, Any]]:
     return (200 if answer.ready else 503), answer.as_json()
 
 
-@app.page("/metrics")
 async def prometheus_metrics(web: Any, request: Any) -> Any:
     return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
@@ -319,12 +343,12 @@ class DrainingWorker(faust.Worker):
 
 
 # --- entry point -------------------------------------------------------------------
-def build_runtime(max_messages: int | None, timeout_s: float | None, max_batch: int,
-                  batch_within_s: float) -> WorkerRuntime:
+def build_runtime(settings: Settings, topology: Topology, max_messages: int | None, timeout_s: float | None,
+                  max_batch: int, batch_within_s: float) -> WorkerRuntime:
     """Load the live model and connect the database: failures here stop the worker before it consumes."""
     from sqlalchemy.orm import sessionmaker
 
-    from monitor.retrain.records import repair_at_start
+    from monitor.storage.model_versions import repair_at_start
     from monitor.stream.live_model import LiveModel
     from monitor.storage.known_names import known_names_from_store
     from sqlalchemy import text
@@ -369,23 +393,27 @@ def build_runtime(max_messages: int | None, timeout_s: float | None, max_batch: 
         raise RuntimeError("ack used before the agent started")
 
     pipeline = BatchPipeline(model, store, ThreadPoolExecutor(1, thread_name_prefix="infer"),
-                             publish_dead_letters, publish_scored, not_bound, control)
+                             partial(publish_dead_letters, topology.dead_letter_topic),
+                             partial(publish_scored, topology.scored_topic), not_bound, control)
     # the linger of adaptive batching (monitor/stream/batching.py): FINSENT_BATCH_LINGER_S, capped by --batch-within
     linger_s = min(batch_within_s, settings.batch_linger_s)
-    return WorkerRuntime(pipeline, control, max_batch=max_batch, batch_within_s=linger_s,
+    return WorkerRuntime(pipeline, control, settings, max_batch=max_batch, batch_within_s=linger_s,
                          readiness=readiness, db_ping=db_ping)
 
 
-def run_worker(max_messages: int | None = None, timeout_s: float | None = None, max_batch: int = 64,
-               batch_within_s: float = 0.2) -> None:
-    """Create the topics if needed, load the model, and run until stopped."""
+def run_worker(settings: Settings, max_messages: int | None = None, timeout_s: float | None = None,
+               max_batch: int = 64, batch_within_s: float = 0.2) -> None:
+    """Create the topics if needed, load the model, and run until stopped (`settings`: what `finsent worker`
+    read)."""
     from monitor.wire import ensure_topics, news_topics
 
     global runtime
     ensure_topics(settings, news_topics(settings))
-    ensure_ahead()  # partitions for the days ahead: never created on the write path (docs/storage.md)
+    # partitions for the days ahead: never created on the write path (docs/storage.md)
+    ensure_ahead(settings.database_url, settings.partitions_ahead)
     (settings.state_dir / "faust").mkdir(parents=True, exist_ok=True)
-    runtime = build_runtime(max_messages, timeout_s, max_batch, batch_within_s)
-    worker = DrainingWorker(app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False)
+    topology = build_app(settings)
+    runtime = build_runtime(settings, topology, max_messages, timeout_s, max_batch, batch_within_s)
+    worker = DrainingWorker(topology.app, loglevel=settings.log_level.lower(), quiet=True, redirect_stdouts=False)
     runtime.worker = worker
     worker.execute_from_commandline()

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from model.serving.registry import LIVE_FILE, METADATA_FILE, live_version, promote
-from monitor.retrain.records import live_mismatch, promote_live, repair_at_start, rollback_live
+from monitor.storage.model_versions import live_mismatch, promote_live, repair_at_start, rollback_live
 from monitor.storage.db import session_factory
 from monitor.storage.models import ModelVersion
 from tests.databases import scratch_database
@@ -69,7 +69,7 @@ def test_promote_and_rollback_move_the_pointer_and_the_table_together(registry: 
 def test_a_database_outage_leaves_the_registry_promoted_and_warns_how_to_repair(
         registry: Path, caplog: pytest.LogCaptureFixture) -> None:
     dead = "postgresql+psycopg2://finsent@127.0.0.1:1/finsent"  # nothing listens on port 1
-    with caplog.at_level(logging.WARNING, logger="monitor.retrain.records"):
+    with caplog.at_level(logging.WARNING, logger="monitor.storage.model_versions"):
         promote_live(registry, V1, reason="first", database_url=dead)
     assert live_version(registry) == V1
     assert "finsent models sync" in caplog.text
@@ -82,7 +82,7 @@ def test_the_worker_start_repairs_a_table_out_of_step(registry: Path, url: str,
     with session_factory(url)() as session:
         mismatch = live_mismatch(session, registry)
     assert mismatch is not None and (mismatch.registry_live, mismatch.table_live) == (V2, (V1,))
-    with caplog.at_level(logging.WARNING, logger="monitor.retrain.records"):
+    with caplog.at_level(logging.WARNING, logger="monitor.storage.model_versions"):
         assert repair_at_start(registry, url) == mismatch
     assert "repaired model_versions" in caplog.text
     rows = table(url)

@@ -164,7 +164,7 @@ def test_a_candidate_trained_on_shuffled_labels_is_rejected_with_its_reason(worl
 
 def test_rollback_through_the_registry_is_synced_into_model_versions(world: dict, promoted: dict) -> None:
     from model.serving.registry import promote, rollback
-    from monitor.retrain.records import sync_live
+    from monitor.storage.model_versions import sync_live
 
     candidate = promoted["report"].candidate_version
     assert rollback(world["registry_dir"]) == world["first"]

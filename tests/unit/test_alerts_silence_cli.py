@@ -40,7 +40,7 @@ class RecordingFactory:
         yield self.session
 
 
-def no_database() -> Any:
+def no_database(database_url: str) -> Any:
     raise AssertionError("a refused silence must not connect to the database")
 
 
@@ -72,7 +72,7 @@ def test_a_silence_longer_than_the_cap_is_refused_with_exit_code_2(monkeypatch: 
 
 def test_an_accepted_silence_is_stored_bounded_and_signed(monkeypatch: pytest.MonkeyPatch) -> None:
     factory = RecordingFactory()
-    monkeypatch.setattr(cli, "_session_factory", lambda: factory)
+    monkeypatch.setattr(cli, "_session_factory", lambda database_url: factory)
     result = silence("--for", "2h", "--author", " ana ")
     assert result.exit_code == 0, result.output
     [row] = factory.session.added

@@ -83,7 +83,7 @@ def test_alerts_list_escapes_stored_text(monkeypatch: pytest.MonkeyPatch) -> Non
                           evidence={"value": -0.5, "baseline": 0.1, "zscore": -3.0,
                                     "top_articles": [{"headline": "Boeing\x1b]0;owned\x07 falls", "id": "abc\x1bdef"}]},
                           starts_at=datetime(2026, 11, 30, tzinfo=UTC), ends_at=None)
-    monkeypatch.setattr(cli, "_session_factory", Factory)
+    monkeypatch.setattr(cli, "_session_factory", lambda database_url: Factory())
     monkeypatch.setattr(rules_store, "list_alerts", lambda *args: [row])
     result = CliRunner().invoke(cli.alerts, ["list"])
     assert result.exit_code == 0, result.output
@@ -94,7 +94,7 @@ def test_alerts_list_escapes_stored_text(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_silences_list_escapes_stored_text(monkeypatch: pytest.MonkeyPatch) -> None:
     row = SimpleNamespace(id=3, matchers={"ticker": "BA\x1b"}, starts_at=datetime(2026, 11, 30, tzinfo=UTC),
                           ends_at=datetime(2026, 12, 1, tzinfo=UTC), created_by="ana\x07", comment="x\x1b[2J")
-    monkeypatch.setattr(cli, "_session_factory", Factory)
+    monkeypatch.setattr(cli, "_session_factory", lambda database_url: Factory())
     monkeypatch.setattr(silence_store, "list_silences", lambda *args: [row])
     result = CliRunner().invoke(cli.alerts, ["silences"])
     assert result.exit_code == 0, result.output
@@ -106,7 +106,7 @@ def test_deliveries_list_escapes_the_receivers_error(monkeypatch: pytest.MonkeyP
     row = SimpleNamespace(id=1, status="dead", receiver="team", payload={"status": "firing", "alerts": []},
                           attempts=3, next_attempt_at=datetime(2026, 11, 30, tzinfo=UTC),
                           last_error="HTTP 500: \x1b[2Jgone")
-    monkeypatch.setattr(cli, "_session_factory", Factory)
+    monkeypatch.setattr(cli, "_session_factory", lambda database_url: Factory())
     monkeypatch.setattr(delivery_store, "list_deliveries", lambda *args: [row])
     result = CliRunner().invoke(cli.alerts, ["deliveries"])
     assert result.exit_code == 0, result.output

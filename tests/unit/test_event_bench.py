@@ -215,7 +215,8 @@ def test_a_vetoed_or_useless_threshold_leaves_argmax() -> None:
 
 
 def test_event_examples_use_tune_rows_only_with_the_company_span() -> None:
-    from model.training.event_finetune import company_span, event_examples, upweight_negative_entities
+    from model.data.events import company_span, event_examples
+    from model.training.event_headlines import upweight_negative_entities
     from model.data.examples import EntitySentiment, Example
 
     assert company_span("Britain's Thomas Cook scrambles", {"thomas cook"}) == (10, 21)
@@ -241,7 +242,8 @@ def test_the_training_profiles_train_on_the_tune_event_headlines(tmp_path: Path)
     from model.data.examples import EntitySentiment, Example
     from model.data.splits import DatasetSplit
     from model.network.modeling import ModelConfig
-    from model.training.event_finetune import EVENT_REPEAT, EVENTS_SOURCE, with_event_headlines
+    from model.data.events import EVENTS_SOURCE
+    from model.training.event_headlines import EVENT_REPEAT, with_event_headlines
     from model.training.loop import TrainConfig, profile_config, train
 
     assert all(profile_config(p, device="cpu").event_headlines for p in ("quick", "full"))

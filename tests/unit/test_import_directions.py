@@ -19,6 +19,15 @@ in the registry); rules and their evaluation import no delivery, silences or
 research; silences import only rules; delivery no research; and only the
 research package itself, the alerts CLI and the shell import research (replay,
 backtest).
+Inside `monitor`, the serving parts (stream, storage, ingest, alerts) do not
+import `monitor.retrain`: retraining stands beside the app and uses it, and
+the model_versions records they share live in `monitor.storage`. No two
+modules of ours import each other round a loop (directly or through others,
+lazy imports counted): a loop means one of them holds what belongs below
+both. And the settings are read at the edge only: `get_settings()` /
+`load_settings()` are called in click command functions and the dashboard's
+entry file, never in a helper or at a module's top level; helpers take the
+values as arguments.
 """
 
 from __future__ import annotations
@@ -47,6 +56,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 WIRE_ONLY = "{source} and {target} meet only through monitor.wire"
 SHELL_ONLY = "{target} is the command shell: only it, migrations, tests and scripts import it"
 OUT_OF_SERVING = "{source} serves and must not import {target} (benchmarks stay out of the serving path)"
+NOT_RETRAIN = ("{source} must not import {target}: retraining stands beside the app and uses it "
+               "(the model_versions records live in monitor.storage)")
 FORBIDDEN: dict[tuple[str, str], str] = {
     ("monitor.ingest", "monitor.stream"): WIRE_ONLY,
     ("monitor.stream", "monitor.ingest"): WIRE_ONLY,
@@ -54,6 +65,7 @@ FORBIDDEN: dict[tuple[str, str], str] = {
                                          "(event files load from model.data)",
     **{(package, SHELL): SHELL_ONLY for package in CHECKED if package != SHELL},
     **{(package, "benchmarks"): OUT_OF_SERVING for package in SERVING},
+    **{(package, "monitor.retrain"): NOT_RETRAIN for package in SERVING if package.startswith("monitor.")},
 }
 # Inside monitor.alerts, by concern (docs/architecture.md): source prefix -> the parts of monitor.alerts it may
 # import (the most specific prefix rules; a part without a rule, the CLI `monitor.alerts.cli`, may import any).
@@ -78,7 +90,12 @@ IMPORTED_ONLY_BY: dict[str, tuple[str, ...]] = {
     "monitor.alerts.research": ("monitor.alerts.research", "monitor.alerts.cli", SHELL),
 }
 # Code that must not build paths into the test fixtures (docstrings and help prose may name them).
-NO_FIXTURE_PATHS = ("model", "monitor", "benchmarks")
+NO_FIXTURE_PATHS = ("model", "monitor", "dashboards", "benchmarks")
+# Where the settings may be read (get_settings / load_settings): inside click command functions of these packages,
+# and at the top of the dashboard's entry file (Streamlit runs it as the app's entry point).
+SETTINGS_CHECKED = ("model", "monitor", "dashboards", "benchmarks")
+SETTINGS_ENTRY_FILES = ("dashboards.app",)
+SETTINGS_READS = ("get_settings", "load_settings")
 
 
 def _within(name: str, prefix: str) -> bool:
@@ -179,6 +196,8 @@ def _is_fixture_path(parts: list[object]) -> bool:
 def _div_operands(node: ast.expr) -> list[ast.expr]:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
         return [*_div_operands(node.left), *_div_operands(node.right)]
+    if isinstance(node, ast.Call) and len(node.args) == 1 and isinstance(node.args[0], ast.Constant):
+        return [node.args[0]]  # Path("tests") / "fixtures"
     return [node]
 
 
@@ -209,6 +228,119 @@ def fixture_paths(root: Path) -> list[str]:
     return sorted(set(found))
 
 
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Module -> the modules of ours it imports (top level or inside functions), over CHECKED.
+
+    An imported name is resolved to the longest module of ours it names (`from
+    model.data.events import load_events` -> model.data.events); a module's
+    import of itself is left out.
+    """
+    paths = {module_name(path, root): path for package in CHECKED if (root / package).is_dir()
+             for path in (root / package).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for source, path in paths.items():
+        targets = set()
+        for target in imported_modules(path, root):
+            while target and target not in paths:
+                target = target.rpartition(".")[0]
+            if target and target != source:
+                targets.add(target)
+        graph[source] = targets
+    return graph
+
+
+def _shortest_loop(graph: dict[str, set[str]], start: str, within: set[str]) -> list[str]:
+    """The shortest path start -> ... -> start through modules of `within` (one strongly connected set)."""
+    paths = {start: [start]}
+    frontier = [start]
+    while frontier:
+        following = []
+        for module in frontier:
+            for target in sorted(graph[module] & within):
+                if target == start:
+                    return [*paths[module], start]
+                if target not in paths:
+                    paths[target] = [*paths[module], target]
+                    following.append(target)
+        frontier = following
+    raise AssertionError(f"{start} is on no loop")  # pragma: no cover - callers pass a strongly connected set
+
+
+def import_cycles(root: Path) -> list[str]:
+    """One line per set of modules that import each other round a loop: a loop through all of them is shown
+    from the first module (by name), e.g. `model.training.a -> model.training.b -> model.training.a`."""
+    graph = import_graph(root)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    loops: list[str] = []
+
+    def visit(module: str) -> None:  # Tarjan's strongly connected components
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in sorted(graph[module]):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            members = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                members.add(member)
+                if member == module:
+                    break
+            if len(members) > 1:
+                first = min(members)
+                loop = _shortest_loop(graph, first, members)
+                rest = sorted(members - set(loop))
+                loops.append(" -> ".join(loop) + (f" (with {', '.join(rest)})" if rest else ""))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return sorted(loops)
+
+
+def _is_click_command(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Decorated as a click command or group: `@click.command()`, `@group.command("name")`, `@click.group`."""
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name in ("command", "group"):
+            return True
+    return False
+
+
+def settings_reads(root: Path) -> list[str]:
+    """`file:line` of every settings read (a call of get_settings / load_settings) outside the edge: not inside a
+    click command function, nor at the top of a SETTINGS_ENTRY_FILES module."""
+    found = []
+    for package in SETTINGS_CHECKED:
+        for path in sorted((root / package).rglob("*.py")) if (root / package).is_dir() else []:
+            module = module_name(path, root)
+
+            def walk(node: ast.AST, in_command: bool, in_function: bool) -> None:
+                for child in ast.iter_child_nodes(node):
+                    if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        walk(child, in_command or _is_click_command(child), True)
+                        continue
+                    if isinstance(child, ast.Call):
+                        func = child.func
+                        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                        at_entry = module in SETTINGS_ENTRY_FILES and not in_function
+                        if name in SETTINGS_READS and not in_command and not at_entry:
+                            found.append(f"{path.relative_to(root)}:{child.lineno}")
+                    walk(child, in_command, in_function)
+
+            walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)), False, False)
+    return sorted(found)
+
+
 def test_the_tree_follows_the_allowed_import_directions() -> None:
     problems = violations(PROJECT_ROOT)
     assert not problems, "\n".join(problems)
@@ -218,6 +350,18 @@ def test_no_library_or_app_code_builds_a_path_into_the_test_fixtures() -> None:
     found = fixture_paths(PROJECT_ROOT)
     assert not found, ("paths come in as arguments; their defaults live in kernel.settings or the command "
                        "modules:\n" + "\n".join(found))
+
+
+def test_no_modules_of_ours_import_each_other_round_a_loop() -> None:
+    loops = import_cycles(PROJECT_ROOT)
+    assert not loops, ("modules that import each other (lazy imports count): move what both need below them\n"
+                       + "\n".join(loops))
+
+
+def test_settings_are_read_only_at_the_edge() -> None:
+    found = settings_reads(PROJECT_ROOT)
+    assert not found, ("read the settings in the command function (or the dashboard's entry file) and pass the "
+                       "values in:\n" + "\n".join(found))
 
 
 def _write(root: Path, relative: str, text: str = "") -> None:
@@ -392,4 +536,80 @@ def test_the_alert_layers_stay_apart(tmp_path: Path) -> None:
         "(docs/architecture.md)",
         "monitor.alerts.silences.matching imports monitor.alerts.delivery.routing: monitor.alerts.silences may "
         "import of monitor.alerts only monitor.alerts.silences, monitor.alerts.rules (docs/architecture.md)",
+    ]
+
+
+def test_a_path_object_into_the_fixtures_is_reported(tmp_path: Path) -> None:
+    _write(tmp_path, "dashboards/a.py", 'from pathlib import Path\nSAMPLE = Path("tests") / "fixtures" / "x.csv"\n')
+    _write(tmp_path, "benchmarks/b.py", 'from pathlib import Path\nOK = Path("reports") / "fixtures.json"\n')
+
+    assert fixture_paths(tmp_path) == ["dashboards/a.py:2"]
+
+
+def test_an_import_loop_is_reported_naming_its_modules(tmp_path: Path) -> None:
+    for package in ("model/__init__.py", "model/training/__init__.py", "model/data/__init__.py",
+                    "monitor/__init__.py"):
+        _write(tmp_path, package)
+    # the loop of issue #29: the loop's recipe lived beside a command that trains with the loop
+    _write(tmp_path, "model/training/loop.py", "def train():\n    from model.training.event_finetune import recipe\n")
+    _write(tmp_path, "model/training/event_finetune.py", "from model.data.events import load\n\n"
+                                                        "def finetune():\n    from model.training import loop\n")
+    _write(tmp_path, "model/data/events.py", "from model.data import splits\n")
+    _write(tmp_path, "model/data/splits.py", "import model.data.events\n")
+    _write(tmp_path, "monitor/a.py", "from monitor import b\n")
+    _write(tmp_path, "monitor/b.py", "from monitor.c import f\n")
+    _write(tmp_path, "monitor/c.py", "from monitor.a import g\nfrom monitor.d import h\n")
+    _write(tmp_path, "monitor/d.py", "import monitor.c\n")
+
+    assert import_cycles(tmp_path) == [
+        "model.data.events -> model.data.splits -> model.data.events",
+        "model.training.event_finetune -> model.training.loop -> model.training.event_finetune",
+        "monitor.a -> monitor.b -> monitor.c -> monitor.a (with monitor.d)",
+    ]
+
+
+def test_a_settings_read_outside_the_edge_is_reported(tmp_path: Path) -> None:
+    _write(tmp_path, "monitor/storage/db.py", "from kernel.settings import get_settings\n\n"
+                                              "def make_engine(url=None):\n    return url or get_settings().database_url\n")
+    _write(tmp_path, "monitor/stream/worker.py", "from kernel import settings as s\nSETTINGS = s.get_settings()\n")
+    _write(tmp_path, "monitor/stream/cli.py", """import click
+from kernel.settings import get_settings
+
+@click.command()
+def worker():
+    settings = get_settings()
+
+    def nested():
+        return get_settings()
+
+def _helper():
+    return get_settings()
+""")
+    _write(tmp_path, "dashboards/app.py", "from kernel.settings import load_settings\nsettings = load_settings()\n")
+    _write(tmp_path, "dashboards/app_pages/alerts.py", "from kernel.settings import get_settings\n"
+                                                       "url = get_settings().alertmanager_url\n")
+    _write(tmp_path, "model/a.py", "def f():\n    from kernel.settings import load_settings\n    return load_settings()\n")
+
+    assert settings_reads(tmp_path) == [
+        "dashboards/app_pages/alerts.py:2",
+        "model/a.py:3",
+        "monitor/storage/db.py:4",
+        "monitor/stream/cli.py:12",
+        "monitor/stream/worker.py:2",
+    ]
+
+
+def test_serving_parts_of_the_monitor_do_not_import_retraining(tmp_path: Path) -> None:
+    for package in ("monitor/__init__.py", "monitor/stream/__init__.py", "monitor/storage/__init__.py",
+                    "monitor/retrain/__init__.py", "dashboards/__init__.py", "finsent/__init__.py"):
+        _write(tmp_path, package)
+    _write(tmp_path, "monitor/retrain/evaluate.py", "from monitor.storage.models import ModelVersion\n")
+    _write(tmp_path, "monitor/storage/models.py")
+    _write(tmp_path, "monitor/stream/worker.py", "def build():\n    from monitor.retrain.evaluate import score\n")
+    _write(tmp_path, "dashboards/model.py", "from monitor.retrain.evaluate import slices\n")
+    _write(tmp_path, "finsent/model_commands.py", "from monitor.retrain.evaluate import slices\n")
+
+    assert violations(tmp_path) == [
+        "monitor.stream.worker imports monitor.retrain.evaluate: monitor.stream must not import monitor.retrain: "
+        "retraining stands beside the app and uses it (the model_versions records live in monitor.storage)",
     ]

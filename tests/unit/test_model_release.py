@@ -160,7 +160,7 @@ def test_ensure_plans_the_release_only_for_an_empty_registry(released, tmp_path:
 def ensure_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     """`finsent models ensure` on an empty registry in tmp_path, no training, database or ONNX export."""
     import finsent.model_commands as commands
-    import monitor.retrain.records as records
+    import monitor.storage.model_versions as model_versions
     from kernel.settings import load_settings
 
     reasons: list[str | None] = []
@@ -172,7 +172,7 @@ def ensure_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 
     monkeypatch.setattr(commands, "run_training", lambda *a, **k: pytest.fail("ensure trained despite a release"))
     monkeypatch.setattr(commands, "_prepare_serving", lambda version: None)
-    monkeypatch.setattr(records, "sync_after_pointer_change", lambda registry, reason, *a, **k: reasons.append(reason))
+    monkeypatch.setattr(model_versions, "sync_after_pointer_change", lambda registry, reason, *a, **k: reasons.append(reason))
     return settings_with, reasons
 
 

@@ -79,6 +79,7 @@ def test_readiness_stall_setting_has_a_sensible_default_and_reads_the_environmen
 
 
 def test_pages_answer_503_on_readyz_but_200_with_the_verdict_on_healthz_while_degraded() -> None:
+    from kernel.settings import load_settings
     from monitor.stream import metrics, worker
     from monitor.stream.pipeline import PipelineTotals, RunControl
 
@@ -88,7 +89,7 @@ def test_pages_answer_503_on_readyz_but_200_with_the_verdict_on_healthz_while_de
         last_batch_at = None
 
     control = RunControl()
-    worker.runtime = worker.WorkerRuntime(Pipeline(), control)  # type: ignore[arg-type]
+    worker.runtime = worker.WorkerRuntime(Pipeline(), control, load_settings())  # type: ignore[arg-type]
     try:
         assert worker.readiness_answer() == (200, {"ready": True, "status": "ok", "reasons": []})
         worker.runtime.readiness.db_failed("OperationalError: connection refused")

@@ -16,7 +16,7 @@ from model.serving.onnx_backend import (
     read_parity_report, write_parity_report,
 )
 from model.reports.onnx_bench import TaskParity, serving_agreement
-from monitor.retrain.records import REPAIR_COMMAND, compare_live
+from monitor.storage.model_versions import REPAIR_COMMAND, compare_live
 from kernel.settings import load_settings
 from monitor.stream.live_model import LiveModel, ServingBackend
 

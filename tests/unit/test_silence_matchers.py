@@ -148,7 +148,7 @@ ALERTS = [alert_row(1, "firing", alertname="spike", ticker="BA"), alert_row(2, "
 
 def run(monkeypatch: pytest.MonkeyPatch, *args: str, alerts: list[SimpleNamespace] = ALERTS) -> tuple[Any, Factory]:
     factory = Factory(alerts)
-    monkeypatch.setattr(cli, "_session_factory", lambda: factory)
+    monkeypatch.setattr(cli, "_session_factory", lambda database_url: factory)
     result = CliRunner().invoke(cli.alerts, ["silence", "--for", "2h", "--comment", "c", "--author", "ana", *args])
     return result, factory
 
@@ -211,7 +211,7 @@ def test_the_preview_lists_what_would_be_muted_and_dry_run_stores_nothing(monkey
 
 
 def test_an_author_longer_than_the_column_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_session_factory", lambda: pytest.fail("must not connect"))
+    monkeypatch.setattr(cli, "_session_factory", lambda database_url: pytest.fail("must not connect"))
     result = CliRunner().invoke(cli.alerts, ["silence", "--match", "ticker=BA", "--for", "2h", "--comment", "c",
                                              "--author", "a" * 300])
     assert result.exit_code == 2

@@ -11,11 +11,11 @@ from model.network.results import ArticleResult
 from monitor.contract import NewsItem
 from sqlalchemy.exc import DataError
 
-from monitor.storage.writes import StoreReport
+from monitor.storage.writes import ScoredPair, StoreReport
 from monitor.stream.live_model import LiveModel
 from monitor.stream.pipeline import BatchPipeline, RunControl
 from monitor.stream.store import StoreRetry
-from monitor.wire import DeadLetter, ScoredPair
+from monitor.wire import DeadLetter
 
 
 class FakePredictor:

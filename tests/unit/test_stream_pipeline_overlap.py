@@ -14,12 +14,12 @@ from sqlalchemy.exc import OperationalError
 
 from model.network.results import ArticleResult
 from monitor.contract import NewsItem
-from monitor.storage.writes import StoreReport
+from monitor.storage.writes import ScoredPair, StoreReport
 from monitor.stream.batching import AdaptiveBatcher
 from monitor.stream.live_model import LiveModel
 from monitor.stream.pipeline import BatchPipeline, RunControl
 from monitor.stream.store import StoreRetry
-from monitor.wire import DeadLetter, ScoredPair
+from monitor.wire import DeadLetter
 
 
 def message(headline: str) -> bytes:

@@ -11,9 +11,8 @@ from sqlalchemy.exc import DataError, OperationalError
 
 from model.network.results import ArticleResult
 from monitor.contract import NewsItem
-from monitor.storage.writes import StoreReport
+from monitor.storage.writes import ScoredPair, StoreReport
 from monitor.stream.store import StoreAbandoned, StoreRetry
-from monitor.wire import ScoredPair
 
 
 def pair(headline: str) -> ScoredPair:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from kernel.settings import load_settings
 from model.network.results import ArticleResult
 from monitor.contract import NewsItem
 from monitor.storage.writes import StoreReport
@@ -48,11 +49,13 @@ def test_agent_stores_good_messages_dead_letters_bad_ones_and_acks_both() -> Non
     control = RunControl()
     pipeline = BatchPipeline(model, StoreRetry(None, executor, store=store), executor,  # type: ignore[arg-type]
                              publish_dead, publish_scored, not_bound, control)
-    worker.runtime = worker.WorkerRuntime(pipeline, control, max_batch=4, batch_within_s=0.05)
+    settings = load_settings()
+    topology = worker.build_app(settings)  # the app `finsent worker` runs, from the settings it read
+    worker.runtime = worker.WorkerRuntime(pipeline, control, settings, max_batch=4, batch_within_s=0.05)
     good = NewsItem(source="reuters", headline="Bank profits fall", published_at=datetime(2024, 1, 1, tzinfo=UTC))
 
     async def run() -> None:
-        async with worker.score_and_store.test_context() as agent:
+        async with topology.agent.test_context() as agent:
             await agent.put(good.model_dump_json().encode(), wait=False)
             await agent.put(b"\x00not json", wait=False)
             for _ in range(100):

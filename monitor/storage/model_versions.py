@@ -18,7 +18,9 @@ hand), `live_mismatch` says how; the worker repairs it at start
 
     finsent models sync        # mirror FINSENT_REGISTRY_DIR's live pointer into model_versions
 
-Functions that take a session leave committing to the caller.
+Functions that take a session leave committing to the caller; the others take the
+database as an argument (`database_url`, which the commands and the worker read from
+FINSENT_DATABASE_URL, or a `sessions` factory).
 """
 
 from __future__ import annotations
@@ -86,12 +88,20 @@ def sync_live(session: Session, registry_dir: Path, reason: str | None = None,
     return live
 
 
+def _check_database(database_url: str | None, sessions: sessionmaker[Session] | None) -> None:
+    if database_url is None and sessions is None:
+        raise TypeError("model_versions needs the database: pass database_url (settings.database_url) or sessions")
+
+
 def sync_after_pointer_change(registry_dir: Path, reason: str | None, database_url: str | None = None,
                               sessions: sessionmaker[Session] | None = None) -> str | None:
     """Sync in its own transaction; warn (not fail) if the database is unreachable, since the registry
-    change has already happened and workers follow the registry. Returns the live version, None on failure."""
+    change has already happened and workers follow the registry. Returns the live version, None on failure.
+
+    The database: `database_url` or `sessions` (one of them is needed)."""
     from monitor.storage.db import session_factory
 
+    _check_database(database_url, sessions)
     try:
         with (sessions or session_factory(database_url)).begin() as session:
             return sync_live(session, registry_dir, reason=reason)
@@ -109,6 +119,7 @@ def promote_live(registry_dir: Path, version: str, reason: str, database_url: st
     """
     from model.serving.registry import promote
 
+    _check_database(database_url, sessions)
     promote(Path(registry_dir), version)
     sync_after_pointer_change(registry_dir, reason, database_url, sessions)
 
@@ -118,6 +129,7 @@ def rollback_live(registry_dir: Path, reason: str, database_url: str | None = No
     """Make the previously live version live again (registry, then model_versions); return it."""
     from model.serving.registry import rollback
 
+    _check_database(database_url, sessions)
     version = rollback(Path(registry_dir))
     sync_after_pointer_change(registry_dir, reason, database_url, sessions)
     return version
@@ -152,7 +164,7 @@ def live_mismatch(session: Session, registry_dir: Path) -> LiveMismatch | None:
     return compare_live(live_version(Path(registry_dir)), table_live)
 
 
-def repair_at_start(registry_dir: Path, database_url: str | None = None) -> LiveMismatch | None:
+def repair_at_start(registry_dir: Path, database_url: str) -> LiveMismatch | None:
     """Worker start: when the table disagrees with the registry, mirror the registry (the truth the
     worker serves) into it and log what was repaired. Never fails the start: returns the mismatch found."""
     from monitor.storage.db import session_factory
