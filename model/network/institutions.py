@@ -7,7 +7,8 @@ the 2007 Reuters wire they were about 45 % of the company rules' alerts
 (issue #25). `is_institution` says which keys name central banks,
 regulators, governments and agencies, supranational bodies, political groups,
 market indices, currencies, news labels, job titles, diseases, economic
-indicators ("CPI", "ISM") or commodities ("CO2", "crude"); the stream
+indicators ("CPI", "ISM"), commodities ("CO2", "crude"), the policymakers who
+speak for central banks ("Bernanke") or products ("iPhone", "TV"); the stream
 counts them under the `institution` scope (monitor/storage/aggregates.py),
 which has no default rule. The list is general knowledge of the kinds named
 above, not fitted to any list of events.
@@ -23,6 +24,13 @@ CENTRAL_BANKS = frozenset({
     "bank of england", "pboc", "people's bank of china", "rba", "reserve bank of australia", "rbi",
     "reserve bank of india", "snb", "swiss national bank", "riksbank", "bundesbank", "bank of canada", "rbnz",
     "norges bank", "banque de france", "bank of korea", "central bank", "bis", "imf", "world bank",
+})
+# The people who speak for central banks and finance ministries ("US STOCKS-Futures slip on Bernanke remarks"):
+# unambiguous surnames only, as a wire writes them; they are the institution's voice, not a company's news.
+POLICYMAKERS = frozenset({
+    "bernanke", "greenspan", "yellen", "volcker", "draghi", "lagarde", "trichet", "kuroda", "shirakawa",
+    "fukui", "carney", "paulson", "geithner", "mnuchin", "kudlow", "kohn", "lacker", "plosser", "hoenig",
+    "bullard", "kashkari", "dudley", "rosengren", "kocherlakota", "poole", "weidmann", "villeroy", "nowotny",
 })
 REGULATORS_AND_AGENCIES = frozenset({
     "sec", "fda", "ftc", "doj", "justice department", "department of justice", "treasury", "u.s. treasury",
@@ -46,6 +54,7 @@ INDICES = frozenset({
     "nasdaq 100", "ftse", "ftse 100", "ftseurofirst", "dax", "cac", "cac 40", "hang seng",
     "stoxx", "stoxx 600", "euro stoxx", "euro stoxx 50", "kospi", "sensex", "nifty", "msci", "russell 2000",
     "vix", "ibex", "mib", "smi", "asx", "tsx", "shanghai composite", "wall street", "street", "bovespa",
+    "qqqq", "qqq", "spdr",  # funds that track an index trade as the index
 })
 CURRENCIES = frozenset({
     "yen", "euro", "dollar", "sterling", "pound", "yuan", "renminbi", "franc", "swiss franc", "rupee", "ruble",
@@ -69,15 +78,25 @@ COMMODITIES = frozenset({
     "wheat", "corn", "soybeans", "sugar", "coffee", "cocoa",
 })
 
-INSTITUTION_KEYS: frozenset[str] = (CENTRAL_BANKS | REGULATORS_AND_AGENCIES | POLITICAL_GROUPS | INDICES
-                                    | CURRENCIES | NEWS_LABELS | TITLES | DISEASES | ECONOMIC_INDICATORS
-                                    | COMMODITIES)
+# Products and things, not their makers ("Launch of Apple TV device delayed": the news is Apple's)
+PRODUCTS = frozenset({
+    "tv", "iphone", "ipod", "ipad", "itunes", "xbox", "playstation", "wii", "blu-ray", "hd dvd", "dvd", "pc",
+    "internet", "web", "windows", "vista", "android",
+})
+
+INSTITUTION_KEYS: frozenset[str] = (CENTRAL_BANKS | POLICYMAKERS | REGULATORS_AND_AGENCIES | POLITICAL_GROUPS
+                                    | INDICES | CURRENCIES | NEWS_LABELS | TITLES | DISEASES | ECONOMIC_INDICATORS
+                                    | COMMODITIES | PRODUCTS)
+# the regional Federal Reserve banks and their surveys: "Philly Fed", "New York Fed", "Dallas Fed"
+_FED_BANK_SUFFIXES = (" fed",)
 
 
 def is_institution(key: str) -> bool:
-    """True when an entity key names no company: a central bank, regulator, government body, political group,
-    index, currency, news label, job title, disease, economic indicator or commodity."""
-    return key.strip().lower() in INSTITUTION_KEYS
+    """True when an entity key names no company: a central bank (a regional Fed too) or its policymakers, a
+    regulator, government body, political group, index, currency, news label, job title, disease, economic
+    indicator, commodity or product."""
+    key = key.strip().lower()
+    return key in INSTITUTION_KEYS or key.endswith(_FED_BANK_SUFFIXES)
 
 
 __all__ = ["is_institution", "INSTITUTION_KEYS"]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from model.network.institutions import is_institution
 from monitor.storage.aggregates import AggregateDelta, accumulate, article_scopes, bucket_start, entity_key
 
 
@@ -170,3 +171,11 @@ def test_a_person_named_in_market_news_counts_as_a_company() -> None:
                             market_news=reads_as_market_news(politics))
     assert ("entity", "thomas cook") in {(s.kind, s.key) for s in company}
     assert ("person", "putin") in {(s.kind, s.key) for s in person}
+
+
+@pytest.mark.parametrize(("key", "institution"), [
+    ("philly fed", True), ("new york fed", True), ("bernanke", True), ("qqqq", True), ("tv", True),
+    ("iphone", True), ("fedex", False), ("apple tv", False), ("powell industries", False), ("bernanke group", False)])
+def test_policymakers_regional_feds_index_funds_and_products_name_no_company(key: str, institution: bool) -> None:
+    """Read off 50 alerts of the 2007 wire: "Philly Fed", "Bernanke", "QQQQ" and "TV" burst as companies did."""
+    assert is_institution(key) is institution

@@ -49,8 +49,13 @@ def test_the_example_rules_file_loads() -> None:
     thresholds = [r for r in rules.rules if r.detector.type == "threshold"]
     assert {(r.scope.kind, r.window, r.bucket_seconds, r.min_stories) for r in thresholds} == {
         ("event", timedelta(days=1), 3600, 1), ("event", timedelta(days=1), 86_400, 1)}
-    assert [(i.source_matchers, i.target_matchers, i.equal) for i in rules.inhibit_rules][1] == (
-        {"alertname": "company-adverse-events-24h"}, {"alertname": "company-adverse-events"}, ["event"])
+    inhibits = [(i.source_matchers, i.target_matchers, i.equal) for i in rules.inhibit_rules]
+    assert ({"alertname": "company-adverse-events-24h"}, {"alertname": "company-adverse-events"}, ["event"]) \
+        in inhibits
+    # one burst, one alert: the hourly burst mutes the daily one on the company, which also outlives midnight
+    assert ({"alertname": "entity-negative-burst-1h"}, {"alertname": "entity-negative-burst"}, ["entity"]) \
+        in inhibits
+    assert all(r.keep_firing_for == timedelta(days=1) for r in bursts)
     spike = rules.rule("ticker-negative-spike")
     assert spike.window == timedelta(minutes=15)
     assert spike.for_ == timedelta(minutes=2)
