@@ -34,7 +34,7 @@ from kernel.paths import PROJECT_ROOT
 from model.network.collate import EncodedText, collate, encode_example, length_buckets
 from model.data.casing import lower_case_words
 from model.data.examples import EntitySpan, Example
-from model.network.tasks import get_task
+from model.network.tasks import EVENT_STATES, get_task
 from model.training.evaluation import evaluate_examples, headline_score, predict_labels
 from model.network.features import bio_spans, first_subtoken_mask
 from model.network.encoders import DEFAULT_ENCODER, encoder_spec
@@ -243,6 +243,21 @@ def load_training_corpus(config: TrainConfig):  # noqa: ANN201
                        dev_fraction=config.dev_fraction)
 
 
+def resumed_model_config(requested: ModelConfig, state: dict[str, Any]) -> ModelConfig:
+    """The network a checkpoint was trained as: event types are only ever appended to the taxonomy, so a run
+    started before one was added (its event head has fewer rows) resumes with the types it had, a prefix."""
+    weight = state.get("event_head.classifier.weight")
+    if weight is None or "events" not in requested.tasks:
+        return requested
+    n_types = weight.shape[0] // len(EVENT_STATES)
+    if n_types == len(requested.event_types):
+        return requested
+    if n_types > len(requested.event_types):
+        raise ValueError(f"the checkpoint's event head has {n_types} types, this code knows "
+                         f"{len(requested.event_types)}: resume it with the code that started it")
+    return replace(requested, event_types=requested.event_types[:n_types])
+
+
 def _initial_model(config: TrainConfig) -> tuple[JointModel, Any]:
     if config.init_from:
         from model.serving.registry import load_model
@@ -327,6 +342,11 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
 
     # --- data: one endless batch stream per dataset, dev sets capped -------------------------------
     corpus = corpus if corpus is not None else load_training_corpus(config)
+    run_dir = Path(config.runs_dir) / (config.run_name or config.profile)
+    checkpoint = None
+    if config.resume and (run_dir / "last.pt").is_file():
+        checkpoint = torch.load(run_dir / "last.pt", map_location=device, weights_only=False)
+        config = replace(config, model=resumed_model_config(config.model, checkpoint["model"]))
     if initial_model is None:
         model, tokenizer = _initial_model(config)
     else:
@@ -371,11 +391,9 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
     optimizer = torch.optim.AdamW(groups, lr=config.lr)
     warmup_steps = math.ceil(config.warmup_fraction * config.max_steps)
 
-    run_dir = Path(config.runs_dir) / (config.run_name or config.profile)
     run_dir.mkdir(parents=True, exist_ok=True)
     step, best_score, best_metrics, history, stale = 0, -1.0, {}, [], 0
-    if config.resume and (run_dir / "last.pt").is_file():
-        checkpoint = torch.load(run_dir / "last.pt", map_location=device, weights_only=False)
+    if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         step, best_score, best_metrics = checkpoint["step"], checkpoint["best_score"], checkpoint["best_metrics"]

@@ -112,3 +112,18 @@ def test_the_events_head_sends_a_scaled_gradient_to_the_encoder() -> None:
     head.gradient_scale = 1.0
     head.run(SharedStates(torch.zeros(1, 1, 4), pooled, None)).sum().backward()  # type: ignore[arg-type]
     assert torch.allclose(scaled, 0.1 * pooled.grad)
+
+
+def test_a_run_resumed_across_a_new_event_type_keeps_the_types_it_was_started_with() -> None:
+    """The background full run began before share_move: its checkpoint's event head has 17 types' rows."""
+    from model.training.loop import resumed_model_config
+
+    rows = len(EVENT_STATES)
+    earlier = {"event_head.classifier.weight": torch.zeros((len(EVENT_TYPE_NAMES) - 1) * rows, 8)}
+    assert resumed_model_config(ModelConfig(), earlier).event_types == EVENT_TYPE_NAMES[:-1]
+    current = {"event_head.classifier.weight": torch.zeros(len(EVENT_TYPE_NAMES) * rows, 8)}
+    assert resumed_model_config(ModelConfig(), current) == ModelConfig()
+    assert resumed_model_config(ModelConfig(tasks=LEGACY_TASK_NAMES), {}) == ModelConfig(tasks=LEGACY_TASK_NAMES)
+    later = {"event_head.classifier.weight": torch.zeros((len(EVENT_TYPE_NAMES) + 1) * rows, 8)}
+    with pytest.raises(ValueError, match="resume it with the code that started it"):
+        resumed_model_config(ModelConfig(), later)
