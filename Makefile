@@ -6,7 +6,7 @@ BIN := .venv/bin
 FINSENT := $(BIN)/finsent
 PYTEST_ARGS ?=
 
-.PHONY: install up down status migrate model worker replay dashboard run test unit
+.PHONY: install up down status migrate model worker replay dashboard run test unit lint
 
 install:            ## Python env (cached outside the clone), Java, Maven, PostgreSQL
 	@scripts/bootstrap.sh
@@ -31,3 +31,7 @@ test: up            ## the test suite, against the real broker and database
 
 unit: install       ## only the tests that need no services
 	@$(BIN)/python -m pytest -m "not integration" $(PYTEST_ARGS)
+
+lint: export FINSENT_DEV := 1
+lint: install       ## ruff and mypy as CI runs them (first run: installs requirements-dev.lock into .venv)
+	@status=0; $(BIN)/ruff check . || status=1; $(BIN)/mypy || status=1; exit $$status

@@ -45,8 +45,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from dashboards.filters import BASELINE, TimeRange, ceil_to_bucket
-from kernel.reports import write_json_report
 from kernel.paths import PROJECT_ROOT
+from kernel.reports import write_json_report
 from monitor.storage.aggregates import BUCKET_SECONDS
 
 REPORT_PATH = PROJECT_ROOT / "reports" / "dashboard_bench.json"
@@ -65,7 +65,8 @@ SELECT g,
        CAST(:end_at AS timestamptz) - make_interval(secs => (g - 1) * :span_s / :n) AS published_at,
        'T' || lpad(CAST(floor(pow(random(), 2) * :n_tickers) AS int)::text, 3, '0')
            AS ticker,  -- skewed: a few busy names, many quiet ones
-       CASE WHEN random() < 0.3 THEN 'T' || lpad(CAST(floor(random() * :n_tickers) AS int)::text, 3, '0') END AS ticker2,
+       CASE WHEN random() < 0.3 THEN 'T' || lpad(CAST(floor(random() * :n_tickers) AS int)::text, 3, '0') END
+           AS ticker2,
        CAST(floor(random() * 20) AS smallint) AS topic,
        greatest(-1.0, least(1.0, (random() - 0.5) * 2.2)) AS score
 FROM generate_series(1, :n) AS g
@@ -314,7 +315,8 @@ def time_queries(url: str, repeats: int) -> dict[str, Any]:
     """Per range, per page, per query: uncached database time."""
     from dashboards import filters, queries
 
-    latest = queries.latest_bucket_start.__wrapped__(url)
+    # streamlit's CachedFunc has the uncached function as __wrapped__ (functools.update_wrapper) but does not declare it
+    latest = queries.latest_bucket_start.__wrapped__(url)  # type: ignore[attr-defined]
     results: dict[str, Any] = {}
     for label in TIMED_RANGES:
         range_ = filters.make_time_range(label, True, latest)

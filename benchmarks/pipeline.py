@@ -91,7 +91,7 @@ def model_only_rate(registry_dir: Path, device: str, texts: list[str], batch: in
 
     predictor = Predictor.load(registry_dir, device=device, backend=backend)
 
-    def timed() -> float:
+    def timed(predictor: Predictor) -> float:
         predictor.predict(texts[:batch])
         started = time.perf_counter()
         for i in range(0, len(texts), batch):
@@ -99,7 +99,7 @@ def model_only_rate(registry_dir: Path, device: str, texts: list[str], batch: in
         return len(texts) / (time.perf_counter() - started)
 
     with ThreadPoolExecutor(1, thread_name_prefix="infer") as executor:
-        rate = executor.submit(timed).result()
+        rate = executor.submit(timed, predictor).result()
     version = predictor.version
     del predictor
     gc.collect()
@@ -109,8 +109,8 @@ def model_only_rate(registry_dir: Path, device: str, texts: list[str], batch: in
 def serving_backend(settings: Settings, registry_dir: Path) -> tuple[str, str]:
     """(backend, reason) the worker will serve the live version with; with auto, the int8 export and its
     parity report are made now when missing (as `finsent models ensure` does), not during the run."""
-    from model.serving.onnx_backend import choose_backend, needs_parity_report
     from model.reports.onnx_bench import prepare_serving
+    from model.serving.onnx_backend import choose_backend, needs_parity_report
     from model.serving.registry import live_version
 
     version = live_version(registry_dir)

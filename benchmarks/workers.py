@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kernel.paths import PROJECT_ROOT
 
@@ -75,8 +76,8 @@ class WorkerProcess:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=timeout_s)
 
-    def health(self) -> dict[str, object] | None:
-        """GET /healthz, or None while the worker is not serving yet."""
+    def health(self) -> dict[str, Any] | None:
+        """GET /healthz (its JSON body), or None while the worker is not serving yet."""
         import httpx
 
         try:
@@ -95,7 +96,7 @@ class WorkerProcess:
             return None
 
     def handled(self) -> int:
-        return int((self.health() or {}).get("handled", 0))  # type: ignore[arg-type]
+        return int((self.health() or {}).get("handled", 0))
 
     def summary(self) -> dict[str, object] | None:
         """The JSON line the worker prints when it stops."""

@@ -48,7 +48,9 @@ def sentiment_line(series: pd.DataFrame, domain: tuple[datetime, datetime] | Non
         layers.append(alt.Chart(alert_starts).mark_rule(color=NEGATIVE, strokeWidth=2).encode(
             x="starts_at:T", tooltip=["rule_name:N", "severity:N", "status:N",
                                       alt.Tooltip("starts_at:T", format="%Y-%m-%d %H:%M")]))
-    return alt.layer(*layers).properties(height=height, title="Sentiment")
+    chart = alt.layer(*layers)
+    assert isinstance(chart, alt.LayerChart)  # a FacetChart only when the layers share facet encodings: none has one
+    return chart.properties(height=height, title="Sentiment")
 
 
 def stacked_volume(series: pd.DataFrame, bucket_seconds: int) -> pd.DataFrame:

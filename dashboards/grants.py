@@ -9,8 +9,13 @@ Role names and passwords are quoted by psycopg2.sql, never pasted into SQL.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from psycopg2 import sql
 from sqlalchemy import Connection
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Psycopg2Connection
 
 DEFAULT_ROLE = "finsent_dashboard"
 READ_TABLES = ("articles", "model_outputs", "entity_mentions", "sentiment_aggregates", "alert_rule_states", "alerts",
@@ -56,15 +61,20 @@ def revoke_statements(role: str, database: str) -> list[sql.Composed]:
     ]
 
 
+def _psycopg2(connection: Connection) -> Psycopg2Connection:
+    """The psycopg2 connection under a SQLAlchemy one (SQLAlchemy types it as any DBAPI connection)."""
+    return cast("Psycopg2Connection", connection.connection.dbapi_connection)
+
+
 def render(statements: list[sql.Composed], connection: Connection) -> str:
     """The statements as SQL text (quoting needs a live psycopg2 connection)."""
-    raw = connection.connection.dbapi_connection
+    raw = _psycopg2(connection)
     return "\n".join(statement.as_string(raw) + ";" for statement in statements)
 
 
 def apply(statements: list[sql.Composed], connection: Connection) -> None:
     """Execute the statements on connection (the caller commits)."""
-    raw = connection.connection.dbapi_connection
+    raw = _psycopg2(connection)
     with raw.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import pandas as pd
 import streamlit as st
@@ -144,7 +144,9 @@ def scope_choices(database_url: str, scope_kind: str, hourly_since: datetime, ho
                   limit: int = 500) -> pd.DataFrame:
     """scope_totals over whole hours, for pickers: cached for minutes, since the set of tickers or
     sources seen in a range barely changes while its totals are computed from ~200k hourly rows."""
-    return scope_totals.__wrapped__(database_url, scope_kind, 3600, hourly_since, hourly_until, limit)
+    # streamlit's CachedFunc has the uncached function as __wrapped__ (functools.update_wrapper) but does not declare it
+    return scope_totals.__wrapped__(  # type: ignore[attr-defined]
+        database_url, scope_kind, 3600, hourly_since, hourly_until, limit)
 
 
 def range_choices(database_url: str, scope_kind: str, bucket_seconds: int, since: datetime, until: datetime,
@@ -524,7 +526,7 @@ LATEST_OUTPUT_SQL = text("""
 def latest_output(database_url: str) -> dict[str, Any] | None:
     """The newest stored prediction: which model wrote it and when (health fallback)."""
     frame = _frame(database_url, LATEST_OUTPUT_SQL)
-    return None if frame.empty else frame.iloc[0].to_dict()
+    return None if frame.empty else cast(dict[str, Any], frame.iloc[0].to_dict())  # keys: the SQL's column names
 
 
 # articles.received_at is set by PostgreSQL on insert: when the worker stored the article,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 import streamlit as st
@@ -67,7 +67,16 @@ def sentiment_and_volume(series: Any, range_: filters.TimeRange, alert_starts: A
     st.altair_chart(charts.volume_bars(series, range_.bucket_seconds, domain, int(height * 0.8)), width="stretch")
 
 
-def series_totals(series: Any) -> dict[str, float | None]:
+class SeriesTotals(TypedDict):
+    """series_totals: the counts, and the per-story shares (None without stories)."""
+
+    articles: float
+    stories: float
+    mean: float | None
+    negative: float | None
+
+
+def series_totals(series: Any) -> SeriesTotals:
     """A scope_series frame summed over the range: articles, stories, mean sentiment, negative share.
 
     Figures read this from the very frame their chart draws, so they cannot

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from benchmarks.scaleout import scaleout as scaleout_command  # `finsent bench scaleout`
+# re-exported: finsent/model_commands.py registers it as `finsent bench scaleout`
+from benchmarks.scaleout import scaleout as scaleout_command  # noqa: F401
 from kernel.reports import write_json_report
 from kernel.settings import get_settings
 

@@ -203,8 +203,8 @@ def rollback_model() -> None:
 @models.command("sync")
 def sync_models() -> None:
     """Mirror the registry's live pointer into model_versions (the dashboard's Model page)."""
-    from monitor.storage.model_versions import live_mismatch, sync_live
     from monitor.storage.db import session_factory
+    from monitor.storage.model_versions import live_mismatch, sync_live
 
     try:
         with session_factory(get_settings().database_url).begin() as session:
@@ -273,6 +273,7 @@ def ensure_model() -> None:
     plan = first_model_plan(_registry_dir(), settings.release_dir)
     if plan == "live":
         live = live_version(_registry_dir())
+        assert live is not None  # the plan is "live" because a version is live
         sync_after_pointer_change(_registry_dir(), reason=None, database_url=settings.database_url)
     elif plan == "release":
         click.echo(f"no live model in {_registry_dir()}: registering the release in {settings.release_dir}",
@@ -322,8 +323,8 @@ def release_model(version: str, out: Path | None) -> None:
 def _prepare_serving(version: str) -> None:
     """Export + parity check of `version` when FINSENT_MODEL_BACKEND=auto would use them on this device
     (so the worker starts on the fast backend); a failure is a warning: the worker then serves torch."""
-    from model.serving.onnx_backend import OnnxExportError, needs_parity_report
     from model.reports.onnx_bench import prepare_serving
+    from model.serving.onnx_backend import OnnxExportError, needs_parity_report
 
     settings = get_settings()
     if not needs_parity_report(settings.model_backend, settings.device, _registry_dir(), version):
@@ -344,8 +345,8 @@ def _prepare_serving(version: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
 def export_model(model_spec: str, limit: int | None, as_json: bool) -> None:
     """Export a version to int8 ONNX and write its parity report (what FINSENT_MODEL_BACKEND=auto reads)."""
-    from model.serving.onnx_backend import OnnxExportError
     from model.reports.onnx_bench import PARITY_LIMIT, prepare_serving
+    from model.serving.onnx_backend import OnnxExportError
     from model.serving.registry import RegistryError, resolve_version
 
     settings = get_settings()
@@ -408,9 +409,9 @@ def evaluate(model_spec: str, task: str, data_format: str, path: Path, as_json: 
     """Score a registry version on a labelled file; writes a report and a confusion matrix under reports/."""
     from model.data.errors import DataFormatError
     from model.data.loaders import load
-    from model.training.evaluation import predict_labels, save_confusion_matrix, task_metrics, write_report
     from model.serving.predictor import resolve_device
     from model.serving.registry import RegistryError, load_model, resolve_version
+    from model.training.evaluation import predict_labels, save_confusion_matrix, task_metrics, write_report
 
     registry_dir = _registry_dir()
     try:
@@ -446,7 +447,8 @@ def bench() -> None:
     """Benchmarks that print JSON and write reports/*.json."""
 
 
-bench.add_command(linking_command(LINKING_SAMPLE))  # `finsent bench linking`: entity-linking precision/recall (model.reports.linking_eval)
+# `finsent bench linking`: entity-linking precision/recall (model.reports.linking_eval)
+bench.add_command(linking_command(LINKING_SAMPLE))
 bench.add_command(bench_pipeline)  # `finsent bench pipeline`: Kafka -> worker -> PostgreSQL (benchmarks.pipeline)
 bench.add_command(loss_weighting_command)  # `finsent bench loss-weighting` (finsent.bench_commands)
 bench.add_command(pseudo_label_command)  # `finsent bench pseudo-label` (finsent.bench_commands)
@@ -493,9 +495,9 @@ def bench_model_command(device: str, n: int, batch_size: int | None, backend: st
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
 def bench_baselines_command(as_json: bool) -> None:
     """Lexicon, spaCy and TF-IDF baselines on our dev splits; writes reports/baselines.json."""
-    from model.reports.baselines.report import DATASETS, run_baselines, summary, write_report
     from model.data.errors import DataFormatError, DatasetMissingError
     from model.data.splits import available_datasets, load_corpus
+    from model.reports.baselines.report import DATASETS, run_baselines, summary, write_report
 
     data_dir = Path(get_settings().data_dir)
     present = {d.name for d in available_datasets(data_dir)}
@@ -530,8 +532,8 @@ def bench_onnx_command(model_spec: str, limit: int | None, n: int, batch_size: i
                        as_json: bool) -> None:
     """int8 ONNX Runtime vs torch: agreement on the dev sets and seq/s; writes reports/bench-onnx.json."""
     from model.data.errors import DataFormatError
-    from model.serving.onnx_backend import OnnxExportError
     from model.reports.onnx_bench import bench_onnx, write_report
+    from model.serving.onnx_backend import OnnxExportError
     from model.serving.predictor import available_cores
     from model.serving.registry import RegistryError
 

@@ -84,16 +84,19 @@ class Settings(BaseSettings):
     )
     kafka_port: int = Field(19092, ge=1, le=65535, description="Port of the local broker's client listener.")
     kafka_controller_port: int = Field(19093, ge=1, le=65535, description="Port of the local KRaft controller.")
-    kafka_version: str = Field("4.1.1", pattern=r"^4\.\d+\.\d+$", description="Apache Kafka 4.x version for `stack up`.")
+    kafka_version: str = Field("4.1.1", pattern=r"^4\.\d+\.\d+$",
+                               description="Apache Kafka 4.x version for `stack up`.")
     kafka_heap: str = Field("512m", pattern=r"^\d+[kmg]$", description="JVM heap of the local broker.")
     topic_partitions: int = Field(4, ge=1, le=1024, description="Partitions of the news topics created by finsent.")
-    news_topic: str = Field("finsent.news", min_length=1, max_length=249, description="Topic the connectors write news to.")
+    news_topic: str = Field("finsent.news", min_length=1, max_length=249,
+                            description="Topic the connectors write news to.")
     dead_letter_topic: str = Field("finsent.news.dlq", min_length=1, max_length=249,
                                    description="Topic the worker sends unreadable news messages to, with the reason.")
     scored_topic: str = Field("finsent.scored", min_length=1, max_length=249,
                               description="Topic the worker publishes scored items to, for downstream consumers.")
     worker_group: str = Field("finsent-worker", min_length=1, max_length=200,
-                              description="Kafka consumer group shared by all stream workers (scale out by adding workers).")
+                              description="Kafka consumer group shared by all stream workers "
+                                          "(scale out by adding workers).")
 
     # --- PostgreSQL -------------------------------------------------------
     # Unset: the local server's database (postgres_port), so moving the server moves its clients too.
@@ -110,7 +113,8 @@ class Settings(BaseSettings):
                               description="The model release (`finsent models release`): `finsent models ensure` "
                                           "registers and promotes it when the registry has no live version.")
     state_dir: Path = Field(PROJECT_ROOT / ".state", description="Where the local stack keeps data, logs and pids.")
-    cache_dir: Path = Field(Path.home() / ".cache" / "finsent", description="Shared cache (Kafka jars) outside the clone.")
+    cache_dir: Path = Field(Path.home() / ".cache" / "finsent",
+                            description="Shared cache (Kafka jars) outside the clone.")
     events_dir: Path = Field(PROJECT_ROOT / "tests" / "fixtures" / "events",
                              description="Labelled company events (dev data): dev_events.yaml, event_headlines.csv, "
                                          "judged_event_headlines.csv; the training profiles and `finsent bench "
@@ -152,12 +156,13 @@ class Settings(BaseSettings):
 
     # --- Storage: partitions and retention (docs/storage.md) ---------------
     partitions_ahead: Annotated[timedelta, BeforeValidator(parse_duration)] = Field(
-        "7d", description="How far ahead `finsent db partitions ensure` (worker start, retention) creates partitions.")
-    retention_articles: Retention = Field("90d", description="Articles and their model outputs.")
-    retention_mentions: Retention = Field("90d", description="Entity mentions.")
-    retention_minute_aggregates: Retention = Field("30d", description="Minute (60 s) aggregate buckets.")
-    retention_hourly_aggregates: Retention = Field("2y", description="Hourly aggregate buckets.")
-    retention_daily_aggregates: Retention = Field("forever", description="Daily aggregate buckets.")
+        timedelta(days=7),
+        description="How far ahead `finsent db partitions ensure` (worker start, retention) creates partitions.")
+    retention_articles: Retention = Field(timedelta(days=90), description="Articles and their model outputs.")
+    retention_mentions: Retention = Field(timedelta(days=90), description="Entity mentions.")
+    retention_minute_aggregates: Retention = Field(timedelta(days=30), description="Minute (60 s) aggregate buckets.")
+    retention_hourly_aggregates: Retention = Field(timedelta(days=2 * 365), description="Hourly aggregate buckets.")
+    retention_daily_aggregates: Retention = Field(None, description="Daily aggregate buckets.")
 
     @field_validator("model_backend")
     @classmethod

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from model.network.collate import collate, encode_example
 from model.data.examples import Example
+from model.network.collate import collate, encode_example
 from model.network.modeling import JointModel, ModelConfig, default_encoder_path, load_tokenizer
 from model.serving.registry import promote as promote_version
 from model.serving.registry import save_version
@@ -78,7 +78,8 @@ def make_fitted_model(registry_dir: Path, examples: list[Example], promote: bool
                       if wanted >= 0 and got != wanted]
     assert not wrong, f"the fitted heads still get {len(wrong)} sentiment labels wrong, e.g. {wrong[:3]}"
     version = save_version(Path(registry_dir), model, tokenizer,
-                           {"profile": "fitted", "metrics": {}, "note": f"heads fitted to {len(examples)} test examples"})
+                           {"profile": "fitted", "metrics": {},
+                            "note": f"heads fitted to {len(examples)} test examples"})
     if promote:
         promote_version(Path(registry_dir), version)
     return version

@@ -29,11 +29,11 @@ import hashlib
 import re
 import unicodedata
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 MAX_HEADLINE_CHARS = 1_000
 MAX_BODY_CHARS = 100_000
 TICKER_PATTERN = r"^[A-Z][A-Z0-9.\-]{0,9}$"

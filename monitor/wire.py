@@ -36,9 +36,9 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from pydantic import ValidationError
 
+from kernel.settings import Settings, describe_validation_error
 from model.network.results import ArticleResult
 from monitor.contract import NewsItem
-from kernel.settings import Settings, describe_validation_error
 
 log = logging.getLogger(__name__)
 

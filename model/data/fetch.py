@@ -83,7 +83,8 @@ def download(client: httpx.Client, url: str, destination: Path, expected_sha256:
                         handle.write(chunk)
                         bar.update(len(chunk))
     except httpx.HTTPError as error:
-        raise FetchError(f"{url}: {error} (anything received is kept in {partial.name}; run again to resume)") from error
+        raise FetchError(f"{url}: {error} (anything received is kept in {partial.name}; "
+                         "run again to resume)") from error
     actual = file_sha256(partial)
     if expected_sha256 is not None and actual != expected_sha256:
         partial.unlink()

@@ -105,5 +105,5 @@ def load_judged_events(path: Path) -> list[JudgedEventHeadline]:
             for headline, entry in grouped.items()]
 
 
-__all__ = ["JUDGED_EVENTS", "JudgedEvent", "JudgedEventHeadline", "JudgedEventsFileError", "load_judged_events", "split_of_group",
-           "expected_split", "SPLITS", "NO_EVENT"]
+__all__ = ["JUDGED_EVENTS", "JudgedEvent", "JudgedEventHeadline", "JudgedEventsFileError", "load_judged_events",
+           "split_of_group", "expected_split", "SPLITS", "NO_EVENT"]

@@ -56,5 +56,5 @@ def load(format: str, path: Path, task: str | None = None, source: str | None = 
 
 
 if __name__ == "__main__":  # pragma: no cover - a manual check
-    examples = load(sys.argv[1], Path(sys.argv[2]), *(sys.argv[3:4] or [None]))
+    examples = load(sys.argv[1], Path(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)
     print(f"{len(examples)} examples; first: {examples[0] if examples else None}")

@@ -83,7 +83,8 @@ def load_finer_ord(path: Path, source: str = "finer_ord") -> list[Example]:
             raise DataFormatError(path, line, "empty gold_token")
         if key != current:
             if key in sentences:
-                raise DataFormatError(path, line, f"sentence doc_idx={key[0]} sent_idx={key[1]} resumes after other rows")
+                raise DataFormatError(path, line,
+                                      f"sentence doc_idx={key[0]} sent_idx={key[1]} resumes after other rows")
             sentences[key] = (line, [], [])
             current = key
         sentences[key][1].append(token)

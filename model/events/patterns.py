@@ -286,7 +286,8 @@ def _trim_name(text: str, start: int, end: int) -> tuple[int, int]:
     owned = re.search(r"-(?:controlled|owned|backed|acquired|based)$", text[start:end])
     if owned:
         end -= len(owned.group(0))  # "Glencore-controlled" -> 'Glencore'
-    based = re.match(r"\S+-(?:based|linked|backed|owned|controlled) (?=\S)|(?:Ex|ex|Former|former)-(?=[A-Z])", text[start:end])
+    based = re.match(r"\S+-(?:based|linked|backed|owned|controlled) (?=\S)|(?:Ex|ex|Former|former)-(?=[A-Z])",
+                     text[start:end])
     if based:
         start += based.end()  # "U.S.-based Monarch Hydraulics"
     first = re.match(r"(\S+) (?=[A-Z0-9])", text[start:end])
@@ -681,7 +682,8 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
     _lead("earnings", -1, "loss",
           r"(?:swings?|swung|sinks?|sank|slumps?|slumped|falls?|fell|plunges?|plunged|turns?|turned|dives?|dived) "
           r"to (?:an? )?(?:[\w\-]+ )?loss|(?:posts?|posted|reports?|reported|books?|records?|suffers?|makes|made) "
-          r"(?:an? |its )?(?:(?!vs\b|versus\b|from\b)[\w\-$.£€]+ ){0,3}?(?:loss|losses|deficit)|(?:loss|losses) (?:widens?|widened|"
+          r"(?:an? |its )?(?:(?!vs\b|versus\b|from\b)[\w\-$.£€]+ ){0,3}?(?:loss|losses|deficit)|"
+          r"(?:loss|losses) (?:widens?|widened|"
           r"deepens?|deepened|balloons?|swells?)|(?:wider|bigger|deeper|larger|surprise) (?:[\w\-]+ )?loss",
           gap_veto=_GUIDE_WORDS_IN_GAP + r"|\bnarrow|\bsmaller"),
     _lead("earnings", 1, "up",
@@ -704,7 +706,8 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
           rf"(?: [\w\-]+){{0,4}}? {_RESULT_WORDS}|(?:earnings|profit|revenue|sales|eps) beats",
           gap_veto=_GUIDE_WORDS_IN_GAP, max_gap=9),
     _lead("earnings", -1, "down",
-          rf"(?:after|on|following) (?:(?:a |the |its |[\w\-]+ )?(?:disappointing|weak|dismal|poor) (?:[\w\-]+ ){{0,2}}?"
+          rf"(?:after|on|following) (?:(?:a |the |its |[\w\-]+ )?(?:disappointing|weak|dismal|poor) "
+          rf"(?:[\w\-]+ ){{0,2}}?"
           rf"{_RESULT_WORDS})",
           gap_veto=_GUIDE_WORDS_IN_GAP),
     # writedowns and charges cost the quarter: "Merrill to write down $5.5 bln", "Monster to take $12.7 mln charge"
@@ -920,13 +923,17 @@ _LEAD_RULES: tuple[_LeadRule, ...] = (
 )
 
 # share moves: "Acadia Shares Fall 15% Premarket", "New Century sees surprise loss, shares sink 17 pct"
-_SHARES = r"(?:(?:IPO|ADS|ADR|Class [AB]|common|its) )?(?:shares|stock|ADSs?|ADRs?|share price|stock price)(?: (?:are|is|was|were|have|has))?"\
-          r"(?: (?:trading|trade|trades|traded|open|opened|opens|moving|set to|seen|indicated))?"
+_SHARES = (
+    r"(?:(?:IPO|ADS|ADR|Class [AB]|common|its) )?(?:shares|stock|ADSs?|ADRs?|share price|stock price)"
+    r"(?: (?:are|is|was|were|have|has))?"
+    r"(?: (?:trading|trade|trades|traded|open|opened|opens|moving|set to|seen|indicated))?"
+)
 _SHARES_DOWN = (
     r"falls?|fell|falling|drops?|dropped|dropping|slumps?|slumped|sinks?|sank|sinking|plunges?|plunged|plunging|"
     r"tumbles?|tumbled|tumbling|dives?|dived|dove|slides?|slid|sliding|crash(?:es|ed)?|plummets?|plummeted|"
     r"tanks?|tanked|collapses?|collapsed|slips?|slipped|sags?|sagged|retreats?|retreated|declines?|declined|lower|down|weaker|"
-    r"hurting|hurt by|hit by|hit hard|takes? (?:a )?(?:hit|beating|battering|knock)|took (?:a )?(?:hit|beating)|hammered|battered|pummel(?:l)?ed|under pressure|crater(?:s|ed)?|nosedives?"
+    r"hurting|hurt by|hit by|hit hard|takes? (?:a )?(?:hit|beating|battering|knock)|took (?:a )?(?:hit|beating)|"
+    r"hammered|battered|pummel(?:l)?ed|under pressure|crater(?:s|ed)?|nosedives?"
 )
 _SHARES_UP = (
     r"rises?|rose|rising|jumps?|jumped|jumping|soars?|soared|soaring|surges?|surged|surging|rall(?:y|ies|ied)|"
@@ -937,7 +944,9 @@ _SHARES_UP = (
 _OTHER_NAME_BEFORE_SHARES = re.compile(r"(?<![\w])(?!(?:IPO|ADS|ADR|Class|[AB])\b)[A-Z][\w&'’.\-]*\s*$")
 _MOVE_PCT = re.compile(r"[^.;:%]{0,24}?(?<![\d.])(\d{1,3}(?:\.\d+)?)\s?(?:%|pct\b|percent\b|per cent\b)")
 _SHARES_LOW = r"(?:hits?|at|touch(?:es)?|sinks? to|falls? to) (?:an? |its )?(?:new |record |all-time |[\w\-]+ )?lows?"
-_SHARES_HIGH = r"(?:hits?|at|touch(?:es)?|rises? to|climbs? to) (?:an? |its )?(?:new |record |all-time |[\w\-]+ )?highs?"
+_SHARES_HIGH = (
+    r"(?:hits?|at|touch(?:es)?|rises? to|climbs? to) (?:an? |its )?(?:new |record |all-time |[\w\-]+ )?highs?"
+)
 _FALL_VETO = r"\b(?:hit|at|to) (?:an? )?(?:new |record |all-time |\d+-\w+ )?highs?\b|\boffering\b"
 _RISE_VETO = r"\blows?\b(?! (?:cost|price))|\boffering\b"
 
@@ -1122,9 +1131,9 @@ _PT_DOWN = r"(?i:lowers|lowered|cuts|cut|slashes|slashed|trims|trimmed|reduces|r
 _PT_VERB = rf"(?P<verb>{_PT_UP}|{_PT_DOWN})"
 _PT_VERB_PASSIVE = r"(?P<verb>(?i:raised|lowered|cut|increased|boosted|trimmed|reduced|upped|lifted|slashed))"
 _MONEY = r"(?:\$|USD ?|C\$|£|€)?[\d,.]+"
-_END_A = rf"(?=\s*(?:[,;:(]|-\s|–\s|$)|\s+(?i:for|in|from|at|with|after|as|amid|on|to|by|and|ahead|citing|" \
-         rf"following|" \
-         rf"says|said|shares|stock|notes|price|pt|target|tgt|over|due|despite|saying|sees)\b)"
+_END_A = r"(?=\s*(?:[,;:(]|-\s|–\s|$)|\s+(?i:for|in|from|at|with|after|as|amid|on|to|by|and|ahead|citing|" \
+         r"following|" \
+         r"says|said|shares|stock|notes|price|pt|target|tgt|over|due|despite|saying|sees)\b)"
 _ADVERB = r"(?: (?i:earlier|also|now|again))?"
 
 
@@ -1344,8 +1353,8 @@ _UNIT_NOUN = r"(?:units?|business|businesses|divisions?|arm|operations|ops|subsi
 _ASSET_NOUN = r"(?:brewery|breweries|franchises?|brands?)"
 _LOWER = r"(?:(?!(?:from|for|to|in|on|at|with|by|as|of|and|or|back|more|its|their)\b)[a-z][\w\-]* )"
 _DESC = rf"(?:(?:[A-Z][\w.]*|U\s?\.\s?S\s?\.) )?{_LOWER}{{0,3}}{_FIRM_NOUN} "  # "(Japan) cosmetics firm Ci : z"
-_TGT_END = rf"(?=\s*(?:[,;:(]|-\s|–\s|$)|\s+(?i:for|in|at|with|worth|valued|after|as|amid|on|to|says|said|deal|" \
-           rf"from|cash|stock|shares|in)\b)"
+_TGT_END = r"(?=\s*(?:[,;:(]|-\s|–\s|$)|\s+(?i:for|in|at|with|worth|valued|after|as|amid|on|to|says|said|deal|" \
+           r"from|cash|stock|shares|in)\b)"
 _OBJECT = (
     rf"(?:(?:{_DESC})?{_TGT}(?:(?P<unit>(?:{_POSS})? {_LOWER}{{0,3}}(?:{_UNIT_NOUN}|{_ASSET_NOUN})|{_POSS} [a-z])|"
     rf"(?P<trade> {_LOWER}{{0,2}}?(?i:stake|{_FIRM_NOUN}))?(?![\w])(?=\W|$){_TGT_END}|(?= (?i:stake|{_FIRM_NOUN})\b))|"
@@ -1453,7 +1462,8 @@ _AFTER_RULES: tuple[_AfterRule, ...] = (
         rf"{_REGULATOR} (?P<verb>(?i:approves|approved|clears|cleared|oks|okays|ok's|backs|endorses|recommends|"
         rf"grants approval to|gives (?:the )?(?:green light|nod|go-ahead|approval) to|rejects|rejected|blocks|"
         rf"blocked|declines to approve|refuses to approve|suspends|bans|halts|denies approval (?:to|for)|"
-        rf"knocks back|grounds|questions?|votes (?:\d+[-–]\d+ )?(?:against|for|in favou?r of)|recommends against)) {_SUBJ}(?:{_POSS}(?= )|(?= (?:[\w\-]+ ){{0,2}}?(?i:{_PRODUCT}|deal|"
+        rf"knocks back|grounds|questions?|votes (?:\d+[-–]\d+ )?(?:against|for|in favou?r of)|recommends against)) "
+        rf"{_SUBJ}(?:{_POSS}(?= )|(?= (?:[\w\-]+ ){{0,2}}?(?i:{_PRODUCT}|deal|"
         rf"merger|takeover|"
         rf"acquisition|"
         rf"purchase|bid|application|product|tie-up|venture|combination|stake|buy|jets|planes|aircraft|fleet|"

@@ -57,7 +57,7 @@ class Batch:
     entity_token_mask: Tensor  # (B, E, T) float, 1 where token t belongs to entity e
     entity_mask: Tensor  # (B, E) bool, False for padding slots
 
-    def to(self, device: torch.device | str) -> "Batch":
+    def to(self, device: torch.device | str) -> Batch:
         return Batch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 
 
@@ -72,7 +72,7 @@ class Labels:
     events: Tensor  # (B, n_event_types) EVENT_STATES ids
     weight: Tensor  # (B,) float, per-example loss weight
 
-    def to(self, device: torch.device | str) -> "Labels":
+    def to(self, device: torch.device | str) -> Labels:
         return Labels(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 
     def target(self, task_name: str) -> Tensor:
@@ -97,7 +97,7 @@ def encode_text(tokenizer, text: str, max_length: int = MAX_LENGTH) -> EncodedTe
         text=text,
         input_ids=list(encoding["input_ids"]),
         shape_ids=shape_ids(text, offsets, word_ids),
-        offsets=offsets,  # type: ignore[arg-type]
+        offsets=offsets,
         word_ids=word_ids,
     )
 

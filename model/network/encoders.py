@@ -29,6 +29,10 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig, PreTrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +73,7 @@ def encoder_spec(name: str) -> EncoderSpec:
         raise ValueError(f"unknown encoder {name!r} (expected one of: {', '.join(ENCODERS)})") from None
 
 
-def transformer_classes(model_type: str) -> tuple[type, type]:
+def transformer_classes(model_type: str) -> tuple[type[PretrainedConfig], type[PreTrainedModel]]:
     """(config class, model class) of a transformers model_type; imported here so choosing costs nothing."""
     if model_type == "bert":
         from transformers import BertConfig, BertModel
@@ -112,7 +116,7 @@ def mpnet_part_files() -> list[Path]:
         if len(found) != 1:
             raise EncoderUnavailableError(f"{part} is installed but holds no all-mpnet-base-v2.zip.* piece; "
                                           f"reinstall it: {MPNET_INSTALL}")
-        pieces.append(Path(dist.locate_file(found[0])))
+        pieces.append(Path(str(dist.locate_file(found[0]))))
     if missing:
         raise EncoderUnavailableError(
             f"the mpnet-base encoder needs its optional parts, not installed here: {', '.join(missing)}. "

@@ -102,12 +102,14 @@ GICS_SECTORS: tuple[str, ...] = (
     "Industrials", "Information Technology", "Materials", "Real Estate", "Utilities",
 )
 SECTOR_SYNONYMS: dict[str, str] = {
-    "technology": "Information Technology", "semiconductors": "Information Technology", "software": "Information Technology",
-    "healthcare": "Health Care", "pharmaceuticals": "Health Care", "banks": "Financials", "banking services": "Financials",
+    "technology": "Information Technology", "semiconductors": "Information Technology",
+    "software": "Information Technology", "healthcare": "Health Care", "pharmaceuticals": "Health Care",
+    "banks": "Financials", "banking services": "Financials",
     "insurance": "Financials", "financial services": "Financials", "oil & gas": "Energy", "oil and gas": "Energy",
     "petroleum industry": "Energy", "real estate investment trust": "Real Estate", "retail": "Consumer Discretionary",
     "automotive": "Consumer Discretionary", "telecommunications": "Communication Services", "aerospace": "Industrials",
-    "beverages": "Consumer Staples", "consumer non-cyclicals": "Consumer Staples", "consumer cyclicals": "Consumer Discretionary",
+    "beverages": "Consumer Staples", "consumer non-cyclicals": "Consumer Staples",
+    "consumer cyclicals": "Consumer Discretionary",
 }
 
 _SYMBOL = r"[A-Z]{1,5}(?:\.[A-Z]{1,2})?"
@@ -117,7 +119,9 @@ _EXCHANGE = re.compile(
     r"\s*:\s*(?P<symbol>" + _SYMBOL + r")\b"
 )
 # Reuters Instrument Codes: US suffixes name the venue and are dropped; others are kept (BARC.L).
-_RIC = re.compile(r"(?<=[(<])\s*(?P<ric>(?P<symbol>[A-Z]{1,5})\.(?P<venue>OQ|O|N|A|K|L|DE|PA|AS|MI|TO|HK|T))\s*(?=[)>])")
+_RIC = re.compile(
+    r"(?<=[(<])\s*(?P<ric>(?P<symbol>[A-Z]{1,5})\.(?P<venue>OQ|O|N|A|K|L|DE|PA|AS|MI|TO|HK|T))\s*(?=[)>])"
+)
 _BETWEEN_NAME_AND_TICKER = re.compile(r"\s*[(<]?\s*(?:[A-Za-z][A-Za-z ]*:\s*)?")
 _US_RIC_VENUES = frozenset({"OQ", "O", "N", "A", "K"})
 

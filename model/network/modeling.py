@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -78,7 +79,7 @@ class ModelConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModelConfig":
+    def from_dict(cls, data: dict) -> ModelConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known.setdefault("tasks", LEGACY_TASK_NAMES)
         for name in ("sentiment_sources", "tasks", "event_types"):
@@ -122,7 +123,7 @@ class Encoder(nn.Module):
             self.bert = model_class(config_class(**config.encoder_config), add_pooling_layer=False)
         else:
             path = encoder_source(config)
-            overrides = {"num_hidden_layers": config.encoder_layers} if config.encoder_layers else {}
+            overrides: dict[str, Any] = {"num_hidden_layers": config.encoder_layers} if config.encoder_layers else {}
             if config.pretrained:
                 from transformers.utils import logging as hf_logging
 
@@ -142,7 +143,7 @@ class Encoder(nn.Module):
         nn.init.zeros_(self.shape_embeddings.weight)
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor, shape_ids: Tensor) -> Tensor:
-        embeds = self.bert.embeddings.word_embeddings(input_ids) + self.shape_embeddings(shape_ids)  # (B, T, H)
+        embeds = self.bert.get_input_embeddings()(input_ids) + self.shape_embeddings(shape_ids)  # (B, T, H)
         return self.bert(inputs_embeds=embeds, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
 
 
@@ -166,6 +167,17 @@ class SharedStates:
     batch: Batch
 
 
+class Head(Protocol):
+    """What JointModel needs of a head class of the task table (each is an nn.Module)."""
+
+    @classmethod
+    def build(cls, hidden: int, config: ModelConfig) -> Head: ...
+
+    def run(self, shared: SharedStates) -> Tensor: ...
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
 class TopicHead(nn.Module):
     def __init__(self, hidden: int, n_topics: int, dropout: float) -> None:
         super().__init__()
@@ -173,7 +185,7 @@ class TopicHead(nn.Module):
         self.classifier = nn.Linear(hidden, n_topics)
 
     @classmethod
-    def build(cls, hidden: int, config: "ModelConfig") -> "TopicHead":
+    def build(cls, hidden: int, config: ModelConfig) -> TopicHead:
         return cls(hidden, config.n_topics, config.dropout)
 
     def run(self, shared: SharedStates) -> Tensor:
@@ -200,7 +212,7 @@ class SentimentHead(nn.Module):
         nn.init.zeros_(self.source_offset.weight)
 
     @classmethod
-    def build(cls, hidden: int, config: "ModelConfig") -> "SentimentHead":
+    def build(cls, hidden: int, config: ModelConfig) -> SentimentHead:
         return cls(hidden, config.n_sentiments, len(config.sentiment_sources), config.dropout)
 
     def run(self, shared: SharedStates) -> Tensor:
@@ -238,6 +250,9 @@ class EntityTagger(nn.Module):
     I- tag without its B-.
     """
 
+    allowed_transitions: Tensor  # buffers (bio_transition_mask), registered in __init__
+    allowed_start: Tensor
+
     def __init__(self, hidden: int, n_tags: int, n_shapes: int, shape_dim: int, dropout: float) -> None:
         super().__init__()
         self.shape_embeddings = nn.Embedding(n_shapes, shape_dim)
@@ -248,7 +263,7 @@ class EntityTagger(nn.Module):
         self.register_buffer("allowed_start", start, persistent=False)
 
     @classmethod
-    def build(cls, hidden: int, config: "ModelConfig") -> "EntityTagger":
+    def build(cls, hidden: int, config: ModelConfig) -> EntityTagger:
         return cls(hidden, config.n_ner_tags, config.n_shapes, config.shape_dim, config.dropout)
 
     def run(self, shared: SharedStates) -> Tensor:
@@ -293,7 +308,7 @@ class EntitySentimentHead(nn.Module):
         self.classifier = nn.Linear(hidden, n_classes)
 
     @classmethod
-    def build(cls, hidden: int, config: "ModelConfig") -> "EntitySentimentHead":
+    def build(cls, hidden: int, config: ModelConfig) -> EntitySentimentHead:
         return cls(hidden, config.n_sentiments, config.dropout)
 
     def run(self, shared: SharedStates) -> Tensor:
@@ -339,7 +354,7 @@ class EventHead(nn.Module):
         self.classifier = nn.Linear(hidden, n_types * len(EVENT_STATES))
 
     @classmethod
-    def build(cls, hidden: int, config: "ModelConfig") -> "EventHead":
+    def build(cls, hidden: int, config: ModelConfig) -> EventHead:
         return cls(hidden, len(config.event_types), config.dropout, config.event_gradient_scale)
 
     def run(self, shared: SharedStates) -> Tensor:
@@ -382,7 +397,7 @@ class TaskWeighting(nn.Module):
 
 
 # the head classes the task table names (model.network.tasks.Task.head_class)
-HEAD_CLASSES: dict[str, type[nn.Module]] = {
+HEAD_CLASSES: dict[str, type[Head]] = {
     cls.__name__: cls for cls in (TopicHead, SentimentHead, EntityTagger, EntitySentimentHead, EventHead)}
 
 
@@ -438,6 +453,13 @@ def _masked_cross_entropy(logits: Tensor, targets: Tensor, weights: Tensor, smoo
 
 
 class JointModel(nn.Module):
+    # the heads of config.tasks, set by __init__ under their task's head_attribute (a model has only its tasks')
+    topic_head: TopicHead
+    sentiment_head: SentimentHead
+    entity_tagger: EntityTagger
+    entity_sentiment_head: EntitySentimentHead
+    event_head: EventHead
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
@@ -449,7 +471,7 @@ class JointModel(nn.Module):
         # one learned weight per head the model has: versions saved before the events head keep four
         self.task_weighting = TaskWeighting(tuple(task.name for task in self.tasks), config.loss_weighting)
 
-    def head(self, task: Task) -> nn.Module:
+    def head(self, task: Task) -> Head:
         return getattr(self, task.head_attribute)
 
     def forward(self, batch: Batch, labels: Labels | None = None) -> JointOutput:
@@ -500,5 +522,5 @@ def load_tokenizer(path: str | Path):  # noqa: ANN201
 
 
 __all__ = ["ModelConfig", "Encoder", "TopicHead", "SentimentHead", "EntityTagger", "EntitySentimentHead",
-           "EventHead", "SharedStates", "HEAD_CLASSES", "TaskWeighting", "JointOutput", "JointModel", "load_tokenizer", "default_encoder_path",
-           "encoder_source", "mean_pool", "bio_transition_mask", "TASKS"]
+           "EventHead", "SharedStates", "HEAD_CLASSES", "TaskWeighting", "JointOutput", "JointModel", "load_tokenizer",
+           "default_encoder_path", "encoder_source", "mean_pool", "bio_transition_mask", "TASKS"]

@@ -108,6 +108,7 @@ def _trim_left(text: str, start: int, end: int) -> int:
         if any(c.isupper() for c in lead) and any(c.isalnum() for c in lead):
             return start
         rest = _WORD.search(span, word.end())
+        assert rest is not None  # a non-space follows the word: word.end() < len(span.rstrip())
         start += rest.start()
 
 

@@ -136,7 +136,8 @@ def score_headlines(predictor, rows: Sequence[JudgedHeadline],  # noqa: ANN001
 def _entity_probs(entity: EntityResult) -> list[float]:
     probs = getattr(entity, "sentiment_probs", None)
     if probs is None:
-        raise RuntimeError("EntityResult has no sentiment_probs: model.network.results/model.serving.predictor are out of date")
+        raise RuntimeError("EntityResult has no sentiment_probs: "
+                           "model.network.results/model.serving.predictor are out of date")
     return list(probs)
 
 
@@ -193,8 +194,8 @@ def sentfin_guard(registry_dir: Path, version: str, data_dir: Path,
     official test split. Measured with the torch weights whatever the backend.
     """
     from model.data.splits import load_corpus
-    from model.training.event_finetune import entity_sentiment_probs, threshold_accuracy
     from model.serving.registry import load_model
+    from model.training.event_finetune import entity_sentiment_probs, threshold_accuracy
 
     dev = load_corpus(Path(data_dir), names=["sentfin"])["sentfin"].dev
     model, tokenizer = load_model(Path(registry_dir), version)

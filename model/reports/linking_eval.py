@@ -19,8 +19,8 @@ from pathlib import Path
 
 import click
 
-from kernel.reports import write_json_report
 from kernel.paths import PROJECT_ROOT
+from kernel.reports import write_json_report
 
 REPORT = PROJECT_ROOT / "reports" / "linking.json"
 

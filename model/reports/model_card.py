@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -448,7 +448,7 @@ def _data_section(meta: dict[str, Any]) -> list[str]:
 
 def render_model_card(inputs: CardInputs, generated_at: datetime | None = None) -> str:
     """The card as Markdown."""
-    generated_at = generated_at or datetime.now(timezone.utc)
+    generated_at = generated_at or datetime.now(UTC)
     baselines = inputs.baselines
     out = [
         f"# Model card: finsent joint model `{inputs.version}`",
@@ -477,8 +477,8 @@ def render_model_card(inputs: CardInputs, generated_at: datetime | None = None) 
         "## Results against baselines",
         "",
         ("Baselines from reports/baselines.json (" + str(baselines.get("created_at", "?")) + "): scored by the same "
-         "metric code (model.training.evaluation) on the same dev splits. Lexicon neutral bands and the TF-IDF regularisation "
-         "were chosen on train splits only." if baselines else
+         "metric code (model.training.evaluation) on the same dev splits. Lexicon neutral bands and the TF-IDF "
+         "regularisation were chosen on train splits only." if baselines else
          "_No baselines report: run `finsent bench baselines --json`._"),
         "",
     ]

@@ -33,15 +33,15 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from model.network.collate import collate, encode_example, length_buckets
+from kernel.paths import PROJECT_ROOT
+from kernel.reports import write_json_report
 from model.data.examples import Example
 from model.data.splits import DatasetSplit
-from model.training.evaluation import TaskPredictions, task_metrics
+from model.network.collate import collate, encode_example, length_buckets
 from model.network.features import IGNORE_INDEX
 from model.network.labels import NER_TAGS
-from kernel.reports import write_json_report
+from model.training.evaluation import TaskPredictions, task_metrics
 
-from kernel.paths import PROJECT_ROOT
 REPORT_PATH = PROJECT_ROOT / "reports" / "bench-onnx.json"
 # dataset -> the task the parity check reads from it
 PARITY_LIMIT = 600  # dev examples per dataset for the serving check: ~1 min on 2 cores, +-0.01 at 0.97
@@ -168,8 +168,8 @@ def bench_onnx(registry_dir: Path, data_dir: Path, version: str | None = None,
                corpus: dict[str, DatasetSplit] | None = None, limit: int | None = None, n: int = 512,
                batch_size: int = 32, threads: int = 1, progress: bool = True) -> dict[str, Any]:
     """Export (if needed) the version, compare the backends on the dev sets, time both; the full report."""
-    from model.reports.bench import read_headlines
     from model.data.splits import available_datasets, load_corpus
+    from model.reports.bench import read_headlines
     from model.serving.onnx_backend import MODEL_FILE, OnnxJointModel, ensure_onnx_export
     from model.serving.predictor import Predictor, default_linker
     from model.serving.registry import WEIGHTS_FILE, load_model, resolve_version, version_dir
@@ -247,7 +247,12 @@ def prepare_serving(registry_dir: Path, data_dir: Path, version: str, limit: int
 
     from model.data.splits import available_datasets, load_corpus
     from model.serving.onnx_backend import (
-        PARITY_THRESHOLD, OnnxJointModel, ensure_onnx_export, parity_tasks, parity_verdict, write_parity_report,
+        PARITY_THRESHOLD,
+        OnnxJointModel,
+        ensure_onnx_export,
+        parity_tasks,
+        parity_verdict,
+        write_parity_report,
     )
     from model.serving.predictor import available_cores
     from model.serving.registry import load_model

@@ -159,7 +159,9 @@ def role_of(span: Span, text: str, events: list[FinancialEvent]) -> tuple[str, i
 def _names(event_span: tuple[int, int] | None, event_name: str | None, span: Span, name: str) -> bool:
     if event_span is not None:
         return overlaps(span.start, span.end, *event_span)
-    return bool(event_name) and event_name.lower() == name.lower()
+    if not event_name:
+        return False
+    return event_name.lower() == name.lower()
 
 
 def steer(probs: Sequence[float], polarity: int | None) -> list[float]:

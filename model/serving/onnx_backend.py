@@ -270,7 +270,7 @@ def parity_verdict(agreement: dict[str, float], threshold: float = PARITY_THRESH
         return False, f"no dev data to check {', '.join(missing)}"
     if failing:
         return False, ", ".join(f"{task} agreement {value:.4f} < {threshold}" for task, value in failing.items())
-    return True, f"every task's agreement >= {threshold} (lowest: {min(agreement, key=agreement.get)} " \
+    return True, f"every task's agreement >= {threshold} (lowest: {min(agreement, key=agreement.__getitem__)} " \
                  f"{min(agreement.values()):.4f})"
 
 
@@ -385,7 +385,7 @@ class OnnxJointModel:
         self._n_parameters = n_parameters
 
     @classmethod
-    def load(cls, registry_dir: Path, version: str, threads: int = 1) -> "OnnxJointModel":
+    def load(cls, registry_dir: Path, version: str, threads: int = 1) -> OnnxJointModel:
         """Export the version if needed, then open its sessions."""
         from model.serving.registry import load_model
 
@@ -393,12 +393,12 @@ class OnnxJointModel:
         onnx_dir = ensure_onnx_export(Path(registry_dir), version, model)
         return cls(onnx_dir, model.config, model.num_parameters(), threads)
 
-    def to(self, device: torch.device | str) -> "OnnxJointModel":
+    def to(self, device: torch.device | str) -> OnnxJointModel:
         if torch.device(device).type != "cpu":
             raise ValueError(f"the ONNX backend runs on CPU only, not {device}")
         return self
 
-    def eval(self) -> "OnnxJointModel":
+    def eval(self) -> OnnxJointModel:
         return self
 
     def num_parameters(self) -> int:

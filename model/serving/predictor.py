@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import torch
 
+from model.events.extract import clear_polarity, extract_events
+from model.events.taxonomy import FinancialEvent
 from model.network.collate import Batch, EncodedText, collate, encode_text, length_buckets
 from model.network.features import bio_spans, token_span
 from model.network.labels import NER_TAGS, SENTIMENT_LABELS
-from model.events.extract import clear_polarity, extract_events
-from model.events.taxonomy import FinancialEvent
 from model.network.results import ArticleResult, EntityResult, EventResult
 from model.network.spans import complete_tagged
 from model.serving.events import (
@@ -141,7 +142,7 @@ class Predictor:
 
     @classmethod
     def load(cls, registry_dir: Path, version: str | None = None, device: str = "auto",
-             linker: Linker | None = None, backend: str = "torch", threads: int | None = None) -> "Predictor":
+             linker: Linker | None = None, backend: str = "torch", threads: int | None = None) -> Predictor:
         """Load a registry version (None or 'live' = the live one, 'latest' = newest).
 
         `backend="onnx"` runs the int8 ONNX Runtime export of the version on CPU
@@ -177,7 +178,7 @@ class Predictor:
         return cls(model, tokenizer, resolved, target, linker=linker, entity_negative_threshold=threshold,
                    lower_case_words=casing)
 
-    def predict(self, texts: list[str], batch_size: int | None = None) -> list[ArticleResult]:
+    def predict(self, texts: Sequence[str], batch_size: int | None = None) -> list[ArticleResult]:
         encoded = [encode_text(self.tokenizer, text, self.max_length) for text in texts]
         results: list[ArticleResult | None] = [None] * len(texts)
         for indices in inference_batches([len(e.input_ids) for e in encoded], batch_size or self.batch_size):

@@ -24,7 +24,7 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ class VersionInfo:
 
 def new_version_id(now: datetime | None = None) -> str:
     """A sortable id such as v20261129-071203-ab12 (UTC time + 4 random hex digits)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"v{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
@@ -92,7 +92,7 @@ def save_version(registry_dir: Path, model, tokenizer, metadata: dict[str, Any],
     if lower_case_words is not None:
         (tmp / CASING_FILE).write_text(json.dumps({"lower_case_words": sorted(lower_case_words)}, indent=0),
                                        encoding="utf-8")
-    full_metadata = {"version": version, "created_at": datetime.now(timezone.utc).isoformat(), **metadata}
+    full_metadata = {"version": version, "created_at": datetime.now(UTC).isoformat(), **metadata}
     (tmp / METADATA_FILE).write_text(json.dumps(full_metadata, indent=2, default=str), encoding="utf-8")
     os.rename(tmp, registry_dir / version)
     return version

@@ -33,9 +33,9 @@ import json
 import os
 import secrets
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 MANIFEST_FILE = "MANIFEST.json"
 CARD_FILE = "MODEL_CARD.md"
@@ -46,6 +46,13 @@ FP16_FROM_FP32_KEY = "finsent_float16_from_float32"
 FP16_NOTE = ("float32 tensors are stored as float16 (half the size); registering the release upcasts them back "
              "to float32, so predictions match the trained weights up to float16 rounding")
 REQUIRED_FILES = ("model.safetensors", "config.json", "metadata.json")
+
+
+class ManifestFile(TypedDict):
+    """One file of the release, as the manifest's "files" lists it."""
+
+    sha256: str
+    size: int
 
 
 class ReleaseError(Exception):
@@ -134,11 +141,12 @@ def write_release(registry_dir: Path, version: str, out_dir: Path, reports_dir: 
             write_model_card(registry_dir, version, Path(reports_dir), tmp / CARD_FILE)
         for path in tmp.iterdir():
             path.chmod(0o644)  # readable by everyone who clones the repository (the weights were 0600)
-        files = {p.name: {"sha256": sha256_file(p), "size": p.stat().st_size} for p in sorted(tmp.iterdir())}
-        manifest = {
+        files: dict[str, ManifestFile] = {p.name: {"sha256": sha256_file(p), "size": p.stat().st_size}
+                                          for p in sorted(tmp.iterdir())}
+        manifest: dict[str, Any] = {
             "format": RELEASE_FORMAT,
             "version": version,
-            "created_at": datetime.now(timezone.utc).isoformat(),
+            "created_at": datetime.now(UTC).isoformat(),
             "weights": {"file": WEIGHTS_FILE, "dtype": "float16", "float16_from_float32": len(converted),
                         "note": FP16_NOTE},
             "files": files,
@@ -290,7 +298,7 @@ def register_release(release_dir: Path, registry_dir: Path) -> str:
             elif name == METADATA_FILE:
                 metadata = json.loads((release_dir / name).read_text(encoding="utf-8"))
                 metadata["release"] = {
-                    "registered_at": datetime.now(timezone.utc).isoformat(),
+                    "registered_at": datetime.now(UTC).isoformat(),
                     "from": str(release_dir),
                     "manifest_sha256": sha256_file(release_dir / MANIFEST_FILE),
                     "weights": "float16 in the release, upcast to float32 here",

@@ -29,10 +29,10 @@ import json
 import logging
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -80,7 +80,7 @@ def mix_losses(gold: Tensor | None, soft: dict[str, Tensor], alpha: float) -> Te
     headlines) learns from the soft part alone, at the same alpha scale."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"distillation alpha must be in [0, 1], got {alpha}")
-    soft_total = sum(soft.values()) if soft else None
+    soft_total = cast(Tensor, sum(soft.values())) if soft else None  # 0 + the first loss: a Tensor
     if gold is None:
         return alpha * soft_total if soft_total is not None else None
     return gold if soft_total is None else (1.0 - alpha) * gold + alpha * soft_total
@@ -99,7 +99,7 @@ class SoftTargets:
     entity_sentiment: Tensor  # (B, E, 3), per entity slot of the batch
     entity_sentiment_mask: Tensor  # (B, E) bool
 
-    def to(self, device: torch.device | str) -> "SoftTargets":
+    def to(self, device: torch.device | str) -> SoftTargets:
         return SoftTargets(**{name: value.to(device) for name, value in vars(self).items()})
 
 
@@ -194,7 +194,8 @@ def teacher_records(model: JointModel, tokenizer, examples: list[Example], devic
                 "text": examples[i].text,
                 "topic": _rounded(output.topic_logits[row]),
                 "sentiment": _rounded(output.sentiment_logits[row]),
-                "word_starts": [words[item.word_ids[p]][0] for p in positions],
+                # a first word piece always has a word id (first_subtoken_mask)
+                "word_starts": [words[word][0] for p in positions if (word := item.word_ids[p]) is not None],
                 "ner": _rounded(output.ner_logits[row, positions]),
                 "entities": [list(span) for span in kept[row]],
                 "entity_sentiment": _rounded(entity_logits[row, :len(kept[row])]),
@@ -427,9 +428,9 @@ def encode_for_distillation(tokenizer, example: Example, label: SoftLabel | None
         for i, (start, end) in enumerate(label.entities):
             if (start, end) in gold_chars:
                 continue
-            span = token_span(encoded.offsets, encoded.word_ids, start, end)
-            if span is not None:
-                encoded.entity_spans.append(span)
+            tokens = token_span(encoded.offsets, encoded.word_ids, start, end)
+            if tokens is not None:
+                encoded.entity_spans.append(tokens)
                 encoded.entity_sentiments.append(IGNORE_INDEX)
                 rows.append(i)
     return encoded, rows
@@ -447,7 +448,7 @@ class DistilBatches:
         self.batch_size, self.rng, self.max_length = batch_size, rng, max_length
         self.soft_labels, self.n_topics = soft_labels, n_topics
         self._cache: dict[int, tuple[EncodedText, list[int | None]]] = {}
-        self._batches = iter(())
+        self._batches: Iterator[list[int]] = iter(())
 
     def _encoded(self, index: int) -> tuple[EncodedText, list[int | None]]:
         if index not in self._cache:

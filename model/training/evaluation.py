@@ -21,12 +21,12 @@ from typing import Any
 
 import torch
 
-from model.network.collate import EncodedText, collate, encode_example, length_buckets
+from kernel.reports import write_json_report
 from model.data.examples import Example
+from model.network.collate import EncodedText, collate, encode_example, length_buckets
 from model.network.features import IGNORE_INDEX
 from model.network.labels import NER_TAGS
 from model.network.tasks import EVENT_STATES, TASK_SLUGS, TASKS, Task, get_task, tasks_named
-from kernel.reports import write_json_report
 
 TASK_NAMES: tuple[str, ...] = TASK_SLUGS
 

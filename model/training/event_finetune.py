@@ -81,8 +81,8 @@ def dev_sentiment_metrics(registry_dir: Path, data_dir: Path, version: str,
                           names: tuple[str, ...] = ("phrasebank", "twitter_sentiment", "sentfin")) -> dict[str, Any]:
     """Accuracy / macro-F1 of a version on the full dev splits of the sentiment datasets (training's own carving)."""
     from model.data.splits import load_corpus
-    from model.training.evaluation import evaluate_examples
     from model.serving.registry import load_metadata, load_model
+    from model.training.evaluation import evaluate_examples
 
     corpus = load_corpus(Path(data_dir), names=list(names))
     model, tokenizer = load_model(Path(registry_dir), version)

@@ -31,13 +31,11 @@ import numpy as np
 import torch
 
 from kernel.paths import PROJECT_ROOT
-from model.network.collate import EncodedText, collate, encode_example, length_buckets
 from model.data.casing import lower_case_words
 from model.data.examples import EntitySpan, Example
-from model.network.tasks import EVENT_STATES, get_task
-from model.training.evaluation import evaluate_examples, headline_score, predict_labels
-from model.network.features import bio_spans, first_subtoken_mask
+from model.network.collate import EncodedText, collate, encode_example, length_buckets
 from model.network.encoders import DEFAULT_ENCODER, encoder_spec
+from model.network.features import bio_spans, first_subtoken_mask
 from model.network.labels import NER_TAGS
 from model.network.modeling import (
     JointModel,
@@ -45,6 +43,8 @@ from model.network.modeling import (
     encoder_source,
     load_tokenizer,
 )
+from model.network.tasks import EVENT_STATES, get_task
+from model.training.evaluation import evaluate_examples, headline_score, predict_labels
 from model.training.schedules import layerwise_parameter_groups, warmup_linear_factor
 
 log = logging.getLogger(__name__)
@@ -286,7 +286,7 @@ def evaluate_dev(model: JointModel, tokenizer, dev_sets: dict[str, list[Example]
                  batch_size: int = 64) -> tuple[dict[str, dict[str, dict[str, Any]]], float]:
     """Metrics per dataset and task on the dev sets, and their mean headline score."""
     metrics: dict[str, dict[str, dict[str, Any]]] = {}
-    scores = []
+    scores: list[float] = []
     for name, examples in dev_sets.items():
         if not examples:
             continue
@@ -305,8 +305,8 @@ def _data_hashes(corpus: dict, config: TrainConfig) -> dict[str, dict[str, str]]
 
         path = _events_dir(config) / EVENT_HEADLINES
         hashes["event_headlines"] = {shown_path(path): hashlib.sha256(path.read_bytes()).hexdigest()}
-    if config.event_labels and (path := _judged_events(config)) is not None:
-        hashes["judged_events"] = {path.name: hashlib.sha256(path.read_bytes()).hexdigest()}
+    if config.event_labels and (judged := _judged_events(config)) is not None:
+        hashes["judged_events"] = {judged.name: hashlib.sha256(judged.read_bytes()).hexdigest()}
     return hashes
 
 
@@ -343,10 +343,10 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
     # --- data: one endless batch stream per dataset, dev sets capped -------------------------------
     corpus = corpus if corpus is not None else load_training_corpus(config)
     run_dir = Path(config.runs_dir) / (config.run_name or config.profile)
-    checkpoint = None
+    saved = None
     if config.resume and (run_dir / "last.pt").is_file():
-        checkpoint = torch.load(run_dir / "last.pt", map_location=device, weights_only=False)
-        config = replace(config, model=resumed_model_config(config.model, checkpoint["model"]))
+        saved = torch.load(run_dir / "last.pt", map_location=device, weights_only=False)
+        config = replace(config, model=resumed_model_config(config.model, saved["model"]))
     if initial_model is None:
         model, tokenizer = _initial_model(config)
     else:
@@ -393,13 +393,13 @@ def train(config: TrainConfig, corpus: dict | None = None, extra_examples: list[
 
     run_dir.mkdir(parents=True, exist_ok=True)
     step, best_score, best_metrics, history, stale = 0, -1.0, {}, [], 0
-    if checkpoint is not None:
-        model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        step, best_score, best_metrics = checkpoint["step"], checkpoint["best_score"], checkpoint["best_metrics"]
-        history, stale = checkpoint["history"], checkpoint.get("stale", 0)
-        data_rng.setstate(checkpoint["data_rng"])
-        torch.set_rng_state(checkpoint["torch_rng"])
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        step, best_score, best_metrics = saved["step"], saved["best_score"], saved["best_metrics"]
+        history, stale = saved["history"], saved.get("stale", 0)
+        data_rng.setstate(saved["data_rng"])
+        torch.set_rng_state(saved["torch_rng"])
         log.info("resumed %s at step %d (best dev score %.4f)", run_dir, step, best_score)
     elif (run_dir / "best.pt").exists():
         (run_dir / "best.pt").unlink()  # a fresh run must not inherit another run's best checkpoint
@@ -545,25 +545,28 @@ def pseudo_label(model: JointModel, tokenizer, examples: list[Example], threshol
         sentiment_probs = output.sentiment_logits.float().softmax(-1).cpu()
         tag_probs = output.ner_logits.float().softmax(-1).cpu()
         for row, (example, item) in enumerate(zip(chunk, encoded)):
-            new = replace(example, meta={**example.meta, "pseudo_labelled": []})
+            pseudo_labelled: list[str] = []  # the tasks filled in here, in the new example's meta
+            new = replace(example, meta={**example.meta, "pseudo_labelled": pseudo_labelled})
             if example.topic is None and float(topic_probs[row].max()) >= threshold:
                 new.topic = int(topic_probs[row].argmax())
-                new.meta["pseudo_labelled"].append("topic")
+                pseudo_labelled.append("topic")
                 filled["topic"] += 1
             if example.sentiment is None and float(sentiment_probs[row].max()) >= threshold:
                 new.sentiment = int(sentiment_probs[row].argmax())
-                new.meta["pseudo_labelled"].append("sentiment")
+                pseudo_labelled.append("sentiment")
                 filled["sentiment"] += 1
             positions = [i for i, first in enumerate(first_subtoken_mask(item.word_ids)) if first]
-            if example.entities is None and positions and float(tag_probs[row, positions].max(-1).values.min()) >= threshold:
-                tags = [NER_TAGS[t] for t in model.entity_tagger.decode(output.ner_logits[row, positions].float().cpu())]
+            if (example.entities is None and positions
+                    and float(tag_probs[row, positions].max(-1).values.min()) >= threshold):
+                tags = [NER_TAGS[t]
+                        for t in model.entity_tagger.decode(output.ner_logits[row, positions].float().cpu())]
                 spans = []
                 for first, last, entity_type in bio_spans(tags):
                     last_word = item.word_ids[positions[last - 1]]
                     end_token = max(i for i, w in enumerate(item.word_ids) if w == last_word)
                     spans.append(EntitySpan(item.offsets[positions[first]][0], item.offsets[end_token][1], entity_type))
                 new.entities = spans
-                new.meta["pseudo_labelled"].append("ner")
+                pseudo_labelled.append("ner")
                 filled["ner"] += 1
             out.append(new)
     return out, filled

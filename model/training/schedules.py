@@ -29,7 +29,8 @@ def layerwise_parameter_groups(model: JointModel, lr: float, layer_decay: float,
             scale = 1.0
         no_decay = param.ndim < 2 or "LayerNorm" in name or name.endswith("log_variance")
         groups.setdefault((scale, no_decay), []).append(param)
-    return [{"params": params, "lr": lr * scale, "base_lr": lr * scale, "weight_decay": 0.0 if no_decay else weight_decay}
+    return [{"params": params, "lr": lr * scale, "base_lr": lr * scale,
+             "weight_decay": 0.0 if no_decay else weight_decay}
             for (scale, no_decay), params in groups.items()]
 
 

@@ -235,7 +235,8 @@ def dispatch(rules_path: Path | None, once: bool, poll: timedelta) -> None:
     """Deliver the webhook outbox (safe to run several side by side)."""
     from monitor.alerts.delivery.dispatcher import Dispatcher
 
-    dispatcher = Dispatcher(_session_factory(get_settings().database_url), _load(rules_path or get_settings().alert_rules, secrets=True))
+    dispatcher = Dispatcher(_session_factory(get_settings().database_url),
+                            _load(rules_path or get_settings().alert_rules, secrets=True))
     if once:
         report = dispatcher.dispatch_once()
         click.echo(json.dumps(report.__dict__))
@@ -341,8 +342,8 @@ def replay(rules_path: Path | None, start: datetime, end: datetime, step: timede
 def backtest(rules_path: Path | None, events_path: Path, start: datetime | None, end: datetime | None,
              step: timedelta, splits_path: Path | None, as_json: bool) -> None:
     """Replay rules over stored history and score them against labelled company events."""
-    from model.data.events import EventsFileError, load_events
     from kernel.reports import write_json_report
+    from model.data.events import EventsFileError, load_events
     from monitor.alerts.research.backtest import load_event_splits, run_backtest, scores_by_split
 
     rules = _load(rules_path or get_settings().alert_rules)

@@ -95,8 +95,16 @@ def replay(file: Path | None, speed: str, limit: int | None, start: str | None, 
     FILE is a CSV or JSONL corpus (default: <data_dir>/stream/financial_headlines_stream.csv).
     """
     from monitor.ingest.live_segment import in_segment
-    from monitor.ingest.replay import CorpusError, CorpusReplay, in_replay_order, in_window, merge_repeats
-    from monitor.ingest.replay import parse_speed, read_corpus, rebased
+    from monitor.ingest.replay import (
+        CorpusError,
+        CorpusReplay,
+        in_replay_order,
+        in_window,
+        merge_repeats,
+        parse_speed,
+        read_corpus,
+        rebased,
+    )
 
     if rebase_to_now and stamp_now:
         raise click.UsageError("--rebase-to-now and --stamp-now both set published_at: choose one")

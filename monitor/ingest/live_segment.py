@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from kernel.settings import Settings
 from monitor.contract import NewsItem
 from monitor.ingest.replay import CorpusReplay, in_replay_order, merge_repeats, read_corpus, rebased
-from kernel.settings import Settings
 
 EASTERN_STANDARD = timezone(timedelta(hours=-5))
 

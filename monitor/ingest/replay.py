@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from monitor.contract import NewsItem
 from kernel.settings import describe_validation_error
+from monitor.contract import NewsItem
 
 if TYPE_CHECKING:
     from monitor.ingest.connector import Outlet

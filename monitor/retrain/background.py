@@ -38,9 +38,9 @@ from typing import Any
 
 import click
 
+from kernel.settings import Settings, get_settings
 from monitor.retrain.gate import GateDecision, GatePolicy, decide
 from monitor.stack.processes import pid_alive
-from kernel.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +193,8 @@ def gate_candidate(result: Any, corpus: dict[str, Any], dev_cap: int | None, set
     """
     from model.serving.registry import live_version, load_model, save_version
     from monitor.retrain.evaluate import evaluate_model, gate_evaluation_sets, task_scores
-    from monitor.storage.model_versions import promote_live, record_decision, sync_live
     from monitor.storage.db import session_factory
+    from monitor.storage.model_versions import promote_live, record_decision, sync_live
 
     registry_dir = Path(settings.registry_dir)
     live = live_version(registry_dir)

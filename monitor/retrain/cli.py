@@ -23,10 +23,10 @@ from typing import Any
 
 import click
 
+from kernel.settings import Settings, get_settings
 from monitor.retrain.gate import MEAN_TARGET, GatePolicy
 from monitor.retrain.pipeline import RetrainOptions, RetrainReport, run_retraining
 from monitor.retrain.schedule import DEFAULT_CRON, CronError, check_cron, run_schedule
-from kernel.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

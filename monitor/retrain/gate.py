@@ -135,6 +135,7 @@ def decide(live: Mapping[str, float] | None, candidate: Mapping[str, float], pol
     if problems:
         return GateDecision(False, "rejected: " + "; ".join(problems), policy.target, live_value, candidate_value,
                             rows)
+    assert live_value is not None and candidate_value is not None  # else a problem above says so
     return GateDecision(True, f"promoted: target {policy.target} improved by {candidate_value - live_value:+.4f} "
                               f"({live_value:.4f} -> {candidate_value:.4f}), no task beyond the tolerance "
                               f"{policy.tolerance:.4f}", policy.target, live_value, candidate_value, rows)

@@ -96,7 +96,7 @@ def fetch_label_rows(session: Session, since: datetime | None = None) -> list[La
 def _sentiment_index(value: object, where: str) -> int:
     if value not in SENTIMENT_LABELS:
         raise LabelError(f"{where}: expected one of {', '.join(SENTIMENT_LABELS)}, got {value!r}")
-    return SENTIMENT_LABELS.index(value)  # type: ignore[arg-type]
+    return SENTIMENT_LABELS.index(value)
 
 
 def _spans(row: LabelRow, with_types: bool) -> tuple[list[EntitySpan], list[EntitySentiment]]:
@@ -201,7 +201,7 @@ def merge_with_base(base: Sequence[Example], analyst: Sequence[Example],
         if override is None:
             merged.append(example)
             continue
-        clear = {}
+        clear: dict[str, Any] = {}  # labelled field -> None, for dataclasses.replace
         for name in _labelled_fields(override) & _labelled_fields(example):
             clear[name] = None
             dropped[name] += 1

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from kernel.settings import Settings
 from model.data.examples import Example
 from monitor.retrain.evaluate import (
     compare_on_traffic,
@@ -40,7 +41,6 @@ from monitor.retrain.evaluate import (
 )
 from monitor.retrain.gate import GateDecision, GatePolicy, decide
 from monitor.retrain.labels import DEFAULT_ANALYST_WEIGHT, analyst_examples, fetch_label_rows, merge_with_base
-from kernel.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def run_retraining(options: RetrainOptions, settings: Settings, sessions: sessio
     say(f"[5/6] scoring both on up to {options.traffic_limit} recent stored articles")
     candidate_predictor = Predictor(result.model, result.tokenizer, "candidate", _device(device), linker=NoLinker())
     live_predictor = (Predictor(live_model, live_tokenizer, live, _device(device), linker=NoLinker())
-                      if live_model is not None else None)
+                      if live is not None and live_model is not None else None)
     with sessions() as session:
         traffic = recent_traffic(session, options.traffic_limit)
     report.traffic = compare_on_traffic(traffic, live_predictor.predict if live_predictor else None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from croniter import CroniterBadCronError, croniter
 
@@ -36,13 +36,13 @@ def next_fire_time(expression: str, after: datetime) -> datetime:
     if after.tzinfo is None:
         raise ValueError("after must be timezone-aware")
     try:
-        return croniter(check_cron(expression), after.astimezone(timezone.utc)).get_next(datetime)
+        return croniter(check_cron(expression), after.astimezone(UTC)).get_next(datetime)
     except CroniterBadCronError as error:  # pragma: no cover - is_valid catches these first
         raise CronError(str(error)) from None
 
 
 def run_schedule(expression: str, job: Callable[[datetime], object], *,
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  sleep: Callable[[float], None], max_runs: int | None = None,
                  should_stop: Callable[[], bool] = lambda: False) -> int:
     """Sleep until each fire time and call `job(fire_time)`; return how many times it ran.

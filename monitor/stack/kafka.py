@@ -110,7 +110,8 @@ def jars_dir(settings: Settings) -> Path:
         capture_output=True, text=True,
     )
     if result.returncode != 0:
-        raise StackError(f"mvn could not resolve Kafka {settings.kafka_version}:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+        raise StackError(f"mvn could not resolve Kafka {settings.kafka_version}:\n"
+                         f"{result.stdout[-3000:]}{result.stderr[-2000:]}")
     (target / ".complete").touch()
     return target
 

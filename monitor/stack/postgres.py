@@ -48,7 +48,8 @@ def _as_server_user(command: list[str]) -> list[str]:
     try:
         pwd.getpwnam(SERVER_USER)
     except KeyError:
-        raise StackError("running as root needs the 'postgres' system user (apt-get install postgresql creates it)") from None
+        raise StackError("running as root needs the 'postgres' system user "
+                         "(apt-get install postgresql creates it)") from None
     return ["runuser", "-u", SERVER_USER, "--", *command]
 
 
@@ -93,7 +94,8 @@ def _ensure_role_and_database(settings: Settings, port: int) -> None:
                 cursor.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(role)), (parsed.password,))
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
         if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(role)))
+            cursor.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database),
+                                                                         sql.Identifier(role)))
     connection.close()
 
 

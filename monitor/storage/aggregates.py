@@ -221,7 +221,7 @@ class EventTellings:
         return fresh
 
 
-def event_scopes(events: Iterable[EventSentiment]) -> list["ScopeSentiment"]:
+def event_scopes(events: Iterable[EventSentiment]) -> list[ScopeSentiment]:
     """One `event` scope per subject: its most adverse event's polarity times severity (one story with a
     downgrade and a price-target cut is one story, not two), or its best when none is adverse."""
     per_subject: dict[str, float] = {}

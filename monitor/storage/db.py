@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 def make_engine(url: str, **kwargs: object) -> Engine:
     """An engine for url (the commands pass settings.database_url) that checks connections before use."""
-    return create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+    return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 @lru_cache(maxsize=8)

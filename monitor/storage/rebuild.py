@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from model.network.spans import complete_tagged
@@ -46,7 +46,6 @@ from monitor.storage.models import Article, ArticleEvent, EntityMention, ModelOu
 from monitor.storage.writes import STORY_WINDOW, upsert_aggregates
 
 
-
 @dataclass(frozen=True)
 class RebuildReport:
     model_version: str
@@ -64,7 +63,7 @@ def newest_complete_version(session: Session) -> str:
     return str(row[0])
 
 
-def _articles(session: Session, version: str, chunk: int) -> Iterator[list[tuple]]:
+def _articles(session: Session, version: str, chunk: int) -> Iterator[list[Row[Any]]]:
     query = (select(Article.id, Article.story_id, Article.source, Article.published_at, Article.published_precision,
                     Article.tickers, Article.headline, Article.body, ModelOutput.topic, ModelOutput.sentiment_label,
                     ModelOutput.sentiment_score)

@@ -172,11 +172,11 @@ def apply_retention(connection: Connection, plan: RetentionPlan) -> RetentionRep
             rolled_up[f"{fine}->{coarse}"] = roll_up_missing(connection, fine, coarse, datetime.fromisoformat(cutoff))
 
     deleted = 0
-    for expired in plan.row_deletes:
-        parent = next((p for p in RANGE_PARENTS if p.default == expired.table), None)
-        key, pinned = (parent.key, _not_pinned(parent)) if parent else ("bucket_start", "")
-        deleted += connection.execute(text(f"DELETE FROM {expired.table} WHERE {key} < :cutoff{pinned}"),
-                                      {"cutoff": expired.before}).rowcount
+    for stale in plan.row_deletes:
+        owner = next((p for p in RANGE_PARENTS if p.default == stale.table), None)
+        key, pinned = (owner.key, _not_pinned(owner)) if owner else ("bucket_start", "")
+        deleted += connection.execute(text(f"DELETE FROM {stale.table} WHERE {key} < :cutoff{pinned}"),
+                                      {"cutoff": stale.before}).rowcount
 
     kept = 0
     for expired in plan.partitions:

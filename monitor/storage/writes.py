@@ -28,9 +28,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import literal_column, select, text
+from sqlalchemy import ColumnClause, Table, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -49,7 +49,7 @@ from monitor.storage.aggregates import (
     reads_as_market_news,
 )
 from monitor.storage.known_names import KnownNames
-from monitor.storage.models import Article, ArticleEvent, EntityMention, ModelOutput, SentimentAggregate
+from monitor.storage.models import Article, ArticleEvent, Base, EntityMention, ModelOutput, SentimentAggregate
 
 
 class ScoredPair(NamedTuple):
@@ -98,7 +98,7 @@ def store_scored_batch(
     stored_at = _stored_published_at(session, [item for item, _ in unique.values()])
     new_rows = [_article_row(item) for item, _ in unique.values() if item.id not in stored_at]
     inserted_ids = set(session.scalars(
-        insert(Article.__table__).on_conflict_do_nothing(index_elements=["id", "published_at"]).returning(Article.id),
+        insert(_table(Article)).on_conflict_do_nothing(index_elements=["id", "published_at"]).returning(Article.id),
         new_rows,
     )) if new_rows else set()
     inserted = [unique[article_id] for article_id in unique if article_id in inserted_ids]
@@ -107,7 +107,7 @@ def store_scored_batch(
     output_rows = [_output_row(item, result, stored_at.get(item.id or "", item.published_at))
                    for item, result in unique.values()]
     written_outputs = session.scalars(
-        insert(ModelOutput.__table__).on_conflict_do_nothing().returning(ModelOutput.article_id), output_rows
+        insert(_table(ModelOutput)).on_conflict_do_nothing().returning(ModelOutput.article_id), output_rows
     ).all()
     scored_now = set(written_outputs)
     mention_rows = [
@@ -119,7 +119,7 @@ def store_scored_batch(
     mention_count = 0
     if mention_rows:
         mention_count = len(session.scalars(
-            insert(EntityMention.__table__).on_conflict_do_nothing().returning(EntityMention.id), mention_rows
+            insert(_table(EntityMention)).on_conflict_do_nothing().returning(EntityMention.id), mention_rows
         ).all())
 
     event_rows = [
@@ -131,7 +131,7 @@ def store_scored_batch(
     event_count = 0
     if event_rows:
         event_count = len(session.scalars(
-            insert(ArticleEvent.__table__).on_conflict_do_nothing().returning(ArticleEvent.ordinal), event_rows
+            insert(_table(ArticleEvent)).on_conflict_do_nothing().returning(ArticleEvent.ordinal), event_rows
         ).all())
 
     deltas: dict[AggregateKey, AggregateDelta] = {}
@@ -164,6 +164,11 @@ def store_scored_batch(
         inserted_names=tuple((item.headline, tuple((e.text, e.entity_type) for e in result.entities))
                              for item, result in in_order),
     )
+
+
+def _table(model: type[Base]) -> Table:
+    """The model's Table: the statements here insert into it (SQLAlchemy types `__table__` as any FromClause)."""
+    return cast(Table, model.__table__)
 
 
 def _article_row(item: NewsItem) -> dict[str, object]:
@@ -296,10 +301,10 @@ def upsert_aggregates(session: Session, deltas: dict[AggregateKey, AggregateDelt
     ]
     counters = ("article_count", "story_count", "negative_count", "neutral_count", "positive_count",
                 "score_sum", "score_sq_sum")
-    statement = insert(SentimentAggregate.__table__)
+    statement = insert(_table(SentimentAggregate))
     # The union of the stored and the new sources, sorted (a handful of names per bucket).
-    sources = literal_column("ARRAY(SELECT DISTINCT s FROM unnest(sentiment_aggregates.sources || excluded.sources) "
-                             "AS t(s) ORDER BY 1)")
+    sources: ColumnClause[list[str]] = literal_column(
+        "ARRAY(SELECT DISTINCT s FROM unnest(sentiment_aggregates.sources || excluded.sources) AS t(s) ORDER BY 1)")
     # RETURNING makes SQLAlchemy send multi-row INSERTs (insertmanyvalues); without it an ON CONFLICT
     # DO UPDATE runs as psycopg2 executemany, one round trip per row (~1,000 per batch of 64 articles).
     # Safe here: each key appears once in `rows`, so no row is updated twice by one statement.

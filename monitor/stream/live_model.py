@@ -147,7 +147,7 @@ class LiveModel:
 
     @classmethod
     def from_registry(cls, registry_dir: Path, device: str, backend: str,
-                      check_every_s: float = 5.0) -> "LiveModel":
+                      check_every_s: float = 5.0) -> LiveModel:
         """The worker's live model: registry polling plus FINSENT_MODEL_BACKEND's per-version choice."""
         load, live_version = registry_loader(Path(registry_dir), device, backend)
         serving = ServingBackend(Path(registry_dir), backend, device)
@@ -181,7 +181,7 @@ class LiveModel:
 
     def _load_live(self) -> None:
         version = self._live_version() if self._backend_for is not None else None
-        if version is None:  # no backend choice (or no live model: load says so)
+        if self._backend_for is None or version is None:  # no backend choice (or no live model: load says so)
             self._set(self._load(None))
             return
         backend = self._backend_for(version)

@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -133,7 +133,7 @@ async def score_and_store(stream: faust.StreamT) -> None:
     """Each message parsed on arrival and queued; adaptive micro-batches through the pipeline; acknowledged
     only once stored."""
     rt = _runtime()
-    manual = stream.noack()
+    manual = cast(faust.Stream, stream).noack()  # faust's StreamT interface lacks noack(); its Stream has it
     rt.pipeline.ack = lambda events: ack_events(manual, events)
     pipeline = rt.pipeline
 
@@ -346,14 +346,13 @@ class DrainingWorker(faust.Worker):
 def build_runtime(settings: Settings, topology: Topology, max_messages: int | None, timeout_s: float | None,
                   max_batch: int, batch_within_s: float) -> WorkerRuntime:
     """Load the live model and connect the database: failures here stop the worker before it consumes."""
-    from sqlalchemy.orm import sessionmaker
-
-    from monitor.storage.model_versions import repair_at_start
-    from monitor.stream.live_model import LiveModel
-    from monitor.storage.known_names import known_names_from_store
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm import sessionmaker
 
+    from monitor.storage.known_names import known_names_from_store
+    from monitor.storage.model_versions import repair_at_start
+    from monitor.stream.live_model import LiveModel
     from monitor.stream.store import StoreRetry, is_transient, store_once, worker_engine
 
     control = RunControl(max_messages, timeout_s)

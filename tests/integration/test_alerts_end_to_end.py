@@ -159,7 +159,8 @@ def test_a_replayed_burst_reaches_the_webhook_once_firing_then_once_resolved(
     evidence = alert_evidence(alert)  # the `evidence` annotation, a JSON string
     assert evidence["value"] > 0.6 and evidence["zscore"] > 3 and evidence["baseline"] == pytest.approx(0.2)
     top = [a["headline"] for a in evidence["top_articles"]]
-    about_boeing = set(FIXTURE["burst"]) | {item.headline for item, _ in baseline if item.tickers == [FIXTURE["burst_ticker"]]}
+    about_boeing = set(FIXTURE["burst"]) | {item.headline for item, _ in baseline
+                                            if item.tickers == [FIXTURE["burst_ticker"]]}
     assert set(top) <= about_boeing and len(set(top) & set(FIXTURE["burst"])) >= 3, top
     [resolved_alert] = last.json["alerts"]
     assert resolved_alert["fingerprint"] == alert["fingerprint"] and resolved_alert["status"] == "resolved"

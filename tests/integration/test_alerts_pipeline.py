@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from kernel.settings import PROJECT_ROOT
 from model.network.labels import TOPIC_LABELS
 from model.network.results import ArticleResult
 from monitor.alerts.delivery.dispatcher import Backoff, Dispatcher
@@ -37,7 +38,6 @@ from monitor.alerts.silences.matchers import Matcher
 from monitor.alerts.silences.matching import SilenceView
 from monitor.alerts.silences.store import create_silence, load_silences
 from monitor.contract import NewsItem
-from kernel.settings import PROJECT_ROOT
 from monitor.storage.models import Alert, Silence, WebhookDelivery
 from monitor.storage.writes import store_scored_batch
 from tests.alert_scenario import FIXTURE, SECRET, SECRET_ENV, baseline_news, burst_news, rules_text

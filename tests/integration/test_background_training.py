@@ -19,8 +19,8 @@ import pytest
 import torch
 from sqlalchemy import select
 
-from monitor.retrain.background import read_progress, run_background
 from kernel.settings import load_settings
+from monitor.retrain.background import read_progress, run_background
 from monitor.storage.db import session_factory
 from monitor.storage.models import ModelVersion
 from tests.databases import scratch_database
@@ -91,7 +91,8 @@ def test_stop_resume_gate_promote_then_nothing_to_do(database_url: str, tmp_path
     metadata = load_metadata(registry_dir, final.candidate_version)
     assert metadata["profile"] == "full" and metadata["retrain"]["background"] is True
     assert metadata["retrain"]["compared_with"] == first and metadata["retrain"]["status"] == "promoted"
-    assert metadata["steps"] == 30 and [h["step"] for h in metadata["history"]] == [10, 20, 30]  # resumed, not restarted
+    # resumed, not restarted
+    assert metadata["steps"] == 30 and [h["step"] for h in metadata["history"]] == [10, 20, 30]
     with session_factory(database_url)() as session:
         rows = {row.version: row for row in session.scalars(select(ModelVersion))}
     assert rows[final.candidate_version].is_live and rows[final.candidate_version].status == "promoted"

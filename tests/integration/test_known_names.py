@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from model.network.results import ArticleResult, EntityResult
-from monitor.contract import NewsItem
 from monitor.alerts.rules.parse import load_rules
 from monitor.alerts.rules.store import top_articles
+from monitor.contract import NewsItem
 from monitor.storage.db import session_factory
 from monitor.storage.known_names import known_names_from_store
 from monitor.storage.models import SentimentAggregate

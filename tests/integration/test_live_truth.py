@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import delete, select
 
 from model.serving.registry import LIVE_FILE, METADATA_FILE, live_version, promote
-from monitor.storage.model_versions import live_mismatch, promote_live, repair_at_start, rollback_live
 from monitor.storage.db import session_factory
+from monitor.storage.model_versions import live_mismatch, promote_live, repair_at_start, rollback_live
 from monitor.storage.models import ModelVersion
 from tests.databases import scratch_database
 

@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, delete, select
 
+from kernel.settings import PROJECT_ROOT, load_settings
 from monitor.contract import NewsItem
 from monitor.retrain.gate import GatePolicy
 from monitor.retrain.lock import try_advisory_lock
 from monitor.retrain.pipeline import RetrainOptions, run_retraining
-from kernel.settings import PROJECT_ROOT, load_settings
 from monitor.storage.db import session_factory
 from monitor.storage.models import Alert, AnalystLabel, Article, ModelOutput, ModelVersion, WebhookDelivery
 

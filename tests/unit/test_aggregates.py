@@ -52,7 +52,8 @@ def test_entity_keys_count_with_the_articles_sentiment_by_default_and_tickers_wi
     ("BOEING,", "boeing"), ("Boeing'", "boeing"), ("  Thomas   Cook ", "thomas cook"), ("$NVDA", "nvda"),
     ("marks &", "marks"), ("rolls-", "rolls"), ("AT&T", "at&t"), ("T-Mobile", "t-mobile"), ("co.", "co."),
     ("Nestl\u00e9", "nestl\u00e9"), (".", None), ("%", None), ("-", None), ("'", None), ("$", None),
-    ("Q3", None), ("Q4 2019", None), ("FY2019", None), ("Y07", None), ("CY2020", None), ("H1", None), ("2Q", None), ("2019", None), ("1.5", None),
+    ("Q3", None), ("Q4 2019", None), ("FY2019", None), ("Y07", None), ("CY2020", None), ("H1", None), ("2Q", None),
+    ("2019", None), ("1.5", None),
     ("3M", "3m"), ("7-Eleven", "7-eleven"), ("H&M", "h&m"),
     # one company, one key: trailing legal, holding and trade forms go, never the only word
     ("ACADIA Pharmaceuticals Inc.", "acadia"), ("Acadia Pharma", "acadia"), ("Atlas Air Worldwide Hldgs", "atlas air"),

@@ -9,10 +9,17 @@ from pathlib import Path
 import pytest
 
 from model.data.events import EventsFileError, load_events
-from monitor.alerts.research.backtest import (company_min_stories, count_first_day_headlines, first_day_evidence,
-                                     load_event_splits, names_company, score_events, scores_by_split)
-from monitor.alerts.research.replay import ReplayEvent, RuleHistory
 from monitor.alerts.detectors.observation import Bucket
+from monitor.alerts.research.backtest import (
+    company_min_stories,
+    count_first_day_headlines,
+    first_day_evidence,
+    load_event_splits,
+    names_company,
+    score_events,
+    scores_by_split,
+)
+from monitor.alerts.research.replay import ReplayEvent, RuleHistory
 from monitor.alerts.rules.parse import parse_rules
 
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "events" / "sample_events.yaml"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from monitor.alerts.detectors.observation import Bucket
 from monitor.alerts.rules.evaluation import StoredState, evaluate, fingerprint, render_annotations, series_labels
 from monitor.alerts.rules.lifecycle import SeriesState, step
-from monitor.alerts.detectors.observation import Bucket
 from monitor.alerts.rules.parse import parse_rules
 from monitor.alerts.rules.series import build_observations, judge, window_end
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from monitor.alerts.silences.matching import SilenceView
 from monitor.alerts.delivery.notifications import AlertView, GroupState, NotificationPlan, plan_notifications
 from monitor.alerts.delivery.routing import route_at, routes_for
 from monitor.alerts.rules.parse import parse_rules
+from monitor.alerts.silences.matching import SilenceView
 
 T0 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 RULES = parse_rules("""\

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from monitor.alerts.delivery.alertmanager import label_fingerprint
 from monitor.alerts.cli import alerts
+from monitor.alerts.delivery.alertmanager import label_fingerprint
 from monitor.alerts.delivery.notifications import AlertView, Notification
 from monitor.alerts.delivery.payload import encode_body, signed_headers, webhook_payload
 from monitor.alerts.delivery.receiver import AlertReceiver, ReceiverConfig, SeenKeys

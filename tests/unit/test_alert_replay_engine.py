@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.alerts.rules.evaluation import evaluate
-from monitor.alerts.research.replay import FINER, RuleHistory, carry_states, replay_history
 from monitor.alerts.detectors.observation import Bucket
+from monitor.alerts.research.replay import FINER, RuleHistory, carry_states, replay_history
+from monitor.alerts.rules.evaluation import evaluate
 from monitor.alerts.rules.parse import parse_rules
 from monitor.alerts.rules.series import build_observations, load_range
 

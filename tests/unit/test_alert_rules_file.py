@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from monitor.alerts.rules.parse import RulesFileError, check_secrets, load_rules, parse_rules
 from kernel.settings import PROJECT_ROOT
+from monitor.alerts.rules.parse import RulesFileError, check_secrets, load_rules, parse_rules
 
 VALID = """\
 rules:
@@ -92,8 +92,9 @@ def test_a_minimal_file_gets_the_documented_defaults() -> None:
      "rules.yaml:7: rules[0].detector.baseline: 1h holds only 4 windows of 15m; need at least "
      "min_baseline_windows=12"),
     ("      baseline: 1d", "      baseline: 1d\n      treshold: 3",
-     "rules.yaml:8: rules[0].detector.treshold: unknown field (expected one of: alpha, baseline, chance_alerts, direction, h, k, "
-     "lean_margin, metric, min_baseline_windows, min_count, min_deviation, negative_lean, seasonality, threshold, "
+     "rules.yaml:8: rules[0].detector.treshold: unknown field (expected one of: alpha, baseline, chance_alerts, "
+     "direction, h, k, lean_margin, metric, min_baseline_windows, min_count, min_deviation, negative_lean, "
+     "seasonality, threshold, "
      "type)"),
     ("    window: 15m\n", "", "rules.yaml:2: rules[0].window: missing required field"),
     ("    window: 15m\n", "    window: 15m\n    window: 30m\n", "rules.yaml:5: rules[0].window: duplicate key"),

@@ -19,8 +19,8 @@ from monitor.alerts.delivery.alertmanager_api import (
     resend_margin,
     silence_body,
 )
-from monitor.alerts.silences.matchers import Matcher, parse_matchers
 from monitor.alerts.delivery.notifications import AlertView
+from monitor.alerts.silences.matchers import Matcher, parse_matchers
 
 T0 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 NOW = T0 + timedelta(minutes=5)

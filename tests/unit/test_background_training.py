@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from kernel.settings import load_settings
 from model.data.examples import Example
 from model.data.splits import DatasetSplit
 from model.network.modeling import ModelConfig
@@ -31,7 +32,6 @@ from monitor.retrain.background import (
     write_progress,
 )
 from monitor.retrain.gate import GateDecision
-from kernel.settings import load_settings
 
 
 def small_corpus() -> dict[str, DatasetSplit]:

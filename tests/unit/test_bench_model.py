@@ -85,7 +85,7 @@ def test_baselines_get_the_predictors_batches(setup: tuple[Path, Path]) -> None:
     predictor.predict(HEADLINES, batch_size=3)
     batches = token_batches(predictor.tokenizer, HEADLINES, 3, predictor.max_length)
     assert [[HEADLINES[i] for i in indices] for indices, _, _ in batches] == seen
-    for indices, input_ids, mask in batches:  # padded to the longest text of the batch, like collate
+    for _, input_ids, mask in batches:  # padded to the longest text of the batch, like collate
         assert input_ids.shape == mask.shape and mask.sum(1).max() == input_ids.shape[1]
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from monitor.alerts.rules.parse import load_rules
 from kernel.settings import ENV_PREFIX, Settings, get_settings
+from monitor.alerts.rules.parse import load_rules
 
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 APP_SERVICES = {"migrate", "worker", "worker-gpu", "alerter", "dashboard", "scheduler"}

@@ -29,7 +29,8 @@ def zipped(member: str, payload: bytes) -> bytes:
     return buffer.getvalue()
 
 
-PHRASEBANK_ZIP = zipped("FinancialPhraseBank-v1.0/Sentences_AllAgree.txt", (FIXTURES / "Sentences_AllAgree.txt").read_bytes())
+PHRASEBANK_ZIP = zipped("FinancialPhraseBank-v1.0/Sentences_AllAgree.txt",
+                        (FIXTURES / "Sentences_AllAgree.txt").read_bytes())
 FILES = {"/tweets.csv": TWEETS, "/eng.train": CONLL, "/pb.zip": PHRASEBANK_ZIP}
 
 
@@ -131,7 +132,8 @@ def test_server_ignoring_range_restarts_from_zero(server: Server, tmp_path: Path
 
 
 def test_checksum_mismatch_fails_and_discards_the_part(server: Server, tmp_path: Path) -> None:
-    with pytest.raises(ChecksumMismatchError, match=r"tweets\.csv: SHA-256 [0-9a-f]{64} does not match the recorded 0{64}"):
+    with pytest.raises(ChecksumMismatchError,
+                       match=r"tweets\.csv: SHA-256 [0-9a-f]{64} does not match the recorded 0{64}"):
         fetch([tweets_dataset(server)], tmp_path, checksums={"sentiment/tweets.csv": "0" * 64},
               echo=lambda _: None, progress=False)
     assert not (tmp_path / "sentiment/tweets.csv").exists()
@@ -159,7 +161,8 @@ def test_archive_members_are_unpacked(server: Server, tmp_path: Path) -> None:
                                                    "sentiment/pb/Sentences_AllAgree.txt"),)),))
     fetch([dataset], tmp_path, include_noncommercial=True, checksums={"sentiment/pb.zip": sha(PHRASEBANK_ZIP)},
           echo=lambda _: None, progress=False)
-    assert (tmp_path / "sentiment/pb/Sentences_AllAgree.txt").read_bytes() == (FIXTURES / "Sentences_AllAgree.txt").read_bytes()
+    assert ((tmp_path / "sentiment/pb/Sentences_AllAgree.txt").read_bytes()
+            == (FIXTURES / "Sentences_AllAgree.txt").read_bytes())
 
 
 def test_http_error_is_reported_with_the_url(server: Server, tmp_path: Path) -> None:

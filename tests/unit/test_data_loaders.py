@@ -115,7 +115,8 @@ def test_scheme_detection_and_span_rule_directly() -> None:
 
 def test_finer_ord_groups_rows_by_document_and_sentence() -> None:
     examples = load("finer-ord", FIXTURES / "finer_ord.csv")
-    assert [e.text for e in examples] == ["By Neville Otuki", "Kenya 's leaders met Safaricom PLC", "Markets closed higher"]
+    assert [e.text for e in examples] == ["By Neville Otuki", "Kenya 's leaders met Safaricom PLC",
+                                          "Markets closed higher"]
     assert spans_text(examples[1].text, examples[1].entities) == [("Kenya", "LOC"), ("Safaricom PLC", "ORG")]
     assert spans_text(examples[0].text, examples[0].entities) == [("Neville Otuki", "PER")]
     assert examples[2].entities == []  # labelled, no entity

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from model.data.events import (
     load_event_headlines,
     load_events,
 )
+from model.network.results import ArticleResult, EntityResult
 from model.reports.event_bench import (
     Scored,
     company_entity,
@@ -29,13 +30,12 @@ from model.reports.event_bench import (
 )
 from model.serving.predictor import Predictor, decide_sentiment
 from model.serving.registry import live_version, load_metadata
-from model.network.results import ArticleResult, EntityResult
 from model.testing import make_tiny_model
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "events"
 
 
-PERIOD = (datetime(2018, 1, 1, tzinfo=timezone.utc), datetime(2020, 8, 1, tzinfo=timezone.utc))
+PERIOD = (datetime(2018, 1, 1, tzinfo=UTC), datetime(2020, 8, 1, tzinfo=UTC))
 
 
 def test_events_file_has_enough_judged_events_in_the_period() -> None:
@@ -216,8 +216,8 @@ def test_a_vetoed_or_useless_threshold_leaves_argmax() -> None:
 
 def test_event_examples_use_tune_rows_only_with_the_company_span() -> None:
     from model.data.events import company_span, event_examples
-    from model.training.event_headlines import upweight_negative_entities
     from model.data.examples import EntitySentiment, Example
+    from model.training.event_headlines import upweight_negative_entities
 
     assert company_span("Britain's Thomas Cook scrambles", {"thomas cook"}) == (10, 21)
     assert company_span("Cookware sales rise", {"cook"}) is None  # whole words only
@@ -239,10 +239,10 @@ def test_event_examples_use_tune_rows_only_with_the_company_span() -> None:
 
 
 def test_the_training_profiles_train_on_the_tune_event_headlines(tmp_path: Path) -> None:
+    from model.data.events import EVENTS_SOURCE
     from model.data.examples import EntitySentiment, Example
     from model.data.splits import DatasetSplit
     from model.network.modeling import ModelConfig
-    from model.data.events import EVENTS_SOURCE
     from model.training.event_headlines import EVENT_REPEAT, with_event_headlines
     from model.training.loop import TrainConfig, profile_config, train
 

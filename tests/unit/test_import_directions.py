@@ -316,6 +316,27 @@ def _is_click_command(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
+def _settings_read_lines(tree: ast.AST, module: str) -> list[int]:
+    """Line of every settings read of `module` (parsed as `tree`) outside the edge, as `settings_reads` defines it."""
+    lines: list[int] = []
+
+    def walk(node: ast.AST, in_command: bool, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                walk(child, in_command or _is_click_command(child), True)
+                continue
+            if isinstance(child, ast.Call):
+                func = child.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                at_entry = module in SETTINGS_ENTRY_FILES and not in_function
+                if name in SETTINGS_READS and not in_command and not at_entry:
+                    lines.append(child.lineno)
+            walk(child, in_command, in_function)
+
+    walk(tree, False, False)
+    return lines
+
+
 def settings_reads(root: Path) -> list[str]:
     """`file:line` of every settings read (a call of get_settings / load_settings) outside the edge: not inside a
     click command function, nor at the top of a SETTINGS_ENTRY_FILES module."""
@@ -323,21 +344,8 @@ def settings_reads(root: Path) -> list[str]:
     for package in SETTINGS_CHECKED:
         for path in sorted((root / package).rglob("*.py")) if (root / package).is_dir() else []:
             module = module_name(path, root)
-
-            def walk(node: ast.AST, in_command: bool, in_function: bool) -> None:
-                for child in ast.iter_child_nodes(node):
-                    if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        walk(child, in_command or _is_click_command(child), True)
-                        continue
-                    if isinstance(child, ast.Call):
-                        func = child.func
-                        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                        at_entry = module in SETTINGS_ENTRY_FILES and not in_function
-                        if name in SETTINGS_READS and not in_command and not at_entry:
-                            found.append(f"{path.relative_to(root)}:{child.lineno}")
-                    walk(child, in_command, in_function)
-
-            walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)), False, False)
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            found.extend(f"{path.relative_to(root)}:{line}" for line in _settings_read_lines(tree, module))
     return sorted(found)
 
 
@@ -570,7 +578,8 @@ def test_an_import_loop_is_reported_naming_its_modules(tmp_path: Path) -> None:
 
 def test_a_settings_read_outside_the_edge_is_reported(tmp_path: Path) -> None:
     _write(tmp_path, "monitor/storage/db.py", "from kernel.settings import get_settings\n\n"
-                                              "def make_engine(url=None):\n    return url or get_settings().database_url\n")
+                                              "def make_engine(url=None):\n"
+                                              "    return url or get_settings().database_url\n")
     _write(tmp_path, "monitor/stream/worker.py", "from kernel import settings as s\nSETTINGS = s.get_settings()\n")
     _write(tmp_path, "monitor/stream/cli.py", """import click
 from kernel.settings import get_settings
@@ -588,7 +597,8 @@ def _helper():
     _write(tmp_path, "dashboards/app.py", "from kernel.settings import load_settings\nsettings = load_settings()\n")
     _write(tmp_path, "dashboards/app_pages/alerts.py", "from kernel.settings import get_settings\n"
                                                        "url = get_settings().alertmanager_url\n")
-    _write(tmp_path, "model/a.py", "def f():\n    from kernel.settings import load_settings\n    return load_settings()\n")
+    _write(tmp_path, "model/a.py",
+           "def f():\n    from kernel.settings import load_settings\n    return load_settings()\n")
 
     assert settings_reads(tmp_path) == [
         "dashboards/app_pages/alerts.py:2",

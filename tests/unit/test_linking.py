@@ -94,8 +94,8 @@ def test_sector_comes_from_index_data(gazetteer: Gazetteer) -> None:
 
 def test_watchlist_adds_names_aliases_and_sector(tmp_path: Path) -> None:
     watchlist = tmp_path / "watchlist.yaml"
-    watchlist.write_text("- ticker: GAP\n  names: [Gap Inc.]\n  aliases: [Gap, Old Navy]\n  sector: Consumer Discretionary\n",
-                         encoding="utf-8")
+    watchlist.write_text("- ticker: GAP\n  names: [Gap Inc.]\n  aliases: [Gap, Old Navy]\n"
+                         "  sector: Consumer Discretionary\n", encoding="utf-8")
     gazetteer = Gazetteer.default(watchlist)
     assert link(gazetteer, "Gap's Old Navy brand to exit China in early 2020, shares fall", "Old Navy") == "GAP"
     assert link(gazetteer, "Mind the gap year: Gap shares fall", "Gap") is None  # everyday sense wins

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from kernel.settings import get_settings
 from monitor.ingest.live_segment import LIVE_SEGMENT, in_segment, segment_items, wait_until_caught_up
 from monitor.ingest.replay import read_corpus, rebased
-from kernel.settings import get_settings
 
 CORPUS = Path(get_settings().data_dir) / "stream" / "financial_headlines_stream.csv"
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "stream" / "headlines.csv"

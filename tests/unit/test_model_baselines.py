@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from model.reports.baselines import lexicon
-from model.reports.baselines.report import run_baselines, summary, write_report
 from model.data.loaders import load
 from model.data.splits import DatasetSplit
 from model.network.labels import SENTIMENT_LABELS
+from model.reports.baselines import lexicon
+from model.reports.baselines.report import run_baselines, summary, write_report
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "baselines"
 NEG, NEU, POS = (SENTIMENT_LABELS.index(n) for n in ("negative", "neutral", "positive"))
@@ -54,8 +54,8 @@ def test_lexicons_read_finance_polarity() -> None:
 
 
 def test_spacy_entities_become_our_types_over_the_models_words(tokenizer) -> None:  # noqa: ANN001
-    from model.reports.baselines.spacy_ner import SPACY_TO_OURS, spacy_spans, word_tags
     from model.network.collate import encode_text
+    from model.reports.baselines.spacy_ner import SPACY_TO_OURS, spacy_spans, word_tags
 
     text = "Tim Cook said Apple will open a store in Paris on Monday"
     spans = next(iter(spacy_spans([text])))
@@ -68,8 +68,8 @@ def test_spacy_entities_become_our_types_over_the_models_words(tokenizer) -> Non
 
 
 def test_word_tags_align_with_gold_tags_of_the_same_spans(tokenizer) -> None:  # noqa: ANN001
-    from model.reports.baselines.spacy_ner import gold_word_tags, word_tags
     from model.network.collate import encode_example
+    from model.reports.baselines.spacy_ner import gold_word_tags, word_tags
 
     example = load("conll", FIXTURES / "conll_dev.txt")[0]
     item = encode_example(tokenizer, example)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.network.collate import collate, encode_example, length_buckets
 from model.data.examples import EntitySentiment, EntitySpan, Example
+from model.network.collate import collate, encode_example, length_buckets
 from model.network.features import IGNORE_INDEX, bio_spans, word_shape
 from model.network.labels import NER_TAGS
 from model.network.modeling import default_encoder_path, load_tokenizer

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from model.network.collate import collate, encode_example
 from model.data.examples import EntitySpan, Example
 from model.data.splits import DatasetSplit
+from model.network.collate import collate, encode_example
 from model.network.labels import NER_TAGS
 from model.network.modeling import (
     EntityTagger,
@@ -137,7 +137,8 @@ def test_sampling_probabilities_flatten_with_temperature() -> None:
 def test_train_returns_best_checkpoint_and_resumes(tmp_path: Path) -> None:
     rng = random.Random(0)
     words = ["profit", "loss", "rose", "fell", "sales", "growth", "cut", "jobs"]
-    sentiment = [Example(" ".join(rng.choices(words, k=6)), "phrasebank", sentiment=rng.randrange(3)) for _ in range(24)]
+    sentiment = [Example(" ".join(rng.choices(words, k=6)), "phrasebank", sentiment=rng.randrange(3))
+                 for _ in range(24)]
     ner = [Example("Peter Blackburn visits Frankfurt", "conll",
                    entities=[EntitySpan(0, 15, "PER"), EntitySpan(23, 32, "LOC")])] * 8
     corpus = {

@@ -9,7 +9,14 @@ import pytest
 import torch
 
 from model.network.collate import collate, encode_text
-from model.serving.onnx_backend import ENTITY_FILE, EXPORT_INFO_FILE, MODEL_FILE, ONNX_DIR, OnnxJointModel, ensure_onnx_export
+from model.serving.onnx_backend import (
+    ENTITY_FILE,
+    EXPORT_INFO_FILE,
+    MODEL_FILE,
+    ONNX_DIR,
+    OnnxJointModel,
+    ensure_onnx_export,
+)
 from model.serving.registry import load_model
 from model.testing import make_tiny_model
 
@@ -144,8 +151,8 @@ def test_the_worker_loads_the_onnx_backend_when_configured(exported: tuple[Path,
 
 def test_the_serving_check_without_dev_data_fails_and_says_where_it_looked(exported: tuple[Path, str],
                                                                            tmp_path: Path) -> None:
-    from model.serving.onnx_backend import choose_backend, read_parity_report
     from model.reports.onnx_bench import prepare_serving
+    from model.serving.onnx_backend import choose_backend, read_parity_report
 
     registry, version = exported
     report = prepare_serving(registry, tmp_path / "no-data", version, limit=8, threads=1)
@@ -157,8 +164,8 @@ def test_the_serving_check_without_dev_data_fails_and_says_where_it_looked(expor
 @pytest.mark.skipif(not (Path(__file__).resolve().parents[3] / "shared" / "datasets" / "ner").is_dir(),
                     reason="needs the shared datasets")
 def test_the_serving_check_measures_every_task_on_dev_samples(exported: tuple[Path, str], tmp_path: Path) -> None:
-    from model.serving.onnx_backend import PARITY_TASKS, choose_backend, read_parity_report
     from model.reports.onnx_bench import prepare_serving
+    from model.serving.onnx_backend import PARITY_TASKS, choose_backend, read_parity_report
 
     registry, version = exported
     data_dir = Path(__file__).resolve().parents[3] / "shared" / "datasets"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from model.network.results import ArticleResult
 from model.serving.predictor import Predictor
 from model.serving.registry import live_version, load_metadata
-from model.network.results import ArticleResult
 from model.testing import make_tiny_model
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "model"

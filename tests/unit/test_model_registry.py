@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,10 @@ def saved(tmp_path_factory) -> tuple[Path, list[str]]:
 
 
 def test_version_ids_sort_by_time() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    early = new_version_id(datetime(2026, 1, 1, 9, 5, 3, tzinfo=timezone.utc))
-    late = new_version_id(datetime(2026, 1, 1, 10, 0, 0, tzinfo=timezone.utc))
+    early = new_version_id(datetime(2026, 1, 1, 9, 5, 3, tzinfo=UTC))
+    late = new_version_id(datetime(2026, 1, 1, 10, 0, 0, tzinfo=UTC))
     assert early.startswith("v20260101-090503-") and early < late
 
 

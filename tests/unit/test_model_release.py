@@ -172,7 +172,8 @@ def ensure_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 
     monkeypatch.setattr(commands, "run_training", lambda *a, **k: pytest.fail("ensure trained despite a release"))
     monkeypatch.setattr(commands, "_prepare_serving", lambda version: None)
-    monkeypatch.setattr(model_versions, "sync_after_pointer_change", lambda registry, reason, *a, **k: reasons.append(reason))
+    monkeypatch.setattr(model_versions, "sync_after_pointer_change",
+                        lambda registry, reason, *a, **k: reasons.append(reason))
     return settings_with, reasons
 
 

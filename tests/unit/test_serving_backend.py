@@ -10,14 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from model.training.evaluation import TaskPredictions
-from model.serving.onnx_backend import (
-    EXPORT_INFO_FILE, ONNX_DIR, PARITY_FILE, PARITY_THRESHOLD, choose_backend, needs_parity_report, parity_verdict,
-    read_parity_report, write_parity_report,
-)
-from model.reports.onnx_bench import TaskParity, serving_agreement
-from monitor.storage.model_versions import REPAIR_COMMAND, compare_live
 from kernel.settings import load_settings
+from model.reports.onnx_bench import TaskParity, serving_agreement
+from model.serving.onnx_backend import (
+    EXPORT_INFO_FILE,
+    ONNX_DIR,
+    PARITY_FILE,
+    PARITY_THRESHOLD,
+    choose_backend,
+    needs_parity_report,
+    parity_verdict,
+    read_parity_report,
+    write_parity_report,
+)
+from model.training.evaluation import TaskPredictions
+from monitor.storage.model_versions import REPAIR_COMMAND, compare_live
 from monitor.stream.live_model import LiveModel, ServingBackend
 
 PASSING = {"sentiment": 0.985, "topic": 0.975, "ner": 0.99, "entity-sentiment": 0.98, "events": 0.99}

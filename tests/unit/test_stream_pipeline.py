@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from model.network.results import ArticleResult
-from monitor.contract import NewsItem
 from sqlalchemy.exc import DataError
 
+from model.network.results import ArticleResult
+from monitor.contract import NewsItem
 from monitor.storage.writes import ScoredPair, StoreReport
 from monitor.stream.live_model import LiveModel
 from monitor.stream.pipeline import BatchPipeline, RunControl

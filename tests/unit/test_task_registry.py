@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from model.data.examples import Example
 from model.network.collate import collate, encode_example, event_state_ids
-from model.network.modeling import HEAD_CLASSES, JointModel, ModelConfig, load_tokenizer, default_encoder_path
+from model.network.modeling import HEAD_CLASSES, JointModel, ModelConfig, default_encoder_path, load_tokenizer
 from model.network.tasks import (
     EVENT_STATES,
     EVENT_TYPE_NAMES,
@@ -18,7 +19,6 @@ from model.network.tasks import (
     get_task,
     tasks_named,
 )
-from model.data.examples import Example
 
 
 def test_every_task_names_a_head_class_and_a_unique_name_and_slug() -> None:

@@ -19,19 +19,19 @@ keyed like a version's metadata.json: metrics[dataset][task][baseline].
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from model.reports.baselines import lexicon
-from model.data.splits import DatasetSplit
-from model.training.evaluation import classification_metrics, ner_metrics
-from model.network.labels import SENTIMENT_LABELS, TOPIC_LABELS
-from kernel.reports import write_json_report
-
 from kernel.paths import PROJECT_ROOT
+from kernel.reports import write_json_report
+from model.data.splits import DatasetSplit
+from model.network.labels import SENTIMENT_LABELS, TOPIC_LABELS
+from model.reports.baselines import lexicon
+from model.training.evaluation import classification_metrics, ner_metrics
+
 REPORT_PATH = PROJECT_ROOT / "reports" / "baselines.json"
 SENTIMENT_DATASETS = ("phrasebank", "twitter_sentiment")
 ENTITY_SENTIMENT_DATASETS = ("sentfin",)
@@ -49,8 +49,8 @@ def sentiment_baselines(split: DatasetSplit, progress: bool = True) -> dict[str,
     train = [e for e in split.train if e.sentiment is not None]
     dev = [e for e in split.dev if e.sentiment is not None]
     train_scores = [lexicon.lm_polarity(e.text) for e in _bar(train, f"{split.name} LM train", progress)]
-    band = lexicon.choose_neutral_band(train_scores, [e.sentiment for e in train])
-    gold = [e.sentiment for e in dev]
+    band = lexicon.choose_neutral_band(train_scores, [e.sentiment for e in train if e.sentiment is not None])
+    gold = [e.sentiment for e in dev if e.sentiment is not None]
     lm_predicted = [lexicon.label_from_score(lexicon.lm_polarity(e.text), band)
                     for e in _bar(dev, f"{split.name} LM dev", progress)]
     vader_predicted = [lexicon.vader_label(e.text) for e in _bar(dev, f"{split.name} VADER dev", progress)]
@@ -81,14 +81,15 @@ def topic_baseline(split: DatasetSplit) -> dict[str, dict[str, Any]]:
     pipeline, chosen_c, validation = fit_topic_baseline(split.train)
     dev = [e for e in split.dev if e.topic is not None]
     predicted = [int(p) for p in pipeline.predict([e.text for e in dev])]
-    return {"tfidf_logreg": {**classification_metrics([e.topic for e in dev], predicted, TOPIC_LABELS),
+    gold = [e.topic for e in dev if e.topic is not None]
+    return {"tfidf_logreg": {**classification_metrics(gold, predicted, TOPIC_LABELS),
                              "C": chosen_c, "validation_accuracy_by_C": {str(c): s for c, s in validation.items()}}}
 
 
 def ner_baseline(split: DatasetSplit, tokenizer, progress: bool = True) -> dict[str, dict[str, Any]]:  # noqa: ANN001
     """spaCy entities as BIO over the joint model's scored words, scored by seqeval."""
-    from model.reports.baselines.spacy_ner import gold_word_tags, spacy_spans, word_tags
     from model.network.collate import encode_example
+    from model.reports.baselines.spacy_ner import gold_word_tags, spacy_spans, word_tags
 
     dev = [e for e in split.dev if e.entities is not None]
     encoded = [encode_example(tokenizer, e) for e in dev]
@@ -121,7 +122,7 @@ def run_baselines(corpus: dict[str, DatasetSplit], tokenizer=None,  # noqa: ANN0
             metrics[name] = {"ner": ner_baseline(split, tokenizer, progress)}
     return {
         "bench": "baselines",
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "split": "dev (official dev file where one exists, else the hash-carved dev split; never test sets)",
         "metrics": metrics,
         "missing_datasets": [n for n in DATASETS if n not in corpus],

@@ -142,6 +142,8 @@ def is_print(char: str) -> bool:
     r = ord(char)
     if r <= 0xFF:
         return 0x20 <= r <= 0x7E or (0xA1 <= r <= 0xFF and r != 0xAD)
+    table: tuple[int, ...]
+    exceptions: tuple[int, ...]
     if r < 1 << 16:
         table, exceptions, key = _PRINT16, _NOT_PRINT16, r
     else:

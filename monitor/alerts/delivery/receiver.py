@@ -193,6 +193,7 @@ class AlertReceiver:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address is (host, port)
         return f"http://{host}:{port}{self.config.path}"
 
     def handle(self, path: str, headers: dict[str, str], body: bytes | None) -> tuple[int, str]:

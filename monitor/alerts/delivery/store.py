@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -72,9 +73,10 @@ def apply_plan(session: Session, plan: NotificationPlan, rules: RulesFile) -> in
     for notification in plan.notifications:
         webhook = rules.receiver(notification.receiver).webhook
         payload = webhook_payload(notification, rules.global_.external_url, webhook.max_alerts)
-        result = session.execute(insert(WebhookDelivery).values(
+        # an INSERT's result is a CursorResult (Session.execute is typed for any statement)
+        result = cast(CursorResult[Any], session.execute(insert(WebhookDelivery).values(
             alert_id=min(a.id for a in notification.alerts), receiver=notification.receiver, payload=payload,
-            idempotency_key=notification.idempotency_key).on_conflict_do_nothing(index_elements=["idempotency_key"]))
+            idempotency_key=notification.idempotency_key).on_conflict_do_nothing(index_elements=["idempotency_key"])))
         written += result.rowcount or 0
     return written
 

@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import Field
 from scipy import special
 
-from monitor.alerts.detectors.base import Detection, DetectorConfig, Detector, Judgement, Problem
+from monitor.alerts.detectors.base import Detection, Detector, DetectorConfig, Judgement, Problem
 from monitor.alerts.detectors.observation import Observation
 from monitor.alerts.detectors.prior import FALLBACK_PRIOR, RatePrior
 from monitor.alerts.durations import format_duration

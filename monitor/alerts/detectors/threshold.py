@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from monitor.alerts.detectors.base import Detection, DetectorConfig, Detector, Judgement, Problem
+from monitor.alerts.detectors.base import Detection, Detector, DetectorConfig, Judgement, Problem
 from monitor.alerts.detectors.observation import Observation
 
 METRICS = ("adverse_severity",)

@@ -222,7 +222,7 @@ class RuleHistory:
         family a count rule's chance_alerts divides among, whole at any moment of the current window)."""
         out: dict[int, list[str]] = defaultdict(list)
         tested = np.zeros(len(ends), dtype=np.int64)
-        
+
         for key, series in self.series.items():
             lo = np.searchsorted(ends, series.times, side="right")
             hi = np.searchsorted(ends, series.times + self.window_s, side="right")

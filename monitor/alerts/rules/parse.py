@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from monitor.alerts.detectors.registry import DETECTORS, DetectorSpec, who_judges_what
 from monitor.alerts.rules.config import (
@@ -99,7 +100,7 @@ def _line_of(path: Path_, lines: Mapping[Path_, int]) -> int:
 _PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
-def _describe(error: dict[str, Any], fields: dict[Path_, set[str]], path: Path_) -> str:
+def _describe(error: ErrorDetails, fields: dict[Path_, set[str]], path: Path_) -> str:
     kind = error["type"]
     if kind == "missing":
         return "missing required field"

@@ -52,7 +52,7 @@ def load_buckets(session: Session, rule: RuleSpec, start: datetime, end: datetim
         agg.bucket_seconds == (width or rule.bucket_seconds), agg.bucket_start >= start, agg.bucket_start < end)
     if rule.scope.keys != "*" and not feed and not rule.detector.pooled:
         query = query.where(agg.scope_key.in_(rule.scope.keys))
-    return [Bucket(*row[:-1], tuple(row[-1] or ())) for row in session.execute(query)]
+    return [Bucket(*row[:-1], tuple(row[-1] or ())) for row in session.execute(query).tuples()]
 
 
 def load_rule_buckets(session: Session, rule: RuleSpec, now: datetime) -> list[Bucket]:
@@ -89,7 +89,8 @@ def top_articles(session: Session, rule: RuleSpec, key: str, start: datetime, en
     kind = rule.scope.kind
     if kind == "ticker":
         mentioned = select(EntityMention.article_id).where(EntityMention.ticker == key)
-        query = query.where(or_(Article.tickers.any(key), Article.id.in_(mentioned)))
+        # ARRAY's any() (`:key = ANY (tickers)`); SQLAlchemy types Mapped attributes' any() as a relationship's
+        query = query.where(or_(Article.tickers.any(key), Article.id.in_(mentioned)))  # type: ignore[arg-type]
     elif kind in ("entity", "place"):
         # the key is entity_key(text) ("boeing" for "Boeing's"): candidates by substring, then the same rule
         candidates = session.execute(select(EntityMention.article_id, EntityMention.text).where(
