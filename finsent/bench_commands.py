@@ -121,21 +121,39 @@ def pseudo_label_command(steps: int, threads: int, pool: int, annotator: str | N
 @click.option("--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True)
 @click.option("--stored/--no-stored", default=True, show_default=True,
               help="Also check stored sentiment against figures vs estimates in PostgreSQL (skipped if unreachable).")
+@click.option("--fit-head-threshold", is_flag=True,
+              help="Fit the events head's threshold on the tune split (best macro F1; above 1: the rules alone) "
+                   "and save it as a new version (a copy with decision.event_head_threshold; not promoted).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON line.")
-def event_types_command(model_spec: str, split: str, backend: str, stored: bool, as_json: bool) -> None:
+def event_types_command(model_spec: str, split: str, backend: str, stored: bool, fit_head_threshold: bool,
+                        as_json: bool) -> None:
     """Financial events per type (precision/recall/F1), subject accuracy, broker-as-subject errors on the judged
     headlines, and the stored sentiment's agreement with figures vs estimates; writes reports/bench-event-types-*."""
     from model.data.judged_events import JUDGED_EVENTS, JudgedEventsFileError, load_judged_events
     from model.reports.event_types_bench import bench_event_types, summary_line
+    from model.reports.event_types_bench import fit_head_threshold as fit
 
     settings = get_settings()
+    if fit_head_threshold and model_spec == "rules":
+        raise click.UsageError("--fit-head-threshold needs a model version (--model), not the rules")
     try:
         judged = load_judged_events(Path(settings.events_dir) / JUDGED_EVENTS)
-        extract, name = _event_extractor(model_spec, backend, Path(settings.registry_dir))
+        extract, name, predictor = _event_extractor(model_spec, backend, Path(settings.registry_dir))
+        fitted = fit(judged, predictor, extract) if fit_head_threshold else None
         report = bench_event_types(judged, extract, split)
     except JudgedEventsFileError as error:
         raise click.ClickException(str(error)) from None
     report["extractor"] = name
+    if fitted is not None:
+        from model.serving.registry import save_with_decision
+
+        fitted["version"] = save_with_decision(
+            Path(settings.registry_dir), name, fitted,
+            f"{name} with an events head threshold of {fitted['event_head_threshold']} "
+            "(finsent bench event-types --fit-head-threshold)")
+        report["fitted"] = fitted
+        click.echo(f"fitted event_head_threshold {fitted['event_head_threshold']} on tune: new version "
+                   f"{fitted['version']}", err=True)
     if stored:
         report["stored_estimate_agreement"] = _stored_estimate_agreement(settings.database_url)
     path = write_json_report(report, f"bench-event-types-{name}.json")
@@ -151,11 +169,11 @@ def event_types_command(model_spec: str, split: str, backend: str, stored: bool,
 
 
 def _event_extractor(model_spec: str, backend: str, registry_dir: Path):  # noqa: ANN202
-    """(texts -> events per text, its name): the rules alone, or a registry version's Predictor."""
+    """(texts -> events per text, its name, the Predictor or None): the rules alone, or a version's Predictor."""
     if model_spec == "rules":
         from model.events.extract import extract_events
 
-        return (lambda texts: [extract_events(text) for text in texts]), "rules"
+        return (lambda texts: [extract_events(text) for text in texts]), "rules", None
     from model.events.taxonomy import FinancialEvent
     from model.serving.predictor import Predictor
     from model.serving.registry import RegistryError
@@ -170,7 +188,7 @@ def _event_extractor(model_spec: str, backend: str, registry_dir: Path):  # noqa
                                 confidence=e.confidence, detail=e.detail) for e in result.events]
                 for result in predictor.predict(texts)]
 
-    return served, predictor.version
+    return served, predictor.version, predictor
 
 
 def _stored_estimate_agreement(database_url: str) -> dict:

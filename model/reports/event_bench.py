@@ -249,19 +249,14 @@ def save_calibrated_version(registry_dir: Path, version: str, threshold: float, 
     Versions are immutable, so calibrating writes a copy (not promoted); the
     metadata records where the threshold came from and its tune/eval figures.
     """
-    from model.serving.registry import load_metadata, load_model, save_version
+    from model.serving.registry import save_with_decision
 
-    model, tokenizer = load_model(Path(registry_dir), version)
-    metadata = {k: v for k, v in load_metadata(Path(registry_dir), version).items()
-                if k not in ("version", "created_at")}
     fitted = report["fitted"]
-    metadata["decision"] = {
-        "entity_negative_threshold": threshold, "calibrated_from": version,
+    return save_with_decision(Path(registry_dir), version, {
+        "entity_negative_threshold": threshold,
         "fitted_on": f"{shown_path(headlines_path)} split=tune (negative F1 of the entity view)",
         "eval_entity": {k: fitted["eval"]["entity"][k] for k in ("negative_recall", "negative_precision", "n")},
-    }
-    metadata["note"] = f"{version} with an entity negative threshold of {threshold} (finsent bench events)"
-    return save_version(Path(registry_dir), model, tokenizer, metadata)
+    }, f"{version} with an entity negative threshold of {threshold} (finsent bench events)")
 
 
 def summary_line(report: dict[str, Any]) -> str:

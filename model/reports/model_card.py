@@ -99,8 +99,10 @@ DISTILLATION_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 
 def distillation_versions(registry_dir: Path) -> dict[str, tuple[str, dict[str, Any]] | None]:
-    """The newest teacher (mpnet-base), the newest distilled MiniLM student, and a gold-only MiniLM trained
-    with the student's profile, steps and seed (the fair comparison); None for a role nobody trained."""
+    """The newest teacher (mpnet-base), the newest distilled MiniLM student, a gold-only MiniLM trained with
+    the student's profile, steps and seed (the fair comparison; without a student, the newest full-profile
+    gold-only MiniLM), and the newest quick-profile MiniLM (what a new install trains without a release);
+    None for a role nobody trained."""
     from model.serving.registry import list_versions, load_metadata
 
     versions = [(info.version, load_metadata(registry_dir, info.version)) for info in list_versions(registry_dir)]
@@ -116,9 +118,13 @@ def distillation_versions(registry_dir: Path) -> dict[str, tuple[str, dict[str, 
     teachers = [(v, m) for v, m in trained if encoder(m) == "mpnet-base"]
     students = [(v, m) for v, m in trained if encoder(m) == DEFAULT_ENCODER and m["train_config"].get("distil_from")]
     student = students[-1] if students else None
-    gold = [(v, m) for v, m in trained if encoder(m) == DEFAULT_ENCODER and not m["train_config"].get("distil_from")
-            and student is not None and plan(m) == plan(student[1])]
-    return {"teacher": teachers[-1] if teachers else None, "student": student, "gold-only": gold[-1] if gold else None}
+    minilm_gold = [(v, m) for v, m in trained
+                   if encoder(m) == DEFAULT_ENCODER and not m["train_config"].get("distil_from")]
+    gold = [(v, m) for v, m in minilm_gold
+            if (plan(m) == plan(student[1]) if student is not None else m.get("profile") == "full")]
+    quick = [(v, m) for v, m in minilm_gold if m.get("profile") == "quick"]
+    return {"teacher": teachers[-1] if teachers else None, "student": student, "gold-only": gold[-1] if gold else None,
+            "quick": quick[-1] if quick else None}
 
 
 def _headline(task: str, metrics: dict[str, Any] | None) -> float | None:
@@ -299,9 +305,10 @@ def _distillation_section(rows: dict[str, tuple[str, dict[str, Any]] | None] | N
             + " | ".join(title for _, _, title in DISTILLATION_COLUMNS) + " |")
     lines = ["Teacher: `finsent train --encoder mpnet-base`; student: MiniLM with `--distil-from TEACHER` "
              "(gold labels plus the teacher's soft labels, KL at temperature T scaled by T², mixed by alpha); "
-             "gold-only: MiniLM with the student's profile, steps and seed. Dev headline scores.", "", head,
+             "gold-only: MiniLM with the student's profile, steps and seed (without a student, the full profile); "
+             "quick: the quick profile a new install trains without a release. Dev headline scores.", "", head,
              "|" + "---|" * (5 + len(DISTILLATION_COLUMNS))]
-    for role in ("teacher", "student", "gold-only"):
+    for role in ("teacher", "student", "gold-only", "quick"):
         found = (rows or {}).get(role)
         if found is None:
             lines.append(f"| {role} | not run | | | | " + " | ".join("not run" for _ in DISTILLATION_COLUMNS) + " |")
@@ -430,12 +437,19 @@ def _linking_section(linking: dict[str, Any] | None) -> list[str]:
             "linkable; reports/linking.json)."]
 
 
+# the project's own labelled files (tests/fixtures/events/README.md says how each was made)
+OWN_FILES_LICENCE = ("the project's own: headlines of the stream corpora judged by reading "
+                     "(tests/fixtures/events/README.md); the headlines keep their publishers' terms")
+OWN_FILES = ("event_headlines", "judged_events")
+
+
 def _data_section(meta: dict[str, Any]) -> list[str]:
     from model.data.catalogue import DATASETS
 
     lines = ["| dataset | licence | file (SHA-256, first 12 hex) |", "|---|---|---|"]
     for dataset, files in meta.get("data_sha256", {}).items():
-        licence = DATASETS[dataset].licence if dataset in DATASETS else "?"
+        licence = (DATASETS[dataset].licence if dataset in DATASETS
+                   else OWN_FILES_LICENCE if dataset in OWN_FILES else "not recorded")
         cells = "<br>".join(f"`{path}` {sha[:12]}" for path, sha in files.items())
         lines.append(f"| {dataset} | {licence} | {cells} |")
     if len(lines) == 2:
@@ -488,7 +502,7 @@ def render_model_card(inputs: CardInputs, generated_at: datetime | None = None) 
             "only PER/LOC/ORG, so MISC predictions count as false positives for every system.", ""]
     out += ["## Speed", "", *_speed_section(inputs), "", "## Entity linking", "", *_linking_section(inputs.linking), "",
             "## Pseudo-labels", "", *_pseudo_label_section(inputs.metadata), "",
-            "## Teacher and student", "", *_distillation_section(inputs.distillation), "",
+            "## Teacher, student, gold-only and quick", "", *_distillation_section(inputs.distillation), "",
             "## Ablations", "", *_ablation_section(inputs), "",
             "## Training data and licences", "", *_data_section(inputs.metadata), "",
             "## Limitations", "",

@@ -31,6 +31,7 @@ from model.network.labels import NER_TAGS, SENTIMENT_LABELS
 from model.network.results import ArticleResult, EntityResult, EventResult
 from model.network.spans import complete_tagged
 from model.serving.events import (
+    HEAD_THRESHOLD,
     Span,
     clean_entities,
     head_events,
@@ -127,7 +128,8 @@ class Predictor:
     def __init__(self, model, tokenizer, version: str, device: torch.device,  # noqa: ANN001
                  linker: Linker | None = None, batch_size: int | None = None,
                  entity_negative_threshold: float | None = None,
-                 lower_case_words: frozenset[str] = frozenset()) -> None:
+                 lower_case_words: frozenset[str] = frozenset(),
+                 event_head_threshold: float = HEAD_THRESHOLD) -> None:
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
         self.version = version
@@ -139,6 +141,9 @@ class Predictor:
         self.entity_negative_threshold = entity_negative_threshold
         # the version's casing.json: spans of only such words in a title-case headline are no names
         self.lower_case_words = lower_case_words
+        # metadata.json "decision": {"event_head_threshold": t}, fitted on the judged tune headlines: a head event
+        # is served when the head is this sure of it (above 1: the head adds nothing to the rules)
+        self.event_head_threshold = event_head_threshold
 
     @classmethod
     def load(cls, registry_dir: Path, version: str | None = None, device: str = "auto",
@@ -155,7 +160,9 @@ class Predictor:
             raise ValueError(f"backend must be 'torch' or 'onnx', not {backend!r}")
         resolved = resolve_version(Path(registry_dir), version)
         threads = threads or available_cores()
-        threshold = (load_metadata(Path(registry_dir), resolved).get("decision") or {}).get("entity_negative_threshold")
+        decision = load_metadata(Path(registry_dir), resolved).get("decision") or {}
+        threshold = decision.get("entity_negative_threshold")
+        head_threshold = float(decision.get("event_head_threshold", HEAD_THRESHOLD))
         casing = load_lower_case_words(Path(registry_dir), resolved)
         if backend == "onnx":
             if device == "cuda":
@@ -170,13 +177,14 @@ class Predictor:
             torch.set_num_threads(1)
             tokenizer = load_tokenizer(version_dir(Path(registry_dir), resolved))
             return cls(onnx_model, tokenizer, resolved, torch.device("cpu"), linker=linker,
-                       entity_negative_threshold=threshold, lower_case_words=casing)
+                       entity_negative_threshold=threshold, lower_case_words=casing,
+                       event_head_threshold=head_threshold)
         target = resolve_device(device)
         if target.type == "cpu":
             torch.set_num_threads(threads)
         model, tokenizer = load_model(Path(registry_dir), resolved)
         return cls(model, tokenizer, resolved, target, linker=linker, entity_negative_threshold=threshold,
-                   lower_case_words=casing)
+                   lower_case_words=casing, event_head_threshold=head_threshold)
 
     def predict(self, texts: Sequence[str], batch_size: int | None = None) -> list[ArticleResult]:
         encoded = [encode_text(self.tokenizer, text, self.max_length) for text in texts]
@@ -202,10 +210,10 @@ class Predictor:
             event_probs = output.event_logits.float().softmax(-1).cpu() if output.event_logits is not None else None
         results = []
         for row, item in enumerate(items):
-            head = head_events(event_probs[row].tolist(), self.model.config.event_types) \
+            head = head_events(event_probs[row].tolist(), self.model.config.event_types, self.event_head_threshold) \
                 if event_probs is not None else []
             events = self._events(item.text, merge_events(rules[row], head), entities[row])
-            steering = [event for event, _ in events]  # head events passed HEAD_THRESHOLD already
+            steering = [event for event, _ in events]  # head events passed event_head_threshold already
             probs = steer(sentiment_probs[row].tolist(), clear_polarity(steering))
             entity_results = []
             for entity, model_probs in zip(entities[row], entity_probs[row]):

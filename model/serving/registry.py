@@ -98,6 +98,19 @@ def save_version(registry_dir: Path, model, tokenizer, metadata: dict[str, Any],
     return version
 
 
+def save_with_decision(registry_dir: Path, version: str, decision: dict[str, Any], note: str) -> str:
+    """A new version: `version`'s weights, tokenizer and casing with `decision` merged into its metadata's
+    `decision` (thresholds fitted after training); versions are immutable, so fitting writes a copy (not
+    promoted) that records where it came from."""
+    model, tokenizer = load_model(Path(registry_dir), version)
+    metadata = {k: v for k, v in load_metadata(Path(registry_dir), version).items()
+                if k not in ("version", "created_at")}
+    metadata["decision"] = {**(metadata.get("decision") or {}), **decision, "calibrated_from": version}
+    metadata["note"] = note
+    return save_version(Path(registry_dir), model, tokenizer, metadata,
+                        lower_case_words=load_lower_case_words(Path(registry_dir), version))
+
+
 def load_lower_case_words(registry_dir: Path, version: str) -> frozenset[str]:
     """The version's casing table (model/data/casing.py); empty for a version saved without one."""
     path = version_dir(registry_dir, version) / CASING_FILE

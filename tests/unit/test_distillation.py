@@ -236,7 +236,7 @@ def test_model_card_rows_pair_the_student_with_a_gold_only_run(teacher, tokenize
                                  "model": {"encoder": encoder}},
                 "metrics": {"phrasebank": {"sentiment": {"accuracy": score}}}}
 
-    assert distillation_versions(tmp_path) == {"teacher": None, "student": None, "gold-only": None}
+    assert distillation_versions(tmp_path) == {"teacher": None, "student": None, "gold-only": None, "quick": None}
     versions = {}
     for name, meta in [("gold-seed-7", metadata("minilm-l6", None, 7, 0.80)),
                        ("gold-seed-13", metadata("minilm-l6", None, 13, 0.84)),
@@ -245,8 +245,15 @@ def test_model_card_rows_pair_the_student_with_a_gold_only_run(teacher, tokenize
         version_id = f"v2026010{len(versions)}-000000-{name}"  # ids sort in the order saved
         versions[name] = save_version(tmp_path, teacher, tokenizer, meta, version=version_id)
     rows = distillation_versions(tmp_path)
-    assert {role: found[0] for role, found in rows.items()} == {
-        "teacher": versions["teacher"], "student": versions["student"], "gold-only": versions["gold-seed-13"]}
+    assert {role: found[0] if found else None for role, found in rows.items()} == {
+        "teacher": versions["teacher"], "student": versions["student"], "gold-only": versions["gold-seed-13"],
+        "quick": None}
     table = "\n".join(_distillation_section(rows))
     assert f"| student | `{versions['student']}` | minilm-l6 | 5000 | 13 | 0.8600 | - | - | - |" in table
     assert "not run" in "\n".join(_distillation_section({"teacher": None, "student": None, "gold-only": None}))
+    # without a student, the gold-only row is the newest full-profile MiniLM; the quick profile has its own row
+    quick = save_version(tmp_path, teacher, tokenizer, {**metadata("minilm-l6", None, 13, 0.72), "profile": "quick"},
+                         version="v20260109-000000-quick")
+    rows = distillation_versions(tmp_path)
+    assert rows["quick"] is not None and rows["quick"][0] == quick
+    assert "| quick | `v20260109-000000-quick` |" in "\n".join(_distillation_section(rows))

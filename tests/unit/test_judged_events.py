@@ -15,7 +15,7 @@ from model.data.judged_events import (
     load_judged_events,
 )
 from model.events.taxonomy import EVENT_TYPES, FinancialEvent
-from model.reports.event_types_bench import estimate_agreement, same_company, score_events
+from model.reports.event_types_bench import estimate_agreement, fit_head_threshold, same_company, score_events
 from model.training.evaluation import event_metrics
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "events" / "judged_event_headlines.csv"
@@ -79,3 +79,22 @@ def test_event_metrics_are_per_type_with_polarity_on_agreed_types() -> None:
     metrics = event_metrics(gold, predicted, types)
     assert metrics["per_type"]["earnings"]["f1"] == 1.0 and metrics["per_type"]["legal"]["f1"] == 0.0
     assert metrics["macro_f1"] == 0.5 and metrics["polarity_accuracy"] == 0.0
+
+
+def test_the_head_threshold_is_the_one_with_the_best_tune_macro_f1_and_ties_keep_the_head_quieter() -> None:
+    """A head that is sure of wrong events (a share move on every headline at p 0.93) is silenced on tune."""
+    from types import SimpleNamespace
+
+    from model.events.extract import extract_events
+
+    rows = [row for row in load_judged_events(FIXTURE) if row.split == "tune"]
+    predictor = SimpleNamespace(event_head_threshold=0.8)
+
+    def extract(texts: list[str]) -> list[list[FinancialEvent]]:
+        noisy = predictor.event_head_threshold <= 0.93
+        return [extract_events(text) + ([FinancialEvent("share_move", -1)] if noisy else []) for text in texts]
+
+    fitted = fit_head_threshold(rows, predictor, extract)
+    assert fitted["event_head_threshold"] == 1.01 and predictor.event_head_threshold == 1.01
+    scores = fitted["tune_macro_f1"]
+    assert scores["0.8"] < scores["0.95"] == scores["1.01"]  # 0.95 ties the rules alone: the higher one wins
