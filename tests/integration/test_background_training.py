@@ -28,10 +28,10 @@ from tests.integration.test_retrain import DATASETS, fixture_data_dir
 
 pytestmark = pytest.mark.integration
 
-# event_labels off: the judged event headlines would take a share of a 30-step run's batches, and this test
+# event_labels off: the judged event headlines would take a share of a 60-step run's batches, and this test
 # is about stopping, resuming and the gate, which needs the candidate to beat random heads on the fixtures
 TINY = dict(datasets=DATASETS, dev_fraction=0.3, encoder_layers=2, batch_size=8, lr=3e-4, warmup_fraction=0.1,
-            max_steps=30, steps_per_epoch=10, dev_cap=20, log_every=10, patience=None, device="cpu",
+            max_steps=60, steps_per_epoch=20, dev_cap=20, log_every=10, patience=None, device="cpu",
             event_labels=False)
 
 
@@ -82,17 +82,17 @@ def test_stop_resume_gate_promote_then_nothing_to_do(database_url: str, tmp_path
     watcher.join(timeout=5)
     assert stopped.state == "stopped", lines
     checkpoint = torch.load(runs / "full" / "last.pt", weights_only=False)
-    assert 5 <= checkpoint["step"] == stopped.step < 30
+    assert 5 <= checkpoint["step"] == stopped.step < 60
     assert live_version(registry_dir) == first  # nothing judged yet
 
     final = run_background(settings, runs_dir=runs, say=lines.append, train_overrides=TINY)
     assert final.state == "promoted", (final, lines)
-    assert final.step == 30 and final.candidate_version == live_version(registry_dir)
+    assert final.step == 60 and final.candidate_version == live_version(registry_dir)
     metadata = load_metadata(registry_dir, final.candidate_version)
     assert metadata["profile"] == "full" and metadata["retrain"]["background"] is True
     assert metadata["retrain"]["compared_with"] == first and metadata["retrain"]["status"] == "promoted"
     # resumed, not restarted
-    assert metadata["steps"] == 30 and [h["step"] for h in metadata["history"]] == [10, 20, 30]
+    assert metadata["steps"] == 60 and [h["step"] for h in metadata["history"]] == [20, 40, 60]
     with session_factory(database_url)() as session:
         rows = {row.version: row for row in session.scalars(select(ModelVersion))}
     assert rows[final.candidate_version].is_live and rows[final.candidate_version].status == "promoted"
