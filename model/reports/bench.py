@@ -55,7 +55,6 @@ from torch import nn
 from transformers import BertConfig, BertModel
 
 from kernel.reports import REPORTS_DIR, write_json_report
-from model.network.collate import collate, encode_text
 from model.network.labels import NER_TAGS, TOPIC_LABELS
 from model.serving.predictor import Predictor, available_cores, inference_batches, resolve_device
 
@@ -126,13 +125,8 @@ def _fp32_baseline_pass(models: list[SingleTaskBert], tokenizer, texts: list[str
 def _joint_model_pass(joint: Predictor, texts: list[str]) -> None:
     """Tokenise as the Predictor does (offsets, word shapes) and run the joint model: every head's logits, no
     decoding after them (the baselines have none)."""
-    encoded = [encode_text(joint.tokenizer, text, joint.max_length) for text in texts]
-    pad_id = joint.tokenizer.pad_token_id or 0
-    with torch.inference_mode():
-        for indices in inference_batches([len(e.input_ids) for e in encoded], joint.batch_size):
-            batch, _ = collate([encoded[i] for i in indices], pad_id=pad_id)
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=joint.device.type == "cuda"):
-                joint.model(batch.to(joint.device))
+    for _, items in joint.batches(texts):
+        joint.forward(items)
 
 
 def _int8_baseline_pass(sessions: list, tokenizer, texts: list[str], batch_size: int,  # noqa: ANN001

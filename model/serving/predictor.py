@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import torch
 
@@ -40,6 +40,9 @@ from model.serving.events import (
     steer,
     with_subject,
 )
+
+if TYPE_CHECKING:
+    from model.network.modeling import JointOutput
 
 log = logging.getLogger(__name__)
 
@@ -187,19 +190,31 @@ class Predictor:
                    lower_case_words=casing, event_head_threshold=head_threshold)
 
     def predict(self, texts: Sequence[str], batch_size: int | None = None) -> list[ArticleResult]:
-        encoded = [encode_text(self.tokenizer, text, self.max_length) for text in texts]
         results: list[ArticleResult | None] = [None] * len(texts)
-        for indices in inference_batches([len(e.input_ids) for e in encoded], batch_size or self.batch_size):
-            for index, result in zip(indices, self._predict_batch([encoded[i] for i in indices])):
+        for indices, items in self.batches(texts, batch_size):
+            for index, result in zip(indices, self._predict_batch(items)):
                 results[index] = result
         return results  # type: ignore[return-value]
 
+    def batches(self, texts: Sequence[str],
+                batch_size: int | None = None) -> Iterator[tuple[list[int], list[EncodedText]]]:
+        """The texts encoded (offsets, word shapes) and batched by token count: (their indices, their items)."""
+        encoded = [encode_text(self.tokenizer, text, self.max_length) for text in texts]
+        for indices in inference_batches([len(e.input_ids) for e in encoded], batch_size or self.batch_size):
+            yield indices, [encoded[i] for i in indices]
+
     @torch.inference_mode()
-    def _predict_batch(self, items: list[EncodedText]) -> list[ArticleResult]:
+    def forward(self, items: list[EncodedText]) -> tuple[Batch, JointOutput]:
+        """One batch through the joint model: every head's logits, nothing decoded (what `bench model` times)."""
         batch, _ = collate(items, pad_id=self.tokenizer.pad_token_id or 0)
         batch = batch.to(self.device)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            output = self.model(batch)
+            return batch, self.model(batch)
+
+    @torch.inference_mode()
+    def _predict_batch(self, items: list[EncodedText]) -> list[ArticleResult]:
+        batch, output = self.forward(items)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             topic_probs = output.topic_logits.float().softmax(-1).cpu()
             # row 0 of the per-source offsets is zero-initialised and shared: plain news gets no dataset bias
             sentiment_probs = output.sentiment_logits.float().softmax(-1).cpu()

@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -157,6 +157,27 @@ def recount_differences(database_url: str) -> tuple[int, int]:
     return len(written), sum(1 for key in keys if written.get(key) != recounted.get(key))
 
 
+def outage(polls: ReadinessLog, worker: WorkerProcess, stop: Callable[[], None], start: Callable[[], None],
+           reason: str) -> dict[str, float]:
+    """Stop a service for OUTAGE_S: /readyz must say `reason` within NOTICE_S and never ready meanwhile, the worker
+    must live through it, and be ready again within RECOVER_S of the restart. Returns the timings (s)."""
+    stop()  # returns once the service is gone
+    cut_at = time.monotonic()
+    wait_until(lambda: polls.first_degraded(cut_at, reason) is not None, NOTICE_S, f"/readyz to report {reason}")
+    noticed = polls.first_degraded(cut_at, reason)
+    time.sleep(max(0.0, cut_at + OUTAGE_S - time.monotonic()))
+    assert worker.alive(), worker.log_text()[-3000:]
+    during = [sample for sample in polls.samples if sample[0] > cut_at + NOTICE_S]
+    assert during and not any(ready for _, ready, _ in during), f"ready while {reason}"
+    restarting_at = time.monotonic()
+    start()
+    restart_s = time.monotonic() - restarting_at
+    wait_until(polls.ready_now, RECOVER_S, f"ready again after {reason}")
+    recovered = polls.first_ready(restarting_at)
+    return {"outage_s": OUTAGE_S, "degraded_noticed_after_s": round(noticed or -1, 1),
+            "restart_s": round(restart_s, 1), "ready_again_after_s": round(recovered or -1, 1)}
+
+
 def test_readiness_tells_the_truth_through_database_and_broker_outages_and_nothing_is_lost(
     settings: Settings, broker: PrivateBroker, postgres: PrivatePostgres, tiny_registry: Path, tmp_path: Path,
 ) -> None:
@@ -183,38 +204,11 @@ def test_readiness_tells_the_truth_through_database_and_broker_outages_and_nothi
         polls = ReadinessLog(worker).start()
         wait_until(polls.ready_now, 30, "the worker to be ready before the outages")
 
-        # 1. PostgreSQL stopped for OUTAGE_S
-        postgres.stop()  # returns once the server is gone
-        cut_at = time.monotonic()
-        wait_until(lambda: polls.first_degraded(cut_at, "database unreachable") is not None, NOTICE_S,
-                   "/readyz to report the database outage")
-        db_noticed_s = polls.first_degraded(cut_at, "database unreachable")
-        time.sleep(max(0.0, cut_at + OUTAGE_S - time.monotonic()))
-        assert worker.alive(), worker.log_text()[-3000:]
-        during_db = [s for s in polls.samples if s[0] > cut_at + NOTICE_S]
-        assert during_db and not any(ready for _, ready, _ in during_db), "ready while the database was down"
-        restored_at = time.monotonic()
-        postgres.start()  # same port and data directory; returns once it accepts connections
-        db_restart_s = time.monotonic() - restored_at
-        wait_until(polls.ready_now, RECOVER_S, "ready again after the database came back")
-        db_recovered_s = polls.first_ready(restored_at)
-
-        # 2. the Kafka broker stopped for OUTAGE_S
+        # 1. PostgreSQL stopped for OUTAGE_S (start() returns once it accepts connections again)
+        db = outage(polls, worker, postgres.stop, postgres.start, "database unreachable")
+        # 2. the Kafka broker stopped for OUTAGE_S (start() returns once it answers a metadata request)
         logging.getLogger("kafka").setLevel(logging.CRITICAL)  # the test's producer complains while it retries
-        broker.stop()
-        stopped_at = time.monotonic()
-        wait_until(lambda: polls.first_degraded(stopped_at, "broker unreachable") is not None, NOTICE_S,
-                   "/readyz to report the broker outage")
-        broker_noticed_s = polls.first_degraded(stopped_at, "broker unreachable")
-        time.sleep(max(0.0, stopped_at + OUTAGE_S - time.monotonic()))
-        assert worker.alive(), worker.log_text()[-3000:]
-        during_broker = [s for s in polls.samples if s[0] > stopped_at + NOTICE_S]
-        assert during_broker and not any(ready for _, ready, _ in during_broker), "ready while the broker was down"
-        restarting_at = time.monotonic()
-        broker.start()  # returns once the broker answers a metadata request
-        broker_restart_s = time.monotonic() - restarting_at
-        wait_until(polls.ready_now, RECOVER_S, "ready again after the broker came back")
-        broker_recovered_s = polls.first_ready(restarting_at)
+        kafka = outage(polls, worker, broker.stop, broker.start, "broker unreachable")
 
         # 3. stop producing, let the worker drain, and count
         time.sleep(5)  # a little load after the recovery too
@@ -249,12 +243,10 @@ def test_readiness_tells_the_truth_through_database_and_broker_outages_and_nothi
         "duplicates": duplicates, "source_minute_article_count": counted,
         "aggregate_rows": aggregate_rows_written, "recount_differences": recount_diffs,
         "degraded_readiness_s": round(polls.degraded_seconds(), 1),
-        "db_outage_s": OUTAGE_S, "db_degraded_noticed_after_s": round(db_noticed_s or -1, 1),
-        "db_restart_s": round(db_restart_s, 1),
-        "db_ready_again_after_s": round(db_recovered_s or -1, 1),  # from the restart command; retries every 5 s at most
-        "broker_outage_s": OUTAGE_S, "broker_degraded_noticed_after_s": round(broker_noticed_s or -1, 1),
-        "broker_restart_s": round(broker_restart_s, 1),  # until a fresh admin client gets an answer
-        "broker_ready_again_after_s": round(broker_recovered_s or -1, 1),  # from the restart command
+        # ready_again_after_s: from the restart command (the database retries every 5 s at most); restart_s: until
+        # the server accepts connections / a fresh admin client gets an answer
+        **{f"db_{name}": value for name, value in db.items()},
+        **{f"broker_{name}": value for name, value in kafka.items()},
         "ready_at_end": True, "test_seconds": round(time.monotonic() - started, 1),
     }
     print("chaos-readiness " + json.dumps(figures), flush=True)

@@ -81,16 +81,22 @@ def make_pipeline(timeline: Timeline, control: RunControl | None = None, give_up
                          control or RunControl())
 
 
-def test_batch_two_is_scored_while_batch_one_is_stored_and_acks_keep_their_order() -> None:
-    timeline = Timeline(score_s=0.05, store_s=0.2)
+def run_batches(timeline: Timeline, names: str) -> None:
+    """One one-message batch per name through a fresh pipeline, then drain it."""
 
     async def run() -> None:
         pipeline = make_pipeline(timeline)
-        for name in ("A", "B", "C"):
+        for name in names:
             await pipeline.handle([(message(name), "x")], [name])
         await pipeline.drain()
 
     asyncio.run(run())
+
+
+def test_batch_two_is_scored_while_batch_one_is_stored_and_acks_keep_their_order() -> None:
+    timeline = Timeline(score_s=0.05, store_s=0.2)
+
+    run_batches(timeline, "ABC")
     # B was scored while A was being stored: the two stages overlap
     assert timeline.index("score-start", "B") < timeline.index("store-end", "A")
     # but B is stored only after A is committed and acknowledged, and so on: the order is kept
@@ -105,13 +111,7 @@ def test_at_most_one_batch_waits_for_the_store_stage() -> None:
     """Depth 2: batch C is not scored until batch A is stored (B, scored, waits for A meanwhile)."""
     timeline = Timeline(score_s=0.01, store_s=0.2)
 
-    async def run() -> None:
-        pipeline = make_pipeline(timeline)
-        for name in ("A", "B", "C"):
-            await pipeline.handle([(message(name), "x")], [name])
-        await pipeline.drain()
-
-    asyncio.run(run())
+    run_batches(timeline, "ABC")
     assert timeline.index("store-end", "A") < timeline.index("score-start", "C")
 
 
